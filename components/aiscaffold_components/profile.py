@@ -1,0 +1,268 @@
+"""The profile: a project's answers plus the concrete settings they select.
+
+``derive_profile`` turns answers into settings through the catalog's settings table
+(``catalog/settings.yaml``): a value per data sensitivity, combined with the value of
+every chosen framework by the setting's merge rule. No setting is decided by code
+paths here. A generated project stores the profile as namespaced Pulumi stack config;
+``Profile.from_config`` reads it back inside the Pulumi program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from .catalog import (
+    Catalog,
+    Cloud,
+    FrameworkId,
+    Sensitivity,
+    Setting,
+    load_catalog,
+)
+
+if TYPE_CHECKING:
+    import pulumi
+
+__all__ = [
+    "ANSWER_KEYS",
+    "PROVIDER_REGION_KEYS",
+    "SETTING_KEYS",
+    "Profile",
+    "ProfileConfigError",
+    "derive_profile",
+    "derive_settings",
+]
+
+#: Stack config key that carries the region, per cloud (the provider's own key).
+PROVIDER_REGION_KEYS: dict[Cloud, str] = {
+    "aws": "aws:region",
+    "azure": "azure-native:location",
+    "gcp": "gcp:region",
+}
+
+Strength = Literal["LOW", "MEDIUM", "HIGH"]
+
+
+class Profile(BaseModel):
+    """Everything a generated program needs to know about its project's choices.
+
+    Answer fields mirror the questions; setting fields are derived from them by
+    :func:`derive_profile` and may be tightened by hand in the stack config.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # -- identity of the deployment
+    project: str
+    stack: str
+    # -- answers
+    cloud: Cloud
+    region: str
+    ai_service: str
+    models: tuple[str, ...]
+    data_sensitivity: Sensitivity
+    compliance: tuple[FrameworkId, ...]
+    allow_internet_egress: bool = False
+    guardrail_denied_topics: tuple[str, ...] = ()
+    pii_action: Literal["block", "anonymize"] = "block"
+    # -- derived settings (catalog/settings.yaml)
+    allowed_regions: tuple[str, ...]
+    log_retention_days: int
+    key_rotation_days: int
+    key_deletion_window_days: int
+    immutable_logs: bool
+    hsm_keys: bool
+    flow_log_sampling: float
+    content_filter_strength: Strength
+    pii_entities: tuple[str, ...]
+    sensitive_data_protection: Literal["basic", "advanced"]
+    secret_rotation_days: int
+    deletion_protection: bool
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Standard tags every taggable resource carries (control GOV-01).
+
+        Values use only lowercase letters, digits, ``-`` and ``_`` so that every cloud
+        accepts them unchanged, GCP labels included.
+        """
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "data-classification": self.data_sensitivity,
+            "managed-by": "aiscaffold",
+            "compliance": "_".join(self.compliance) if self.compliance else "none",
+        }
+
+    def is_mandatory(self, control_id: str) -> bool:
+        """Whether the control's policies block a deployment for this profile."""
+        catalog = load_catalog()
+        return catalog.is_mandatory(
+            catalog.control(control_id), self.data_sensitivity, self.compliance
+        )
+
+    def stack_config(self) -> dict[str, Any]:
+        """The profile as Pulumi stack config (``Pulumi.<stack>.yaml`` ``config:``)."""
+        values = self.model_dump(mode="json", exclude={"project", "stack", "region"})
+        config: dict[str, Any] = {PROVIDER_REGION_KEYS[self.cloud]: self.region}
+        config.update({f"{self.project}:{key}": value for key, value in values.items()})
+        return config
+
+    @classmethod
+    def from_config(cls, config: pulumi.Config | None = None) -> Profile:
+        """Read the profile from the running stack's config.
+
+        Raises:
+            ProfileConfigError: a key is missing or holds a value of the wrong type;
+                the message names the key and the ``pulumi config set`` that fixes it.
+        """
+        import pulumi
+
+        config = config or pulumi.Config()
+        project, stack = pulumi.get_project(), pulumi.get_stack()
+        raw: dict[str, str | None] = {
+            name: config.get(name) for name in cls.model_fields if name not in _IDENTITY
+        }
+        cloud = raw.get("cloud")
+        if cloud in PROVIDER_REGION_KEYS:
+            namespace, key = PROVIDER_REGION_KEYS[cloud].split(":")  # type: ignore[index]
+            raw["region"] = pulumi.Config(namespace).get(key)
+        return cls.from_mapping(raw, project=project, stack=stack)
+
+    @classmethod
+    def from_mapping(
+        cls, raw: Mapping[str, str | None], *, project: str, stack: str
+    ) -> Profile:
+        """Build a profile from config strings (JSON for lists, numbers, booleans)."""
+        missing = [
+            name
+            for name, field in cls.model_fields.items()
+            if name not in _IDENTITY and field.is_required() and raw.get(name) is None
+        ]
+        if missing:
+            key = missing[0]
+            where = (
+                "the provider's region key" if key == "region" else f"'{project}:{key}'"
+            )
+            raise ProfileConfigError(
+                f"stack config lacks {', '.join(missing)} ({where} first); restore "
+                f"Pulumi.{stack}.yaml from the template (aiscaffold update) or run "
+                f"`pulumi config set {key} <value>`"
+            )
+        values: dict[str, Any] = {"project": project, "stack": stack}
+        for name, text in raw.items():
+            if text is None:
+                continue
+            adapter: TypeAdapter[Any] = TypeAdapter(cls.model_fields[name].annotation)
+            try:
+                values[name] = adapter.validate_json(text)
+            except ValidationError:
+                try:
+                    values[name] = adapter.validate_python(text)
+                except ValidationError as exc:
+                    message = exc.errors()[0]["msg"]
+                    raise ProfileConfigError(
+                        f"stack config '{project}:{name}' = {text!r} is invalid ({message}); "
+                        f"fix it with `pulumi config set {name} <value>`"
+                    ) from None
+        return cls.model_validate(values)
+
+
+_IDENTITY = frozenset({"project", "stack"})
+
+#: Keys of the profile that are answers to the questions.
+ANSWER_KEYS: tuple[str, ...] = (
+    "cloud",
+    "region",
+    "ai_service",
+    "models",
+    "data_sensitivity",
+    "compliance",
+    "allow_internet_egress",
+    "guardrail_denied_topics",
+    "pii_action",
+)
+
+#: Keys of the profile derived from the catalog's settings table.
+SETTING_KEYS: tuple[str, ...] = tuple(
+    name for name in Profile.model_fields if name not in _IDENTITY and name not in ANSWER_KEYS
+)
+
+
+class ProfileConfigError(ValueError):
+    """The stack config does not hold a valid profile."""
+
+
+def _merge(setting: Setting, values: Sequence[Any], cloud: Cloud, catalog: Catalog) -> Any:
+    rule = setting.merge
+    if rule == "max":
+        return max(values)
+    if rule == "min":
+        return min(values)
+    if rule == "any":
+        return any(values)
+    if rule == "strongest":
+        assert setting.order is not None, f"setting {setting.name} needs an order"
+        return max(values, key=setting.order.index)
+    if rule == "union":
+        seen: dict[str, None] = {}
+        for value in values:
+            seen.update(dict.fromkeys(value))
+        return tuple(seen)
+    # intersect: region groups of the cloud
+    info = catalog.clouds[cloud]
+    groups = [info.region_group(group) for group in values]
+    return tuple(region for region in groups[0] if all(region in g for g in groups[1:]))
+
+
+def derive_settings(
+    *,
+    cloud: Cloud,
+    data_sensitivity: Sensitivity,
+    compliance: Iterable[FrameworkId],
+    catalog: Catalog | None = None,
+) -> dict[str, Any]:
+    """The settings (``SETTING_KEYS``) that a sensitivity and frameworks select."""
+    catalog = catalog or load_catalog()
+    frameworks = list(compliance)
+    settings: dict[str, Any] = {}
+    for name, setting in catalog.settings.items():
+        values = [setting.sensitivity[data_sensitivity]]
+        values += [setting.frameworks[fw] for fw in frameworks if fw in setting.frameworks]
+        settings[name] = _merge(setting, values, cloud, catalog)
+    return settings
+
+
+def derive_profile(
+    *,
+    project: str,
+    stack: str,
+    cloud: Cloud,
+    region: str,
+    ai_service: str,
+    models: Iterable[str],
+    data_sensitivity: Sensitivity,
+    compliance: Iterable[FrameworkId],
+    allow_internet_egress: bool = False,
+    guardrail_denied_topics: Iterable[str] = (),
+    pii_action: Literal["block", "anonymize"] = "block",
+) -> Profile:
+    """Derive a project's profile from its answers through the catalog."""
+    frameworks = tuple(compliance)
+    return Profile(
+        project=project,
+        stack=stack,
+        cloud=cloud,
+        region=region,
+        ai_service=ai_service,
+        models=tuple(models),
+        data_sensitivity=data_sensitivity,
+        compliance=frameworks,
+        allow_internet_egress=allow_internet_egress,
+        guardrail_denied_topics=tuple(guardrail_denied_topics),
+        pii_action=pii_action,
+        **derive_settings(cloud=cloud, data_sensitivity=data_sensitivity, compliance=frameworks),
+    )

@@ -1,0 +1,2 @@
+"""aiscaffold."""
+__version__ = "0.1.0"

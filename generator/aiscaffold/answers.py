@@ -1,0 +1,405 @@
+"""Answers to aiscaffold's questions: types, defaults, choices and validation.
+
+The questions themselves are declared in the template's ``copier.yml`` (so every answer
+lands in ``.copier-answers.yml`` and ``copier update`` can ask new ones); their rules
+live here, once: ``copier.yml`` calls :func:`default_for`, :func:`choices_for` and
+:func:`problem` through aiscaffold's Jinja extension, and ``aiscaffold new`` checks
+answers given on the command line with the same functions before rendering anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+import yaml
+from aiscaffold_components.catalog import (
+    FRAMEWORKS,
+    Cloud,
+    FrameworkId,
+    Sensitivity,
+    load_catalog,
+)
+from aiscaffold_components.profile import Profile, derive_profile
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from .errors import AnswersError, UsageError
+
+__all__ = [
+    "QUESTION_KEYS",
+    "Answers",
+    "choices_for",
+    "default_for",
+    "fill_defaults",
+    "parse_data_options",
+    "problem",
+    "read_answers_file",
+    "validate_answers",
+]
+
+
+def _pattern(regex: str, what: str, fix: str) -> AfterValidator:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}; {fix}")
+        return value
+
+    return AfterValidator(check)
+
+
+ProjectName = Annotated[
+    str,
+    _pattern(
+        r"[a-z][a-z0-9]*(-[a-z0-9]+)*",
+        "a valid project name",
+        "use 3 to 30 lowercase letters, digits and single hyphens, starting with a "
+        "letter (for example my-rag-app)",
+    ),
+    Field(min_length=3, max_length=30),
+]
+StackName = Annotated[
+    str,
+    _pattern(
+        r"[a-z][a-z0-9]*(-[a-z0-9]+)*",
+        "a valid stack name",
+        "use up to 16 lowercase letters, digits and hyphens, starting with a letter "
+        "(for example dev or prod)",
+    ),
+    Field(min_length=1, max_length=16),
+]
+Description = Annotated[
+    str,
+    _pattern(r"[^\n\r\t{}]*", "a one-line description", "use one line without braces"),
+    Field(max_length=200),
+]
+ModelId = Annotated[
+    str,
+    _pattern(
+        r"[A-Za-z0-9][A-Za-z0-9._:/@+-]*",
+        "a model id",
+        "use the provider's model id, for example anthropic.claude-3-5-sonnet-20240620-v1:0",
+    ),
+    Field(max_length=200),
+]
+Topic = Annotated[
+    str,
+    _pattern(
+        r"[0-9A-Za-z][0-9A-Za-z_ !?.-]*",
+        "a denied topic name",
+        "use letters, digits, spaces and - _ ! ? . (for example investment advice)",
+    ),
+    Field(max_length=100),
+]
+
+PiiAction = Literal["block", "anonymize"]
+StateBackend = Literal["pulumi-cloud", "self-managed"]
+
+
+class Answers(BaseModel):
+    """A complete, valid set of answers (the keys of ``.copier-answers.yml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project_name: ProjectName
+    description: Description = "AI workload infrastructure scaffolded by aiscaffold"
+    cloud: Cloud = "aws"
+    ai_service: str
+    data_sensitivity: Sensitivity = "confidential"
+    compliance: tuple[FrameworkId, ...] = ()
+    region: str
+    models: Annotated[tuple[ModelId, ...], Field(min_length=1, max_length=20)]
+    stack: StackName = "dev"
+    guardrail_denied_topics: Annotated[tuple[Topic, ...], Field(max_length=30)] = ()
+    pii_action: PiiAction = "block"
+    allow_internet_egress: bool = False
+    state_backend: StateBackend = "self-managed"
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> Answers:
+        values = self.model_dump()
+        for key in ("compliance", "ai_service", "region", "models", "guardrail_denied_topics"):
+            message = _cross_check(key, values[key], values)
+            if message:
+                raise ValueError(f"{key}: {message}")
+        return self
+
+    def profile(self) -> Profile:
+        """The profile these answers select (settings derived through the catalog)."""
+        return derive_profile(
+            project=self.project_name,
+            stack=self.stack,
+            cloud=self.cloud,
+            region=self.region,
+            ai_service=self.ai_service,
+            models=self.models,
+            data_sensitivity=self.data_sensitivity,
+            compliance=self.compliance,
+            allow_internet_egress=self.allow_internet_egress,
+            guardrail_denied_topics=self.guardrail_denied_topics,
+            pii_action=self.pii_action,
+        )
+
+
+#: The questions, in the order they are asked (the order of copier.yml).
+QUESTION_KEYS: tuple[str, ...] = tuple(Answers.model_fields)
+
+# Questions whose answers are text: a --data value for them is taken as written, not
+# parsed as YAML (so `--data project_name=2024` is the name "2024", not a number).
+_STRING_KEYS = frozenset(
+    {"project_name", "description", "cloud", "ai_service", "data_sensitivity", "region",
+     "stack", "pii_action", "state_backend"}
+)
+
+
+def allowed_regions(cloud: Cloud, compliance: tuple[FrameworkId, ...] | list[FrameworkId]) -> tuple[str, ...]:
+    """Regions of ``cloud`` that every chosen framework allows."""
+    from aiscaffold_components.profile import derive_settings
+
+    settings = derive_settings(cloud=cloud, data_sensitivity="public", compliance=compliance)
+    regions: tuple[str, ...] = settings["allowed_regions"]
+    return regions
+
+
+def _cross_check(key: str, value: Any, answers: Mapping[str, Any]) -> str:
+    """Rules that depend on earlier answers; "" when the answer is fine."""
+    catalog = load_catalog()
+    cloud = answers.get("cloud")
+    if cloud not in catalog.clouds:
+        return ""
+    info = catalog.clouds[cloud]
+    if key == "ai_service" and value not in info.ai_services:
+        offered = ", ".join(info.ai_services)
+        return f"{value!r} is not offered on {cloud}; choose one of: {offered}"
+    if key == "compliance" and not allowed_regions(cloud, list(value or ())):
+        return (
+            f"{' and '.join(value)} together allow no {cloud} region (GDPR needs EU "
+            "regions, FedRAMP US government regions); deploy them as separate projects"
+        )
+    if key == "region":
+        compliance = list(answers.get("compliance") or ())
+        allowed = allowed_regions(cloud, compliance)
+        if value in allowed:
+            return ""
+        if not allowed:
+            return ""  # the compliance answer already says no region can satisfy it
+        if value not in info.region_group("all"):
+            return (
+                f"{value!r} is not a region of {info.title} that aiscaffold supports; "
+                f"choose one of: {', '.join(allowed)}"
+            )
+        why = " and ".join(compliance)
+        return f"{value!r} is not allowed by {why}; choose one of: {', '.join(allowed)}"
+    if key in ("models", "guardrail_denied_topics") and value is not None:
+        items = list(value)
+        duplicates = sorted({x for x in items if items.count(x) > 1})
+        if duplicates:
+            return f"lists {', '.join(duplicates)} more than once"
+    return ""
+
+
+def _field_problem(key: str, value: Any) -> str:
+    try:
+        _ADAPTERS[key].validate_python(value)
+    except ValidationError as exc:
+        return _describe(exc.errors()[0], value)
+    return ""
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    key: TypeAdapter(field.rebuild_annotation()) for key, field in Answers.model_fields.items()
+}
+
+
+def _describe(error: Mapping[str, Any], value: Any) -> str:
+    """A pydantic error as a sentence about the user's answer."""
+    kind = str(error["type"])
+    given = error.get("input", value)
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        return f"{given!r} is not one of the choices: {ctx.get('expected', '')}"
+    if kind == "bool_parsing" or kind == "bool_type":
+        return f"{given!r} is not true or false"
+    if kind in ("too_long", "string_too_long"):
+        unit = "characters" if isinstance(given, str) else "entries"
+        return f"is too long (at most {ctx.get('max_length')} {unit})"
+    if kind in ("too_short", "string_too_short"):
+        if not given:
+            return "must not be empty"
+        unit = "characters" if isinstance(given, str) else "entries"
+        return f"is too short (at least {ctx.get('min_length')} {unit})"
+    if kind in ("tuple_type", "list_type"):
+        return f"{given!r} is not a list; write it as [a, b]"
+    if kind == "string_type":
+        return f"{given!r} is not text"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def problem(key: str, value: Any, answers: Mapping[str, Any] | None = None) -> str:
+    """What is wrong with one answer, given the earlier answers; "" if nothing.
+
+    Used by copier.yml validators and before rendering.
+    """
+    if key not in Answers.model_fields:
+        return f"unknown question {key!r}"
+    return _field_problem(key, value) or _cross_check(key, value, answers or {})
+
+
+def default_for(key: str, answers: Mapping[str, Any]) -> Any:
+    """The default answer to ``key`` given the earlier ``answers``."""
+    catalog = load_catalog()
+    cloud = answers.get("cloud", "aws")
+    info = catalog.clouds[cloud] if cloud in catalog.clouds else catalog.clouds["aws"]
+    if key == "ai_service":
+        return next(iter(info.ai_services))
+    if key == "region":
+        allowed = allowed_regions(info.id, list(answers.get("compliance") or ()))
+        return info.default_region if info.default_region in allowed else (allowed or ("",))[0]
+    if key == "models":
+        service = info.ai_services.get(answers.get("ai_service", "")) or next(iter(info.ai_services.values()))
+        return list(service.default_models)
+    if key == "project_name":
+        return None
+    default = Answers.model_fields[key].default
+    return list(default) if isinstance(default, tuple) else default
+
+
+def choices_for(key: str, answers: Mapping[str, Any]) -> list[str] | None:
+    """The choices offered for ``key`` (None for free text)."""
+    catalog = load_catalog()
+    cloud = answers.get("cloud", "aws")
+    info = catalog.clouds.get(cloud)
+    if key == "cloud":
+        return list(catalog.clouds)
+    if key == "ai_service" and info:
+        return list(info.ai_services)
+    if key == "region" and info:
+        return list(allowed_regions(info.id, list(answers.get("compliance") or ())))
+    if key == "compliance":
+        return list(FRAMEWORKS)
+    annotation = Answers.model_fields[key].annotation
+    literal = get_args(annotation)
+    if literal and all(isinstance(x, str) for x in literal):
+        return list(literal)
+    return None
+
+
+def fill_defaults(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """``answers`` plus the default of every question left unanswered, in order."""
+    filled = dict(answers)
+    for key in QUESTION_KEYS:
+        if key not in filled:
+            default = default_for(key, filled)
+            if default is not None:
+                filled[key] = default
+    return filled
+
+
+def validate_answers(answers: Mapping[str, Any]) -> Answers:
+    """Check answers one by one in question order, then as a whole.
+
+    Raises:
+        AnswersError: one line per invalid or unknown answer.
+    """
+    unknown = [k for k in answers if k not in Answers.model_fields]
+    problems = [
+        f"{k}: not a question of aiscaffold (questions: {', '.join(QUESTION_KEYS)})"
+        for k in unknown
+    ]
+    seen: dict[str, Any] = {}
+    for key in QUESTION_KEYS:
+        if key in answers:
+            field_message = _field_problem(key, answers[key])
+            message = field_message or _cross_check(key, answers[key], seen)
+            if message:
+                problems.append(f"{key}: {message}")
+            if not field_message:
+                seen[key] = answers[key]
+    missing = [k for k in QUESTION_KEYS if k not in answers and Answers.model_fields[k].is_required()]
+    problems += [f"{k}: missing" for k in missing]
+    if problems:
+        raise AnswersError(problems)
+    try:
+        return Answers.model_validate(dict(answers))
+    except ValidationError as exc:  # cross-field rules not caught one by one
+        raise AnswersError([str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]) from None
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """Answers to string questions stay strings even when they look like YAML numbers."""
+    if key in _STRING_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def parse_data_options(options: list[str]) -> dict[str, Any]:
+    """``--data KEY=VALUE`` options; values are YAML (``compliance=[hipaa,gdpr]``).
+
+    Raises:
+        UsageError: an option is not KEY=VALUE or its value is not YAML.
+    """
+    data: dict[str, Any] = {}
+    for option in options:
+        key, sep, raw = option.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(
+                f"--data {option!r} is not KEY=VALUE",
+                hint="For example: --data cloud=azure --data compliance=[hipaa,gdpr]",
+            )
+        if key in _STRING_KEYS:
+            data[key] = raw
+            continue
+        try:
+            data[key] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem", None) or "not valid YAML"
+            raise UsageError(
+                f"--data {key}: {raw!r} is not a YAML value ({mark})",
+                hint="Lists are written [a,b]; quote values with special characters.",
+            ) from None
+    return data
+
+
+def read_answers_file(path: Path) -> dict[str, Any]:
+    """An answers file: a YAML mapping of question keys (copier metadata keys ignored).
+
+    Raises:
+        UsageError: the file is missing, unreadable, not YAML or not a mapping.
+    """
+    if not path.is_file():
+        raise UsageError(f"answers file {str(path)!r} does not exist", hint="Check the path given to --answers-file.")
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"answers file {str(path)!r} cannot be read: {exc}") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}" if where is not None else ""
+        raise UsageError(
+            f"answers file {str(path)!r} is not valid YAML{at}",
+            hint="It must be a YAML mapping such as `cloud: aws`, one answer a line.",
+        ) from None
+    if not isinstance(loaded, dict):
+        raise UsageError(
+            f"answers file {str(path)!r} is not a mapping of answers",
+            hint="Write one `key: value` per line, for example `cloud: aws`.",
+        )
+    return {
+        str(k): _coerce(str(k), v) for k, v in loaded.items() if not str(k).startswith("_")
+    }
+
+
+def coerce_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _coerce(k, v) for k, v in answers.items()}

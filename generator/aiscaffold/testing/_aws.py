@@ -1,0 +1,309 @@
+"""AWS (pulumi-aws) outputs and invokes for the mocks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+ACCOUNT_ID = "123456789012"
+
+
+def region(config: dict[str, str]) -> str:
+    return config.get("aws:region", "us-east-1")
+
+
+def partition(config: dict[str, str]) -> str:
+    return "aws-us-gov" if region(config).startswith("us-gov-") else "aws"
+
+
+def _suffix(name: str, length: int = 8) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:length]
+
+
+def _arn(service: str, resource: str, config: dict[str, str], *, regional: bool = True,
+         account: bool = True) -> str:
+    return (
+        f"arn:{partition(config)}:{service}:{region(config) if regional else ''}:"
+        f"{ACCOUNT_ID if account else ''}:{resource}"
+    )
+
+
+def outputs(type_: str, name: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The id and outputs AWS would report for a new resource."""
+    module, _, kind = type_.split(":")[1].partition("/")
+    resource = type_.split(":")[2]
+    physical = inputs.get("name") or inputs.get("bucket") or f"{name}-{_suffix(name, 7)}"
+    out: dict[str, Any] = {"arn": _arn(module, f"{kind.lower()}/{physical}", config)}
+    resource_id = str(physical)
+    special = _SPECIAL.get(f"{module}:{resource}")
+    if special is not None:
+        resource_id, extra = special(name, str(physical), inputs, config)
+        out.update(extra)
+    if "name" not in inputs and module not in _NAMELESS:
+        out["name"] = physical
+    out.setdefault("id", resource_id)
+    out.setdefault("tagsAll", inputs.get("tags", {}))
+    return resource_id, out
+
+
+# Modules whose resources have no `name` output.
+_NAMELESS = {"s3", "ec2", "cloudtrail"}
+
+_Special = Callable[[str, str, dict[str, Any], dict[str, str]], tuple[str, dict[str, Any]]]
+
+
+def _key(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    key_id = f"{_suffix(name, 8)}-{_suffix(name + '1', 4)}-{_suffix(name + '2', 4)}-{_suffix(name + '3', 4)}-{_suffix(name + '4', 12)}"
+    return key_id, {"keyId": key_id, "arn": _arn("kms", f"key/{key_id}", config)}
+
+
+def _alias(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    alias = inputs.get("name", f"alias/{physical}")
+    return alias, {"arn": _arn("kms", alias, config), "targetKeyArn": _arn("kms", f"key/{inputs.get('targetKeyId', '')}", config)}
+
+
+def _bucket(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    bucket = inputs.get("bucket") or f"{name}-{_suffix(name)}"
+    return bucket, {
+        "bucket": bucket,
+        "arn": f"arn:{partition(config)}:s3:::{bucket}",
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{bucket}.s3.{region(config)}.amazonaws.com",
+        "region": region(config),
+        "hostedZoneId": "Z3AQBSTGFYJSTF",
+    }
+
+
+def _vpc(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    vpc_id = f"vpc-{_suffix(name, 17)}"
+    return vpc_id, {
+        "arn": _arn("ec2", f"vpc/{vpc_id}", config),
+        "defaultSecurityGroupId": f"sg-{_suffix(name + 'sg', 17)}",
+        "defaultNetworkAclId": f"acl-{_suffix(name + 'acl', 17)}",
+        "defaultRouteTableId": f"rtb-{_suffix(name + 'rtb', 17)}",
+        "mainRouteTableId": f"rtb-{_suffix(name + 'rtb', 17)}",
+        "ownerId": ACCOUNT_ID,
+    }
+
+
+def _prefixed(prefix: str, service: str, kind: str) -> _Special:
+    def build(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+        rid = f"{prefix}-{_suffix(name, 17)}"
+        return rid, {"arn": _arn(service, f"{kind}/{rid}", config), "ownerId": ACCOUNT_ID}
+
+    return build
+
+
+def _vpc_endpoint(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    rid = f"vpce-{_suffix(name, 17)}"
+    service = str(inputs.get("serviceName", ""))
+    return rid, {
+        "arn": _arn("ec2", f"vpc-endpoint/{rid}", config),
+        "dnsEntries": [{"dnsName": f"{rid}.{service.split('.')[-1]}.{region(config)}.vpce.amazonaws.com",
+                        "hostedZoneId": "Z7HUB22UULQXV"}],
+        "networkInterfaceIds": [f"eni-{_suffix(name + str(i), 17)}" for i in range(2)],
+        "prefixListId": f"pl-{_suffix(name, 8)}",
+        "cidrBlocks": [],
+        "ownerId": ACCOUNT_ID,
+        "state": "available",
+    }
+
+
+def _role(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    return physical, {"arn": _arn("iam", f"role/{physical}", config, regional=False), "uniqueId": f"AROA{_suffix(name, 17).upper()}"}
+
+
+def _policy(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    arn = _arn("iam", f"policy/{physical}", config, regional=False)
+    return arn, {"arn": arn, "policyId": f"ANPA{_suffix(name, 17).upper()}"}
+
+
+def _log_group(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    return physical, {"arn": _arn("logs", f"log-group:{physical}", config)}
+
+
+def _secret(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    arn = _arn("secretsmanager", f"secret:{physical}-{_suffix(name, 6)}", config)
+    return arn, {"arn": arn}
+
+
+def _trail(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    return physical, {"arn": _arn("cloudtrail", f"trail/{physical}", config), "homeRegion": region(config)}
+
+
+def _guardrail(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    gid = _suffix(name, 12)
+    arn = _arn("bedrock", f"guardrail/{gid}", config)
+    return f"{gid},DRAFT", {"guardrailId": gid, "guardrailArn": arn, "version": "DRAFT", "status": "READY"}
+
+
+def _guardrail_version(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    return f"{inputs.get('guardrailArn', '')},1", {"version": "1"}
+
+
+def _sagemaker(kind: str) -> _Special:
+    def build(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+        rid = inputs.get("domainName") or inputs.get("name") or f"d-{_suffix(name, 12)}"
+        return str(rid), {
+            "arn": _arn("sagemaker", f"{kind}/{rid}", config),
+            "url": f"https://{rid}.studio.{region(config)}.sagemaker.aws",
+            "homeEfsFileSystemId": f"fs-{_suffix(name, 8)}",
+            "securityGroupIdForDomainBoundary": f"sg-{_suffix(name + 'dom', 17)}",
+        }
+
+    return build
+
+
+_SPECIAL: dict[str, _Special] = {
+    "kms:Key": _key,
+    "kms:Alias": _alias,
+    "s3:Bucket": _bucket,
+    "ec2:Vpc": _vpc,
+    "ec2:Subnet": _prefixed("subnet", "ec2", "subnet"),
+    "ec2:SecurityGroup": _prefixed("sg", "ec2", "security-group"),
+    "ec2:RouteTable": _prefixed("rtb", "ec2", "route-table"),
+    "ec2:NetworkAcl": _prefixed("acl", "ec2", "network-acl"),
+    "ec2:InternetGateway": _prefixed("igw", "ec2", "internet-gateway"),
+    "ec2:NatGateway": _prefixed("nat", "ec2", "natgateway"),
+    "ec2:Eip": _prefixed("eipalloc", "ec2", "elastic-ip"),
+    "ec2:FlowLog": _prefixed("fl", "ec2", "vpc-flow-log"),
+    "ec2:VpcEndpoint": _vpc_endpoint,
+    "iam:Role": _role,
+    "iam:Policy": _policy,
+    "cloudwatch:LogGroup": _log_group,
+    "secretsmanager:Secret": _secret,
+    "cloudtrail:Trail": _trail,
+    "bedrock:Guardrail": _guardrail,
+    "bedrock:GuardrailVersion": _guardrail_version,
+    "sagemaker:Domain": _sagemaker("domain"),
+    "sagemaker:NotebookInstance": _sagemaker("notebook-instance"),
+}
+
+
+# ---------------------------------------------------------------- invokes
+def _caller_identity(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    return {
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:{partition(config)}:iam::{ACCOUNT_ID}:user/mock",
+        "userId": "AIDAMOCKUSER",
+        "id": ACCOUNT_ID,
+    }
+
+
+def _region(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    name = args.get("region") or args.get("name") or region(config)
+    return {"region": name, "name": name, "id": name, "endpoint": f"ec2.{name}.amazonaws.com",
+            "description": name}
+
+
+def _partition(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    part = partition(config)
+    return {"partition": part, "id": part, "dnsSuffix": "amazonaws.com",
+            "reverseDnsPrefix": "com.amazonaws"}
+
+
+def _zones(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    name = region(config)
+    letters = "abc"
+    return {
+        "id": name,
+        "names": [f"{name}{x}" for x in letters],
+        "zoneIds": [f"{name[:3]}{name.split('-')[-1]}-az{i + 1}" for i in range(len(letters))],
+        "groupNames": [name],
+        "state": args.get("state", "available"),
+    }
+
+
+def _single(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else values
+
+
+def _principals(items: list[dict[str, Any]]) -> Any:
+    if len(items) == 1 and items[0].get("type") == "*":
+        return "*"
+    out: dict[str, Any] = {}
+    for item in items:
+        out.setdefault(item["type"], []).extend(item.get("identifiers", []))
+    return {k: _single(sorted(set(v), key=v.index)) for k, v in out.items()}
+
+
+def policy_document(statements: list[dict[str, Any]], version: str = "2012-10-17",
+                    policy_id: str | None = None) -> dict[str, Any]:
+    """The IAM JSON ``iam.get_policy_document`` would build from these statements."""
+    doc: dict[str, Any] = {"Version": version}
+    if policy_id:
+        doc["Id"] = policy_id
+    built = []
+    for st in statements:
+        entry: dict[str, Any] = {}
+        if st.get("sid"):
+            entry["Sid"] = st["sid"]
+        entry["Effect"] = st.get("effect") or "Allow"
+        for key, field in (("actions", "Action"), ("not_actions", "NotAction"), ("notActions", "NotAction"),
+                           ("resources", "Resource"), ("not_resources", "NotResource"),
+                           ("notResources", "NotResource")):
+            if st.get(key):
+                entry[field] = _single(list(st[key]))
+        for key, field in (("principals", "Principal"), ("not_principals", "NotPrincipal"),
+                           ("notPrincipals", "NotPrincipal")):
+            if st.get(key):
+                entry[field] = _principals(st[key])
+        if st.get("conditions"):
+            condition: dict[str, dict[str, Any]] = {}
+            for cond in st["conditions"]:
+                condition.setdefault(cond["test"], {})[cond["variable"]] = _single(list(cond["values"]))
+            entry["Condition"] = condition
+        built.append(entry)
+    doc["Statement"] = built
+    return doc
+
+
+def _policy_document(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = []
+    for source in args.get("source_policy_documents", args.get("sourcePolicyDocuments")) or []:
+        statements.extend(_from_json(source))
+    statements.extend(args.get("statements") or [])
+    doc = policy_document(statements, args.get("version") or "2012-10-17",
+                          args.get("policy_id", args.get("policyId")))
+    text = json.dumps(doc, indent=2)
+    return {"json": text, "minifiedJson": json.dumps(doc, separators=(",", ":")), "id": _suffix(text)}
+
+
+def _from_json(source: str) -> list[dict[str, Any]]:
+    """Turn an IAM JSON document back into get_policy_document statement args."""
+    doc = json.loads(source)
+    out = []
+    for st in doc.get("Statement", []):
+        as_list = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
+        entry: dict[str, Any] = {"effect": st.get("Effect", "Allow")}
+        if "Sid" in st:
+            entry["sid"] = st["Sid"]
+        for field, key in (("Action", "actions"), ("NotAction", "not_actions"),
+                           ("Resource", "resources"), ("NotResource", "not_resources")):
+            if field in st:
+                entry[key] = as_list(st[field])
+        if "Principal" in st:
+            principal = st["Principal"]
+            entry["principals"] = (
+                [{"type": "*", "identifiers": ["*"]}] if principal == "*"
+                else [{"type": k, "identifiers": as_list(v)} for k, v in principal.items()]
+            )
+        if "Condition" in st:
+            entry["conditions"] = [
+                {"test": test, "variable": var, "values": as_list(values)}
+                for test, variables in st["Condition"].items()
+                for var, values in variables.items()
+            ]
+        out.append(entry)
+    return out
+
+
+INVOKES: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    "aws:index/getRegion:getRegion": _region,
+    "aws:index/getPartition:getPartition": _partition,
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _zones,
+    "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
+}

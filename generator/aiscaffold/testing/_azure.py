@@ -1,0 +1,128 @@
+"""Azure (pulumi-azure-native) outputs and invokes for the mocks."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+TENANT_ID = "11111111-1111-1111-1111-111111111111"
+CLIENT_ID = "22222222-2222-2222-2222-222222222222"
+OBJECT_ID = "33333333-3333-3333-3333-333333333333"
+
+# azure-native module -> resource provider namespace, for plausible resource ids.
+_NAMESPACES = {
+    "authorization": "Microsoft.Authorization",
+    "cognitiveservices": "Microsoft.CognitiveServices",
+    "insights": "Microsoft.Insights",
+    "monitor": "Microsoft.Insights",
+    "keyvault": "Microsoft.KeyVault",
+    "managedidentity": "Microsoft.ManagedIdentity",
+    "network": "Microsoft.Network",
+    "operationalinsights": "Microsoft.OperationalInsights",
+    "privatedns": "Microsoft.Network",
+    "storage": "Microsoft.Storage",
+}
+
+
+def _uuid(seed: str) -> str:
+    h = hashlib.sha256(seed.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def location(config: dict[str, str]) -> str:
+    return config.get("azure-native:location", "eastus2")
+
+
+def _own_name(resource: str, name: str, inputs: dict[str, Any]) -> str:
+    key = resource[0].lower() + resource[1:] + "Name"
+    for candidate in (key, "resourceName", "name"):
+        if isinstance(inputs.get(candidate), str):
+            return str(inputs[candidate])
+    return f"{name}{hashlib.sha256(name.encode()).hexdigest()[:6]}"
+
+
+def outputs(type_: str, name: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The id and outputs Azure Resource Manager would report for a new resource."""
+    _, module, resource = type_.split(":")
+    own = _own_name(resource, name, inputs)
+    group = inputs.get("resourceGroupName", "rg")
+    if module == "resources" and resource == "ResourceGroup":
+        rid = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{own}"
+    else:
+        namespace = _NAMESPACES.get(module, f"Microsoft.{module.capitalize()}")
+        collection = resource[0].lower() + resource[1:] + "s"
+        rid = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/"
+               f"{namespace}/{collection}/{own}")
+    out: dict[str, Any] = {"id": rid, "name": own, "type": f"{_NAMESPACES.get(module, module)}/{resource}"}
+    special = _SPECIAL.get(f"{module}:{resource}")
+    if special is not None:
+        out.update(special(name, own, inputs, config))
+    return rid, out
+
+
+_Special = Callable[[str, str, dict[str, Any], dict[str, str]], dict[str, Any]]
+
+
+def _identity(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    return {"principalId": _uuid(own + "principal"), "clientId": _uuid(own + "client"), "tenantId": TENANT_ID}
+
+
+def _vault(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    props = dict(inputs.get("properties") or {})
+    props.setdefault("vaultUri", f"https://{own}.vault.azure.net/")
+    return {"properties": props}
+
+
+def _key(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    vault = inputs.get("vaultName", "vault")
+    version = hashlib.sha256(own.encode()).hexdigest()[:32]
+    return {"keyUri": f"https://{vault}.vault.azure.net/keys/{own}",
+            "keyUriWithVersion": f"https://{vault}.vault.azure.net/keys/{own}/{version}"}
+
+
+def _secret(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    vault = inputs.get("vaultName", "vault")
+    props = dict(inputs.get("properties") or {})
+    props.pop("value", None)
+    props.setdefault("secretUri", f"https://{vault}.vault.azure.net/secrets/{own}")
+    return {"properties": props}
+
+
+def _account(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    props = dict(inputs.get("properties") or {})
+    sub = props.get("customSubDomainName", own)
+    props.setdefault("endpoint", f"https://{sub}.openai.azure.com/")
+    return {"properties": props}
+
+
+def _workspace(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    return {"customerId": _uuid(own + "workspace")}
+
+
+def _storage(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    return {"primaryEndpoints": {"blob": f"https://{own}.blob.core.windows.net/",
+                                 "dfs": f"https://{own}.dfs.core.windows.net/"}}
+
+
+_SPECIAL: dict[str, _Special] = {
+    "managedidentity:UserAssignedIdentity": _identity,
+    "keyvault:Vault": _vault,
+    "keyvault:Key": _key,
+    "keyvault:Secret": _secret,
+    "cognitiveservices:Account": _account,
+    "operationalinsights:Workspace": _workspace,
+    "storage:StorageAccount": _storage,
+}
+
+
+def _client_config(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    return {"clientId": CLIENT_ID, "objectId": OBJECT_ID, "subscriptionId": SUBSCRIPTION_ID,
+            "tenantId": TENANT_ID}
+
+
+INVOKES: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]] = {
+    "azure-native:authorization:getClientConfig": _client_config,
+    "azure-native:authorization:getClientToken": lambda args, config: {"token": "mock-token"},
+}
