@@ -126,16 +126,16 @@ class Profile(BaseModel):
         raw: dict[str, str | None] = {
             name: config.get(name) for name in cls.model_fields if name not in _IDENTITY
         }
-        cloud = raw.get("cloud")
-        if cloud in PROVIDER_REGION_KEYS:
-            namespace, key = PROVIDER_REGION_KEYS[cloud].split(":")  # type: ignore[index]
+        region_key = {str(k): v for k, v in PROVIDER_REGION_KEYS.items()}.get(
+            raw.get("cloud") or ""
+        )
+        if region_key:
+            namespace, key = region_key.split(":")
             raw["region"] = pulumi.Config(namespace).get(key)
         return cls.from_mapping(raw, project=project, stack=stack)
 
     @classmethod
-    def from_mapping(
-        cls, raw: Mapping[str, str | None], *, project: str, stack: str
-    ) -> Profile:
+    def from_mapping(cls, raw: Mapping[str, str | None], *, project: str, stack: str) -> Profile:
         """Build a profile from config strings (JSON for lists, numbers, booleans)."""
         missing = [
             name
@@ -144,9 +144,7 @@ class Profile(BaseModel):
         ]
         if missing:
             key = missing[0]
-            where = (
-                "the provider's region key" if key == "region" else f"'{project}:{key}'"
-            )
+            where = "the provider's region key" if key == "region" else f"'{project}:{key}'"
             raise ProfileConfigError(
                 f"stack config lacks {', '.join(missing)} ({where} first); restore "
                 f"Pulumi.{stack}.yaml from the template (aiscaffold update) or run "
@@ -156,7 +154,7 @@ class Profile(BaseModel):
         for name, text in raw.items():
             if text is None:
                 continue
-            adapter: TypeAdapter[Any] = TypeAdapter(cls.model_fields[name].annotation)
+            adapter: TypeAdapter[Any] = TypeAdapter(cls.model_fields[name].rebuild_annotation())
             try:
                 values[name] = adapter.validate_json(text)
             except ValidationError:

@@ -1,2 +1,3 @@
 """aiscaffold."""
+
 __version__ = "0.1.0"

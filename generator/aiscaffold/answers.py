@@ -158,12 +158,23 @@ QUESTION_KEYS: tuple[str, ...] = tuple(Answers.model_fields)
 # Questions whose answers are text: a --data value for them is taken as written, not
 # parsed as YAML (so `--data project_name=2024` is the name "2024", not a number).
 _STRING_KEYS = frozenset(
-    {"project_name", "description", "cloud", "ai_service", "data_sensitivity", "region",
-     "stack", "pii_action", "state_backend"}
+    {
+        "project_name",
+        "description",
+        "cloud",
+        "ai_service",
+        "data_sensitivity",
+        "region",
+        "stack",
+        "pii_action",
+        "state_backend",
+    }
 )
 
 
-def allowed_regions(cloud: Cloud, compliance: tuple[FrameworkId, ...] | list[FrameworkId]) -> tuple[str, ...]:
+def allowed_regions(
+    cloud: Cloud, compliance: tuple[FrameworkId, ...] | list[FrameworkId]
+) -> tuple[str, ...]:
     """Regions of ``cloud`` that every chosen framework allows."""
     from aiscaffold_components.profile import derive_settings
 
@@ -267,7 +278,9 @@ def default_for(key: str, answers: Mapping[str, Any]) -> Any:
         allowed = allowed_regions(info.id, list(answers.get("compliance") or ()))
         return info.default_region if info.default_region in allowed else (allowed or ("",))[0]
     if key == "models":
-        service = info.ai_services.get(answers.get("ai_service", "")) or next(iter(info.ai_services.values()))
+        service = info.ai_services.get(answers.get("ai_service", "")) or next(
+            iter(info.ai_services.values())
+        )
         return list(service.default_models)
     if key == "project_name":
         return None
@@ -326,14 +339,18 @@ def validate_answers(answers: Mapping[str, Any]) -> Answers:
                 problems.append(f"{key}: {message}")
             if not field_message:
                 seen[key] = answers[key]
-    missing = [k for k in QUESTION_KEYS if k not in answers and Answers.model_fields[k].is_required()]
+    missing = [
+        k for k in QUESTION_KEYS if k not in answers and Answers.model_fields[k].is_required()
+    ]
     problems += [f"{k}: missing" for k in missing]
     if problems:
         raise AnswersError(problems)
     try:
         return Answers.model_validate(dict(answers))
     except ValidationError as exc:  # cross-field rules not caught one by one
-        raise AnswersError([str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]) from None
+        raise AnswersError(
+            [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
+        ) from None
 
 
 def _coerce(key: str, value: Any) -> Any:
@@ -379,7 +396,10 @@ def read_answers_file(path: Path) -> dict[str, Any]:
         UsageError: the file is missing, unreadable, not YAML or not a mapping.
     """
     if not path.is_file():
-        raise UsageError(f"answers file {str(path)!r} does not exist", hint="Check the path given to --answers-file.")
+        raise UsageError(
+            f"answers file {str(path)!r} does not exist",
+            hint="Check the path given to --answers-file.",
+        )
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -396,9 +416,7 @@ def read_answers_file(path: Path) -> dict[str, Any]:
             f"answers file {str(path)!r} is not a mapping of answers",
             hint="Write one `key: value` per line, for example `cloud: aws`.",
         )
-    return {
-        str(k): _coerce(str(k), v) for k, v in loaded.items() if not str(k).startswith("_")
-    }
+    return {str(k): _coerce(str(k), v) for k, v in loaded.items() if not str(k).startswith("_")}
 
 
 def coerce_answers(answers: Mapping[str, Any]) -> dict[str, Any]:

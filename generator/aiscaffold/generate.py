@@ -14,7 +14,14 @@ from typing import Any
 
 import yaml
 
-from .answers import QUESTION_KEYS, Answers, coerce_answers, fill_defaults, problem, validate_answers
+from .answers import (
+    QUESTION_KEYS,
+    Answers,
+    coerce_answers,
+    fill_defaults,
+    problem,
+    validate_answers,
+)
 from .errors import (
     AnswersError,
     DestinationError,
@@ -58,7 +65,7 @@ def _given_problems(answers: Mapping[str, Any]) -> list[str]:
     """Problems of the answers given so far (missing ones are not problems yet)."""
     problems: list[str] = []
     seen: dict[str, Any] = {}
-    for key, value in answers.items():
+    for key in answers:
         if key not in QUESTION_KEYS:
             problems.append(
                 f"{key}: not a question of aiscaffold (questions: {', '.join(QUESTION_KEYS)})"

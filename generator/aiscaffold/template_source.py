@@ -88,7 +88,9 @@ def cache_dir() -> Path:
     return platformdirs.user_cache_path("aiscaffold", appauthor=False)
 
 
-def _git(repo: Path, *args: str, env: dict[str, str] | None = None, input_: str | None = None) -> str:
+def _git(
+    repo: Path, *args: str, env: dict[str, str] | None = None, input_: str | None = None
+) -> str:
     # The caller's git environment (GIT_DIR, GIT_INDEX_FILE... set by a hook, say) must
     # not leak into the cache repository.
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
@@ -145,7 +147,17 @@ def tree_of(repo: Path, directory: Path) -> str:
     """The git tree id of ``directory``'s files (caches and bytecode left out)."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), "GIT_WORK_TREE": str(directory)}
-        _git(repo, "add", "--all", "--force", "--", ".", ":(exclude)**/__pycache__/**", ":(exclude)**/*.pyc", env=env)
+        _git(
+            repo,
+            "add",
+            "--all",
+            "--force",
+            "--",
+            ".",
+            ":(exclude)**/__pycache__/**",
+            ":(exclude)**/*.pyc",
+            env=env,
+        )
         return _git(repo, "write-tree", env=env)
 
 
@@ -162,7 +174,9 @@ def _home_relative(path: Path) -> str:
     return path.as_posix()
 
 
-def ensure_template_source(template: Path | None = None, *, shipped: Path | None = None) -> TemplateSource:
+def ensure_template_source(
+    template: Path | None = None, *, shipped: Path | None = None
+) -> TemplateSource:
     """Make the installed template available as a versioned copier source.
 
     Args:

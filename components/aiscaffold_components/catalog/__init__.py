@@ -83,9 +83,7 @@ class Framework(_Model):
     def _clause_ids(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("clauses"), dict):
             data = dict(data)
-            data["clauses"] = {
-                str(k): {"id": str(k), **v} for k, v in data["clauses"].items()
-            }
+            data["clauses"] = {str(k): {"id": str(k), **v} for k, v in data["clauses"].items()}
         return data
 
     def clause(self, clause_id: str) -> Clause:
@@ -111,9 +109,7 @@ class CloudInfo(_Model):
     def _service_ids(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("ai_services"), dict):
             data = dict(data)
-            data["ai_services"] = {
-                k: {"id": k, **v} for k, v in data["ai_services"].items()
-            }
+            data["ai_services"] = {k: {"id": k, **v} for k, v in data["ai_services"].items()}
         return data
 
     def region_group(self, group: str) -> tuple[str, ...]:

@@ -22,15 +22,23 @@ def _suffix(name: str, length: int = 8) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:length]
 
 
-def _arn(service: str, resource: str, config: dict[str, str], *, regional: bool = True,
-         account: bool = True) -> str:
+def _arn(
+    service: str,
+    resource: str,
+    config: dict[str, str],
+    *,
+    regional: bool = True,
+    account: bool = True,
+) -> str:
     return (
         f"arn:{partition(config)}:{service}:{region(config) if regional else ''}:"
         f"{ACCOUNT_ID if account else ''}:{resource}"
     )
 
 
-def outputs(type_: str, name: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def outputs(
+    type_: str, name: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     """The id and outputs AWS would report for a new resource."""
     module, _, kind = type_.split(":")[1].partition("/")
     resource = type_.split(":")[2]
@@ -54,17 +62,27 @@ _NAMELESS = {"s3", "ec2", "cloudtrail"}
 _Special = Callable[[str, str, dict[str, Any], dict[str, str]], tuple[str, dict[str, Any]]]
 
 
-def _key(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    key_id = f"{_suffix(name, 8)}-{_suffix(name + '1', 4)}-{_suffix(name + '2', 4)}-{_suffix(name + '3', 4)}-{_suffix(name + '4', 12)}"
+def _key(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    h = hashlib.sha256(name.encode()).hexdigest()
+    key_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
     return key_id, {"keyId": key_id, "arn": _arn("kms", f"key/{key_id}", config)}
 
 
-def _alias(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _alias(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     alias = inputs.get("name", f"alias/{physical}")
-    return alias, {"arn": _arn("kms", alias, config), "targetKeyArn": _arn("kms", f"key/{inputs.get('targetKeyId', '')}", config)}
+    return alias, {
+        "arn": _arn("kms", alias, config),
+        "targetKeyArn": _arn("kms", f"key/{inputs.get('targetKeyId', '')}", config),
+    }
 
 
-def _bucket(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _bucket(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     bucket = inputs.get("bucket") or f"{name}-{_suffix(name)}"
     return bucket, {
         "bucket": bucket,
@@ -76,7 +94,9 @@ def _bucket(name: str, physical: str, inputs: dict[str, Any], config: dict[str, 
     }
 
 
-def _vpc(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _vpc(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     vpc_id = f"vpc-{_suffix(name, 17)}"
     return vpc_id, {
         "arn": _arn("ec2", f"vpc/{vpc_id}", config),
@@ -89,20 +109,28 @@ def _vpc(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str
 
 
 def _prefixed(prefix: str, service: str, kind: str) -> _Special:
-    def build(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    def build(
+        name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+    ) -> tuple[str, dict[str, Any]]:
         rid = f"{prefix}-{_suffix(name, 17)}"
         return rid, {"arn": _arn(service, f"{kind}/{rid}", config), "ownerId": ACCOUNT_ID}
 
     return build
 
 
-def _vpc_endpoint(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _vpc_endpoint(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     rid = f"vpce-{_suffix(name, 17)}"
     service = str(inputs.get("serviceName", ""))
     return rid, {
         "arn": _arn("ec2", f"vpc-endpoint/{rid}", config),
-        "dnsEntries": [{"dnsName": f"{rid}.{service.split('.')[-1]}.{region(config)}.vpce.amazonaws.com",
-                        "hostedZoneId": "Z7HUB22UULQXV"}],
+        "dnsEntries": [
+            {
+                "dnsName": f"{rid}.{service.split('.')[-1]}.{region(config)}.vpce.amazonaws.com",
+                "hostedZoneId": "Z7HUB22UULQXV",
+            }
+        ],
         "networkInterfaceIds": [f"eni-{_suffix(name + str(i), 17)}" for i in range(2)],
         "prefixListId": f"pl-{_suffix(name, 8)}",
         "cidrBlocks": [],
@@ -111,40 +139,67 @@ def _vpc_endpoint(name: str, physical: str, inputs: dict[str, Any], config: dict
     }
 
 
-def _role(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    return physical, {"arn": _arn("iam", f"role/{physical}", config, regional=False), "uniqueId": f"AROA{_suffix(name, 17).upper()}"}
+def _role(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    return physical, {
+        "arn": _arn("iam", f"role/{physical}", config, regional=False),
+        "uniqueId": f"AROA{_suffix(name, 17).upper()}",
+    }
 
 
-def _policy(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _policy(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     arn = _arn("iam", f"policy/{physical}", config, regional=False)
     return arn, {"arn": arn, "policyId": f"ANPA{_suffix(name, 17).upper()}"}
 
 
-def _log_group(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _log_group(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     return physical, {"arn": _arn("logs", f"log-group:{physical}", config)}
 
 
-def _secret(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _secret(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     arn = _arn("secretsmanager", f"secret:{physical}-{_suffix(name, 6)}", config)
     return arn, {"arn": arn}
 
 
-def _trail(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    return physical, {"arn": _arn("cloudtrail", f"trail/{physical}", config), "homeRegion": region(config)}
+def _trail(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    return physical, {
+        "arn": _arn("cloudtrail", f"trail/{physical}", config),
+        "homeRegion": region(config),
+    }
 
 
-def _guardrail(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _guardrail(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     gid = _suffix(name, 12)
     arn = _arn("bedrock", f"guardrail/{gid}", config)
-    return f"{gid},DRAFT", {"guardrailId": gid, "guardrailArn": arn, "version": "DRAFT", "status": "READY"}
+    return f"{gid},DRAFT", {
+        "guardrailId": gid,
+        "guardrailArn": arn,
+        "version": "DRAFT",
+        "status": "READY",
+    }
 
 
-def _guardrail_version(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _guardrail_version(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     return f"{inputs.get('guardrailArn', '')},1", {"version": "1"}
 
 
 def _sagemaker(kind: str) -> _Special:
-    def build(name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    def build(
+        name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+    ) -> tuple[str, dict[str, Any]]:
         rid = inputs.get("domainName") or inputs.get("name") or f"d-{_suffix(name, 12)}"
         return str(rid), {
             "arn": _arn("sagemaker", f"{kind}/{rid}", config),
@@ -194,14 +249,23 @@ def _caller_identity(args: dict[str, Any], config: dict[str, str]) -> dict[str, 
 
 def _region(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
     name = args.get("region") or args.get("name") or region(config)
-    return {"region": name, "name": name, "id": name, "endpoint": f"ec2.{name}.amazonaws.com",
-            "description": name}
+    return {
+        "region": name,
+        "name": name,
+        "id": name,
+        "endpoint": f"ec2.{name}.amazonaws.com",
+        "description": name,
+    }
 
 
 def _partition(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
     part = partition(config)
-    return {"partition": part, "id": part, "dnsSuffix": "amazonaws.com",
-            "reverseDnsPrefix": "com.amazonaws"}
+    return {
+        "partition": part,
+        "id": part,
+        "dnsSuffix": "amazonaws.com",
+        "reverseDnsPrefix": "com.amazonaws",
+    }
 
 
 def _zones(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
@@ -229,8 +293,9 @@ def _principals(items: list[dict[str, Any]]) -> Any:
     return {k: _single(sorted(set(v), key=v.index)) for k, v in out.items()}
 
 
-def policy_document(statements: list[dict[str, Any]], version: str = "2012-10-17",
-                    policy_id: str | None = None) -> dict[str, Any]:
+def policy_document(
+    statements: list[dict[str, Any]], version: str = "2012-10-17", policy_id: str | None = None
+) -> dict[str, Any]:
     """The IAM JSON ``iam.get_policy_document`` would build from these statements."""
     doc: dict[str, Any] = {"Version": version}
     if policy_id:
@@ -241,19 +306,29 @@ def policy_document(statements: list[dict[str, Any]], version: str = "2012-10-17
         if st.get("sid"):
             entry["Sid"] = st["sid"]
         entry["Effect"] = st.get("effect") or "Allow"
-        for key, field in (("actions", "Action"), ("not_actions", "NotAction"), ("notActions", "NotAction"),
-                           ("resources", "Resource"), ("not_resources", "NotResource"),
-                           ("notResources", "NotResource")):
+        for key, field in (
+            ("actions", "Action"),
+            ("not_actions", "NotAction"),
+            ("notActions", "NotAction"),
+            ("resources", "Resource"),
+            ("not_resources", "NotResource"),
+            ("notResources", "NotResource"),
+        ):
             if st.get(key):
                 entry[field] = _single(list(st[key]))
-        for key, field in (("principals", "Principal"), ("not_principals", "NotPrincipal"),
-                           ("notPrincipals", "NotPrincipal")):
+        for key, field in (
+            ("principals", "Principal"),
+            ("not_principals", "NotPrincipal"),
+            ("notPrincipals", "NotPrincipal"),
+        ):
             if st.get(key):
                 entry[field] = _principals(st[key])
         if st.get("conditions"):
             condition: dict[str, dict[str, Any]] = {}
             for cond in st["conditions"]:
-                condition.setdefault(cond["test"], {})[cond["variable"]] = _single(list(cond["values"]))
+                condition.setdefault(cond["test"], {})[cond["variable"]] = _single(
+                    list(cond["values"])
+                )
             entry["Condition"] = condition
         built.append(entry)
     doc["Statement"] = built
@@ -265,10 +340,19 @@ def _policy_document(args: dict[str, Any], config: dict[str, str]) -> dict[str, 
     for source in args.get("source_policy_documents", args.get("sourcePolicyDocuments")) or []:
         statements.extend(_from_json(source))
     statements.extend(args.get("statements") or [])
-    doc = policy_document(statements, args.get("version") or "2012-10-17",
-                          args.get("policy_id", args.get("policyId")))
+    doc = policy_document(
+        statements, args.get("version") or "2012-10-17", args.get("policy_id", args.get("policyId"))
+    )
     text = json.dumps(doc, indent=2)
-    return {"json": text, "minifiedJson": json.dumps(doc, separators=(",", ":")), "id": _suffix(text)}
+    return {
+        "json": text,
+        "minifiedJson": json.dumps(doc, separators=(",", ":")),
+        "id": _suffix(text),
+    }
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _from_json(source: str) -> list[dict[str, Any]]:
@@ -276,23 +360,27 @@ def _from_json(source: str) -> list[dict[str, Any]]:
     doc = json.loads(source)
     out = []
     for st in doc.get("Statement", []):
-        as_list = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
         entry: dict[str, Any] = {"effect": st.get("Effect", "Allow")}
         if "Sid" in st:
             entry["sid"] = st["Sid"]
-        for field, key in (("Action", "actions"), ("NotAction", "not_actions"),
-                           ("Resource", "resources"), ("NotResource", "not_resources")):
+        for field, key in (
+            ("Action", "actions"),
+            ("NotAction", "not_actions"),
+            ("Resource", "resources"),
+            ("NotResource", "not_resources"),
+        ):
             if field in st:
-                entry[key] = as_list(st[field])
+                entry[key] = _as_list(st[field])
         if "Principal" in st:
             principal = st["Principal"]
             entry["principals"] = (
-                [{"type": "*", "identifiers": ["*"]}] if principal == "*"
-                else [{"type": k, "identifiers": as_list(v)} for k, v in principal.items()]
+                [{"type": "*", "identifiers": ["*"]}]
+                if principal == "*"
+                else [{"type": k, "identifiers": _as_list(v)} for k, v in principal.items()]
             )
         if "Condition" in st:
             entry["conditions"] = [
-                {"test": test, "variable": var, "values": as_list(values)}
+                {"test": test, "variable": var, "values": _as_list(values)}
                 for test, variables in st["Condition"].items()
                 for var, values in variables.items()
             ]

@@ -43,7 +43,9 @@ def _own_name(resource: str, name: str, inputs: dict[str, Any]) -> str:
     return f"{name}{hashlib.sha256(name.encode()).hexdigest()[:6]}"
 
 
-def outputs(type_: str, name: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def outputs(
+    type_: str, name: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     """The id and outputs Azure Resource Manager would report for a new resource."""
     _, module, resource = type_.split(":")
     own = _own_name(resource, name, inputs)
@@ -53,9 +55,15 @@ def outputs(type_: str, name: str, inputs: dict[str, Any], config: dict[str, str
     else:
         namespace = _NAMESPACES.get(module, f"Microsoft.{module.capitalize()}")
         collection = resource[0].lower() + resource[1:] + "s"
-        rid = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/"
-               f"{namespace}/{collection}/{own}")
-    out: dict[str, Any] = {"id": rid, "name": own, "type": f"{_NAMESPACES.get(module, module)}/{resource}"}
+        rid = (
+            f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/"
+            f"{namespace}/{collection}/{own}"
+        )
+    out: dict[str, Any] = {
+        "id": rid,
+        "name": own,
+        "type": f"{_NAMESPACES.get(module, module)}/{resource}",
+    }
     special = _SPECIAL.get(f"{module}:{resource}")
     if special is not None:
         out.update(special(name, own, inputs, config))
@@ -65,8 +73,14 @@ def outputs(type_: str, name: str, inputs: dict[str, Any], config: dict[str, str
 _Special = Callable[[str, str, dict[str, Any], dict[str, str]], dict[str, Any]]
 
 
-def _identity(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
-    return {"principalId": _uuid(own + "principal"), "clientId": _uuid(own + "client"), "tenantId": TENANT_ID}
+def _identity(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "principalId": _uuid(own + "principal"),
+        "clientId": _uuid(own + "client"),
+        "tenantId": TENANT_ID,
+    }
 
 
 def _vault(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
@@ -78,8 +92,10 @@ def _vault(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) 
 def _key(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
     vault = inputs.get("vaultName", "vault")
     version = hashlib.sha256(own.encode()).hexdigest()[:32]
-    return {"keyUri": f"https://{vault}.vault.azure.net/keys/{own}",
-            "keyUriWithVersion": f"https://{vault}.vault.azure.net/keys/{own}/{version}"}
+    return {
+        "keyUri": f"https://{vault}.vault.azure.net/keys/{own}",
+        "keyUriWithVersion": f"https://{vault}.vault.azure.net/keys/{own}/{version}",
+    }
 
 
 def _secret(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
@@ -97,13 +113,19 @@ def _account(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
     return {"properties": props}
 
 
-def _workspace(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+def _workspace(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> dict[str, Any]:
     return {"customerId": _uuid(own + "workspace")}
 
 
 def _storage(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
-    return {"primaryEndpoints": {"blob": f"https://{own}.blob.core.windows.net/",
-                                 "dfs": f"https://{own}.dfs.core.windows.net/"}}
+    return {
+        "primaryEndpoints": {
+            "blob": f"https://{own}.blob.core.windows.net/",
+            "dfs": f"https://{own}.dfs.core.windows.net/",
+        }
+    }
 
 
 _SPECIAL: dict[str, _Special] = {
@@ -118,8 +140,12 @@ _SPECIAL: dict[str, _Special] = {
 
 
 def _client_config(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
-    return {"clientId": CLIENT_ID, "objectId": OBJECT_ID, "subscriptionId": SUBSCRIPTION_ID,
-            "tenantId": TENANT_ID}
+    return {
+        "clientId": CLIENT_ID,
+        "objectId": OBJECT_ID,
+        "subscriptionId": SUBSCRIPTION_ID,
+        "tenantId": TENANT_ID,
+    }
 
 
 INVOKES: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]] = {

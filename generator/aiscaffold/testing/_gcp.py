@@ -19,7 +19,9 @@ def region(config: dict[str, str]) -> str:
     return config.get("gcp:region", "us-central1")
 
 
-def outputs(type_: str, name: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def outputs(
+    type_: str, name: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     """The id and outputs Google Cloud would report for a new resource."""
     module, _, _ = type_.split(":")[1].partition("/")
     resource = type_.split(":")[2]
@@ -45,36 +47,55 @@ def outputs(type_: str, name: str, inputs: dict[str, Any], config: dict[str, str
 _Special = Callable[[str, str, dict[str, Any], dict[str, str]], tuple[str, dict[str, Any]]]
 
 
-def _service_account(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _service_account(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     proj = project(config, inputs)
     account = inputs.get("accountId", own)
     email = f"{account}@{proj}.iam.gserviceaccount.com"
     rid = f"projects/{proj}/serviceAccounts/{email}"
-    return rid, {"email": email, "member": f"serviceAccount:{email}", "name": rid,
-                 "uniqueId": str(int(hashlib.sha256(email.encode()).hexdigest()[:12], 16))}
+    return rid, {
+        "email": email,
+        "member": f"serviceAccount:{email}",
+        "name": rid,
+        "uniqueId": str(int(hashlib.sha256(email.encode()).hexdigest()[:12], 16)),
+    }
 
 
-def _key_ring(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    rid = f"projects/{project(config, inputs)}/locations/{inputs.get('location', region(config))}/keyRings/{own}"
+def _key_ring(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    location = inputs.get("location", region(config))
+    rid = f"projects/{project(config, inputs)}/locations/{location}/keyRings/{own}"
     return rid, {}
 
 
-def _crypto_key(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _crypto_key(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     return f"{inputs.get('keyRing', 'keyring')}/cryptoKeys/{own}", {}
 
 
-def _service_identity(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _service_identity(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     service = str(inputs.get("service", "unknown.googleapis.com")).split(".")[0]
     email = f"service-{PROJECT_NUMBER}@gcp-sa-{service}.iam.gserviceaccount.com"
     return f"projects/{project(config, inputs)}/services/{inputs.get('service', '')}", {
-        "email": email, "member": f"serviceAccount:{email}"}
+        "email": email,
+        "member": f"serviceAccount:{email}",
+    }
 
 
-def _bucket(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _bucket(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     return own, {"url": f"gs://{own}", "selfLink": f"https://www.googleapis.com/storage/v1/b/{own}"}
 
 
-def _secret(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _secret(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     secret_id = inputs.get("secretId", own)
     rid = f"projects/{PROJECT_NUMBER}/secrets/{secret_id}"
     return rid, {"name": rid}
@@ -92,19 +113,34 @@ _SPECIAL: dict[str, _Special] = {
 
 def _project(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
     proj = args.get("project_id") or args.get("projectId") or project(config)
-    return {"projectId": proj, "number": PROJECT_NUMBER, "name": proj, "id": f"projects/{proj}",
-            "labels": {}, "effectiveLabels": {}}
+    return {
+        "projectId": proj,
+        "number": PROJECT_NUMBER,
+        "name": proj,
+        "id": f"projects/{proj}",
+        "labels": {},
+        "effectiveLabels": {},
+    }
 
 
 def _client_config(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
-    return {"project": project(config), "region": region(config), "zone": f"{region(config)}-a",
-            "accessToken": "mock-token", "id": project(config)}
+    return {
+        "project": project(config),
+        "region": region(config),
+        "zone": f"{region(config)}-a",
+        "accessToken": "mock-token",
+        "id": project(config),
+    }
 
 
 def _gcs_account(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
     email = f"service-{PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
-    return {"emailAddress": email, "member": f"serviceAccount:{email}", "id": email,
-            "project": project(config)}
+    return {
+        "emailAddress": email,
+        "member": f"serviceAccount:{email}",
+        "id": email,
+        "project": project(config),
+    }
 
 
 INVOKES: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]] = {

@@ -17,7 +17,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 from . import _aws, _azure, _gcp
 
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - Pulumi's secret marker
 
 _CLOUDS = {"aws": _aws, "azure-native": _azure, "gcp": _gcp}
 
@@ -33,7 +33,7 @@ def unwrap_secrets(value: Any) -> Any:
     return value
 
 
-class AiscaffoldMocks(Mocks):  # type: ignore[misc]
+class AiscaffoldMocks(Mocks):
     """Provider-like mocks for aws, azure-native and gcp resources and invokes.
 
     Args:
