@@ -16,16 +16,18 @@ TEST_REQUIREMENT = "aiscaffold[{extra}]==0.1.0"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Keep the template cache of a test session away from the user's."""
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A template cache away from the user's, and a fixed aiscaffold requirement."""
     cache = tmp_path_factory.mktemp("aiscaffold-cache")
-    old = os.environ.get("AISCAFFOLD_CACHE_DIR")
-    os.environ["AISCAFFOLD_CACHE_DIR"] = str(cache)
+    settings = {"AISCAFFOLD_CACHE_DIR": str(cache), "AISCAFFOLD_REQUIREMENT": TEST_REQUIREMENT}
+    old = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
     yield cache
-    if old is None:
-        os.environ.pop("AISCAFFOLD_CACHE_DIR", None)
-    else:
-        os.environ["AISCAFFOLD_CACHE_DIR"] = old
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 RenderProject = Callable[..., Path]
@@ -47,7 +49,7 @@ def render_project(tmp_path_factory: pytest.TempPathFactory) -> RenderProject:
         key = json.dumps(answers, sort_keys=True)
         if key not in cache:
             dst = tmp_path_factory.mktemp("project") / answers["project_name"]
-            generate(dst, answers=answers, defaults=True, aiscaffold_requirement=TEST_REQUIREMENT)
+            generate(dst, answers=answers, defaults=True)
             cache[key] = dst
         return cache[key]
 

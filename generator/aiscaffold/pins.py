@@ -4,6 +4,8 @@ The Pulumi SDK versions come from ``constraints.txt`` (the versions aiscaffold's
 runs with). The aiscaffold requirement itself must resolve on the user's machine:
 an exact version when aiscaffold came from a package index, otherwise the local path,
 archive or VCS URL it was installed from, as PEP 610's ``direct_url.json`` records.
+``AISCAFFOLD_REQUIREMENT`` (or ``generate(aiscaffold_requirement=...)``) overrides it,
+for example to render the repository's examples with the release version.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import contextvars
 import functools
 import json
+import os
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
@@ -55,7 +58,7 @@ def requirement_override(requirement: str | None) -> Iterator[None]:
 
 def aiscaffold_requirement(extra: str) -> str:
     """The requirement line that installs this aiscaffold with ``extra``."""
-    override = _OVERRIDE.get()
+    override = _OVERRIDE.get() or os.environ.get("AISCAFFOLD_REQUIREMENT")
     if override:
         return override.replace("{extra}", extra)
     name = f"aiscaffold[{extra}]"

@@ -227,6 +227,11 @@ def run(
     handler = _WarningCollector(result.warnings)
     logger.addHandler(handler)
     monitor = _make_monitor(mocks, result.resources)
+    # A fresh root stack resource per run: set_mocks keeps an existing one, and with it
+    # the previous run's stack exports.
+    from pulumi.runtime.settings import reset_options
+
+    _call_untyped(reset_options, project, stack)
     _import_mocks().set_mocks(
         mocks, project=project, stack=stack, preview=False, logger=logger, monitor=monitor
     )

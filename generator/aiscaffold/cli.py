@@ -1,0 +1,210 @@
+"""The ``aiscaffold`` command line: a thin layer over the library.
+
+Each command maps its options to one library call. Heavy modules (copier, pulumi, the
+cloud SDKs) are imported inside the commands, so ``--help`` and ``--version`` stay fast.
+Errors are turned into messages and exit codes in one place, :func:`main`:
+0 ok, 1 findings, 2 usage or input error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from . import __version__
+from .errors import AiscaffoldError, UsageError
+
+app = typer.Typer(
+    name="aiscaffold",
+    help="Scaffold AI workloads on AWS, Azure and GCP as Pulumi projects a security "
+    "reviewer signs off on day one.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts show literal [a,b] lists
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_verbose = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"aiscaffold {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show tracebacks of errors.")
+    ] = False,
+) -> None:
+    global _verbose
+    _verbose = verbose
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+class Cloud(StrEnum):
+    aws = "aws"
+    azure = "azure"
+    gcp = "gcp"
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def new(
+    dest: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DEST", help="Directory to create the project in.", show_default=False
+        ),
+    ],
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="KEY=VALUE",
+            help="An answer, as YAML (repeatable): --data cloud=gcp --data compliance=[hipaa,gdpr].",
+        ),
+    ] = None,
+    answers_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--answers-file", "-a", help="YAML file of answers (a mapping of question keys)."
+        ),
+    ] = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Take the default of every question not answered.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Render into a non-empty directory; files not in the template are kept."
+        ),
+    ] = False,
+    pretend: Annotated[
+        bool, typer.Option("--pretend", help="Show what would be written; write nothing.")
+    ] = False,
+) -> None:
+    """Create a new project: ask the questions, render the template into DEST."""
+    from .answers import parse_data_options, read_answers_file
+    from .generate import generate
+
+    answers: dict[str, Any] = {}
+    if answers_file is not None:
+        answers.update(read_answers_file(answers_file))
+    answers.update(parse_data_options(data or []))
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    result = generate(
+        dest,
+        answers=answers,
+        defaults=defaults,
+        interactive=interactive,
+        force=force,
+        pretend=pretend,
+    )
+    out = _console()
+    a = result.answers
+    verb = "Would write" if pretend else "Wrote"
+    out.print(f"{verb} {len(result.files)} files to [bold]{dest}[/]:")
+    for name in result.files:
+        out.print(f"  {name}")
+    if pretend:
+        return
+    profile = a.profile()
+    out.print(
+        f"\n[bold]{a.project_name}[/]: {a.ai_service} on {a.cloud} in {a.region}, "
+        f"{a.data_sensitivity} data"
+        + (f", {', '.join(a.compliance)}" if a.compliance else "")
+        + f"; logs kept {profile.log_retention_days} days, keys rotated every "
+        f"{profile.key_rotation_days} days."
+    )
+    out.print(
+        "\nNext steps:\n"
+        f"  cd {dest}\n"
+        "  git init && git add -A && git commit -m 'aiscaffold new'   # lets `aiscaffold update` merge\n"
+        "  python -m venv venv && . venv/bin/activate && pip install -r requirements.txt\n"
+        "  See README.md for the deployment sequence."
+    )
+
+
+@app.command()
+def controls(
+    cloud: Annotated[
+        Cloud | None, typer.Option("--cloud", help="Only controls that apply on this cloud.")
+    ] = None,
+    framework: Annotated[
+        str | None,
+        typer.Option(
+            "--framework",
+            help="Only controls citing this framework: hipaa, pci-dss, soc2, gdpr, fedramp, iso27001.",
+        ),
+    ] = None,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", help="Output format.")
+    ] = ListFormat.table,
+) -> None:
+    """List the control catalog: controls, framework clauses, implementing components."""
+    from aiscaffold_components.catalog import FRAMEWORKS
+
+    from .reports import controls_json, controls_table
+
+    if framework is not None and framework not in FRAMEWORKS:
+        raise UsageError(
+            f"--framework {framework!r} is not a framework aiscaffold maps",
+            hint=f"Choose one of: {', '.join(FRAMEWORKS)}.",
+        )
+    cloud_id = cloud.value if cloud else None
+    if output_format is ListFormat.json:
+        typer.echo(controls_json(cloud=cloud_id, framework=framework))  # type: ignore[arg-type]
+    else:
+        _console().print(controls_table(cloud=cloud_id, framework=framework))  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (errors become messages here, and only here)."""
+    try:
+        result = app(args=argv, prog_name="aiscaffold", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        _console(stderr=True).print("interrupted: nothing was written")
+        return 130
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            _console(stderr=True).print(f"error: {exc}", markup=False)
+        return 2
+    except AiscaffoldError as exc:
+        if _verbose:
+            import traceback
+
+            traceback.print_exception(exc)
+        from rich.markup import escape
+
+        _console(stderr=True).print(f"[bold red]error:[/] {escape(exc.render())}")
+        return exc.exit_code
+    return int(result) if isinstance(result, int) else 0

@@ -1,0 +1,243 @@
+"""`aiscaffold new` end to end, in process: renders, and every bad input refused cleanly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from aiscaffold.cli import main
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+EXPECTED_FILES = {
+    ".copier-answers.yml",
+    ".gitignore",
+    "Pulumi.yaml",
+    "README.md",
+    "__main__.py",
+    "requirements.txt",
+}
+
+
+@pytest.mark.parametrize(
+    ("cloud", "service", "sdk"),
+    [
+        ("aws", "bedrock", "pulumi-aws"),
+        ("azure", "openai", "pulumi-azure-native"),
+        ("gcp", "vertex-ai", "pulumi-gcp"),
+    ],
+)
+def test_new_from_answers_file(tmp_path: Path, cloud: str, service: str, sdk: str) -> None:
+    answers = tmp_path / "answers.yml"
+    answers.write_text(
+        yaml.safe_dump(
+            {"project_name": "rag-app", "cloud": cloud, "stack": "prod", "compliance": ["soc2"]}
+        )
+    )
+    dest = tmp_path / "out"
+    assert main(["new", str(dest), "--answers-file", str(answers), "--defaults"]) == 0
+    files = set(tree(dest))
+    assert EXPECTED_FILES | {"Pulumi.prod.yaml"} <= files
+    recorded = yaml.safe_load((dest / ".copier-answers.yml").read_text())
+    assert recorded["_src_path"].endswith("template.bundle") and recorded["_commit"]
+    assert recorded["cloud"] == cloud and recorded["ai_service"] == service
+    assert recorded["compliance"] == ["soc2"]
+    stack = yaml.safe_load((dest / "Pulumi.prod.yaml").read_text())["config"]
+    assert stack["rag-app:log_retention_days"] >= 365
+    assert yaml.safe_load((dest / "Pulumi.yaml").read_text())["runtime"]["name"] == "python"
+    requirements = (dest / "requirements.txt").read_text().split("\n")
+    assert f"aiscaffold[{cloud}]==0.1.0" in requirements
+    assert any(line.startswith(f"{sdk}==") for line in requirements)
+    assert all("==" in line for line in requirements if line and not line.startswith("#"))
+
+
+def test_new_from_data_options(tmp_path: Path) -> None:
+    dest = tmp_path / "svc"
+    code = main(
+        [
+            "new", str(dest), "--defaults",
+            "--data", "project_name=svc-one",
+            "--data", "cloud=gcp",
+            "--data", "compliance=[hipaa,gdpr]",
+            "--data", "guardrail_denied_topics=[legal advice]",
+            "--data", "allow_internet_egress=false",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    recorded = yaml.safe_load((dest / ".copier-answers.yml").read_text())
+    assert recorded["compliance"] == ["hipaa", "gdpr"]
+    assert recorded["region"].startswith("europe-")  # GDPR: an EU region by default
+    assert recorded["guardrail_denied_topics"] == ["legal advice"]
+    stack = yaml.safe_load((dest / "Pulumi.dev.yaml").read_text())["config"]
+    assert stack["gcp:region"] == recorded["region"]
+    assert stack["svc-one:log_retention_days"] == 2192  # HIPAA: six years
+
+
+def test_project_name_defaults_to_destination(tmp_path: Path) -> None:
+    assert main(["new", str(tmp_path / "my-rag-app"), "--defaults"]) == 0
+    recorded = yaml.safe_load((tmp_path / "my-rag-app" / ".copier-answers.yml").read_text())
+    assert recorded["project_name"] == "my-rag-app"
+
+
+BAD_DATA = [
+    (["--data", "project_name=my app"], "project_name"),
+    (["--data", "project_name=MyApp"], "project_name"),
+    (["--data", "project_name=../evil"], "project_name"),
+    (["--data", "project_name={{ cookiecutter }}"], "project_name"),
+    (["--data", "cloud=oracle"], "cloud"),
+    (["--data", "cloud=aws", "--data", "region=westeurope"], "region"),
+    (["--data", "compliance=[gdpr]", "--data", "region=us-east-1"], "eu-central-1"),
+    (["--data", "cloud=azure", "--data", "ai_service=bedrock"], "not offered on azure"),
+    (["--data", "compliance=[gdpr,fedramp]"], "allow no aws region"),
+    (["--data", "colour=blue"], "not a question"),
+    (["--data", "noequals"], "KEY=VALUE"),
+    (["--data", "compliance=[unclosed"], "not a YAML value"),
+]
+
+
+@pytest.mark.parametrize(("args", "mentions"), BAD_DATA)
+def test_bad_data_is_refused_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], mentions: str
+) -> None:
+    dest = tmp_path / "never"
+    assert main(["new", str(dest), "--defaults", "--data", "project_name=ok-app", *args]) == 2
+    err = capsys.readouterr().err
+    assert mentions in err
+    assert "Traceback" not in err
+    assert not dest.exists()
+    assert not list(tmp_path.iterdir())  # no staging directory left behind either
+
+
+def test_region_refused_by_compliance_lists_allowed_regions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "new",
+        str(tmp_path / "x"),
+        "--defaults",
+        "--data",
+        "cloud=aws",
+        "--data",
+        "compliance=[fedramp]",
+    ]
+    assert main([*args, "--data", "region=us-east-1"]) == 2
+    err = capsys.readouterr().err
+    assert "not allowed by fedramp" in err and "us-gov-west-1, us-gov-east-1" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "mentions"),
+    [
+        (None, "does not exist"),
+        ("cloud: [aws\n", "not valid YAML"),
+        ("- aws\n- azure\n", "not a mapping"),
+        ("cloud: aws\nflavour: vanilla\n", "flavour: not a question"),
+    ],
+)
+def test_bad_answers_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, mentions: str
+) -> None:
+    answers = tmp_path / "answers.yml"
+    if content is not None:
+        answers.write_text(content)
+    dest = tmp_path / "never"
+    assert main(["new", str(dest), "--answers-file", str(answers), "--defaults"]) == 2
+    err = capsys.readouterr().err
+    assert mentions in err and "Traceback" not in err
+    assert not dest.exists()
+
+
+def test_destination_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "file"
+    target.write_text("mine")
+    assert main(["new", str(target), "--defaults", "--data", "project_name=abc"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert target.read_text() == "mine"
+
+
+def test_destination_not_empty_needs_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "proj"
+    dest.mkdir()
+    (dest / "notes.md").write_text("my notes")
+    (dest / "README.md").write_text("my readme")
+    assert main(["new", str(dest), "--defaults"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert tree(dest) == {"notes.md": b"my notes", "README.md": b"my readme"}
+
+    assert main(["new", str(dest), "--defaults", "--force"]) == 0
+    files = tree(dest)
+    assert files["notes.md"] == b"my notes"  # user files outside the template survive
+    assert set(files) >= EXPECTED_FILES
+
+
+def test_pretend_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "proj"
+    assert main(["new", str(dest), "--defaults", "--pretend"]) == 0
+    assert "Would write" in capsys.readouterr().out
+    assert not dest.exists()
+    assert not list(tmp_path.iterdir())
+
+
+def test_missing_answers_without_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "proj"
+    assert main(["new", str(dest), "--data", "cloud=aws", "--data", "project_name=abc"]) == 2
+    err = capsys.readouterr().err
+    assert "missing: description, ai_service" in err and "--defaults" in err
+    assert "cloud" not in err.split("missing:")[1].split("\n")[0]
+    assert not dest.exists()
+
+
+def test_render_failure_leaves_destination_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import copier
+
+    def half_render(src: str, dst: Path, **kwargs: object) -> None:
+        Path(dst).mkdir(parents=True)
+        (Path(dst) / "__main__.py").write_text("partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(copier, "run_copy", half_render)
+    dest = tmp_path / "proj"
+    dest.mkdir()
+    (dest / "keep.txt").write_text("mine")
+    assert main(["new", str(dest), "--defaults", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "disk full" in err and "left as it was" in err
+    assert tree(dest) == {"keep.txt": b"mine"}
+    assert [p.name for p in tmp_path.iterdir()] == ["proj"]
+
+
+def test_version_and_help_do_not_import_pulumi_or_sdks() -> None:
+    code = (
+        "import sys\n"
+        "from aiscaffold.cli import main\n"
+        "for argv in (['--version'], ['--help'], ['new', '--help'], ['controls', '--help']):\n"
+        "    assert main(argv) == 0, argv\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in "
+        "('pulumi', 'pulumi_aws', 'pulumi_azure_native', 'pulumi_gcp', 'pulumi_policy', 'copier')]\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy()
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "aiscaffold", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("aiscaffold ")
