@@ -150,6 +150,79 @@ def new(
 
 
 @app.command()
+def update(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The project directory.")] = Path(
+        "."
+    ),
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="KEY=VALUE",
+            help="Change or add an answer, as YAML (repeatable).",
+        ),
+    ] = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Take defaults for questions new in the template.")
+    ] = False,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--vcs-ref", metavar="REF", help="Template version to update to (default: installed)."
+        ),
+    ] = None,
+    pretend: Annotated[
+        bool, typer.Option("--pretend", help="Show what would change; touch nothing.")
+    ] = False,
+) -> None:
+    """Merge template improvements into a generated project, keeping your edits."""
+    from .answers import parse_data_options
+    from .update import update as update_project
+
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    result = update_project(
+        path,
+        answers=parse_data_options(data or []),
+        defaults=defaults,
+        interactive=interactive,
+        vcs_ref=vcs_ref,
+        pretend=pretend,
+    )
+    out = _console()
+    verb = "would update" if pretend else "updated"
+    if result.old_version == result.new_version and not result.changed:
+        out.print(f"{path}: already at template {result.new_version}; nothing to update.")
+        return
+    out.print(f"{path}: {verb} from template {result.old_version} to {result.new_version}")
+    for label, names in (
+        ("added", result.added),
+        ("modified", result.modified),
+        ("removed", result.removed),
+    ):
+        for name in names:
+            out.print(f"  {label:<9} {name}", markup=False)
+    for version, text in result.notes:
+        out.print(f"\nNotes for {version}:\n  {text}", markup=False)
+    if result.conflicts:
+        err = _console(stderr=True)
+        err.print(
+            f"\n{len(result.conflicts)} file(s) need a decision where your edits and the template's meet:"
+        )
+        for name in result.conflicts:
+            err.print(f"  {name}", markup=False)
+        err.print(
+            "Edit each file: keep what you want between the <<<<<<< / ======= / >>>>>>> markers "
+            "and delete the markers; then `git add` the files and commit."
+            + (" (Nothing was changed: --pretend.)" if pretend else ""),
+            markup=False,
+        )
+        raise typer.Exit(1)
+    if not pretend:
+        out.print("\nReview with `git diff`, run your tests and `aiscaffold check`, then commit.")
+
+
+@app.command()
 def controls(
     cloud: Annotated[
         Cloud | None, typer.Option("--cloud", help="Only controls that apply on this cloud.")

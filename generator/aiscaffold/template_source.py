@@ -10,7 +10,9 @@ bundle inside the package (``_data/template-history.bundle``, maintained by
 * when the installed template equals a release, that tag is used; otherwise (a checkout
   with template changes since the last release) a development commit is added on top
   of the last release, built deterministically (fixed author and date), so the same
-  template tree always yields the same commit;
+  template tree always yields the same commit, and tagged with a development version
+  (``<release>.post0.dev<N>``, N growing with time) so that copier, which compares
+  versions and refuses downgrades, orders development templates as they were made;
 * the cache repository is written out as ``template.bundle``; ``_src_path`` names it
   with ``~`` so it stays valid for everyone who clones the project.
 
@@ -24,6 +26,7 @@ import contextlib
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +35,13 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import AiscaffoldError
 
-__all__ = ["TemplateSource", "cache_dir", "ensure_template_source", "template_dir"]
+__all__ = [
+    "TemplateSource",
+    "cache_dir",
+    "ensure_template_source",
+    "release_template",
+    "template_dir",
+]
 
 _PACKAGE = Path(__file__).resolve().parent
 SHIPPED_BUNDLE = _PACKAGE / "_data" / "template-history.bundle"
@@ -79,13 +88,15 @@ def template_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """aiscaffold's user cache directory (``AISCAFFOLD_CACHE_DIR`` overrides it)."""
+    """aiscaffold's cache directory: ``~/.cache/aiscaffold`` (``AISCAFFOLD_CACHE_DIR``).
+
+    The same path on every OS on purpose: projects record the bundle's path, with
+    ``~``, in ``.copier-answers.yml``, and a team's members update from theirs.
+    """
     override = os.environ.get("AISCAFFOLD_CACHE_DIR")
     if override:
         return Path(override).expanduser()
-    import platformdirs
-
-    return platformdirs.user_cache_path("aiscaffold", appauthor=False)
+    return Path.home() / ".cache" / "aiscaffold"
 
 
 def _git(
@@ -134,13 +145,30 @@ def _locked(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _versions(repo: Path) -> list[tuple[Version, str]]:
+def _versions(repo: Path, *, releases_only: bool = True) -> list[tuple[Version, str]]:
     out = _git(repo, "for-each-ref", "--format=%(refname:short)", "refs/tags")
     versions = []
     for tag in out.splitlines():
         with contextlib.suppress(InvalidVersion):
-            versions.append((Version(tag), tag))
+            version = Version(tag)
+            if not (releases_only and version.is_prerelease):
+                versions.append((version, tag))
     return sorted(versions)
+
+
+def _dev_tag(repo: Path, commit: str, base: Version | None) -> str:
+    """The development tag of ``commit``: the existing one, or a new, higher one."""
+    for _, tag in _versions(repo, releases_only=False):
+        if Version(tag).is_devrelease and _git(repo, "rev-parse", f"{tag}^{{commit}}") == commit:
+            return tag
+    release = base or Version("0.0.0")
+    number = int(time.time())
+    for version, _ in _versions(repo, releases_only=False):
+        if version.is_devrelease and version.release == release.release and version.dev is not None:
+            number = max(number, version.dev + 1)
+    tag = f"{release}.post0.dev{number}"
+    _git(repo, "tag", tag, commit)
+    return tag
 
 
 def tree_of(repo: Path, directory: Path) -> str:
@@ -199,10 +227,10 @@ def ensure_template_source(
         if release is not None:
             ref = release
         else:
-            versions = _versions(repo)
-            parents = ["-p", versions[-1][1]] if versions else []
-            label = versions[-1][1] if versions else "no release"
-            ref = _git(
+            releases = _versions(repo)
+            parents = ["-p", releases[-1][1]] if releases else []
+            label = releases[-1][1] if releases else "no release"
+            commit = _git(
                 repo,
                 "commit-tree",
                 tree,
@@ -211,7 +239,7 @@ def ensure_template_source(
                 f"Development template (after {label})",
                 env=DEV_COMMIT_ENV,
             )
-            _git(repo, "update-ref", f"refs/heads/dev/{ref[:12]}", ref)
+            ref = _dev_tag(repo, commit, releases[-1][0] if releases else None)
         refs = _git(repo, "show-ref")
         stamp = cache / "template.bundle.refs"
         if not bundle.is_file() or not stamp.is_file() or stamp.read_text() != refs:
@@ -220,3 +248,57 @@ def ensure_template_source(
             partial.replace(bundle)
             stamp.write_text(refs)
     return TemplateSource(src_path=_home_relative(bundle), ref=ref, release=release)
+
+
+def release_template(version: str, *, template: Path, bundle: Path) -> str:
+    """Append ``template`` to the release history in ``bundle`` as tag ``version``.
+
+    Used by ``scripts/release_template.py`` when cutting a release: the bundle shipped
+    in the package then holds every released template, so projects generated from any
+    release can be updated offline.
+
+    Returns:
+        The new release commit's id.
+
+    Raises:
+        TemplateSourceError: ``version`` is not PEP 440, not newer than the last
+            release, or the template equals the last release.
+    """
+    try:
+        new = Version(version)
+    except InvalidVersion:
+        raise TemplateSourceError(f"{version!r} is not a PEP 440 version") from None
+    if new.is_prerelease:
+        raise TemplateSourceError(f"{version!r} is a pre-release; release versions only")
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "history.git"
+        repo.mkdir()
+        _git(repo, "init", "--quiet", "--bare")
+        if bundle.is_file():
+            _git(repo, "fetch", "--quiet", str(bundle), "+refs/tags/*:refs/tags/*")
+        releases = _versions(repo)
+        if releases and releases[-1][0] >= new:
+            raise TemplateSourceError(
+                f"{version} is not newer than the last release {releases[-1][1]}"
+            )
+        tree = tree_of(repo, template)
+        if releases and _git(repo, "rev-parse", f"{releases[-1][1]}^{{tree}}") == tree:
+            raise TemplateSourceError(
+                f"the template has not changed since {releases[-1][1]}; nothing to release"
+            )
+        parents = ["-p", releases[-1][1]] if releases else []
+        commit = _git(
+            repo,
+            "commit-tree",
+            tree,
+            *parents,
+            "-m",
+            f"aiscaffold template {version}",
+            env={k: v for k, v in DEV_COMMIT_ENV.items() if "DATE" not in k},
+        )
+        _git(repo, "tag", version, commit)
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        partial = bundle.with_suffix(".partial")
+        _git(repo, "bundle", "create", "--quiet", str(partial), "--tags")
+        partial.replace(bundle)
+        return commit

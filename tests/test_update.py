@@ -1,0 +1,289 @@
+"""`aiscaffold update` and plain `copier update`: template changes in, user edits kept.
+
+Real git repositories in tmp_path, no network: the repository's template is released as
+0.1.0 into a temporary history bundle, a v2 of it as 0.2.0, and projects move between.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from aiscaffold import template_source
+from aiscaffold.cli import main
+from aiscaffold.generate import generate
+from aiscaffold.template_source import release_template
+from aiscaffold.testing import run_program
+
+REPO_TEMPLATE = Path(__file__).resolve().parents[1] / "templates"
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@t",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@t",
+    )
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env
+    ).stdout
+
+
+class Templates:
+    """Template v1 (the repository's) and v2 (v1 changed), released into one bundle."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+        self.bundle = root / "history.bundle"
+        self.v1 = root / "v1"
+        shutil.copytree(REPO_TEMPLATE, self.v1)
+        release_template("0.1.0", template=self.v1, bundle=self.bundle)
+        self.v2 = root / "v2"
+        shutil.copytree(self.v1, self.v2)
+        # v2 changes other lines of the files users edit, adds a file and a question,
+        # removes a file, and carries a migration note.
+        main_py = self.v2 / "includes" / "aws" / "__main__.py.jinja"
+        main_py.write_text(
+            "# Template generation 2: a comment the template adds at the top.\n"
+            + main_py.read_text()
+        )
+        stack = self.v2 / "project" / "Pulumi.{{stack}}.yaml.jinja"
+        stack.write_text(
+            stack.read_text().replace("Tighten them as you need", "Tighten them freely")
+        )
+        (self.v2 / "project" / "SECURITY.md.jinja").write_text(
+            "Security contact: {{ security_contact }}\n"
+        )
+        with (self.v2 / "copier.yml").open("a") as handle:
+            handle.write(
+                "\nsecurity_contact:\n  type: str\n  help: Who to call\n  default: security@example.com\n"
+            )
+        (self.v2 / "project" / ".gitignore").unlink()
+        with (self.v2 / "migrations.yml").open("a") as handle:
+            handle.write("- version: 0.2.0\n  notes: Adds SECURITY.md; set security_contact.\n")
+        release_template("0.2.0", template=self.v2, bundle=self.bundle)
+
+    def use(self, template: Path) -> None:
+        self.monkeypatch.setattr(template_source, "template_dir", lambda: template)
+        self.monkeypatch.setattr(template_source, "SHIPPED_BUNDLE", self.bundle)
+
+
+@pytest.fixture
+def templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Templates:
+    monkeypatch.setenv("AISCAFFOLD_CACHE_DIR", str(tmp_path / "cache"))
+    return Templates(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def project(templates: Templates, tmp_path: Path) -> Path:
+    """A v1 project, committed."""
+    templates.use(templates.v1)
+    dest = tmp_path / "proj"
+    generate(dest, answers={"project_name": "upd-app", "cloud": "aws"}, defaults=True)
+    assert yaml.safe_load((dest / ".copier-answers.yml").read_text())["_commit"] == "0.1.0"
+    git(dest, "init", "--quiet")
+    git(dest, "add", "-A")
+    git(dest, "commit", "--quiet", "-m", "generated")
+    return dest
+
+
+def user_edits(project: Path) -> None:
+    main_py = project / "__main__.py"
+    main_py.write_text(main_py.read_text() + 'pulumi.export("owner", "payments")\n')
+    stack = project / "Pulumi.dev.yaml"
+    stack.write_text(
+        stack.read_text().replace(
+            "upd-app:log_retention_days: 365", "upd-app:log_retention_days: 400"
+        )
+    )
+    git(project, "commit", "--quiet", "-am", "user edits")
+
+
+def test_update_merges_template_changes_and_keeps_edits(
+    templates: Templates, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user_edits(project)
+    templates.use(templates.v2)
+    assert main(["update", str(project), "--defaults"]) == 0
+    out = capsys.readouterr().out
+    assert "from template 0.1.0 to 0.2.0" in out
+    assert "added     SECURITY.md" in out and "removed   .gitignore" in out
+    assert "Adds SECURITY.md" in out  # migration note of the version crossed
+
+    main_py = (project / "__main__.py").read_text()
+    assert main_py.endswith('pulumi.export("owner", "payments")\n')  # user edit kept
+    assert main_py.startswith("# Template generation 2")  # template change in
+    stack = (project / "Pulumi.dev.yaml").read_text()
+    assert "upd-app:log_retention_days: 400" in stack and "Tighten them freely" in stack
+    assert (project / "SECURITY.md").read_text() == "Security contact: security@example.com\n"
+    assert not (project / ".gitignore").exists()
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["_commit"] == "0.2.0" and recorded["security_contact"] == "security@example.com"
+
+    result = run_program(project)  # the updated program still runs
+    assert result.outputs["owner"] == "payments"
+
+
+def test_conflict_exits_1_with_both_sides(
+    templates: Templates, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = project / "README.md"
+    readme.write_text(readme.read_text().replace("# upd-app", "# upd-app: payments RAG"))
+    user_edits(project)
+    v2_readme = templates.v2 / "project" / "README.md.jinja"
+    v2_readme.write_text(
+        v2_readme.read_text().replace("# {{ project_name }}", "# {{ project_name }} (template v2)")
+    )
+    release_template("0.2.1", template=templates.v2, bundle=templates.bundle)
+    templates.use(templates.v2)
+    assert main(["update", str(project), "--defaults"]) == 1
+    err = capsys.readouterr().err
+    assert "README.md" in err and "<<<<<<<" in err
+    text = readme.read_text()
+    assert "<<<<<<< " in text and ">>>>>>> " in text
+    assert "# upd-app: payments RAG" in text and "# upd-app (template v2)" in text
+    assert (
+        'pulumi.export("owner", "payments")' in (project / "__main__.py").read_text()
+    )  # nothing else lost
+
+
+def test_user_deleted_file_stays_deleted(templates: Templates, project: Path) -> None:
+    (project / "README.md").unlink()
+    git(project, "commit", "--quiet", "-am", "no readme")
+    templates.use(templates.v2)
+    assert main(["update", str(project), "--defaults"]) == 0
+    assert not (project / "README.md").exists()
+
+
+def test_new_question_without_terminal_or_defaults(
+    templates: Templates, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    templates.use(templates.v2)
+    assert main(["update", str(project)]) == 2
+    assert "security_contact" in capsys.readouterr().err
+    assert main(["update", str(project), "--data", "security_contact=sec@acme.test"]) == 0
+    assert "sec@acme.test" in (project / "SECURITY.md").read_text()
+
+
+def test_pretend_changes_nothing(
+    templates: Templates, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    templates.use(templates.v2)
+    before = git(project, "rev-parse", "HEAD")
+    assert main(["update", str(project), "--defaults", "--pretend"]) == 0
+    assert "would update from template 0.1.0 to 0.2.0" in capsys.readouterr().out
+    assert (
+        git(project, "status", "--porcelain") == "" and git(project, "rev-parse", "HEAD") == before
+    )
+    assert (project / ".gitignore").exists()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "mentions"),
+    [
+        (lambda p: (p / "__main__.py").write_text("changed"), "uncommitted or untracked"),
+        (lambda p: (p / "scratch.txt").write_text("new"), "scratch.txt"),
+        (lambda p: shutil.rmtree(p / ".git"), "not in a git repository"),
+        (
+            lambda p: (git(p, "rm", "-q", ".copier-answers.yml"), git(p, "commit", "-qm", "rm")),
+            "no .copier-answers.yml",
+        ),
+    ],
+)
+def test_refusals_change_nothing(
+    templates: Templates,
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    spoil: object,
+    mentions: str,
+) -> None:
+    spoil(project)  # type: ignore[operator]
+    templates.use(templates.v2)
+    before = {
+        p.relative_to(project): p.read_bytes()
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    }
+    assert main(["update", str(project), "--defaults"]) == 2
+    err = capsys.readouterr().err
+    assert mentions in err and "Traceback" not in err
+    after = {
+        p.relative_to(project): p.read_bytes()
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    }
+    assert after == before
+
+
+def test_plain_copier_update(templates: Templates, project: Path) -> None:
+    user_edits(project)
+    templates.use(templates.v2)
+    template_source.ensure_template_source()  # aiscaffold keeps the bundle current
+    copier = Path(os.__file__).parents[3] / "bin" / "copier"
+    copier = Path(shutil.which("copier") or copier)
+    done = subprocess.run(
+        [str(copier), "update", "--trust", "--defaults", "--skip-answered"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "0.2.0"
+    main_py = (project / "__main__.py").read_text()
+    assert 'pulumi.export("owner", "payments")' in main_py and "Template generation 2" in main_py
+
+
+def test_development_templates_update_in_order(templates: Templates, tmp_path: Path) -> None:
+    """Checkout users: untagged template changes get increasing dev versions."""
+    dev = tmp_path / "dev"
+    shutil.copytree(templates.v1, dev)
+    (dev / "project" / "NOTES.md").write_text("one\n")
+    templates.use(dev)
+    dest = tmp_path / "devproj"
+    generate(dest, answers={"project_name": "dev-app"}, defaults=True)
+    first = yaml.safe_load((dest / ".copier-answers.yml").read_text())["_commit"]
+    assert ".post0.dev" in first  # after the last release
+    git(dest, "init", "--quiet")
+    git(dest, "add", "-A")
+    git(dest, "commit", "--quiet", "-m", "generated")
+    (dev / "project" / "NOTES.md").write_text("two\n")
+    result_code = main(["update", str(dest), "--defaults"])
+    assert result_code == 0
+    assert (dest / "NOTES.md").read_text() == "two\n"
+    assert yaml.safe_load((dest / ".copier-answers.yml").read_text())["_commit"] != first
+
+
+def test_release_script(tmp_path: Path) -> None:
+    import sys
+
+    bundle = tmp_path / "h.bundle"
+    script = Path(__file__).resolve().parents[1] / "scripts" / "release_template.py"
+
+    def run(*a: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                str(script),
+                *a,
+                "--template",
+                str(REPO_TEMPLATE),
+                "--bundle",
+                str(bundle),
+            ],
+            capture_output=True,
+            text=True,
+        )
+
+    first = run("0.1.0")
+    assert first.returncode == 0, first.stderr
+    assert run("0.1.0").returncode == 2  # not newer
+    assert "has not changed" in run("0.2.0").stderr  # nothing to release
+    tags = git(tmp_path, "ls-remote", "--tags", str(bundle))
+    assert "refs/tags/0.1.0" in tags
