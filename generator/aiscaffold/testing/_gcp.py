@@ -101,13 +101,149 @@ def _secret(
     return rid, {"name": rid}
 
 
+def _global(collection: str) -> _Special:
+    """Global compute resources: ``projects/<p>/global/<collection>/<name>``."""
+
+    def build(
+        name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+    ) -> tuple[str, dict[str, Any]]:
+        rid = f"projects/{project(config, inputs)}/global/{collection}/{own}"
+        return rid, {"selfLink": f"https://www.googleapis.com/compute/v1/{rid}"}
+
+    return build
+
+
+def _regional(collection: str) -> _Special:
+    """Regional compute resources: ``projects/<p>/regions/<r>/<collection>/<name>``."""
+
+    def build(
+        name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+    ) -> tuple[str, dict[str, Any]]:
+        where = inputs.get("region") or region(config)
+        rid = f"projects/{project(config, inputs)}/regions/{where}/{collection}/{own}"
+        return rid, {"selfLink": f"https://www.googleapis.com/compute/v1/{rid}"}
+
+    return build
+
+
+def _global_address(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    rid, extra = _global("addresses")(name, own, inputs, config)
+    return rid, {**extra, "address": inputs.get("address", "10.255.255.254")}
+
+
+def _located(collection: str, id_key: str | None = None) -> _Special:
+    """``projects/<p>/locations/<l>/<collection>/<id>`` resources; ``name`` is the full path."""
+
+    def build(
+        name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+    ) -> tuple[str, dict[str, Any]]:
+        where = inputs.get("location") or region(config)
+        ident = inputs.get(id_key, own) if id_key else own
+        rid = f"projects/{project(config, inputs)}/locations/{where}/{collection}/{ident}"
+        return rid, {"name": rid}
+
+    return build
+
+
+def _endpoint(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    where = inputs.get("location") or region(config)
+    number = str(int(hashlib.sha256(name.encode()).hexdigest()[:8], 16))
+    rid = f"projects/{project(config, inputs)}/locations/{where}/endpoints/{number}"
+    return rid, {"name": number}
+
+
+def _custom_role(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    rid = f"projects/{project(config, inputs)}/roles/{inputs.get('roleId', own)}"
+    return rid, {"name": rid, "deleted": False}
+
+
+def _sink(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    writer = f"serviceAccount:service-{PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com"
+    return f"projects/{project(config, inputs)}/sinks/{own}", {"writerIdentity": writer}
+
+
+def _dlp_template(collection: str) -> _Special:
+    def build(
+        name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+    ) -> tuple[str, dict[str, Any]]:
+        parent = inputs.get("parent", f"projects/{project(config)}/locations/{region(config)}")
+        rid = f"{parent}/{collection}/{inputs.get('templateId', own)}"
+        return rid, {"name": rid}
+
+    return build
+
+
+def _floor_setting(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    rid = f"{inputs.get('parent', '')}/locations/{inputs.get('location', 'global')}/floorSetting"
+    return rid, {"name": rid}
+
+
+def _secret_version(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    rid = f"{inputs.get('secret', 'secret')}/versions/1"
+    return rid, {"name": rid, "version": "1"}
+
+
+def _topic(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    return f"projects/{project(config, inputs)}/topics/{own}", {}
+
+
+def _zone(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    return f"projects/{project(config, inputs)}/managedZones/{own}", {
+        "managedZoneId": str(int(hashlib.sha256(own.encode()).hexdigest()[:8], 16))
+    }
+
+
+def _named(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """Resources whose id is their ``name`` input (org policies, perimeters)."""
+    return str(inputs.get("name", own)), {}
+
+
 _SPECIAL: dict[str, _Special] = {
     "serviceaccount:Account": _service_account,
     "kms:KeyRing": _key_ring,
     "kms:CryptoKey": _crypto_key,
     "projects:ServiceIdentity": _service_identity,
+    "projects:IAMCustomRole": _custom_role,
     "storage:Bucket": _bucket,
     "secretmanager:Secret": _secret,
+    "secretmanager:SecretVersion": _secret_version,
+    "compute:Network": _global("networks"),
+    "compute:Firewall": _global("firewalls"),
+    "compute:Route": _global("routes"),
+    "compute:GlobalAddress": _global_address,
+    "compute:GlobalForwardingRule": _global("forwardingRules"),
+    "compute:Subnetwork": _regional("subnetworks"),
+    "compute:Router": _regional("routers"),
+    "dns:ManagedZone": _zone,
+    "logging:ProjectBucketConfig": _located("buckets", "bucketId"),
+    "logging:ProjectSink": _sink,
+    "modelarmor:Template": _located("templates", "templateId"),
+    "modelarmor:Floorsetting": _floor_setting,
+    "dataloss:PreventionInspectTemplate": _dlp_template("inspectTemplates"),
+    "dataloss:PreventionDeidentifyTemplate": _dlp_template("deidentifyTemplates"),
+    "pubsub:Topic": _topic,
+    "vertex:AiEndpoint": _endpoint,
+    "workbench:Instance": _located("instances"),
+    "orgpolicy:Policy": _named,
+    "accesscontextmanager:ServicePerimeter": _named,
 }
 
 
@@ -143,8 +279,33 @@ def _gcs_account(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]
     }
 
 
+def _logging_cmek_settings(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    proj = args.get("project") or project(config)
+    return {
+        "id": f"projects/{proj}/cmekSettings",
+        "name": f"projects/{proj}/cmekSettings",
+        "project": proj,
+        "serviceAccountId": f"service-{PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com",
+        "kmsKeyName": "",
+        "kmsKeyVersionName": "",
+    }
+
+
+def _zones(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    where = args.get("region") or region(config)
+    return {
+        "id": f"projects/{args.get('project') or project(config)}/regions/{where}",
+        "names": [f"{where}-{zone}" for zone in "abc"],
+        "project": args.get("project") or project(config),
+        "region": where,
+        "status": args.get("status"),
+    }
+
+
 INVOKES: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]] = {
     "gcp:organizations/getProject:getProject": _project,
     "gcp:organizations/getClientConfig:getClientConfig": _client_config,
     "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": _gcs_account,
+    "gcp:logging/getProjectCmekSettings:getProjectCmekSettings": _logging_cmek_settings,
+    "gcp:compute/getZones:getZones": _zones,
 }

@@ -1,0 +1,44 @@
+"""Hardened Google Cloud components (pulumi-gcp 10.x), one module per concern.
+
+Every component is a ``pulumi.ComponentResource`` with the type token
+``aiscaffold:gcp:<Name>``, built from an ``<Name>Args`` frozen dataclass whose defaults
+are the secure choice; each weakening is an explicit, named argument. Arguments are
+plain values (regions, days, key ids), so the components serve any program; a
+generated project maps its profile to them in ``__main__.py``.
+"""
+
+from __future__ import annotations
+
+from .audit_logging import AuditLogging, AuditLoggingArgs
+from .guardrail import Guardrail, GuardrailArgs
+from .identity import WorkloadIdentity, WorkloadIdentityArgs
+from .keys import Keys, KeysArgs
+from .network import Network, NetworkArgs
+from .org_policies import OrgPolicies, OrgPoliciesArgs
+from .private_endpoints import PrivateEndpoints, PrivateEndpointsArgs
+from .secrets import Secrets, SecretsArgs
+from .storage import SecureBucket, SecureBucketArgs
+from .vertex import VertexAI, VertexAIArgs
+
+__all__ = [
+    "AuditLogging",
+    "AuditLoggingArgs",
+    "Guardrail",
+    "GuardrailArgs",
+    "Keys",
+    "KeysArgs",
+    "Network",
+    "NetworkArgs",
+    "OrgPolicies",
+    "OrgPoliciesArgs",
+    "PrivateEndpoints",
+    "PrivateEndpointsArgs",
+    "Secrets",
+    "SecretsArgs",
+    "SecureBucket",
+    "SecureBucketArgs",
+    "VertexAI",
+    "VertexAIArgs",
+    "WorkloadIdentity",
+    "WorkloadIdentityArgs",
+]
