@@ -255,6 +255,91 @@ def controls(
         _console().print(controls_table(cloud=cloud_id, framework=framework))  # type: ignore[arg-type]
 
 
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+class PreviewFormat(StrEnum):
+    tree = "tree"
+    json = "json"
+
+
+_STACK_HELP = "Stack whose config to use (default: the project's only or answered stack)."
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The project directory.")] = Path(
+        "."
+    ),
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help=_STACK_HELP)] = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="Report format.")
+    ] = CheckFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to FILE instead of stdout."),
+    ] = None,
+) -> None:
+    """Run the program offline under mocks and evaluate its policy pack.
+
+    Exit 0 without mandatory violations, 1 with any, 2 when the program fails.
+    """
+    from .check import check_project
+    from .reports import check_json, check_sarif, check_table
+
+    report = check_project(path, stack=stack)
+    if output_format is CheckFormat.json:
+        text = check_json(report)
+    elif output_format is CheckFormat.sarif:
+        text = check_sarif(report, program=path / "__main__.py", anchors=report.anchors)
+    else:
+        text = ""
+    if output is not None:
+        if output_format is CheckFormat.table:
+            from rich.console import Console
+
+            with output.open("w", encoding="utf-8") as handle:
+                Console(file=handle, width=160).print(check_table(report))
+        else:
+            output.write_text(text + "\n", encoding="utf-8")
+        _console(stderr=True).print(
+            f"wrote {output}: {len(report.mandatory)} mandatory, "
+            f"{len(report.violations) - len(report.mandatory)} advisory violations"
+        )
+    elif text:
+        typer.echo(text)
+    else:
+        _console().print(check_table(report))
+    if report.mandatory:
+        raise typer.Exit(1)
+
+
+@app.command()
+def preview(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The project directory.")] = Path(
+        "."
+    ),
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help=_STACK_HELP)] = None,
+    output_format: Annotated[
+        PreviewFormat, typer.Option("--format", help="Output format.")
+    ] = PreviewFormat.tree,
+) -> None:
+    """Show offline what the program would create: the resource tree and key settings."""
+    from .check import key_settings, load_requirements, run_project
+    from .reports import preview_json, preview_tree
+
+    project = path.resolve()
+    run = run_project(project, stack)
+    if output_format is PreviewFormat.json:
+        typer.echo(preview_json(run))
+        return
+    settings = key_settings(run, load_requirements(project))
+    _console().print(preview_tree(run, settings))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (errors become messages here, and only here)."""
     try:

@@ -1,16 +1,30 @@
-"""Renderings of the control catalog for people (rich tables) and programs (JSON)."""
+"""Renderings for people (rich) and programs (JSON, SARIF): catalog, check, preview."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiscaffold_components.catalog import Cloud, Control, FrameworkId, load_catalog
 
 if TYPE_CHECKING:
+    from rich.console import Group
     from rich.table import Table
+    from rich.tree import Tree
 
-__all__ = ["controls_json", "controls_table"]
+    from .check import CheckReport, Finding
+    from .testing import MockRun
+
+__all__ = [
+    "check_json",
+    "check_sarif",
+    "check_table",
+    "controls_json",
+    "controls_table",
+    "preview_json",
+    "preview_tree",
+]
 
 
 def _rows(cloud: Cloud | None, framework: FrameworkId | None) -> list[Control]:
@@ -77,3 +91,245 @@ def controls_table(*, cloud: Cloud | None = None, framework: FrameworkId | None 
             ", ".join(record["settings"]),
         )
     return table
+
+
+# ------------------------------------------------------------------- check reports
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+
+def check_json(report: CheckReport) -> str:
+    """The check report as JSON: resources, policies, violations (and unknowns)."""
+
+    def entry(f: Finding) -> dict[str, Any]:
+        return {
+            "policy": f.policy,
+            "resource": f.resource,
+            "type": f.type,
+            "level": f.level,
+            "severity": f.severity,
+            "controls": list(f.controls),
+            "frameworks": f.frameworks,
+            "message": f.message,
+            "remediation": f.remediation,
+        }
+
+    return json.dumps(
+        {
+            "resources": report.resources,
+            "policies": report.policies,
+            "violations": [entry(f) for f in report.violations],
+            "unknown": [entry(f) for f in report.unknown],
+        },
+        indent=2,
+    )
+
+
+def _source_line(program: Path | None, finding: Finding, anchors: dict[str, str]) -> int:
+    """The line of ``__main__.py`` that creates the finding's top-level component."""
+    if program is None or not program.is_file():
+        return 1
+    name = anchors.get(finding.urn, finding.resource)
+    lines = program.read_text(encoding="utf-8").splitlines()
+    candidates = [name, *(name.split("-", i)[-1] for i in range(1, name.count("-") + 1))]
+    for candidate in candidates:
+        for number, line in enumerate(lines, start=1):
+            if f'"{candidate}"' in line or f'-{candidate}"' in line or f"'{candidate}'" in line:
+                return number
+    return 1
+
+
+def check_sarif(
+    report: CheckReport, *, program: Path | None = None, anchors: dict[str, str] | None = None
+) -> str:
+    """The check report as SARIF 2.1.0 for GitHub code scanning.
+
+    Rules are the evaluated policies; results point at ``__main__.py``, at the line
+    creating the component the resource belongs to when it can be found.
+    """
+    import hashlib
+
+    from . import __version__
+
+    anchors = anchors or {}
+    policies = sorted(report.policy_objects, key=lambda p: p.id)
+    index = {p.id: i for i, p in enumerate(policies)}
+    rules = []
+    for policy in policies:
+        clauses = policy.clauses()
+        rules.append(
+            {
+                "id": policy.id,
+                "name": "".join(w.capitalize() for w in policy.title.split() if w.isalnum())
+                or policy.id,
+                "shortDescription": {"text": policy.title},
+                "fullDescription": {"text": policy.description or policy.title},
+                "help": {
+                    "text": policy.remediation,
+                    "markdown": f"**Remediation:** {policy.remediation}\n\n**Controls:** "
+                    + ", ".join(policy.controls)
+                    + "\n\n**Frameworks:** "
+                    + "; ".join(f"{fw} {', '.join(cl)}" for fw, cl in clauses.items()),
+                },
+                "properties": {
+                    "tags": ["security", *policy.controls],
+                    "security-severity": _SECURITY_SEVERITY[policy.severity],
+                    "precision": "high",
+                },
+            }
+        )
+    results = []
+    for finding in report.findings:
+        level = (
+            "error"
+            if finding.level == "mandatory" and finding.outcome == "violation"
+            else "warning"
+        )
+        fingerprint = hashlib.sha256(
+            f"{finding.policy}|{finding.urn}|{finding.message}".encode()
+        ).hexdigest()
+        results.append(
+            {
+                "ruleId": finding.policy,
+                "ruleIndex": index.get(finding.policy, 0),
+                "level": level,
+                "message": {"text": f"{finding.resource}: {finding.message}"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": "__main__.py"},
+                            "region": {"startLine": _source_line(program, finding, anchors)},
+                        },
+                        "logicalLocations": [
+                            {
+                                "name": finding.resource,
+                                "fullyQualifiedName": finding.urn or finding.resource,
+                                "kind": "resource",
+                            }
+                        ],
+                    }
+                ],
+                "partialFingerprints": {"aiscaffoldFinding/v1": fingerprint},
+            }
+        )
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "aiscaffold",
+                        "version": __version__,
+                        "informationUri": "https://github.com/aiscaffold/aiscaffold",
+                        "rules": rules,
+                    }
+                },
+                "automationDetails": {"id": f"aiscaffold-check/{report.stack}/"},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(sarif, indent=2)
+
+
+def check_table(report: CheckReport) -> Group:
+    """The check report for people: findings grouped by severity, then a summary."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    for severity in ("critical", "high", "medium", "low"):
+        findings = [f for f in report.findings if f.severity == severity]
+        if not findings:
+            continue
+        table = Table(
+            title=f"{severity.upper()} ({len(findings)})",
+            title_justify="left",
+            show_lines=True,
+            expand=True,
+        )
+        table.add_column("Policy", no_wrap=True)
+        table.add_column("Level")
+        table.add_column("Resource")
+        table.add_column("Finding")
+        table.add_column("Remediation")
+        table.add_column("Frameworks")
+        for f in findings:
+            level = f.level if f.outcome == "violation" else "unknown"
+            style = "bold red" if level == "mandatory" else "yellow"
+            table.add_row(
+                f.policy,
+                Text(level, style=style),
+                f.resource,
+                f.message,
+                f.remediation,
+                "\n".join(f"{fw} {', '.join(cl)}" for fw, cl in f.frameworks.items()),
+            )
+        parts.append(table)
+    mandatory, advisory = len(report.mandatory), len(report.violations) - len(report.mandatory)
+    verdict = "[bold green]PASS[/]" if not mandatory else "[bold red]FAIL[/]"
+    parts.append(
+        Text.from_markup(
+            f"{verdict} {report.project} ({report.stack}): {report.resources} resources, "
+            f"{report.policies} policies, {report.evaluations} evaluations: "
+            f"{mandatory} mandatory violations, {advisory} advisory, "
+            f"{len(report.unknown)} unknown, {report.not_applicable} not applicable"
+        )
+    )
+    return Group(*parts)
+
+
+# ------------------------------------------------------------------ preview
+def preview_json(run: MockRun) -> str:
+    """Every resource of an offline run: type, name, parent, inputs."""
+    return json.dumps(
+        {
+            "project": run.project,
+            "stack": run.stack,
+            "resources": [
+                {
+                    "type": r.type,
+                    "name": r.name,
+                    "urn": r.urn,
+                    "parent": r.parent
+                    if r.parent and "pulumi:pulumi:Stack" not in r.parent.split("::")[-2]
+                    else None,
+                    "custom": r.custom,
+                    "protect": r.protect,
+                    "inputs": r.inputs,
+                }
+                for r in run.resources
+            ],
+            "outputs": run.outputs,
+        },
+        indent=2,
+        default=str,
+    )
+
+
+def preview_tree(run: MockRun, settings: dict[str, list[tuple[str, Any]]]) -> Tree:
+    """The resource tree: components and their children, each with its key settings.
+
+    ``settings`` maps a resource URN to the (path, value) pairs its policies read.
+    """
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    root = Tree(
+        f"[bold]{escape(run.project)}[/] ({escape(run.stack)}): {len(run.custom_resources)} resources"
+    )
+    nodes: dict[str, Tree] = {}
+    for resource in run.resources:
+        parent = nodes.get(resource.parent or "", root)
+        label = f"[bold]{escape(resource.name)}[/] [dim]{escape(resource.type)}[/]"
+        if resource.protect:
+            label += " [magenta]protected[/]"
+        node = parent.add(label)
+        nodes[resource.urn] = node
+        for path, value in settings.get(resource.urn, []):
+            shown = json.dumps(value, default=str)
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
+            node.add(f"[cyan]{escape(path)}[/] = {escape(shown)}")
+    return root

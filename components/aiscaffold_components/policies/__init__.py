@@ -1,0 +1,45 @@
+"""Policies that verify the catalog's controls, as pulumi-policy packs and offline.
+
+Every policy is a small unit (see :mod:`._core`): per cloud in ``aws/``, ``azure/``,
+``gcp/`` (one module per service), and the cross-cloud ones in ``common.py``.
+
+A generated project's ``policy/__main__.py`` builds its pack with
+:func:`pulumi_policies` from ``policy/enforcement.yaml``; ``aiscaffold check`` runs the
+same pulumi-policy objects against the resources of an offline run.
+"""
+
+from __future__ import annotations
+
+from ._core import (
+    Level,
+    NotApplicable,
+    Override,
+    Policy,
+    Requirements,
+    Resource,
+    ResourcePolicy,
+    StackPolicy,
+    policies_for,
+    pulumi_policies,
+    registry,
+    resource_policy,
+    stack_policy,
+    to_pulumi,
+)
+
+__all__ = [
+    "Level",
+    "NotApplicable",
+    "Override",
+    "Policy",
+    "Requirements",
+    "Resource",
+    "ResourcePolicy",
+    "StackPolicy",
+    "policies_for",
+    "pulumi_policies",
+    "registry",
+    "resource_policy",
+    "stack_policy",
+    "to_pulumi",
+]

@@ -1,0 +1,395 @@
+"""Policy units, the registry, enforcement requirements and pulumi-policy adapters.
+
+A policy is one small unit: a stable id (``AWS-KMS-001``), a title, a description (the
+check's docstring), a severity, the resource types it reads, the catalog controls it
+verifies, remediation steps and a pure check function. Framework clauses are never
+written into a policy: they come from the controls in the catalog.
+
+A resource check returns the violation messages (none: compliant) or raises
+:class:`NotApplicable`. Reading a value that is unknown during ``pulumi preview``
+raises pulumi-policy's ``UnknownValueError`` (props are pulumi-policy's
+unknown-checking proxy, offline too), which the engine reports as advisory and the
+offline check reports as "unknown".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..catalog import Cloud, FrameworkId, Sensitivity, load_catalog
+from ..profile import derive_settings
+
+if TYPE_CHECKING:
+    from pulumi_policy import Policy as PulumiPolicy
+
+__all__ = [
+    "Level",
+    "NotApplicable",
+    "Override",
+    "Policy",
+    "Requirements",
+    "Resource",
+    "ResourcePolicy",
+    "StackPolicy",
+    "registry",
+    "resource_policy",
+    "stack_policy",
+]
+
+Severity = Literal["low", "medium", "high", "critical"]
+Level = Literal["mandatory", "advisory", "disabled"]
+
+
+class NotApplicable(Exception):
+    """The policy does not apply to this resource (reason in the message)."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a check sees of one resource: its type, name, inputs and options."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    protect: bool = False
+    parent: str | None = None
+    provider_props: Mapping[str, Any] = field(default_factory=dict)
+    """Properties of the resource's provider (region, project...), when known."""
+
+    def get(self, *path: str | int, default: Any = None) -> Any:
+        """The value at ``path`` in the props, or ``default`` when absent.
+
+        Raises pulumi-policy's UnknownValueError when a value on the path is unknown.
+        """
+        value: Any = self.props
+        for key in path:
+            if isinstance(key, int):
+                if not isinstance(value, Sequence) or isinstance(value, str) or key >= len(value):
+                    return default
+                value = value[key]
+            else:
+                if not isinstance(value, Mapping) or key not in value:
+                    return default
+                value = value[key]
+            if value is None:
+                return default
+        return value
+
+    def items(self, *path: str) -> list[Any]:
+        """The list at ``path`` (an absent value is an empty list)."""
+        value = self.get(*path, default=[])
+        if isinstance(value, (Mapping, str)):
+            return [value]
+        return list(value)
+
+    def json(self, *path: str) -> Any:
+        """A JSON document held as a string at ``path`` (None when absent)."""
+        raw = self.get(*path)
+        if raw is None:
+            return None
+        if isinstance(raw, str):
+            return json.loads(raw)
+        return raw
+
+
+ResourceCheck = Callable[[Resource, "Requirements"], Iterable[str]]
+StackCheck = Callable[[Sequence[Resource], "Requirements"], Iterable[tuple[Resource | None, str]]]
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    title: str
+    description: str
+    severity: Severity
+    controls: tuple[str, ...]
+    remediation: str
+
+    @property
+    def cloud(self) -> str:
+        return self.id.split("-", 1)[0].lower()
+
+    def clauses(self, frameworks: Sequence[FrameworkId] | None = None) -> dict[str, list[str]]:
+        """Framework clauses this policy helps verify, through its controls."""
+        catalog = load_catalog()
+        out: dict[str, list[str]] = {}
+        for control_id in self.controls:
+            for fw, clauses in catalog.control(control_id).frameworks.items():
+                if frameworks is None or fw in frameworks:
+                    bucket = out.setdefault(fw, [])
+                    bucket.extend(c for c in clauses if c not in bucket)
+        return out
+
+    def level(self, requirements: Requirements) -> Level:
+        """Mandatory when a control it verifies is; an override in the project wins."""
+        override = requirements.overrides.get(self.id)
+        if override is not None:
+            return override.level
+        catalog = load_catalog()
+        mandatory = any(
+            catalog.is_mandatory(
+                catalog.control(c), requirements.data_sensitivity, requirements.compliance
+            )
+            for c in self.controls
+        )
+        return "mandatory" if mandatory else "advisory"
+
+
+@dataclass(frozen=True)
+class ResourcePolicy(Policy):
+    resource_types: tuple[str, ...] = ()
+    check: ResourceCheck | None = None
+
+    def evaluate(self, resource: Resource, requirements: Requirements) -> list[str]:
+        assert self.check is not None
+        return list(self.check(resource, requirements))
+
+
+@dataclass(frozen=True)
+class StackPolicy(Policy):
+    check_stack: StackCheck | None = None
+
+    def evaluate(
+        self, resources: Sequence[Resource], requirements: Requirements
+    ) -> list[tuple[Resource | None, str]]:
+        assert self.check_stack is not None
+        return list(self.check_stack(resources, requirements))
+
+
+_REGISTRY: dict[str, Policy] = {}
+
+
+def _register(policy: Policy) -> None:
+    if policy.id in _REGISTRY:
+        raise ValueError(f"policy id {policy.id} is defined twice")
+    catalog = load_catalog()
+    for control in policy.controls:
+        catalog.control(control)  # KeyError for a control the catalog does not know
+    _REGISTRY[policy.id] = policy
+
+
+def _doc(fn: Callable[..., Any]) -> str:
+    return " ".join((fn.__doc__ or "").split())
+
+
+def resource_policy(
+    *,
+    id: str,
+    title: str,
+    severity: Severity,
+    types: Sequence[str],
+    controls: Sequence[str],
+    remediation: str,
+) -> Callable[[ResourceCheck], ResourcePolicy]:
+    """Declare a resource policy; the decorated check's docstring is its description."""
+
+    def register(check: ResourceCheck) -> ResourcePolicy:
+        policy = ResourcePolicy(
+            id=id,
+            title=title,
+            description=_doc(check),
+            severity=severity,
+            controls=tuple(controls),
+            remediation=remediation,
+            resource_types=tuple(types),
+            check=check,
+        )
+        _register(policy)
+        return policy
+
+    return register
+
+
+def stack_policy(
+    *,
+    id: str,
+    title: str,
+    severity: Severity,
+    controls: Sequence[str],
+    remediation: str,
+) -> Callable[[StackCheck], StackPolicy]:
+    """Declare a stack policy (sees every resource at once)."""
+
+    def register(check: StackCheck) -> StackPolicy:
+        policy = StackPolicy(
+            id=id,
+            title=title,
+            description=_doc(check),
+            severity=severity,
+            controls=tuple(controls),
+            remediation=remediation,
+            check_stack=check,
+        )
+        _register(policy)
+        return policy
+
+    return register
+
+
+def registry(cloud: Cloud | None = None) -> list[Policy]:
+    """Every registered policy (of one cloud), in id order."""
+    from . import aws, azure, common, gcp  # noqa: F401 - importing registers
+
+    policies = sorted(_REGISTRY.values(), key=lambda p: p.id)
+    if cloud is None:
+        return policies
+    prefixes = {cloud.upper(), "ALL"}
+    return [p for p in policies if p.id.split("-", 1)[0] in prefixes]
+
+
+class Override(BaseModel):
+    """A project's explicit decision to enforce one policy differently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    level: Level
+    reason: str = Field(min_length=10)
+
+
+class Requirements(BaseModel):
+    """What a project's answers demand: the input of the policy pack.
+
+    Read from the generated project's ``policy/enforcement.yaml``; the settings (minimum
+    log retention, immutable logs, allowed regions...) derive from the sensitivity and
+    frameworks through the catalog, so they cannot drift from it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cloud: Cloud
+    data_sensitivity: Sensitivity
+    compliance: tuple[FrameworkId, ...] = ()
+    ai_service: str
+    allow_internet_egress: bool = False
+    guardrail_denied_topics: tuple[str, ...] = ()
+    overrides: dict[str, Override] = Field(default_factory=dict)
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_policies(cls, value: dict[str, Override]) -> dict[str, Override]:
+        known = {p.id for p in registry()}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"overrides name unknown policies: {', '.join(unknown)}")
+        return value
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return derive_settings(
+            cloud=self.cloud, data_sensitivity=self.data_sensitivity, compliance=self.compliance
+        )
+
+    def setting(self, name: str) -> Any:
+        return self.settings[name]
+
+    @classmethod
+    def load(cls, path: Path) -> Requirements:
+        """Read ``policy/enforcement.yaml``."""
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls.model_validate(data)
+
+
+def policies_for(requirements: Requirements) -> Iterator[Policy]:
+    """The policies of the project's cloud, except those it disabled."""
+    for policy in registry(requirements.cloud):
+        if policy.level(requirements) != "disabled":
+            yield policy
+
+
+def _framework(policy: Policy, requirements: Requirements) -> Any:
+    from pulumi_policy import PolicyComplianceFramework
+
+    chosen = requirements.compliance or None
+    clauses = policy.clauses(chosen) or policy.clauses()
+    catalog = load_catalog()
+    names = [catalog.frameworks[fw].title for fw in clauses]  # type: ignore[index]
+    return PolicyComplianceFramework(
+        name=", ".join(names) or "aiscaffold control catalog",
+        version="aiscaffold catalog",
+        reference=", ".join(policy.controls),
+        specification="; ".join(f"{fw} {', '.join(cl)}" for fw, cl in clauses.items()),
+    )
+
+
+def to_pulumi(policy: Policy, requirements: Requirements) -> PulumiPolicy:
+    """The pulumi-policy object of ``policy`` for this project."""
+    from pulumi_policy import (
+        EnforcementLevel,
+        ResourceValidationArgs,
+        ResourceValidationPolicy,
+        Severity,
+        StackValidationArgs,
+        StackValidationPolicy,
+    )
+
+    common: dict[str, Any] = {
+        "name": policy.id,
+        "description": f"{policy.title}. {policy.description}".strip(),
+        "display_name": policy.title,
+        "enforcement_level": EnforcementLevel(policy.level(requirements)),
+        "severity": Severity(policy.severity),
+        "framework": _framework(policy, requirements),
+        "tags": ["aiscaffold", *policy.controls],
+        "remediation_steps": policy.remediation,
+    }
+    if isinstance(policy, ResourcePolicy):
+
+        def validate(args: ResourceValidationArgs, report_violation: Callable[..., None]) -> None:
+            if args.resource_type not in policy.resource_types:
+                return
+            provider = args.provider
+            resource = Resource(
+                type=args.resource_type,
+                name=args.name,
+                urn=args.urn,
+                props=args.props,
+                protect=bool(args.opts.protect) if args.opts else False,
+                parent=args.opts.parent if args.opts else None,
+                provider_props=provider.props if provider is not None else {},
+            )
+            try:
+                messages = policy.evaluate(resource, requirements)
+            except NotApplicable as reason:
+                args.not_applicable(str(reason) or None)
+                return
+            for message in messages:
+                report_violation(message, None)
+
+        return ResourceValidationPolicy(validate=validate, **common)
+
+    assert isinstance(policy, StackPolicy)
+
+    def validate_stack(args: StackValidationArgs, report_violation: Callable[..., None]) -> None:
+        resources = [
+            Resource(
+                type=r.resource_type,
+                name=r.name,
+                urn=r.urn,
+                props=r.props,
+                protect=bool(r.opts.protect) if r.opts else False,
+                parent=r.parent.urn if r.parent is not None else None,
+                provider_props=r.provider.props if r.provider is not None else {},
+            )
+            for r in args.resources
+        ]
+        try:
+            findings = policy.evaluate(resources, requirements)
+        except NotApplicable as reason:
+            args.not_applicable(str(reason) or None)
+            return
+        for resource, message in findings:
+            report_violation(message, resource.urn if resource is not None else None)
+
+    return StackValidationPolicy(validate=validate_stack, **common)
+
+
+def pulumi_policies(requirements: Requirements) -> list[PulumiPolicy]:
+    """The project's policy pack content: every enabled policy, at its level."""
+    return [to_pulumi(policy, requirements) for policy in policies_for(requirements)]

@@ -1,0 +1,1 @@
+"""aws policies: one module per service; importing this package registers them."""

@@ -1,0 +1,1 @@
+"""azure policies: one module per service; importing this package registers them."""

@@ -1,0 +1,1 @@
+"""gcp policies: one module per service; importing this package registers them."""
