@@ -83,7 +83,10 @@ def _alias(
 def _bucket(
     name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
-    bucket = inputs.get("bucket") or f"{name}-{_suffix(name)}"
+    prefix = inputs.get("bucketPrefix")
+    bucket = inputs.get("bucket") or (
+        f"{prefix}{_suffix(name, 26)}" if prefix else f"{name}-{_suffix(name)}"
+    )
     return bucket, {
         "bucket": bucket,
         "arn": f"arn:{partition(config)}:s3:::{bucket}",
@@ -196,11 +199,27 @@ def _guardrail_version(
     return f"{inputs.get('guardrailArn', '')},1", {"version": "1"}
 
 
+def _eip(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    rid = f"eipalloc-{_suffix(name, 17)}"
+    return rid, {
+        "arn": _arn("ec2", f"elastic-ip/{rid}", config),
+        "allocationId": rid,
+        "publicIp": "203.0.113.10",
+        "ownerId": ACCOUNT_ID,
+    }
+
+
 def _sagemaker(kind: str) -> _Special:
     def build(
         name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
     ) -> tuple[str, dict[str, Any]]:
-        rid = inputs.get("domainName") or inputs.get("name") or f"d-{_suffix(name, 12)}"
+        # A domain's id is generated (d-xxxxxxxxxxxx); its name is only a label.
+        if kind == "domain":
+            rid = f"d-{_suffix(name, 12)}"
+        else:
+            rid = inputs.get("name") or f"{name}-{_suffix(name, 7)}"
         return str(rid), {
             "arn": _arn("sagemaker", f"{kind}/{rid}", config),
             "url": f"https://{rid}.studio.{region(config)}.sagemaker.aws",
@@ -222,7 +241,7 @@ _SPECIAL: dict[str, _Special] = {
     "ec2:NetworkAcl": _prefixed("acl", "ec2", "network-acl"),
     "ec2:InternetGateway": _prefixed("igw", "ec2", "internet-gateway"),
     "ec2:NatGateway": _prefixed("nat", "ec2", "natgateway"),
-    "ec2:Eip": _prefixed("eipalloc", "ec2", "elastic-ip"),
+    "ec2:Eip": _eip,
     "ec2:FlowLog": _prefixed("fl", "ec2", "vpc-flow-log"),
     "ec2:VpcEndpoint": _vpc_endpoint,
     "iam:Role": _role,

@@ -1,0 +1,47 @@
+"""Hardened AWS components (pulumi-aws 7), one per control family.
+
+Each component is secure by default; every weakening is an explicit, named argument of
+its ``*Args``. Arguments take plain values, not the profile, so the components are
+reusable outside aiscaffold's generated programs.
+"""
+
+from .audit import AuditLogging, AuditLoggingArgs
+from .endpoints import ENDPOINT_SERVICES, PrivateEndpoints, PrivateEndpointsArgs
+from .guardrail import PII_ENTITY_TYPES, Guardrail, GuardrailArgs
+from .identity import (
+    UNSCOPED_ACTIONS,
+    WorkloadIdentity,
+    WorkloadIdentityArgs,
+    bedrock_model_arns,
+)
+from .keys import Keys, KeysArgs
+from .network import Network, NetworkArgs
+from .sagemaker import SageMakerWorkspace, SageMakerWorkspaceArgs
+from .secrets import Secrets, SecretsArgs
+from .storage import SecureBucket, SecureBucketArgs, ServiceDelivery
+
+__all__ = [
+    "ENDPOINT_SERVICES",
+    "PII_ENTITY_TYPES",
+    "UNSCOPED_ACTIONS",
+    "AuditLogging",
+    "AuditLoggingArgs",
+    "Guardrail",
+    "GuardrailArgs",
+    "Keys",
+    "KeysArgs",
+    "Network",
+    "NetworkArgs",
+    "PrivateEndpoints",
+    "PrivateEndpointsArgs",
+    "SageMakerWorkspace",
+    "SageMakerWorkspaceArgs",
+    "Secrets",
+    "SecretsArgs",
+    "SecureBucket",
+    "SecureBucketArgs",
+    "ServiceDelivery",
+    "WorkloadIdentity",
+    "WorkloadIdentityArgs",
+    "bedrock_model_arns",
+]

@@ -1,0 +1,255 @@
+"""PrivateEndpoints: interface endpoints with private DNS, and an S3 gateway endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from ._common import AwsContext, Statement, aws_context, policy_json
+
+__all__ = [
+    "ENDPOINT_SERVICES",
+    "S3_GATEWAY_ACTIONS",
+    "PrivateEndpoints",
+    "PrivateEndpointsArgs",
+]
+
+#: Interface endpoints each AI service needs, so its workload reaches every API it calls
+#: without a route out of the VPC: the model APIs, then identity, logs, keys, secrets.
+ENDPOINT_SERVICES: Mapping[str, tuple[str, ...]] = {
+    "bedrock": (
+        "bedrock",
+        "bedrock-runtime",
+        "bedrock-agent-runtime",
+        "sts",
+        "logs",
+        "kms",
+        "secretsmanager",
+    ),
+    "sagemaker": (
+        "sagemaker.api",
+        "sagemaker.runtime",
+        "sagemaker.studio",
+        "ecr.api",
+        "ecr.dkr",
+        "sts",
+        "logs",
+        "kms",
+        "secretsmanager",
+    ),
+}
+
+#: What the S3 gateway endpoint lets principals of the account do on the project's
+#: buckets: object reads and writes, listing, multipart uploads. Nothing else.
+S3_GATEWAY_ACTIONS: tuple[str, ...] = (
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+)
+
+# IAM prefix of each endpoint's API, for its endpoint policy; None: the endpoint takes
+# no policy (the Studio web UI endpoint is not an AWS API endpoint).
+_IAM_PREFIX: Mapping[str, str | None] = {
+    "bedrock": "bedrock",
+    "bedrock-runtime": "bedrock",
+    "bedrock-agent-runtime": "bedrock",
+    "sagemaker.api": "sagemaker",
+    "sagemaker.runtime": "sagemaker",
+    "sagemaker.studio": None,
+    "ecr.api": "ecr",
+    "ecr.dkr": "ecr",
+    "sts": "sts",
+    "logs": "logs",
+    "kms": "kms",
+    "secretsmanager": "secretsmanager",
+}
+
+
+@dataclass(frozen=True)
+class PrivateEndpointsArgs:
+    """Arguments of :class:`PrivateEndpoints`.
+
+    Always on: private DNS on every interface endpoint (service names resolve to the
+    endpoints inside the VPC), an endpoint security group admitting HTTPS from the VPC
+    only, endpoint policies admitting principals of the project's account only, an S3
+    gateway endpoint that reaches the project's buckets only.
+    """
+
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    """The VPC's range: the only source the endpoints admit (TCP 443)."""
+    subnet_ids: Sequence[pulumi.Input[str]]
+    """Private subnets to place an endpoint interface in (one per zone)."""
+    route_table_ids: Sequence[pulumi.Input[str]]
+    """Route tables of the private subnets, for the S3 gateway endpoint's routes."""
+    services: Sequence[str]
+    """Interface endpoint services (see ``ENDPOINT_SERVICES``)."""
+    bucket_arns: Sequence[pulumi.Input[str]]
+    """The project's buckets: the only ones the S3 gateway endpoint reaches."""
+    tags: Mapping[str, str]
+    aws_owned_bucket_arns: Sequence[pulumi.Input[str]] = ()
+    """AWS-owned buckets that AWS services read on the workload's behalf through the
+    gateway (ECR serves image layers from one); objects may only be read there."""
+    client_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    """Security groups of clients: each gets an HTTPS egress rule to S3's prefix list."""
+
+
+class PrivateEndpoints(pulumi.ComponentResource):
+    """VPC endpoints, so the workload reaches AWS APIs without a route to the internet."""
+
+    security_group_id: pulumi.Output[str]
+    endpoint_ids: dict[str, pulumi.Output[str]]
+    """Interface endpoint ids by service, plus ``s3`` for the gateway endpoint."""
+    s3_prefix_list_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: PrivateEndpointsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aiscaffold:aws:PrivateEndpoints", name, None, opts)
+        unknown = sorted(set(args.services) - set(_IAM_PREFIX))
+        if unknown:
+            raise ValueError(f"no endpoint definition for {', '.join(unknown)}")
+        if not args.subnet_ids or not args.bucket_arns:
+            raise ValueError("subnet_ids and bucket_arns must not be empty")
+        ctx = aws_context(self)
+        child = pulumi.ResourceOptions(parent=self)
+
+        def tags(resource: str) -> dict[str, str]:
+            return {**args.tags, "Name": f"{name}-{resource}"}
+
+        group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="Interface endpoints: HTTPS from the VPC only",
+            revoke_rules_on_delete=True,
+            tags=tags("sg"),
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-https-from-vpc",
+            security_group_id=group.id,
+            description="HTTPS from the VPC",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=args.vpc_cidr,
+            tags=tags("https-from-vpc"),
+            opts=child,
+        )
+        self.security_group_id = group.id
+        self.endpoint_ids = {}
+        for service in args.services:
+            prefix = _IAM_PREFIX[service]
+            label = service.replace(".", "-")
+            endpoint = aws.ec2.VpcEndpoint(
+                f"{name}-{label}",
+                vpc_id=args.vpc_id,
+                service_name=_service_name(ctx, service),
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=list(args.subnet_ids),
+                security_group_ids=[group.id],
+                ip_address_type="ipv4",
+                policy=None if prefix is None else self._account_only(ctx, prefix),
+                tags=tags(label),
+                opts=child,
+            )
+            self.endpoint_ids[service] = endpoint.id
+
+        gateway = aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=args.vpc_id,
+            service_name=ctx.service_name("s3"),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=list(args.route_table_ids),
+            policy=self._s3_policy(ctx, args),
+            tags=tags("s3"),
+            opts=child,
+        )
+        self.endpoint_ids["s3"] = gateway.id
+        self.s3_prefix_list_id = gateway.prefix_list_id
+        for index, client in enumerate(args.client_security_group_ids):
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-client-{index}-https-to-s3",
+                security_group_id=client,
+                description="HTTPS to S3 through the gateway endpoint",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                prefix_list_id=gateway.prefix_list_id,
+                tags=tags(f"client-{index}-https-to-s3"),
+                opts=child,
+            )
+        self.register_outputs(
+            {"security_group_id": self.security_group_id, "endpoint_ids": self.endpoint_ids}
+        )
+
+    def _account_only(self, ctx: AwsContext, prefix: str) -> pulumi.Output[str]:
+        # The endpoint's job is to keep other accounts' credentials out (a stolen or
+        # foreign identity cannot use the VPC's private path); which actions and
+        # resources a principal may use is the business of its IAM policy, so the
+        # endpoint admits the service's API as a whole and Resource "*".
+        statement: Statement = {
+            "sid": "PrincipalsOfThisAccountOnly",
+            "effect": "Allow",
+            "principals": [{"type": "*", "identifiers": ["*"]}],
+            "actions": [f"{prefix}:*"],
+            "resources": ["*"],
+            "conditions": [
+                {
+                    "test": "StringEquals",
+                    "variable": "aws:PrincipalAccount",
+                    "values": [ctx.account_id],
+                }
+            ],
+        }
+        return policy_json([statement], parent=self)
+
+    def _s3_policy(self, ctx: AwsContext, args: PrivateEndpointsArgs) -> pulumi.Output[str]:
+        buckets = list(args.bucket_arns)
+        objects = [pulumi.Output.concat(arn, "/*") for arn in buckets]
+        statements: list[Statement] = [
+            {
+                "sid": "ProjectBucketsOnly",
+                "effect": "Allow",
+                "principals": [{"type": "*", "identifiers": ["*"]}],
+                "actions": list(S3_GATEWAY_ACTIONS),
+                "resources": [*buckets, *objects],
+                "conditions": [
+                    {
+                        "test": "StringEquals",
+                        "variable": "aws:PrincipalAccount",
+                        "values": [ctx.account_id],
+                    }
+                ],
+            }
+        ]
+        if args.aws_owned_bucket_arns:
+            statements.append(
+                {
+                    "sid": "ReadAwsOwnedServiceBuckets",
+                    "effect": "Allow",
+                    "principals": [{"type": "*", "identifiers": ["*"]}],
+                    "actions": ["s3:GetObject"],
+                    "resources": [
+                        pulumi.Output.concat(arn, "/*") for arn in args.aws_owned_bucket_arns
+                    ],
+                }
+            )
+        return policy_json(statements, parent=self)
+
+
+def _service_name(ctx: AwsContext, service: str) -> pulumi.Output[str]:
+    if service == "sagemaker.studio":
+        # The Studio web UI endpoint lives under its own naming scheme.
+        return pulumi.Output.concat("aws.sagemaker.", ctx.region, ".studio")
+    return ctx.service_name(service)

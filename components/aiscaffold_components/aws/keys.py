@@ -1,0 +1,354 @@
+"""Keys: one customer-managed KMS key per purpose (data, logs, secrets), rotating."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from ._common import Condition, Statement, aws_context, policy_json, same_account
+
+__all__ = ["KEY_ADMIN_ACTIONS", "KEY_PURPOSES", "Keys", "KeysArgs"]
+
+#: The purposes a project's keys serve; each gets its own key and alias.
+KEY_PURPOSES: tuple[str, ...] = ("data", "logs", "secrets")
+
+#: What the account (root, so IAM policies decide which administrators) may do with a
+#: key: manage it, never use it for cryptography. Listed one by one: no wildcards.
+KEY_ADMIN_ACTIONS: tuple[str, ...] = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+
+_ENCRYPT_DECRYPT = (
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+
+
+@dataclass(frozen=True)
+class KeysArgs:
+    """Arguments of :class:`Keys`.
+
+    Key use is granted through the account principal plus an ``aws:PrincipalArn``
+    condition naming the roles, so a key policy may name a role before the role exists
+    (KMS rejects policies whose principals do not exist yet).
+    """
+
+    tags: Mapping[str, str]
+    """Tags of every key (project, stack, data-classification, managed-by, compliance)."""
+    alias_prefix: str
+    """Aliases are ``alias/<alias_prefix>-<purpose>``."""
+    rotation_period_days: int = 365
+    """Automatic rotation period (KMS accepts 90 to 2560 days)."""
+    deletion_window_days: int = 30
+    """Waiting period before a scheduled deletion (KMS accepts 7 to 30; 30 is the safest)."""
+    workload_role_arns: Sequence[pulumi.Input[str]] = ()
+    """Roles that may use the data key (through ``data_services``) and decrypt with the
+    secrets key (through Secrets Manager)."""
+    data_services: Sequence[str] = ("s3",)
+    """Services (endpoint prefixes such as ``s3``, ``bedrock``, ``sagemaker``) through
+    which the workload roles use the data key (``kms:ViaService``)."""
+    service_managed_data: Sequence[str] = ()
+    """Services that keep their own configuration encrypted with the data key using the
+    deploying principal's permissions (``bedrock`` for guardrails, ``sagemaker`` for a
+    domain): principals of the account may use the data key through these only."""
+    secret_rotator_arns: Sequence[pulumi.Input[str]] = ()
+    """Roles of secret rotation functions: encrypt and decrypt through Secrets Manager."""
+    log_reader_arns: Sequence[pulumi.Input[str]] = ()
+    """Principals (auditors) that may decrypt log files through S3."""
+    bedrock_invocation_logging: bool = False
+    """Let Bedrock encrypt the model invocation logs it writes to the log bucket."""
+    protect: bool = False
+    """Guard the keys with Pulumi's ``protect`` option (deletion protection, GOV-05)."""
+
+
+class Keys(pulumi.ComponentResource):
+    """Customer-managed KMS keys, one per purpose, with rotation and least-privilege policies.
+
+    Administration belongs to the account (IAM decides which administrators); use belongs
+    to named service principals with ``aws:SourceAccount`` or encryption-context
+    conditions, and to the named roles through ``kms:ViaService``.
+    """
+
+    keys: dict[str, aws.kms.Key]
+    """The keys by purpose (``data``, ``logs``, ``secrets``)."""
+    aliases: dict[str, aws.kms.Alias]
+    data_key_arn: pulumi.Output[str]
+    logs_key_arn: pulumi.Output[str]
+    secrets_key_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aiscaffold:aws:Keys", name, None, opts)
+        if not 90 <= args.rotation_period_days <= 2560:
+            raise ValueError(
+                f"rotation_period_days must be between 90 and 2560, not {args.rotation_period_days}"
+            )
+        if not 7 <= args.deletion_window_days <= 30:
+            raise ValueError(
+                f"deletion_window_days must be between 7 and 30, not {args.deletion_window_days}"
+            )
+        ctx = aws_context(self)
+        self._ctx = ctx
+        self._args = args
+        statements: dict[str, list[Statement]] = {
+            "data": self._data_statements(),
+            "logs": self._logs_statements(),
+            "secrets": self._secrets_statements(),
+        }
+        self.keys = {}
+        self.aliases = {}
+        for purpose in KEY_PURPOSES:
+            key = aws.kms.Key(
+                f"{name}-{purpose}",
+                description=f"{args.alias_prefix} {purpose} key (aiscaffold)",
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                enable_key_rotation=True,
+                rotation_period_in_days=args.rotation_period_days,
+                deletion_window_in_days=args.deletion_window_days,
+                multi_region=False,
+                bypass_policy_lockout_safety_check=False,
+                policy=policy_json([*self._admin_statements(), *statements[purpose]], parent=self),
+                tags={**args.tags, "purpose": purpose},
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            )
+            self.keys[purpose] = key
+            self.aliases[purpose] = aws.kms.Alias(
+                f"{name}-{purpose}-alias",
+                name=f"alias/{args.alias_prefix}-{purpose}",
+                target_key_id=key.key_id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.data_key_arn = self.keys["data"].arn
+        self.logs_key_arn = self.keys["logs"].arn
+        self.secrets_key_arn = self.keys["secrets"].arn
+        self.register_outputs(
+            {
+                "data_key_arn": self.data_key_arn,
+                "logs_key_arn": self.logs_key_arn,
+                "secrets_key_arn": self.secrets_key_arn,
+            }
+        )
+
+    # -- policy pieces -------------------------------------------------------------
+    def _via(self, services: Sequence[str]) -> Condition:
+        ctx = self._ctx
+        return {
+            "test": "StringEquals",
+            "variable": "kms:ViaService",
+            "values": [
+                pulumi.Output.concat(service, ".", ctx.region, ".", ctx.dns_suffix)
+                for service in services
+            ],
+        }
+
+    def _roles(
+        self,
+        sid: str,
+        arns: Sequence[pulumi.Input[str]],
+        actions: Sequence[str],
+        services: Sequence[str],
+    ) -> list[Statement]:
+        if not arns or not services:
+            return []
+        return [
+            {
+                "sid": sid,
+                "effect": "Allow",
+                "principals": [{"type": "AWS", "identifiers": [self._ctx.account_root]}],
+                "actions": list(actions),
+                "resources": ["*"],
+                "conditions": [
+                    {"test": "ArnEquals", "variable": "aws:PrincipalArn", "values": list(arns)},
+                    self._via(services),
+                ],
+            }
+        ]
+
+    def _admin_statements(self) -> list[Statement]:
+        # In a key policy, Resource "*" means "this key": the only value KMS accepts
+        # besides the key's own ARN, which does not exist before the key does.
+        root: Statement = {
+            "sid": "KeyAdministrationByTheAccount",
+            "effect": "Allow",
+            "principals": [{"type": "AWS", "identifiers": [self._ctx.account_root]}],
+            "actions": list(KEY_ADMIN_ACTIONS),
+            "resources": ["*"],
+        }
+        grants: Statement = {
+            "sid": "GrantsForAwsResourcesOnly",
+            "effect": "Allow",
+            "principals": [{"type": "AWS", "identifiers": [self._ctx.account_root]}],
+            "actions": ["kms:CreateGrant"],
+            "resources": ["*"],
+            "conditions": [
+                {"test": "Bool", "variable": "kms:GrantIsForAWSResource", "values": ["true"]}
+            ],
+        }
+        return [root, grants]
+
+    def _data_statements(self) -> list[Statement]:
+        args = self._args
+        out = self._roles(
+            "WorkloadUseThroughServices",
+            args.workload_role_arns,
+            _ENCRYPT_DECRYPT,
+            args.data_services,
+        )
+        if args.service_managed_data:
+            out.append(
+                {
+                    "sid": "ServiceManagedConfiguration",
+                    "effect": "Allow",
+                    "principals": [{"type": "AWS", "identifiers": [self._ctx.account_root]}],
+                    "actions": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+                    "resources": ["*"],
+                    "conditions": [
+                        self._via(args.service_managed_data),
+                        same_account(self._ctx.account_id, "kms:CallerAccount"),
+                    ],
+                }
+            )
+        return out
+
+    def _service(
+        self,
+        sid: str,
+        service: pulumi.Input[str],
+        actions: Sequence[str],
+        conditions: Sequence[Condition],
+    ) -> Statement:
+        return {
+            "sid": sid,
+            "effect": "Allow",
+            "principals": [{"type": "Service", "identifiers": [service]}],
+            "actions": list(actions),
+            "resources": ["*"],
+            "conditions": list(conditions),
+        }
+
+    def _logs_statements(self) -> list[Statement]:
+        ctx, args = self._ctx, self._args
+        account = same_account(ctx.account_id)
+        out = [
+            self._service(
+                "CloudWatchLogsOfThisAccount",
+                pulumi.Output.concat("logs.", ctx.region, ".", ctx.dns_suffix),
+                _ENCRYPT_DECRYPT,
+                [
+                    {
+                        "test": "ArnLike",
+                        "variable": "kms:EncryptionContext:aws:logs:arn",
+                        "values": [ctx.arn("logs", "log-group:*")],
+                    }
+                ],
+            ),
+            self._service(
+                "CloudTrailEncryptsLogFiles",
+                "cloudtrail.amazonaws.com",
+                ["kms:GenerateDataKey"],
+                [
+                    account,
+                    {
+                        "test": "StringLike",
+                        "variable": "kms:EncryptionContext:aws:cloudtrail:arn",
+                        "values": [
+                            pulumi.Output.concat(
+                                "arn:", ctx.partition, ":cloudtrail:*:", ctx.account_id, ":trail/*"
+                            )
+                        ],
+                    },
+                ],
+            ),
+            self._service(
+                "CloudTrailDescribesKey", "cloudtrail.amazonaws.com", ["kms:DescribeKey"], [account]
+            ),
+            self._service(
+                "S3ServerAccessLogDelivery",
+                "logging.s3.amazonaws.com",
+                ["kms:GenerateDataKey"],
+                [account],
+            ),
+        ]
+        if args.bedrock_invocation_logging:
+            out.append(
+                self._service(
+                    "BedrockInvocationLogDelivery",
+                    "bedrock.amazonaws.com",
+                    ["kms:GenerateDataKey"],
+                    [
+                        account,
+                        {
+                            "test": "ArnLike",
+                            "variable": "aws:SourceArn",
+                            "values": [ctx.arn("bedrock", "*")],
+                        },
+                    ],
+                )
+            )
+        out += self._roles(
+            "AuditorsReadLogFiles",
+            args.log_reader_arns,
+            ["kms:Decrypt", "kms:DescribeKey"],
+            ["s3"],
+        )
+        return out
+
+    def _secrets_statements(self) -> list[Statement]:
+        ctx, args = self._ctx, self._args
+        out = self._roles(
+            "WorkloadReadsSecrets",
+            args.workload_role_arns,
+            ["kms:Decrypt", "kms:DescribeKey"],
+            ["secretsmanager"],
+        )
+        out += self._roles(
+            "RotationFunctions", args.secret_rotator_arns, _ENCRYPT_DECRYPT, ["secretsmanager"]
+        )
+        # Anyone in the account whom IAM allows may store a secret value (encrypt); only
+        # the workload and rotation roles above may read one (decrypt).
+        out.append(
+            {
+                "sid": "AccountStoresSecretValues",
+                "effect": "Allow",
+                "principals": [{"type": "AWS", "identifiers": [ctx.account_root]}],
+                "actions": ["kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                "resources": ["*"],
+                "conditions": [
+                    self._via(["secretsmanager"]),
+                    same_account(ctx.account_id, "kms:CallerAccount"),
+                ],
+            }
+        )
+        return out
