@@ -35,8 +35,17 @@ def location(config: dict[str, str]) -> str:
     return config.get("azure-native:location", "eastus2")
 
 
+# Resources whose name input is not "<resource>Name".
+_NAME_KEYS = {
+    "StorageAccount": "accountName",
+    "BlobContainer": "containerName",
+    "BlobServiceProperties": "blobServicesName",
+    "ManagementLockAtResourceGroupLevel": "lockName",
+}
+
+
 def _own_name(resource: str, name: str, inputs: dict[str, Any]) -> str:
-    key = resource[0].lower() + resource[1:] + "Name"
+    key = _NAME_KEYS.get(resource, resource[0].lower() + resource[1:] + "Name")
     for candidate in (key, "resourceName", "name"):
         if isinstance(inputs.get(candidate), str):
             return str(inputs[candidate])
@@ -46,8 +55,13 @@ def _own_name(resource: str, name: str, inputs: dict[str, Any]) -> str:
 def outputs(
     type_: str, name: str, inputs: dict[str, Any], config: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
-    """The id and outputs Azure Resource Manager would report for a new resource."""
+    """The id and outputs Azure Resource Manager would report for a new resource.
+
+    ``inputs`` is echoed back by the caller over these outputs, so inputs whose output
+    shape differs from their input shape are rewritten in place here.
+    """
     _, module, resource = type_.split(":")
+    _reshape_identity(inputs)
     own = _own_name(resource, name, inputs)
     group = inputs.get("resourceGroupName", "rg")
     if module == "resources" and resource == "ResourceGroup":
@@ -66,11 +80,34 @@ def outputs(
     }
     special = _SPECIAL.get(f"{module}:{resource}")
     if special is not None:
-        out.update(special(name, own, inputs, config))
+        extra = special(name, own, inputs, config)
+        out.update(extra)
+        # Outputs that extend an input (properties.vaultUri...) must survive the echo.
+        inputs.update({k: v for k, v in extra.items() if k in inputs})
     return rid, out
 
 
 _Special = Callable[[str, str, dict[str, Any], dict[str, str]], dict[str, Any]]
+
+
+def _reshape_identity(inputs: dict[str, Any]) -> None:
+    """``identity.userAssignedIdentities``: a list of ids as input, a map of id to
+    principal and client id as output (the SDK refuses to read back the list)."""
+    identity = inputs.get("identity")
+    if not isinstance(identity, dict):
+        return
+    assigned = identity.get("userAssignedIdentities")
+    if isinstance(assigned, list):
+        inputs["identity"] = {
+            **identity,
+            "userAssignedIdentities": {
+                str(rid): {
+                    "principalId": _uuid(f"{rid}principal"),
+                    "clientId": _uuid(f"{rid}client"),
+                }
+                for rid in assigned
+            },
+        }
 
 
 def _identity(

@@ -1,0 +1,58 @@
+"""Hardened Azure components (pulumi-azure-native 3.x) for AI workloads.
+
+Each is a ``pulumi.ComponentResource`` with token ``aiscaffold:azure:<Name>``, secure
+by default; every weakening is a named argument of its ``<Name>Args``. A project
+composes them in this order (``docs/clouds/azure.md`` shows the whole program)::
+
+    network = Network("network", NetworkArgs(location=..., tags=...))
+    keys = Keys("keys", KeysArgs(resource_group_name=network.resource_group_name, ...))
+    storage = SecureStorage("data", SecureStorageArgs(..., cmk=keys.cmk("data")))
+    openai = OpenAIAccount("openai", OpenAIAccountArgs(..., cmk=keys.cmk("ai"),
+                                                      guardrail=GuardrailArgs(...)))
+    identity = WorkloadIdentity("workload", WorkloadIdentityArgs(...))
+    secrets = Secrets("secrets", SecretsArgs(vault_name=keys.vault_name, ...))
+    audit = AuditLogging("audit", AuditLoggingArgs(..., cmk=keys.cmk("logs"),
+                         diagnostic_targets=[*network.diagnostic_targets, ...]))
+    PrivateEndpoints("endpoints", PrivateEndpointsArgs(..., targets=[...]))
+"""
+
+from ._common import ROLES, CustomerManagedKey, DiagnosticTarget, PrivateLinkTarget
+from .audit_logging import AuditLogging, AuditLoggingArgs, FlowLogArgs
+from .guardrail import PII_PATTERNS, Guardrail, GuardrailArgs
+from .identity import WorkloadIdentity, WorkloadIdentityArgs
+from .keys import KEY_PURPOSES, Keys, KeysArgs
+from .network import Network, NetworkArgs
+from .openai import ModelDeployment, OpenAIAccount, OpenAIAccountArgs
+from .private_endpoints import PrivateEndpoints, PrivateEndpointsArgs
+from .secrets import AppSecret, Secrets, SecretsArgs
+from .storage import SecureStorage, SecureStorageArgs
+
+__all__ = [
+    "KEY_PURPOSES",
+    "PII_PATTERNS",
+    "ROLES",
+    "AppSecret",
+    "AuditLogging",
+    "AuditLoggingArgs",
+    "CustomerManagedKey",
+    "DiagnosticTarget",
+    "FlowLogArgs",
+    "Guardrail",
+    "GuardrailArgs",
+    "Keys",
+    "KeysArgs",
+    "ModelDeployment",
+    "Network",
+    "NetworkArgs",
+    "OpenAIAccount",
+    "OpenAIAccountArgs",
+    "PrivateEndpoints",
+    "PrivateEndpointsArgs",
+    "PrivateLinkTarget",
+    "Secrets",
+    "SecretsArgs",
+    "SecureStorage",
+    "SecureStorageArgs",
+    "WorkloadIdentity",
+    "WorkloadIdentityArgs",
+]

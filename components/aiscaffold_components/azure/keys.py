@@ -1,0 +1,264 @@
+"""Customer-managed keys: a locked-down Key Vault and one rotating key per purpose.
+
+The vault (Premium, so keys can live in HSMs) authorizes data access with Azure RBAC
+only, has purge protection and 90-day soft delete, and refuses public network access
+(PE-03, KEY-03); it is reached through a private endpoint
+(:class:`~aiscaffold_components.azure.PrivateEndpoints`). Its firewall lets trusted
+Azure services through only with ``trusted_services_bypass``, which a vault holding
+other services' CMKs needs: Storage and Cognitive Services fetch their keys through it.
+
+Keys (KEY-01, KEY-02, KEY-05):
+
+========  ===================================  =====================================
+purpose   encrypts                             type
+========  ===================================  =====================================
+data      the data storage account             RSA-HSM 3072 (RSA 3072 if not HSM)
+logs      the log archive and flow-log storage RSA-HSM 3072 (RSA 3072 if not HSM)
+ai        the Azure OpenAI / AI Services       RSA-HSM 2048: Azure AI services
+          account                              accept only 2048-bit RSA keys, so
+                                               this key is always HSM-backed
+========  ===================================  =====================================
+
+Each key rotates automatically ``rotation_days`` after creation, and each version
+expires ``expiry_grace_days`` later, so a version in use never outlives its rotation
+by more than the grace period; Event Grid gets a near-expiry notice a week before.
+
+Services unwrap the keys through one user-assigned identity (``encryption_identity``),
+holding Key Vault Crypto Service Encryption User on each key, not on the vault (KEY-04).
+Application secrets share the vault; Key Vault encrypts them with its own HSM-protected
+keys, which cannot be customer-managed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from ._common import (
+    CustomerManagedKey,
+    DiagnosticTarget,
+    PrivateLinkTarget,
+    assign_role,
+    child_opts,
+    cloud_suffixes,
+    plain_name,
+    tags_of,
+    unique_name,
+)
+
+__all__ = ["KEY_PURPOSES", "Keys", "KeysArgs"]
+
+Purpose = Literal["data", "logs", "ai"]
+KEY_PURPOSES: tuple[Purpose, ...] = ("data", "logs", "ai")
+
+#: Services that take a CMK only of this size (Azure AI services: 2048-bit RSA).
+_FIXED_SIZE: dict[Purpose, int] = {"ai": 2048}
+
+
+@dataclass(frozen=True)
+class KeysArgs:
+    """Arguments of :class:`Keys`."""
+
+    resource_group_name: pulumi.Input[str]
+    location: str
+    """Azure region (a plain string: it selects the private DNS zone's cloud)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the vault, keys and identity (GOV-01)."""
+
+    rotation_days: int = 365
+    """Days after creation at which each key rotates to a new version (KEY-02)."""
+
+    expiry_grace_days: int = 30
+    """Days a key version stays valid after its rotation is due."""
+
+    hsm_keys: bool = True
+    """Weakening when false: the data and logs keys are software-protected (RSA 3072).
+    The ai key stays HSM-backed, the only way to meet KEY-05 at the 2048 bits Azure AI
+    services accept."""
+
+    key_size: int = 3072
+    """RSA size of the data and logs keys (3072 or 4096)."""
+
+    purposes: Sequence[Purpose] = KEY_PURPOSES
+    """Keys to create, one per purpose."""
+
+    trusted_services_bypass: bool = False
+    """Let trusted Azure services (Storage, Cognitive Services) through the vault's
+    firewall to unwrap their customer-managed keys. Needed when the keys here encrypt
+    other services; otherwise a weakening."""
+
+    soft_delete_days: int = 90
+    """Days deleted keys and secrets stay recoverable (7-90)."""
+
+    tenant_id: pulumi.Input[str] | None = None
+    """Entra tenant of the vault; default the deploying identity's tenant."""
+
+    vault_name: str | None = None
+    """Name of the vault (3-24 characters, globally unique); default derived from the
+    project, stack and component name."""
+
+
+class Keys(pulumi.ComponentResource):
+    """A private, RBAC-only, purge-protected vault with rotating keys."""
+
+    vault_id: pulumi.Output[str]
+    vault_name: pulumi.Output[str]
+    vault_uri: pulumi.Output[str]
+    key_ids: dict[str, pulumi.Output[str]]
+    """Key resource id per purpose."""
+    key_names: dict[str, pulumi.Output[str]]
+    encryption_identity_id: pulumi.Output[str]
+    encryption_identity_client_id: pulumi.Output[str]
+    encryption_identity_principal_id: pulumi.Output[str]
+    diagnostic_targets: list[DiagnosticTarget]
+    private_link: PrivateLinkTarget
+
+    def __init__(
+        self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aiscaffold:azure:Keys", name, None, opts)
+        if not 7 <= args.soft_delete_days <= 90:
+            raise ValueError("soft_delete_days must be between 7 and 90")
+        if args.key_size not in (3072, 4096):
+            raise ValueError("key_size must be 3072 or 4096 (KEY-01 asks for 3072 or more)")
+        if args.rotation_days < 28:
+            raise ValueError("Key Vault rotates keys at most every 28 days")
+        tags = tags_of(args.tags)
+        tenant = (
+            args.tenant_id
+            or azure_native.authorization.get_client_config_output(
+                opts=pulumi.InvokeOptions(parent=self)
+            ).tenant_id
+        )
+
+        vault = azure_native.keyvault.Vault(
+            f"{name}-vault",
+            resource_group_name=args.resource_group_name,
+            vault_name=args.vault_name or unique_name("vault", name),
+            location=args.location,
+            properties=azure_native.keyvault.VaultPropertiesArgs(
+                tenant_id=tenant,
+                sku=azure_native.keyvault.SkuArgs(
+                    family="A", name=azure_native.keyvault.SkuName.PREMIUM
+                ),
+                enable_rbac_authorization=True,
+                enable_purge_protection=True,
+                enable_soft_delete=True,
+                soft_delete_retention_in_days=args.soft_delete_days,
+                public_network_access="Disabled",
+                network_acls=azure_native.keyvault.NetworkRuleSetArgs(
+                    default_action="Deny",
+                    bypass="AzureServices" if args.trusted_services_bypass else "None",
+                    ip_rules=[],
+                    virtual_network_rules=[],
+                ),
+                enabled_for_deployment=False,
+                enabled_for_disk_encryption=False,
+                enabled_for_template_deployment=False,
+            ),
+            tags=tags,
+            opts=child_opts(self),
+        )
+        identity = azure_native.managedidentity.UserAssignedIdentity(
+            f"{name}-cmk-identity",
+            resource_group_name=args.resource_group_name,
+            resource_name_=plain_name("id", f"{name}-cmk"),
+            location=args.location,
+            tags=tags,
+            opts=child_opts(self),
+        )
+
+        self.key_ids = {}
+        self.key_names = {}
+        self._grants: dict[str, pulumi.Resource] = {}
+        for purpose in args.purposes:
+            size = _FIXED_SIZE.get(purpose, args.key_size)
+            hsm = args.hsm_keys or purpose in _FIXED_SIZE
+            key = azure_native.keyvault.Key(
+                f"{name}-{purpose}",
+                resource_group_name=args.resource_group_name,
+                vault_name=vault.name,
+                key_name=f"cmk-{purpose}",
+                properties=azure_native.keyvault.KeyPropertiesArgs(
+                    kty="RSA-HSM" if hsm else "RSA",
+                    key_size=size,
+                    key_ops=["wrapKey", "unwrapKey"],
+                    attributes=azure_native.keyvault.KeyAttributesArgs(
+                        enabled=True, exportable=False
+                    ),
+                    rotation_policy=_rotation_policy(args.rotation_days, args.expiry_grace_days),
+                ),
+                tags={**tags, "key-purpose": purpose},
+                opts=child_opts(self),
+            )
+            self._grants[purpose] = assign_role(
+                f"{name}-{purpose}-cmk-user",
+                scope=key.id,
+                principal_id=identity.principal_id,
+                role="Key Vault Crypto Service Encryption User",
+                parent=self,
+            )
+            self.key_ids[purpose] = key.id
+            self.key_names[purpose] = key.name
+
+        self.vault_id = vault.id
+        self.vault_name = vault.name
+        self.vault_uri = vault.properties.apply(lambda p: p.vault_uri or "")
+        self.encryption_identity_id = identity.id
+        self.encryption_identity_client_id = identity.client_id
+        self.encryption_identity_principal_id = identity.principal_id
+        self.diagnostic_targets = [DiagnosticTarget("vault", vault.id)]
+        self.private_link = PrivateLinkTarget(
+            "vault",
+            vault.id,
+            "vault",
+            (cloud_suffixes(args.location).key_vault,),
+        )
+        self.register_outputs(
+            {
+                "vault_id": self.vault_id,
+                "vault_uri": self.vault_uri,
+                "key_ids": self.key_ids,
+                "encryption_identity_id": self.encryption_identity_id,
+            }
+        )
+
+    def cmk(self, purpose: Purpose) -> CustomerManagedKey:
+        """The key of ``purpose`` with the identity that encrypts with it."""
+        if purpose not in self.key_names:
+            raise KeyError(f"this Keys component has no {purpose!r} key")
+        return CustomerManagedKey(
+            key_name=self.key_names[purpose],
+            vault_uri=self.vault_uri,
+            identity_id=self.encryption_identity_id,
+            identity_client_id=self.encryption_identity_client_id,
+            grants=(self._grants[purpose],),
+        )
+
+
+def _rotation_policy(
+    rotation_days: int, grace_days: int
+) -> azure_native.keyvault.RotationPolicyArgs:
+    return azure_native.keyvault.RotationPolicyArgs(
+        attributes=azure_native.keyvault.KeyRotationPolicyAttributesArgs(
+            expiry_time=f"P{rotation_days + grace_days}D"
+        ),
+        lifetime_actions=[
+            azure_native.keyvault.LifetimeActionArgs(
+                action=azure_native.keyvault.ActionArgs(
+                    type=azure_native.keyvault.KeyRotationPolicyActionType.ROTATE
+                ),
+                trigger=azure_native.keyvault.TriggerArgs(time_after_create=f"P{rotation_days}D"),
+            ),
+            azure_native.keyvault.LifetimeActionArgs(
+                action=azure_native.keyvault.ActionArgs(
+                    type=azure_native.keyvault.KeyRotationPolicyActionType.NOTIFY
+                ),
+                trigger=azure_native.keyvault.TriggerArgs(time_before_expiry="P7D"),
+            ),
+        ],
+    )
