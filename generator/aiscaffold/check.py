@@ -418,7 +418,11 @@ def key_settings(run: MockRun, requirements: Requirements) -> dict[str, list[tup
                 values = {c[-1]: _value_at(resource.inputs, c) for c in children}
             except (KeyError, IndexError, ValueError, TypeError):
                 continue
-            if len(children) >= 3 and parent and isinstance(_value_at(resource.inputs, parent), Mapping):
+            if (
+                len(children) >= 3
+                and parent
+                and isinstance(_value_at(resource.inputs, parent), Mapping)
+            ):
                 settings.append((".".join(parent), values))
             else:
                 settings.extend((".".join(c), values[c[-1]]) for c in children)

@@ -1,0 +1,272 @@
+"""The policy framework: registry, levels, pulumi-policy adapters, offline evaluation."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from aiscaffold.check import check_project, evaluate
+from aiscaffold.cli import main
+from aiscaffold.testing import CapturedResource, MockRun
+from aiscaffold_components.catalog import CLOUDS, load_catalog
+from aiscaffold_components.policies import (
+    Requirements,
+    ResourcePolicy,
+    StackPolicy,
+    pulumi_policies,
+    registry,
+    to_pulumi,
+)
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE
+from pydantic import ValidationError
+
+ID = re.compile(r"(AWS|AZURE|GCP)-[A-Z0-9]{2,8}-\d{3}")
+
+
+def requirements(**overrides: object) -> Requirements:
+    values: dict[str, object] = {
+        "cloud": "aws",
+        "data_sensitivity": "confidential",
+        "compliance": [],
+        "ai_service": "bedrock",
+    }
+    values.update(overrides)
+    return Requirements.model_validate(values)
+
+
+def test_policy_ids_are_unique_namespaced_and_complete() -> None:
+    policies = registry()
+    ids = [p.id for p in policies]
+    assert len(ids) == len(set(ids))
+    for policy in policies:
+        assert ID.fullmatch(policy.id), policy.id
+        assert policy.title and policy.description and policy.remediation, policy.id
+        assert policy.severity in ("low", "medium", "high", "critical")
+        assert policy.controls, f"{policy.id} verifies no control"
+        if isinstance(policy, ResourcePolicy):
+            assert policy.resource_types, f"{policy.id} reads no resource type"
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_every_control_has_a_policy_on_every_cloud_it_applies_to(cloud: str) -> None:
+    covered = {c for p in registry(cloud) for c in p.controls}  # type: ignore[arg-type]
+    missing = [
+        c.id
+        for c in load_catalog().controls
+        if c.applies_to(cloud) and c.id not in covered  # type: ignore[arg-type]
+    ]
+    assert not missing, f"{cloud}: controls without a policy: {', '.join(missing)}"
+
+
+def test_levels_follow_sensitivity_and_frameworks() -> None:
+    tags = next(p for p in registry("aws") if p.id == "AWS-GOV-001")  # GOV-01: from internal
+    assert tags.level(requirements(data_sensitivity="public")) == "advisory"
+    assert tags.level(requirements(data_sensitivity="internal")) == "mandatory"
+    assert (
+        tags.level(requirements(data_sensitivity="public", compliance=["iso27001"])) == "mandatory"
+    )
+    assert tags.level(requirements(data_sensitivity="public", compliance=["hipaa"])) == "advisory"
+
+
+def test_overrides_need_a_reason_and_a_known_policy() -> None:
+    ok = requirements(
+        overrides={"AWS-GOV-001": {"level": "advisory", "reason": "central tagging service"}}
+    )
+    tags = next(p for p in registry("aws") if p.id == "AWS-GOV-001")
+    assert tags.level(ok) == "advisory"
+    with pytest.raises(ValidationError, match="reason"):
+        requirements(overrides={"AWS-GOV-001": {"level": "disabled", "reason": ""}})
+    with pytest.raises(ValidationError, match="unknown policies: AWS-NOPE-001"):
+        requirements(
+            overrides={"AWS-NOPE-001": {"level": "disabled", "reason": "a long enough reason"}}
+        )
+    disabled = requirements(
+        overrides={"AWS-GOV-001": {"level": "disabled", "reason": "tags come later"}}
+    )
+    assert "AWS-GOV-001" not in {p.name for p in pulumi_policies(disabled)}
+
+
+def test_pulumi_policy_objects_carry_metadata() -> None:
+    reqs = requirements(compliance=["hipaa", "iso27001"])
+    for policy in registry("aws"):
+        converted = to_pulumi(policy, reqs)
+        expected = (
+            ResourceValidationPolicy
+            if isinstance(policy, ResourcePolicy)
+            else StackValidationPolicy
+        )
+        assert isinstance(converted, expected)
+        assert converted.name == policy.id
+        assert converted.enforcement_level in (
+            EnforcementLevel.MANDATORY,
+            EnforcementLevel.ADVISORY,
+        )
+        assert converted.severity is not None and converted.severity.value == policy.severity
+        assert converted.remediation_steps == policy.remediation
+        assert converted.framework is not None
+        assert converted.framework.reference == ", ".join(policy.controls)
+    residency = to_pulumi(next(p for p in registry("aws") if p.id == "AWS-GOV-002"), reqs)
+    assert residency.framework is not None and "A.5.23" in (residency.framework.specification or "")
+
+
+def _resource(type_: str, name: str, inputs: dict[str, object], **kw: object) -> CapturedResource:
+    return CapturedResource(
+        type=type_, name=name, urn=f"urn:pulumi:dev::p::{type_}::{name}", parent=None,
+        custom=True, inputs=inputs, outputs={}, **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+TAGS = {
+    "project": "p",
+    "stack": "dev",
+    "data-classification": "confidential",
+    "managed-by": "aiscaffold",
+    "compliance": "none",
+}
+
+
+def test_evaluate_flags_exactly_the_offending_resources() -> None:
+    run = MockRun(project="p", stack="dev", config={"aws:region": "eu-west-2"})
+    run.resources = [
+        _resource("aws:kms/key:Key", "tagged", {"tags": TAGS}),
+        _resource("aws:kms/key:Key", "untagged", {}),
+        _resource(
+            "aws:kms/key:Key", "mislabelled", {"tags": {**TAGS, "data-classification": "public"}}
+        ),
+        _resource("aws:kms/alias:Alias", "alias", {}),  # takes no tags
+    ]
+    report = evaluate(run, requirements(compliance=["gdpr"]))
+    by_policy: dict[str, set[str]] = {}
+    for finding in report.violations:
+        by_policy.setdefault(finding.policy, set()).add(finding.resource)
+    assert by_policy["AWS-GOV-001"] == {"untagged", "mislabelled"}
+    # eu-west-2 (London) is outside the EU: every resource on that provider is flagged
+    assert by_policy["AWS-GOV-002"] == {"tagged", "untagged", "mislabelled", "alias"}
+    assert all(f.level == "mandatory" for f in report.violations)
+    london = next(f for f in report.violations if f.policy == "AWS-GOV-002")
+    assert "eu-west-2" in london.message and london.frameworks == {"gdpr": ["Art. 44"]}
+
+
+def test_unknown_values_are_reported_as_unknown_not_as_violations() -> None:
+    run = MockRun(project="p", stack="dev", config={"aws:region": "us-east-1"})
+    run.resources = [_resource("aws:kms/key:Key", "pending", {"tags": UNKNOWN_OBJECT_VALUE})]
+    report = evaluate(run, requirements())
+    assert [f.policy for f in report.unknown] == ["AWS-GOV-001"]
+    assert "can't be known during preview" in report.unknown[0].message
+    assert not report.violations
+
+
+PROGRAM = """
+import pulumi
+import pulumi_aws as aws
+
+tags = {"project": "mini", "stack": "dev", "data-classification": "confidential",
+        "managed-by": "aiscaffold", "compliance": "none"}
+key = aws.kms.Key("data-key", enable_key_rotation=True, tags=tags)
+pulumi.export("key", key.arn)
+"""
+
+
+@pytest.fixture
+def mini_project(tmp_path: Path) -> Path:
+    project = tmp_path / "mini"
+    (project / "policy").mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text("name: mini\nruntime: python\n")
+    (project / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    (project / "__main__.py").write_text(textwrap.dedent(PROGRAM))
+    (project / "policy" / "enforcement.yaml").write_text(
+        "cloud: aws\ndata_sensitivity: confidential\ncompliance: []\nai_service: bedrock\n"
+    )
+    return project
+
+
+def test_check_passes_a_clean_project(
+    mini_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(mini_project)]) == 0
+    assert "PASS mini (dev)" in capsys.readouterr().out
+
+
+def test_check_fails_on_a_mandatory_violation(
+    mini_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main_py = mini_project / "__main__.py"
+    main_py.write_text(main_py.read_text().replace(", tags=tags", ""))
+    assert main(["check", str(mini_project), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["resources"] == 1 and report["policies"] >= 2
+    (violation,) = report["violations"]
+    assert set(violation) == {
+        "policy", "resource", "type", "level", "severity", "controls", "frameworks", "message", "remediation",
+    }  # fmt: skip
+    assert violation["policy"] == "AWS-GOV-001" and violation["resource"] == "data-key"
+    assert violation["level"] == "mandatory" and violation["controls"] == ["GOV-01"]
+
+
+def test_sarif_report(mini_project: Path, tmp_path: Path) -> None:
+    main_py = mini_project / "__main__.py"
+    main_py.write_text(main_py.read_text().replace(", tags=tags", ""))
+    out = tmp_path / "report.sarif"
+    assert main(["check", str(mini_project), "--format", "sarif", "--output", str(out)]) == 1
+    sarif = json.loads(out.read_text())
+    assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
+    (run,) = sarif["runs"]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    (result,) = run["results"]
+    assert result["ruleId"] in rules and rules[result["ruleId"]]["properties"]["security-severity"]
+    assert result["level"] == "error"
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "__main__.py"
+    line = main_py.read_text().splitlines()[location["region"]["startLine"] - 1]
+    assert '"data-key"' in line  # points at the line creating the resource
+
+
+def test_check_reports_program_errors_with_exit_2(
+    mini_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (mini_project / "__main__.py").write_text(
+        "import pulumi\nraise ValueError('region is required')\n"
+    )
+    assert main(["check", str(mini_project)]) == 2
+    err = capsys.readouterr().err
+    assert "region is required" in err and "__main__.py" in err
+    assert "aiscaffold/check.py" not in err and "Traceback" not in err
+
+
+def test_check_outside_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(tmp_path)]) == 2
+    assert "enforcement.yaml" in capsys.readouterr().err
+
+
+def test_preview_tree_and_json(mini_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview", str(mini_project)]) == 0
+    tree = capsys.readouterr().out
+    assert "data-key" in tree and "aws:kms/key:Key" in tree and "tags" in tree
+    assert main(["preview", str(mini_project), "--format", "json"]) == 0
+    preview = json.loads(capsys.readouterr().out)
+    (key,) = preview["resources"]
+    assert key["type"] == "aws:kms/key:Key" and key["inputs"]["enableKeyRotation"] is True
+
+
+def test_policy_pack_module_builds_without_blocking(render_project: object) -> None:
+    import runpy
+
+    project = render_project(cloud="aws")  # type: ignore[operator]
+    namespace = runpy.run_path(str(project / "policy" / "__main__.py"))  # not __main__: no server
+    pack_requirements = namespace["REQUIREMENTS"]
+    assert isinstance(pack_requirements, Requirements) and pack_requirements.cloud == "aws"
+    assert (project / "policy" / "PulumiPolicy.yaml").is_file()
+    assert any(
+        line.startswith("pulumi-policy==")
+        for line in (project / "policy" / "requirements.txt").read_text().splitlines()
+    )
+
+
+def test_stack_policies_see_every_resource(mini_project: Path) -> None:
+    report = check_project(mini_project)
+    stack_ids = {p.id for p in report.policy_objects if isinstance(p, StackPolicy)}
+    assert {"AWS-GOV-001", "AWS-GOV-002"} <= stack_ids
