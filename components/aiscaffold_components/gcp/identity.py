@@ -96,7 +96,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
             opts=child,
         )
         role = gcp.projects.IAMCustomRole(
-            f"{name}-invoker",
+            f"{name}-invoker-role",
             project=args.project,
             role_id=compact(name, max_len=64, prefix="aiscaffold_invoker_"),
             title=f"{name} model invoker",

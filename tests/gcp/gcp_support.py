@@ -1,0 +1,124 @@
+"""Helpers of the GCP component tests: running one component, diffing two runs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiscaffold.testing import CapturedResource, MockRun, run
+
+PROJECT = "mock-project"
+NUMBER = "123456789012"
+REGION = "us-central1"
+CONFIG = {"gcp:region": REGION, "gcp:project": PROJECT}
+LABELS = {
+    "project": "unit",
+    "stack": "test",
+    "data-classification": "confidential",
+    "managed-by": "aiscaffold",
+    "compliance": "none",
+}
+KEY = f"projects/{PROJECT}/locations/{REGION}/keyRings/ring/cryptoKeys"
+WORKLOAD = f"serviceAccount:workload@{PROJECT}.iam.gserviceaccount.com"
+
+#: Google-managed service agents of the mock project, as IAM members.
+SERVICE_AGENT = re.compile(
+    rf"^serviceAccount:service-{NUMBER}@"
+    r"(gcp-sa-[a-z-]+|gs-project-accounts|compute-system)\.iam\.gserviceaccount\.com$"
+)
+
+
+def run_component(build: Callable[[], object]) -> MockRun:
+    """Run a function building components under the mocks, in a unit test project."""
+    return run(build, project="unit", stack="test", config=CONFIG)
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Leaf values of nested inputs by path (``a.b[0].c``)."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out if out else {prefix: {}}
+    if isinstance(value, list):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(flatten(item, f"{prefix}[{index}]"))
+        return out if out else {prefix: []}
+    return {prefix: value}
+
+
+def _state(resource: CapturedResource) -> dict[str, Any]:
+    state = flatten(resource.inputs)
+    state["<protect>"] = resource.protect
+    return state
+
+
+def changes(base: MockRun, other: MockRun) -> set[str]:
+    """What differs between two runs.
+
+    ``+name`` / ``-name`` for a resource only in ``other`` / ``base``, and
+    ``name:path`` for an input (or ``<protect>``) whose value differs.
+    """
+    before = {r.name: r for r in base.resources}
+    after = {r.name: r for r in other.resources}
+    for result, by_name in ((base, before), (other, after)):
+        assert len(by_name) == len(result.resources), "resource names must be unique"
+    out = {f"+{n}" for n in after.keys() - before.keys()}
+    out |= {f"-{n}" for n in before.keys() - after.keys()}
+    for name in before.keys() & after.keys():
+        old, new = _state(before[name]), _state(after[name])
+        out |= {f"{name}:{p}" for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+    return out
+
+
+def only_paths(found: Iterable[str]) -> set[str]:
+    """Changed input paths with list indexes removed (``a.b[3].c`` -> ``a.b.c``)."""
+    return {re.sub(r"\[\d+\]", "", item) for item in found}
+
+
+IAM_TYPES = re.compile(r"(IAMMember|IamMember|IAMBinding|IamBinding|IAMPolicy|IamPolicy)$")
+
+
+def iam_bindings(result: MockRun) -> list[CapturedResource]:
+    """Every IAM grant resource of a run."""
+    return [r for r in result.custom_resources if IAM_TYPES.search(r.type)]
+
+
+#: Answer sets the generated project is tested with (besides cloud=gcp).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "restricted-gdpr": {"data_sensitivity": "restricted", "compliance": ["gdpr"]},
+    "confidential-iso-soc2": {
+        "data_sensitivity": "confidential",
+        "compliance": ["iso27001", "soc2"],
+    },
+}
+
+#: Optional stack config the confidential variant also turns on, so the optional
+#: pieces (Workbench, VPC-SC perimeter, a secret value) run in a generated project too.
+OPTIONAL_CONFIG = {
+    "workbench": True,
+    "vpc_sc_access_policy": "123456789",
+    "secret-app-api-key": "mock-value",
+}
+
+
+class GeneratedRun:
+    """A rendered GCP project, its stack config and its mock run."""
+
+    def __init__(self, path: Path, result: MockRun) -> None:
+        self.path = path
+        self.run = result
+        stack = yaml.safe_load((path / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+        project = yaml.safe_load((path / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
+        self.config: dict[str, Any] = {
+            key.split(":", 1)[1]: value
+            for key, value in stack["config"].items()
+            if key.startswith(f"{project}:")
+        }
+        self.region: str = stack["config"]["gcp:region"]
+        self.project = project

@@ -1,0 +1,189 @@
+"""Network and PrivateEndpoints: isolation, deny-all baseline, PSC and private DNS."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from aiscaffold.testing import MockRun
+from aiscaffold_components.gcp import (
+    Network,
+    NetworkArgs,
+    PrivateEndpoints,
+    PrivateEndpointsArgs,
+)
+from aiscaffold_components.gcp.network import RESTRICTED_GOOGLE_APIS
+from gcp_support import LABELS, PROJECT, REGION, changes, run_component
+
+FIREWALL = "gcp:compute/firewall:Firewall"
+NETWORK_ID = f"projects/{PROJECT}/global/networks/vpc"
+
+
+def build_network(**overrides: object) -> MockRun:
+    args = NetworkArgs(project=PROJECT, region=REGION, **overrides)  # type: ignore[arg-type]
+    return run_component(lambda: Network("net", args))
+
+
+def build_endpoints(**overrides: object) -> MockRun:
+    args = PrivateEndpointsArgs(
+        project=PROJECT,
+        network_id=NETWORK_ID,
+        region=REGION,
+        labels=LABELS,
+        **overrides,  # type: ignore[arg-type]
+    )
+    return run_component(lambda: PrivateEndpoints("pe", args))
+
+
+@pytest.fixture(scope="module")
+def network() -> MockRun:
+    return build_network()
+
+
+@pytest.fixture(scope="module")
+def endpoints() -> MockRun:
+    return build_endpoints()
+
+
+def test_vpc_is_custom_mode_without_default_internet_route(network: MockRun) -> None:
+    vpc = network.one("gcp:compute/network:Network").inputs
+    assert vpc["autoCreateSubnetworks"] is False
+    assert vpc["deleteDefaultRoutesOnCreate"] is True
+    assert network.one("aiscaffold:gcp:Network").custom is False
+
+
+def test_subnet_has_private_google_access_and_full_flow_logs(network: MockRun) -> None:
+    subnet = network.one("gcp:compute/subnetwork:Subnetwork").inputs
+    assert subnet["privateIpGoogleAccess"] is True
+    assert subnet["region"] == REGION
+    assert subnet["network"] == network.one("gcp:compute/network:Network").outputs["id"]
+    assert subnet["logConfig"] == {
+        "aggregationInterval": "INTERVAL_5_SEC",
+        "flowSampling": 1.0,
+        "metadata": "INCLUDE_ALL_METADATA",
+    }
+
+
+@pytest.mark.parametrize("direction", ["INGRESS", "EGRESS"])
+def test_deny_all_baseline_in_both_directions(network: MockRun, direction: str) -> None:
+    deny = [
+        r.inputs
+        for r in network.of_type(FIREWALL)
+        if r.inputs["direction"] == direction and r.inputs.get("denies")
+    ]
+    assert len(deny) == 1
+    rule = deny[0]
+    assert rule["denies"] == [{"protocol": "all"}]
+    ranges = rule.get("sourceRanges") if direction == "INGRESS" else rule.get("destinationRanges")
+    assert ranges == ["0.0.0.0/0"]
+    assert rule["priority"] == 65000
+    assert rule["logConfig"] == {"metadata": "INCLUDE_ALL_METADATA"}
+
+
+def test_only_https_to_google_apis_is_allowed_out(network: MockRun) -> None:
+    allows = [r.inputs for r in network.of_type(FIREWALL) if r.inputs.get("allows")]
+    assert [a["direction"] for a in allows] == ["EGRESS"]
+    assert allows[0]["allows"] == [{"protocol": "tcp", "ports": ["443"]}]
+    assert allows[0]["destinationRanges"] == [RESTRICTED_GOOGLE_APIS]
+    assert allows[0]["priority"] < 65000
+    routes = [r.inputs["destRange"] for r in network.of_type("gcp:compute/route:Route")]
+    assert routes == [RESTRICTED_GOOGLE_APIS]
+
+
+def test_no_nat_by_default(network: MockRun) -> None:
+    assert not network.of_type("gcp:compute/router:Router")
+    assert not network.of_type("gcp:compute/routerNat:RouterNat")
+
+
+def test_allow_internet_egress_adds_exactly_nat_and_https_egress(network: MockRun) -> None:
+    weak = build_network(allow_internet_egress=True)
+    assert changes(network, weak) == {
+        "+net-internet",
+        "+net-router",
+        "+net-nat",
+        "+net-allow-https-egress",
+    }
+    rule = weak.one(FIREWALL, "net-allow-https-egress").inputs
+    assert rule["allows"] == [{"protocol": "tcp", "ports": ["443"]}]
+    nat = weak.one("gcp:compute/routerNat:RouterNat").inputs
+    assert (
+        nat["subnetworks"][0]["name"] == weak.one("gcp:compute/subnetwork:Subnetwork").outputs["id"]
+    )
+    assert nat["logConfig"] == {"enable": True, "filter": "ALL"}
+
+
+def test_lower_flow_log_sampling_changes_only_the_sampling(network: MockRun) -> None:
+    assert changes(network, build_network(flow_log_sampling=0.5)) == {
+        "net-subnet:logConfig.flowSampling"
+    }
+
+
+@pytest.mark.parametrize("sampling", [0.0, 1.5])
+def test_flow_log_sampling_out_of_range_is_refused(sampling: float) -> None:
+    with pytest.raises(Exception, match="flow_log_sampling"):
+        build_network(flow_log_sampling=sampling)
+
+
+def test_psc_endpoint_for_google_apis(endpoints: MockRun) -> None:
+    address = endpoints.one("gcp:compute/globalAddress:GlobalAddress")
+    assert address.inputs["purpose"] == "PRIVATE_SERVICE_CONNECT"
+    assert address.inputs["addressType"] == "INTERNAL"
+    assert address.inputs["network"] == NETWORK_ID
+    rule = endpoints.one("gcp:compute/globalForwardingRule:GlobalForwardingRule").inputs
+    assert rule["target"] == "all-apis"
+    assert rule["loadBalancingScheme"] == ""
+    assert rule["ipAddress"] == address.outputs["id"]
+    assert rule["network"] == NETWORK_ID
+    assert re.fullmatch(r"[a-z][a-z0-9]{0,19}", rule["name"])
+    assert rule["serviceDirectoryRegistrations"] == {"serviceDirectoryRegion": REGION}
+
+
+def test_psc_endpoint_reachable_through_the_firewall(endpoints: MockRun) -> None:
+    rule = endpoints.one(FIREWALL).inputs
+    ip = endpoints.one("gcp:compute/globalAddress:GlobalAddress").inputs["address"]
+    assert rule["direction"] == "EGRESS"
+    assert rule["destinationRanges"] == [f"{ip}/32"]
+    assert rule["allows"] == [{"protocol": "tcp", "ports": ["443"]}]
+    assert rule["priority"] < 65000
+
+
+def test_vpc_sc_bundle_changes_only_the_target(endpoints: MockRun) -> None:
+    strict = build_endpoints(bundle="vpc-sc")
+    assert changes(endpoints, strict) == {"pe-psc:target"}
+    assert (
+        strict.one("gcp:compute/globalForwardingRule:GlobalForwardingRule").inputs["target"]
+        == "vpc-sc"
+    )
+
+
+def test_private_dns_points_google_apis_at_the_endpoint(endpoints: MockRun) -> None:
+    ip = endpoints.one("gcp:compute/globalAddress:GlobalAddress").inputs["address"]
+    zones = {z.inputs["dnsName"]: z for z in endpoints.of_type("gcp:dns/managedZone:ManagedZone")}
+    assert "googleapis.com." in zones
+    for zone in zones.values():
+        assert zone.inputs["visibility"] == "private"
+        assert zone.inputs["privateVisibilityConfig"] == {"networks": [{"networkUrl": NETWORK_ID}]}
+    records = {r.inputs["name"]: r.inputs for r in endpoints.of_type("gcp:dns/recordSet:RecordSet")}
+    googleapis = zones["googleapis.com."].outputs["name"]
+    assert records["googleapis.com."]["rrdatas"] == [ip]
+    assert records["googleapis.com."]["managedZone"] == googleapis
+    assert records["*.googleapis.com."] | {"managedZone": None} == {
+        "managedZone": None,
+        "name": "*.googleapis.com.",
+        "type": "CNAME",
+        "ttl": 300.0,
+        "rrdatas": ["googleapis.com."],
+        "project": PROJECT,
+    }
+    vertex = records[f"{REGION}-aiplatform.googleapis.com."]
+    assert (vertex["type"], vertex["rrdatas"], vertex["managedZone"]) == ("A", [ip], googleapis)
+
+
+def test_endpoint_resources_carry_labels(endpoints: MockRun) -> None:
+    labelled = [r for r in endpoints.custom_resources if "labels" in r.inputs]
+    assert {r.type.split(":")[-1] for r in labelled} == {
+        "GlobalAddress",
+        "GlobalForwardingRule",
+        "ManagedZone",
+    }
+    assert all(r.inputs["labels"] == LABELS for r in labelled)

@@ -1,0 +1,226 @@
+"""The generated GCP project, run under the mocks for several answer sets."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+from pathlib import Path
+
+import pytest
+from aiscaffold.testing import CapturedResource
+from aiscaffold_components.catalog import load_catalog
+from gcp_support import SERVICE_AGENT, VARIANTS, GeneratedRun, iam_bindings
+
+COMPONENTS = {
+    "Network",
+    "PrivateEndpoints",
+    "Keys",
+    "WorkloadIdentity",
+    "AuditLogging",
+    "SecureBucket",
+    "Guardrail",
+    "Secrets",
+    "VertexAI",
+    "OrgPolicies",
+}
+KEY = "gcp:kms/cryptoKey:CryptoKey"
+
+
+@pytest.fixture(params=list(VARIANTS))
+def project(request: pytest.FixtureRequest, gcp_projects: dict[str, GeneratedRun]) -> GeneratedRun:
+    return gcp_projects[request.param]
+
+
+def _args_class(resource: CapturedResource) -> type:
+    _, module_path, name = resource.type.split(":")
+    module = importlib.import_module(f"pulumi_gcp.{module_path.split('/')[0]}")
+    return getattr(module, f"{name}Args")  # type: ignore[no-any-return]
+
+
+def test_program_runs_without_deprecation_warnings(project: GeneratedRun) -> None:
+    assert project.run.resources
+    assert not [w for w in project.run.warnings if "deprecat" in w.lower()]
+
+
+def test_every_component_is_composed(project: GeneratedRun) -> None:
+    found = {
+        r.type.split(":")[-1]
+        for r in project.run.components
+        if r.type.startswith("aiscaffold:gcp:")
+    }
+    assert found == COMPONENTS
+    catalog_names = {
+        name
+        for control in load_catalog().controls
+        for name in (control.implemented_by.get("gcp") or [])
+    }
+    assert catalog_names <= COMPONENTS
+
+
+def test_program_exports_what_the_issue_lists(project: GeneratedRun) -> None:
+    outputs = project.run.outputs
+    assert (
+        outputs["endpoint_id"] == project.run.one("gcp:vertex/aiEndpoint:AiEndpoint").outputs["id"]
+    )
+    account = project.run.one("gcp:serviceaccount/account:Account")
+    assert outputs["service_account_email"] == account.outputs["email"]
+    assert set(outputs["key_ids"]) == {"data", "logs", "secrets", "vertex"}
+    assert set(outputs["key_ids"].values()) == {k.outputs["id"] for k in project.run.of_type(KEY)}
+    template = project.run.one("gcp:modelarmor/template:Template")
+    assert outputs["guardrail_template"] == template.outputs["name"]
+    buckets = {b.outputs["name"] for b in project.run.of_type("gcp:storage/bucket:Bucket")}
+    assert {outputs["datasets_bucket"], outputs["log_archive_bucket"]} == buckets
+
+
+def test_labels_on_every_resource_that_takes_them(project: GeneratedRun) -> None:
+    tags = {
+        "project": project.project,
+        "stack": "dev",
+        "data-classification": project.config["data_sensitivity"],
+        "managed-by": "aiscaffold",
+        "compliance": "_".join(project.config["compliance"]) or "none",
+    }
+    takes_labels = [
+        r
+        for r in project.run.custom_resources
+        if "labels" in inspect.signature(_args_class(r).__init__).parameters
+    ]
+    assert len(takes_labels) >= 10
+    for resource in takes_labels:
+        labels = dict(resource.inputs.get("labels") or {})
+        labels.pop("key-purpose", None)
+        assert labels == tags, resource.name
+
+
+def test_iam_grants_no_basic_roles_and_only_known_members(project: GeneratedRun) -> None:
+    workload = project.run.one("gcp:serviceaccount/account:Account").outputs["member"]
+    bindings = iam_bindings(project.run)
+    assert bindings
+    for binding in bindings:
+        # Additive members only: nothing replaces a resource's whole IAM policy.
+        assert binding.type.endswith(("IAMMember", "IamMember")), binding.type
+        role, member = binding.inputs["role"], binding.inputs["member"]
+        assert role not in {"roles/owner", "roles/editor", "roles/viewer"}, binding.name
+        assert member == workload or SERVICE_AGENT.match(member), (binding.name, member)
+        # Nobody is granted impersonation of a service account (IAM-04).
+        assert not binding.type.startswith("gcp:serviceaccount/")
+    assert not project.run.of_type("gcp:serviceaccount/key:Key")
+
+
+def test_project_level_grants_are_only_the_documented_ones(project: GeneratedRun) -> None:
+    grants = {
+        (b.inputs["role"].split("/")[-1], b.inputs["member"].split("@")[-1])
+        for b in project.run.of_type("gcp:projects/iAMMember:IAMMember")
+    }
+    invoker = project.run.one("gcp:projects/iAMCustomRole:IAMCustomRole").inputs["roleId"]
+    account_domain = (
+        f"{project.run.config.get('gcp:project', 'mock-project')}.iam.gserviceaccount.com"
+    )
+    assert grants == {
+        (invoker, account_domain),
+        ("logging.logWriter", account_domain),
+        ("monitoring.metricWriter", account_domain),
+        ("modelarmor.user", "gcp-sa-aiplatform.iam.gserviceaccount.com"),
+    }
+
+
+def test_profile_drives_keys_logs_and_network(project: GeneratedRun) -> None:
+    config = project.config
+    days = config["key_rotation_days"]
+    level = "HSM" if config["hsm_keys"] else "SOFTWARE"
+    for key in project.run.of_type(KEY):
+        assert key.inputs["rotationPeriod"] == f"{days * 86400}s"
+        assert key.inputs["versionTemplate"]["protectionLevel"] == level
+        assert key.protect is True
+    log_bucket = project.run.one("gcp:logging/projectBucketConfig:ProjectBucketConfig")
+    assert log_bucket.inputs["retentionDays"] == config["log_retention_days"]
+    assert log_bucket.inputs["locked"] is config["immutable_logs"]
+    assert log_bucket.protect is config["deletion_protection"]
+    subnet = project.run.one("gcp:compute/subnetwork:Subnetwork").inputs
+    assert subnet["logConfig"]["flowSampling"] == config["flow_log_sampling"]
+    assert subnet["region"] == project.region
+    assert not project.run.of_type("gcp:compute/routerNat:RouterNat")
+
+
+def test_secret_replicas_and_locations_stay_in_allowed_regions(project: GeneratedRun) -> None:
+    allowed = project.config["allowed_regions"]
+    assert project.region in allowed
+    for secret in project.run.of_type("gcp:secretmanager/secret:Secret"):
+        replicas = secret.inputs["replication"]["userManaged"]["replicas"]
+        assert {r["location"] for r in replicas} <= set(allowed)
+        assert all(r["customerManagedEncryption"]["kmsKeyName"] for r in replicas)
+    locations = [
+        p.inputs
+        for p in project.run.of_type("gcp:orgpolicy/policy:Policy")
+        if p.inputs["name"].endswith("/policies/gcp.resourceLocations")
+    ]
+    assert len(locations) == 1
+    values = locations[0]["spec"]["rules"][0]["values"]["allowedValues"]
+    assert values == [f"in:{region}-locations" for region in allowed]
+
+
+def test_restricted_gdpr_stays_in_the_eu_with_hsm_and_locked_logs(
+    gcp_projects: dict[str, GeneratedRun],
+) -> None:
+    project = gcp_projects["restricted-gdpr"]
+    eu = set(load_catalog().clouds["gcp"].region_group("eu"))
+    assert project.region in eu
+    assert project.config["allowed_regions"] and set(project.config["allowed_regions"]) <= eu
+    assert project.config["hsm_keys"] is True and project.config["immutable_logs"] is True
+    archive = [
+        b.inputs
+        for b in project.run.of_type("gcp:storage/bucket:Bucket")
+        if "retentionPolicy" in b.inputs
+    ]
+    assert [a["retentionPolicy"]["isLocked"] for a in archive] == [True]
+    buckets = project.run.of_type("gcp:storage/bucket:Bucket")
+    assert {b.inputs["location"] for b in buckets} == {project.region}
+
+
+def test_defaults_use_the_all_apis_bundle_and_no_optional_pieces(
+    gcp_projects: dict[str, GeneratedRun],
+) -> None:
+    run = gcp_projects["defaults"].run
+    rule = run.one("gcp:compute/globalForwardingRule:GlobalForwardingRule").inputs
+    assert rule["target"] == "all-apis"
+    assert not run.of_type("gcp:workbench/instance:Instance")
+    assert not run.of_type("gcp:accesscontextmanager/servicePerimeter:ServicePerimeter")
+    secrets = run.of_type("gcp:secretmanager/secret:Secret")
+    assert [s.inputs["secretId"] for s in secrets] == ["app-api-key"]
+    assert not run.of_type("gcp:secretmanager/secretVersion:SecretVersion")
+
+
+def test_optional_pieces_in_a_generated_project(gcp_projects: dict[str, GeneratedRun]) -> None:
+    run = gcp_projects["confidential-iso-soc2"].run
+    rule = run.one("gcp:compute/globalForwardingRule:GlobalForwardingRule").inputs
+    assert rule["target"] == "vpc-sc"
+    perimeter = run.one("gcp:accesscontextmanager/servicePerimeter:ServicePerimeter").inputs
+    assert perimeter["parent"] == "accessPolicies/123456789"
+    instance = run.one("gcp:workbench/instance:Instance").inputs
+    vertex_key = run.one(KEY, "gcp-confidential-iso-soc2-keys-vertex").outputs["id"]
+    assert instance["gceSetup"]["bootDisk"]["kmsKey"] == vertex_key
+    disk_agents = {
+        b.inputs["member"].split("@")[-1]
+        for b in run.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+        if b.inputs["cryptoKeyId"] == vertex_key
+    }
+    assert disk_agents == {
+        "gcp-sa-aiplatform.iam.gserviceaccount.com",
+        "compute-system.iam.gserviceaccount.com",
+        "gcp-sa-notebooks.iam.gserviceaccount.com",
+    }
+    version = run.one("gcp:secretmanager/secretVersion:SecretVersion")
+    assert "secretData" in version.secret_inputs
+
+
+@pytest.mark.slow
+def test_generated_program_passes_mypy_strict(gcp_projects: dict[str, GeneratedRun]) -> None:
+    from mypy import api
+
+    path = gcp_projects["defaults"].path
+    cache = Path(__file__).resolve().parents[2] / ".mypy_cache"
+    stdout, stderr, status = api.run(
+        ["--strict", "--cache-dir", os.fspath(cache), os.fspath(path / "__main__.py")]
+    )
+    assert status == 0, stdout + stderr
