@@ -114,12 +114,12 @@ class PrivateEndpoints(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PrivateEndpointsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aiscaffold:aws:PrivateEndpoints", name, None, opts)
         unknown = sorted(set(args.services) - set(_IAM_PREFIX))
         if unknown:
             raise ValueError(f"no endpoint definition for {', '.join(unknown)}")
         if not args.subnet_ids or not args.bucket_arns:
             raise ValueError("subnet_ids and bucket_arns must not be empty")
+        super().__init__("aiscaffold:aws:PrivateEndpoints", name, None, opts)
         ctx = aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
 

@@ -100,7 +100,6 @@ class Guardrail(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: GuardrailArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aiscaffold:aws:Guardrail", name, None, opts)
         unknown = sorted(set(args.pii_entities) - set(PII_ENTITY_TYPES))
         if unknown:
             raise ValueError(
@@ -112,6 +111,8 @@ class Guardrail(pulumi.ComponentResource):
         ):
             if threshold is not None and not 0 <= threshold <= 0.99:
                 raise ValueError(f"{label} must be between 0 and 0.99, not {threshold}")
+        topics = [_topic(topic) for topic in args.denied_topics]
+        super().__init__("aiscaffold:aws:Guardrail", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         action = "BLOCK" if args.pii_action == "block" else "ANONYMIZE"
         filters: list[aws.bedrock.GuardrailContentPolicyConfigFiltersConfigArgsDict] = [
@@ -158,11 +159,7 @@ class Guardrail(pulumi.ComponentResource):
                 if pii_types
                 else None
             ),
-            topic_policy_config=(
-                {"topics_configs": [_topic(topic) for topic in args.denied_topics]}
-                if args.denied_topics
-                else None
-            ),
+            topic_policy_config=({"topics_configs": topics} if topics else None),
             word_policy_config=words or None,
             contextual_grounding_policy_config=(
                 {"filters_configs": grounding} if grounding else None

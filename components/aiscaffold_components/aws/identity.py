@@ -164,7 +164,6 @@ class WorkloadIdentity(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aiscaffold:aws:WorkloadIdentity", name, None, opts)
         if not args.trusted_services:
             raise ValueError("trusted_services must name the services that run the workload")
         if args.model_arns and (args.guardrail_arn is None or args.guardrail_version is None):
@@ -172,6 +171,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 "model_arns are invoked with a guardrail only: pass guardrail_arn and "
                 "guardrail_version, or list models as unguarded_model_arns (a weakening)"
             )
+        super().__init__("aiscaffold:aws:WorkloadIdentity", name, None, opts)
         ctx = aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
         trust_actions = ["sts:AssumeRole"]

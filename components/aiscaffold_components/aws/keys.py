@@ -109,7 +109,6 @@ class Keys(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aiscaffold:aws:Keys", name, None, opts)
         if not 90 <= args.rotation_period_days <= 2560:
             raise ValueError(
                 f"rotation_period_days must be between 90 and 2560, not {args.rotation_period_days}"
@@ -118,6 +117,7 @@ class Keys(pulumi.ComponentResource):
             raise ValueError(
                 f"deletion_window_days must be between 7 and 30, not {args.deletion_window_days}"
             )
+        super().__init__("aiscaffold:aws:Keys", name, None, opts)
         ctx = aws_context(self)
         self._ctx = ctx
         self._args = args

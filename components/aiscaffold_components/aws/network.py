@@ -71,7 +71,6 @@ class Network(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aiscaffold:aws:Network", name, None, opts)
         vpc_range = ipaddress.ip_network(args.cidr_block)
         if not isinstance(vpc_range, ipaddress.IPv4Network) or not 16 <= vpc_range.prefixlen <= 20:
             raise ValueError(f"cidr_block must be an IPv4 range from /16 to /20, not {vpc_range}")
@@ -86,6 +85,7 @@ class Network(pulumi.ComponentResource):
         private_ranges = private_ranges[: args.az_count]
         public_ranges = public_ranges[-args.az_count :]
         cidr = str(vpc_range)
+        super().__init__("aiscaffold:aws:Network", name, None, opts)
         self.cidr_block = cidr
 
         ctx = aws_context(self)

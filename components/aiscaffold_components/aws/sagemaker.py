@@ -65,9 +65,9 @@ class SageMakerWorkspace(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: SageMakerWorkspaceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aiscaffold:aws:SageMakerWorkspace", name, None, opts)
         if not args.subnet_ids:
             raise ValueError("subnet_ids must name the private subnets")
+        super().__init__("aiscaffold:aws:SageMakerWorkspace", name, None, opts)
         ctx = aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
 

@@ -61,20 +61,21 @@ class Secrets(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aiscaffold:aws:Secrets", name, None, opts)
         if not args.reader_role_arns:
             raise ValueError("reader_role_arns must name the roles that read the secrets")
         if not args.vpc_endpoint_ids:
             raise ValueError("vpc_endpoint_ids must name the Secrets Manager endpoint")
         if not 1 <= args.rotation_days <= 1000:
             raise ValueError(f"rotation_days must be between 1 and 1000, not {args.rotation_days}")
+        for secret_name in args.names:
+            if not _SECRET_NAME.fullmatch(f"{args.prefix}/{secret_name}"):
+                raise ValueError(f"invalid secret name {args.prefix}/{secret_name!r}")
+        super().__init__("aiscaffold:aws:Secrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.secrets = {}
         self.secret_arns = {}
         for secret_name in args.names:
             full = f"{args.prefix}/{secret_name}"
-            if not _SECRET_NAME.fullmatch(full):
-                raise ValueError(f"invalid secret name {full!r}")
             label = re.sub(r"[^a-z0-9-]", "-", secret_name.lower())
             secret = aws.secretsmanager.Secret(
                 f"{name}-{label}",

@@ -80,7 +80,6 @@ class SecureBucket(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aiscaffold:aws:SecureBucket", name, None, opts)
         if args.server_access_logging and args.access_log_bucket is None:
             raise ValueError(
                 f"{name}: access_log_bucket is required; pass server_access_logging=False "
@@ -95,6 +94,7 @@ class SecureBucket(pulumi.ComponentResource):
             )
         if args.object_lock_days is not None and args.object_lock_days < 1:
             raise ValueError(f"{name}: object_lock_days must be positive")
+        super().__init__("aiscaffold:aws:SecureBucket", name, None, opts)
         ctx = aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
 
