@@ -114,8 +114,11 @@ def test_floor_setting_enforces_the_minimum_on_vertex_ai(guardrail: MockRun) -> 
     assert config["piAndJailbreakFilterSettings"]["filterEnforcement"] == "ENABLED"
     assert config["maliciousUriFilterSettings"] == {"filterEnforcement": "ENABLED"}
     assert config["sdpSettings"] == {"basicConfig": {"filterEnforcement": "ENABLED"}}
-    grant = guardrail.one("gcp:projects/iAMMember:IAMMember").inputs
-    assert (grant["role"], grant["member"]) == ("roles/modelarmor.user", VERTEX_AGENT)
+    grant = guardrail.one("gcp:projects/iAMMember:IAMMember")
+    assert (grant.inputs["role"], grant.inputs["member"]) == ("roles/modelarmor.user", VERTEX_AGENT)
+    # An enforced floor refuses templates below it, and needs the agent's grant.
+    waits = set(guardrail.one(FLOOR).dependencies)
+    assert {guardrail.one(TEMPLATE).urn, grant.urn} <= waits
 
 
 def test_denied_topics_become_a_phrase_dictionary_with_advanced_protection() -> None:

@@ -125,6 +125,44 @@ def test_project_level_grants_are_only_the_documented_ones(project: GeneratedRun
     }
 
 
+def test_every_resource_waits_for_the_apis(project: GeneratedRun) -> None:
+    apis = {r.urn for r in project.run.of_type("gcp:projects/service:Service")}
+    assert len(apis) >= 10
+    for resource in project.run.custom_resources:
+        if resource.urn not in apis:
+            assert apis <= set(resource.dependencies), resource.name
+
+
+def test_stores_wait_for_their_key_grants(project: GeneratedRun) -> None:
+    """A CMEK store created before its service agent may use the key fails to create."""
+    grants: dict[str, set[str]] = {}
+    for grant in project.run.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"):
+        grants.setdefault(grant.inputs["cryptoKeyId"], set()).add(grant.urn)
+    stores = [
+        (r, key)
+        for r in project.run.custom_resources
+        for key in _kms_keys(r.inputs)
+        if not r.type.startswith("gcp:kms/")
+    ]
+    assert {r.type.split(":")[-1] for r, _ in stores} >= {
+        "ProjectBucketConfig",
+        "Bucket",
+        "Secret",
+        "Topic",
+        "AiEndpoint",
+    }
+    for resource, key in stores:
+        assert grants[key] <= set(resource.dependencies), (resource.name, key)
+
+
+def _kms_keys(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return {k for item in value.values() for k in _kms_keys(item)}
+    if isinstance(value, list):
+        return {k for item in value for k in _kms_keys(item)}
+    return {value} if isinstance(value, str) and "/cryptoKeys/" in value else set()
+
+
 def test_profile_drives_keys_logs_and_network(project: GeneratedRun) -> None:
     config = project.config
     days = config["key_rotation_days"]

@@ -21,6 +21,31 @@ def duration(days: int) -> str:
     return f"{days * DAY}s"
 
 
+_WAITS_FOR = "_aiscaffold_waits_for"
+
+
+def wait_for_dependencies(
+    component: pulumi.ComponentResource, opts: pulumi.ResourceOptions | None
+) -> None:
+    """Make every child of ``component`` wait for the ``depends_on`` it was given.
+
+    Pulumi does not pass a component's ``depends_on`` to its children, so a program's
+    "after the APIs are enabled" would otherwise order nothing inside the component.
+    """
+    depends = opts.depends_on if opts is not None else None
+    if depends is None:
+        waits: list[pulumi.Resource] = []
+    elif isinstance(depends, pulumi.Resource):
+        waits = [depends]
+    elif isinstance(depends, Sequence):
+        waits = [d for d in depends if isinstance(d, pulumi.Resource)]
+        if len(waits) != len(depends):
+            raise TypeError("aiscaffold components take depends_on as resources, not outputs")
+    else:
+        raise TypeError("aiscaffold components take depends_on as a list of resources")
+    setattr(component, _WAITS_FOR, waits)
+
+
 def child_opts(
     parent: pulumi.Resource,
     *,
@@ -28,10 +53,12 @@ def child_opts(
     protect: bool = False,
     ignore_changes: Sequence[str] = (),
 ) -> pulumi.ResourceOptions:
-    """Options of a component's child: parented, optionally protected or ordered."""
+    """Options of a component's child: parented, waiting for what the parent waits for,
+    optionally protected or ordered."""
+    waits: list[pulumi.Resource] = [*getattr(parent, _WAITS_FOR, ()), *depends_on]
     return pulumi.ResourceOptions(
         parent=parent,
-        depends_on=list(depends_on) or None,
+        depends_on=waits or None,
         protect=protect or None,
         ignore_changes=list(ignore_changes) or None,
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from ._common import child_opts, labels_of
+from ._common import child_opts, labels_of, wait_for_dependencies
 from .storage import SecureBucket, SecureBucketArgs
 
 __all__ = ["AUDITED_SERVICES", "LOG_FILTER", "AuditLogging", "AuditLoggingArgs"]
@@ -89,6 +89,7 @@ class AuditLogging(pulumi.ComponentResource):
         self, name: str, args: AuditLoggingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:gcp:AuditLogging", name, None, opts)
+        wait_for_dependencies(self, opts)
         labels_of(args.labels)
         child = child_opts(self)
 

@@ -32,7 +32,7 @@ from typing import Literal
 import pulumi
 import pulumi_gcp as gcp
 
-from ._common import child_opts, compact, labels_of
+from ._common import child_opts, compact, labels_of, wait_for_dependencies
 
 __all__ = ["PII_INFO_TYPES", "RAI_FILTERS", "Guardrail", "GuardrailArgs"]
 
@@ -137,6 +137,7 @@ class Guardrail(pulumi.ComponentResource):
         self, name: str, args: GuardrailArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:gcp:Guardrail", name, None, opts)
+        wait_for_dependencies(self, opts)
         unknown = sorted(set(args.pii_entities) - set(PII_INFO_TYPES))
         if unknown:
             raise ValueError(f"unknown pii_entities: {', '.join(unknown)}")
@@ -204,7 +205,7 @@ class Guardrail(pulumi.ComponentResource):
         )
 
         if args.floor_setting:
-            self._floor_setting(name, args, confidence)
+            self._floor_setting(name, args, confidence, template)
 
         self.template_name = template.name
         self.template_id = template.template_id
@@ -275,11 +276,14 @@ class Guardrail(pulumi.ComponentResource):
         )
         return inspect.name, deidentify.name
 
-    def _floor_setting(self, name: str, args: GuardrailArgs, confidence: str) -> None:
+    def _floor_setting(
+        self, name: str, args: GuardrailArgs, confidence: str, template: gcp.modelarmor.Template
+    ) -> None:
         child = child_opts(self)
         enabled = "ENABLED"
         sdp_on = args.sensitive_data_protection != "off"
-        depends: list[pulumi.Resource] = []
+        # An enforced floor refuses templates below it: create the template first.
+        depends: list[pulumi.Resource] = [template]
         if args.vertex_service_agent is not None:
             depends.append(
                 gcp.projects.IAMMember(

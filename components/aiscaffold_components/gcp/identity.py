@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from ._common import account_id, child_opts, compact, reject_basic_roles
+from ._common import account_id, child_opts, compact, reject_basic_roles, wait_for_dependencies
 
 __all__ = ["INVOKER_PERMISSIONS", "WorkloadIdentity", "WorkloadIdentityArgs"]
 
@@ -84,6 +84,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:gcp:WorkloadIdentity", name, None, opts)
+        wait_for_dependencies(self, opts)
         reject_basic_roles(args.extra_project_roles, "extra_project_roles")
         child = child_opts(self)
 

@@ -32,7 +32,7 @@ from typing import Literal
 import pulumi
 import pulumi_gcp as gcp
 
-from ._common import child_opts, duration, labels_of
+from ._common import child_opts, duration, labels_of, wait_for_dependencies
 
 __all__ = ["KEY_PURPOSES", "Keys", "KeysArgs"]
 
@@ -97,7 +97,8 @@ class Keys(pulumi.ComponentResource):
 
     key_ring_id: pulumi.Output[str]
     key_ids: dict[str, pulumi.Output[str]]
-    """Key id (``projects/../cryptoKeys/<k>``) per purpose."""
+    """Key id (``projects/../cryptoKeys/<k>``) per purpose; depends on the key's grants
+    to its service agents."""
     service_agents: dict[str, pulumi.Output[str]]
     """IAM member (``serviceAccount:...``) of each service agent the keys serve, by
     service: storage, logging, secretmanager, pubsub, aiplatform (compute, notebooks)."""
@@ -106,6 +107,7 @@ class Keys(pulumi.ComponentResource):
         self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:gcp:Keys", name, None, opts)
+        wait_for_dependencies(self, opts)
         if not 1 <= args.destroy_scheduled_days <= 120:
             raise ValueError("destroy_scheduled_days must be between 1 and 120")
         labels = labels_of(args.labels)
@@ -141,7 +143,7 @@ class Keys(pulumi.ComponentResource):
             agents = list(_AGENTS_BY_PURPOSE[purpose])
             if purpose == "vertex" and args.compute_disk_encryption:
                 agents.extend(_DISK_AGENTS)
-            for agent in agents:
+            grants = [
                 gcp.kms.CryptoKeyIAMMember(
                     f"{name}-{purpose}-{agent}",
                     crypto_key_id=key.id,
@@ -149,7 +151,13 @@ class Keys(pulumi.ComponentResource):
                     member=self.service_agents[agent],
                     opts=child,
                 )
-            self.key_ids[purpose] = key.id
+                for agent in agents
+            ]
+            # The exported key id resolves only once its grants exist, so whatever
+            # encrypts with the key is created after its service agent may use it.
+            self.key_ids[purpose] = pulumi.Output.all(key.id, *(g.id for g in grants)).apply(
+                lambda ids: str(ids[0])
+            )
 
         self.key_ring_id = ring.id
         self.register_outputs(

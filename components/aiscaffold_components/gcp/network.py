@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from ._common import child_opts
+from ._common import child_opts, wait_for_dependencies
 
 __all__ = ["RESTRICTED_GOOGLE_APIS", "Network", "NetworkArgs"]
 
@@ -86,6 +86,7 @@ class Network(pulumi.ComponentResource):
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:gcp:Network", name, None, opts)
+        wait_for_dependencies(self, opts)
         if not 0.0 < args.flow_log_sampling <= 1.0:
             raise ValueError(f"flow_log_sampling must be in (0, 1], not {args.flow_log_sampling}")
         child = child_opts(self)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from ._common import child_opts, compact
+from ._common import child_opts, compact, wait_for_dependencies
 
 __all__ = ["PERIMETER_SERVICES", "OrgPolicies", "OrgPoliciesArgs"]
 
@@ -107,6 +107,7 @@ class OrgPolicies(pulumi.ComponentResource):
         self, name: str, args: OrgPoliciesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:gcp:OrgPolicies", name, None, opts)
+        wait_for_dependencies(self, opts)
         if not args.allowed_regions:
             raise ValueError("allowed_regions must name at least one region")
         parent = pulumi.Output.concat("projects/", args.project)

@@ -19,7 +19,7 @@ from typing import Literal
 import pulumi
 import pulumi_gcp as gcp
 
-from ._common import child_opts, compact, labels_of
+from ._common import child_opts, compact, labels_of, wait_for_dependencies
 
 __all__ = ["GOOGLE_API_DOMAINS", "PrivateEndpoints", "PrivateEndpointsArgs"]
 
@@ -82,6 +82,7 @@ class PrivateEndpoints(pulumi.ComponentResource):
         self, name: str, args: PrivateEndpointsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:gcp:PrivateEndpoints", name, None, opts)
+        wait_for_dependencies(self, opts)
         labels = labels_of(args.labels)
         child = child_opts(self)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from ._common import child_opts, duration, labels_of
+from ._common import child_opts, duration, labels_of, wait_for_dependencies
 
 __all__ = ["Secrets", "SecretsArgs"]
 
@@ -73,6 +73,7 @@ class Secrets(pulumi.ComponentResource):
         self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:gcp:Secrets", name, None, opts)
+        wait_for_dependencies(self, opts)
         if not args.replicas:
             raise ValueError("secrets need at least one replica region")
         outside = sorted(set(args.replicas) - set(args.allowed_regions))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from ._common import DAY, child_opts, labels_of
+from ._common import DAY, child_opts, labels_of, wait_for_dependencies
 
 __all__ = ["SecureBucket", "SecureBucketArgs"]
 
@@ -79,6 +79,7 @@ class SecureBucket(pulumi.ComponentResource):
         self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:gcp:SecureBucket", name, None, opts)
+        wait_for_dependencies(self, opts)
         if args.retention_days is not None and args.versioning:
             raise ValueError(
                 "Cloud Storage does not allow Object Versioning on a bucket with a "

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from ._common import child_opts, labels_of
+from ._common import child_opts, labels_of, wait_for_dependencies
 from .storage import SecureBucket, SecureBucketArgs
 
 __all__ = ["WORKBENCH_METADATA", "VertexAI", "VertexAIArgs"]
@@ -103,6 +103,7 @@ class VertexAI(pulumi.ComponentResource):
         self, name: str, args: VertexAIArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:gcp:VertexAI", name, None, opts)
+        wait_for_dependencies(self, opts)
         labels = labels_of(args.labels)
         child = child_opts(self)
 
