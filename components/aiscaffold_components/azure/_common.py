@@ -75,6 +75,8 @@ def assign_role(
     The assignment's name is a GUID derived from scope, principal and role, so the same
     grant keeps its name across runs. The scope is checked to be a resource id.
     """
+    if isinstance(scope, str):
+        resource_scope(scope)  # fail at once for a known scope
     checked = pulumi.Output.from_input(scope).apply(resource_scope)
     principal = pulumi.Output.from_input(principal_id)
     return azure_native.authorization.RoleAssignment(

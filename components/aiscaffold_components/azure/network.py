@@ -245,22 +245,22 @@ def _rule(
     priority: int,
     direction: str,
     access: str,
+    *,
     source: str,
     destination: str,
-    port: str = "*",
-    protocol: str = "*",
-    description: str = "",
+    description: str,
+    https_only: bool = False,
 ) -> azure_native.network.SecurityRuleArgs:
     return azure_native.network.SecurityRuleArgs(
         name=name,
         priority=priority,
         direction=direction,
         access=access,
-        protocol=protocol,
+        protocol="Tcp" if https_only else "*",
         source_address_prefix=source,
         source_port_range="*",
         destination_address_prefix=destination,
-        destination_port_range=port,
+        destination_port_range=_HTTPS if https_only else "*",
         description=description,
     )
 
@@ -268,12 +268,12 @@ def _rule(
 def _deny_rules() -> list[azure_native.network.SecurityRuleArgs]:
     """The explicit deny baseline every subnet's group ends with."""
     return [
-        _rule("deny-internet-inbound", 4000, "Inbound", "Deny", "Internet", "*",
-              description="No inbound traffic from the internet (NET-01)"),
-        _rule("deny-all-inbound", 4096, "Inbound", "Deny", "*", "*",
+        _rule("deny-internet-inbound", 4000, "Inbound", "Deny", source="Internet",
+              destination="*", description="No inbound traffic from the internet (NET-01)"),
+        _rule("deny-all-inbound", 4096, "Inbound", "Deny", source="*", destination="*",
               description="Deny every inbound flow not allowed above (NET-02)"),
-        _rule("deny-internet-outbound", 4000, "Outbound", "Deny", "*", "Internet",
-              description="No outbound traffic to the internet (NET-03)"),
+        _rule("deny-internet-outbound", 4000, "Outbound", "Deny", source="*",
+              destination="Internet", description="No outbound traffic to the internet (NET-03)"),
     ]  # fmt: skip
 
 
@@ -281,24 +281,28 @@ def _workload_rules(
     workload: str, endpoints: str, internet_egress: bool
 ) -> list[azure_native.network.SecurityRuleArgs]:
     rules = [
-        _rule("allow-https-from-vnet", 100, "Inbound", "Allow", "VirtualNetwork", workload,
-              _HTTPS, "Tcp", "HTTPS to the workload from inside the VNet"),
-        _rule("allow-https-to-endpoints", 100, "Outbound", "Allow", workload, endpoints,
-              _HTTPS, "Tcp", "HTTPS to the private endpoints (AI service, vault, storage)"),
+        _rule("allow-https-from-vnet", 100, "Inbound", "Allow", source="VirtualNetwork",
+              destination=workload, https_only=True,
+              description="HTTPS to the workload from inside the VNet"),
+        _rule("allow-https-to-endpoints", 100, "Outbound", "Allow", source=workload,
+              destination=endpoints, https_only=True,
+              description="HTTPS to the private endpoints (AI service, vault, storage)"),
     ]  # fmt: skip
     if internet_egress:
         rules.append(
-            _rule("allow-https-to-internet", 3000, "Outbound", "Allow", workload, "Internet",
-                  _HTTPS, "Tcp", "Weakening allow_internet_egress: outbound HTTPS only")
+            _rule("allow-https-to-internet", 3000, "Outbound", "Allow", source=workload,
+                  destination="Internet", https_only=True,
+                  description="Weakening allow_internet_egress: outbound HTTPS only")
         )  # fmt: skip
     return [*rules, *_deny_rules()]
 
 
 def _endpoint_rules(workload: str, endpoints: str) -> list[azure_native.network.SecurityRuleArgs]:
     return [
-        _rule("allow-https-from-workload", 100, "Inbound", "Allow", workload, endpoints,
-              _HTTPS, "Tcp", "Only the workload subnet reaches the private endpoints"),
-        _rule("deny-all-outbound", 4096, "Outbound", "Deny", "*", "*",
+        _rule("allow-https-from-workload", 100, "Inbound", "Allow", source=workload,
+              destination=endpoints, https_only=True,
+              description="Only the workload subnet reaches the private endpoints"),
+        _rule("deny-all-outbound", 4096, "Outbound", "Deny", source="*", destination="*",
               description="Private endpoints initiate no traffic"),
         *_deny_rules(),
     ]  # fmt: skip

@@ -188,10 +188,15 @@ class SecureStorage(pulumi.ComponentResource):
         blob_service_id = pulumi.Output.concat(account.id, "/blobServices/default")
         self.diagnostic_targets = [
             # Account level: transaction metrics only; logs belong to the services.
-            DiagnosticTarget(f"{name}-account", account.id, logs=False,
-                             metrics=("Transaction",), archive_group=None),
+            DiagnosticTarget(
+                f"{name}-account",
+                account.id,
+                logs=False,
+                metrics=("Transaction",),
+                archive_group=None,
+            ),
             DiagnosticTarget(f"{name}-blob", blob_service_id, metrics=("Transaction",)),
-        ]  # fmt: skip
+        ]
         self.private_link = PrivateLinkTarget(
             f"{name}-blob", account.id, "blob", (cloud_suffixes(args.location).blob,)
         )

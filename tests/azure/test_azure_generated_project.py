@@ -1,0 +1,159 @@
+"""The generated Azure project: its program runs under the harness for typical answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiscaffold.testing import MockRun, run_program
+
+COMPONENTS = {
+    "Network",
+    "PrivateEndpoints",
+    "Keys",
+    "WorkloadIdentity",
+    "AuditLogging",
+    "SecureStorage",
+    "Guardrail",
+    "Secrets",
+    "OpenAIAccount",
+}
+EXPORTS = {
+    "openai_endpoint_host",
+    "openai_deployments",
+    "workload_identity_client_id",
+    "key_vault_uri",
+    "log_analytics_workspace_id",
+}
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "restricted-hipaa-gdpr": {
+        "data_sensitivity": "restricted",
+        "compliance": ["hipaa", "gdpr"],
+        "region": "swedencentral",
+    },
+    "internal-soc2": {"data_sensitivity": "internal", "compliance": ["soc2"]},
+}
+
+
+@pytest.fixture(scope="module")
+def projects(render_project: Any) -> dict[str, Path]:
+    return {
+        name: render_project(cloud="azure", project_name=f"az-{name}"[:30], **answers)
+        for name, answers in VARIANTS.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(projects: dict[str, Path]) -> dict[str, MockRun]:
+    return {name: run_program(path) for name, path in projects.items()}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_program_composes_every_component_without_deprecations(
+    runs: dict[str, MockRun], variant: str
+) -> None:
+    run = runs[variant]
+    assert {c.type.rsplit(":", 1)[1] for c in run.components} == COMPONENTS
+    assert not [w for w in run.warnings if "deprecated" in w.lower()]
+    assert set(run.outputs) >= EXPORTS
+    assert run.outputs["openai_endpoint_host"].endswith(".openai.azure.com")
+    assert run.outputs["key_vault_uri"].startswith("https://kv-")
+    assert run.outputs["openai_deployments"] == ["gpt-4o", "text-embedding-3-large"]
+    policy = run.one("azure-native:cognitiveservices:RaiPolicy").inputs["raiPolicyName"]
+    for deployment in run.of_type("azure-native:cognitiveservices:Deployment"):
+        assert deployment.inputs["properties"]["raiPolicyName"] == policy
+    account = run.one("azure-native:cognitiveservices:Account").inputs["properties"]
+    assert account["publicNetworkAccess"] == "Disabled"
+    assert account["disableLocalAuth"] is True
+
+
+def _threshold(run: MockRun) -> set[str]:
+    filters = run.one("azure-native:cognitiveservices:RaiPolicy").inputs["properties"]
+    return {f["severityThreshold"] for f in filters["contentFilters"] if "severityThreshold" in f}
+
+
+def _key_types(run: MockRun) -> dict[str, str]:
+    return {k.name: k.inputs["properties"]["kty"] for k in run.of_type("azure-native:keyvault:Key")}
+
+
+def test_defaults_follow_the_confidential_profile(runs: dict[str, MockRun]) -> None:
+    run = runs["defaults"]
+    assert not run.of_type("azure-native:authorization:ManagementLockAtResourceGroupLevel")
+    assert _key_types(run) == {"keys-data": "RSA", "keys-logs": "RSA", "keys-ai": "RSA-HSM"}
+    assert _threshold(run) == {"Low"}  # HIGH strength
+    assert run.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 365
+    # The vault lets Storage and the AI account reach their keys.
+    vault = run.one("azure-native:keyvault:Vault").inputs["properties"]
+    assert vault["networkAcls"]["bypass"] == "AzureServices"
+    assert vault["publicNetworkAccess"] == "Disabled"
+    assert not run.of_type("azure-native:keyvault:Secret")
+
+
+def test_restricted_hipaa_gdpr_locks_uses_hsm_keys_and_stays_in_the_eu(
+    runs: dict[str, MockRun],
+) -> None:
+    run = runs["restricted-hipaa-gdpr"]
+    lock = run.one("azure-native:authorization:ManagementLockAtResourceGroupLevel")
+    assert lock.inputs["level"] == "CanNotDelete"
+    assert set(_key_types(run).values()) == {"RSA-HSM"}
+    assert {r.inputs["location"] for r in run.custom_resources if "location" in r.inputs} == {
+        "swedencentral",
+        "global",
+    }
+    assert run.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 730
+    archive = run.one("azure-native:storage:StorageAccount", "audit-archive-account").inputs
+    policy = archive["immutableStorageWithVersioning"]["immutabilityPolicy"]
+    assert policy["immutabilityPeriodSinceCreationInDays"] == 2192
+    assert policy["state"] == "Unlocked"  # locked on a later deployment
+    rotation = run.one("azure-native:keyvault:Key", "keys-data").inputs["properties"]
+    assert rotation["rotationPolicy"]["lifetimeActions"][0]["trigger"] == {
+        "timeAfterCreate": "P90D"
+    }
+
+
+def test_internal_soc2_filters_at_medium_without_lock(runs: dict[str, MockRun]) -> None:
+    run = runs["internal-soc2"]
+    assert _threshold(run) == {"Medium"}
+    assert not run.of_type("azure-native:authorization:ManagementLockAtResourceGroupLevel")
+    assert run.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 365
+    assert run.one("azure-native:resources:ResourceGroup").inputs["tags"]["compliance"] == "soc2"
+
+
+def test_lock_log_archive_config_locks_it_when_the_profile_asks(
+    projects: dict[str, Path],
+) -> None:
+    locked = run_program(projects["restricted-hipaa-gdpr"], config={"lock_log_archive": True})
+    archive = locked.one("azure-native:storage:StorageAccount", "audit-archive-account").inputs
+    assert archive["immutableStorageWithVersioning"]["immutabilityPolicy"]["state"] == "Locked"
+
+
+def test_app_secrets_come_from_config_secrets_with_expiry(projects: dict[str, Path]) -> None:
+    run = run_program(
+        projects["defaults"],
+        config={"app_secrets": {"search-api-key": "2025-01-31"}, "secret-search-api-key": "v"},
+    )
+    secret = run.one("azure-native:keyvault:Secret")
+    assert "properties" in secret.secret_inputs
+    assert secret.inputs["secretName"] == "search-api-key"
+    expires = dt.datetime(2025, 1, 31, tzinfo=dt.UTC) + dt.timedelta(days=90)
+    assert secret.inputs["properties"]["attributes"]["expires"] == expires.timestamp()
+    assert set(run.outputs["secret_uris"]) == {"search-api-key"}
+
+
+@pytest.mark.slow
+def test_generated_program_passes_mypy_strict(projects: dict[str, Path]) -> None:
+    cache = Path(__file__).resolve().parents[2] / ".mypy_cache"
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), "__main__.py"],
+        cwd=projects["defaults"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
