@@ -19,6 +19,8 @@ __all__ = [
     "aws_context",
     "cloudwatch_retention_days",
     "policy_json",
+    "require_tls",
+    "same_account",
 ]
 
 #: The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
