@@ -22,14 +22,15 @@ KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 
 
 def build_keys(**overrides: object) -> MockRun:
-    args = KeysArgs(
-        project=PROJECT,
-        project_number=NUMBER,
-        location=REGION,
-        rotation_days=90,
-        labels=LABELS,
-        **overrides,  # type: ignore[arg-type]
-    )
+    settings: dict[str, object] = {
+        "project": PROJECT,
+        "project_number": NUMBER,
+        "location": REGION,
+        "rotation_days": 90,
+        "labels": LABELS,
+    }
+    settings.update(overrides)
+    args = KeysArgs(**settings)  # type: ignore[arg-type]
     return run_component(lambda: Keys("keys", args))
 
 

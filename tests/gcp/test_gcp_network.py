@@ -25,13 +25,14 @@ def build_network(**overrides: object) -> MockRun:
 
 
 def build_endpoints(**overrides: object) -> MockRun:
-    args = PrivateEndpointsArgs(
-        project=PROJECT,
-        network_id=NETWORK_ID,
-        region=REGION,
-        labels=LABELS,
-        **overrides,  # type: ignore[arg-type]
-    )
+    settings: dict[str, object] = {
+        "project": PROJECT,
+        "network_id": NETWORK_ID,
+        "region": REGION,
+        "labels": LABELS,
+    }
+    settings.update(overrides)
+    args = PrivateEndpointsArgs(**settings)  # type: ignore[arg-type]
     return run_component(lambda: PrivateEndpoints("pe", args))
 
 
@@ -187,3 +188,18 @@ def test_endpoint_resources_carry_labels(endpoints: MockRun) -> None:
         "ManagedZone",
     }
     assert all(r.inputs["labels"] == LABELS for r in labelled)
+
+
+def test_invalid_labels_are_refused() -> None:
+    with pytest.raises(Exception, match="not a valid GCP label"):
+        build_endpoints(labels={"Data-Classification": "Confidential"})
+
+
+def test_names_fit_gcp_limits() -> None:
+    from aiscaffold_components.gcp._common import account_id, compact
+
+    assert re.fullmatch(
+        r"[a-z][a-z0-9-]{4,28}[a-z0-9]", account_id("a-very-long-project-name-workload")
+    )
+    assert account_id("ai") == "ai-wkld"
+    assert compact("My-Project_1", max_len=20, prefix="psc") == "pscmyproject1"

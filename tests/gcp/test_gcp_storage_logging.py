@@ -20,25 +20,27 @@ SINK = "gcp:logging/projectSink:ProjectSink"
 
 
 def build_bucket(**overrides: object) -> MockRun:
-    args = SecureBucketArgs(
-        project=PROJECT,
-        location=REGION,
-        kms_key_name=f"{KEY}/data",
-        labels=LABELS,
-        **overrides,  # type: ignore[arg-type]
-    )
+    settings: dict[str, object] = {
+        "project": PROJECT,
+        "location": REGION,
+        "kms_key_name": f"{KEY}/data",
+        "labels": LABELS,
+    }
+    settings.update(overrides)
+    args = SecureBucketArgs(**settings)  # type: ignore[arg-type]
     return run_component(lambda: SecureBucket("data", args))
 
 
 def build_audit(**overrides: object) -> MockRun:
-    args = AuditLoggingArgs(
-        project=PROJECT,
-        location=REGION,
-        kms_key_name=f"{KEY}/logs",
-        retention_days=400,
-        labels=LABELS,
-        **overrides,  # type: ignore[arg-type]
-    )
+    settings: dict[str, object] = {
+        "project": PROJECT,
+        "location": REGION,
+        "kms_key_name": f"{KEY}/logs",
+        "retention_days": 400,
+        "labels": LABELS,
+    }
+    settings.update(overrides)
+    args = AuditLoggingArgs(**settings)  # type: ignore[arg-type]
     return run_component(lambda: AuditLogging("audit", args))
 
 
