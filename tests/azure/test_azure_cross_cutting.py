@@ -87,8 +87,8 @@ def test_every_cloud_resource_is_a_named_child_of_a_component(default_run: MockR
         assert resource.name.startswith(f"{parent.name}-"), resource.name
 
 
-def test_no_engine_warnings(default_run: MockRun) -> None:
-    assert default_run.warnings == []
+def test_no_engine_warnings(variant: MockRun) -> None:
+    assert variant.warnings == []
 
 
 def test_every_resource_is_in_the_location_or_global(default_run: MockRun, az: Any) -> None:

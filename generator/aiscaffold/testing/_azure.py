@@ -146,7 +146,18 @@ def _secret(name: str, own: str, inputs: dict[str, Any], config: dict[str, str])
 def _account(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
     props = dict(inputs.get("properties") or {})
     sub = props.get("customSubDomainName", own)
-    props.setdefault("endpoint", f"https://{sub}.openai.azure.com/")
+    openai = f"https://{sub}.openai.azure.com/"
+    if inputs.get("kind") == "OpenAI":
+        props.setdefault("endpoint", openai)
+    else:  # AIServices and the other kinds: a generic endpoint, the OpenAI one listed
+        props.setdefault("endpoint", f"https://{sub}.cognitiveservices.azure.com/")
+        props.setdefault(
+            "endpoints",
+            {
+                "OpenAI Language Model Instance API": openai,
+                "Content Safety": f"https://{sub}.cognitiveservices.azure.com/",
+            },
+        )
     return {"properties": props}
 
 
