@@ -54,3 +54,28 @@ def render_project(tmp_path_factory: pytest.TempPathFactory) -> RenderProject:
         return cache[key]
 
     return render
+
+
+# -------------------------------------------------------------- mutation kill rates
+_KILL_RATES: list[tuple[str, int, int, int]] = []
+
+
+@pytest.fixture(scope="session")
+def record_kill_rate() -> Callable[[str, int, int, int], None]:
+    """Record a mutation run (label, killed, total, exempted) for the session summary."""
+
+    def record(label: str, killed: int, total: int, exempted: int) -> None:
+        _KILL_RATES.append((label, killed, total, exempted))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _KILL_RATES:
+        return
+    terminalreporter.section("policy mutation kill rates")
+    for label, killed, total, exempted in sorted(_KILL_RATES):
+        rate = 100.0 * killed / total if total else 100.0
+        terminalreporter.write_line(
+            f"{label}: {killed}/{total} mutations caught ({rate:.1f}%), {exempted} exempted as not weakenings"
+        )

@@ -104,11 +104,16 @@ class Profile(BaseModel):
             catalog.control(control_id), self.data_sensitivity, self.compliance
         )
 
-    def stack_config(self) -> dict[str, Any]:
-        """The profile as Pulumi stack config (``Pulumi.<stack>.yaml`` ``config:``)."""
+    def stack_config(self, namespace: str | None = None) -> dict[str, Any]:
+        """The profile as Pulumi stack config (``Pulumi.<stack>.yaml`` ``config:``).
+
+        Keys are namespaced by the project (or ``namespace``, for a second program
+        such as the state-backend bootstrap that reads the same profile).
+        """
         values = self.model_dump(mode="json", exclude={"project", "stack", "region"})
+        prefix = namespace or self.project
         config: dict[str, Any] = {PROVIDER_REGION_KEYS[self.cloud]: self.region}
-        config.update({f"{self.project}:{key}": value for key, value in values.items()})
+        config.update({f"{prefix}:{key}": value for key, value in values.items()})
         return config
 
     @classmethod

@@ -276,7 +276,7 @@ def default_for(key: str, answers: Mapping[str, Any]) -> Any:
         return next(iter(info.ai_services))
     if key == "region":
         allowed = allowed_regions(info.id, list(answers.get("compliance") or ()))
-        return info.default_region if info.default_region in allowed else (allowed or ("",))[0]
+        return info.preferred_region(allowed) or ""
     if key == "models":
         service = info.ai_services.get(answers.get("ai_service", "")) or next(
             iter(info.ai_services.values())

@@ -205,6 +205,9 @@ def generate(
             ) from exc
         recorded = yaml.safe_load((rendered / ".copier-answers.yml").read_text(encoding="utf-8"))
         final = validate_answers({k: v for k, v in recorded.items() if not k.startswith("_")})
+        from .project_reports import write_reports
+
+        write_reports(rendered, final)
         files = _files(rendered)
         if not pretend:
             _install(rendered, destination)

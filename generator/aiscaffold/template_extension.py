@@ -53,8 +53,8 @@ def _complete(context: Context) -> Answers:
 
 
 @pass_context
-def _stack_config(context: Context) -> str:
-    config = _complete(context).profile().stack_config()
+def _stack_config(context: Context, namespace: str | None = None) -> str:
+    config = _complete(context).profile().stack_config(namespace)
     return yaml.safe_dump({"config": config}, sort_keys=False, width=100)
 
 

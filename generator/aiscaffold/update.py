@@ -169,6 +169,22 @@ def _notes(old: str, new: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _refresh_reports(project: Path, recorded: Mapping[str, Any]) -> None:
+    """Rewrite COMPLIANCE.md and docs/architecture.md for the updated project."""
+    from pydantic import ValidationError
+
+    from .answers import Answers
+    from .project_reports import write_reports
+
+    try:
+        answers = Answers.model_validate(
+            {k: v for k, v in recorded.items() if k in Answers.model_fields}
+        )
+    except ValidationError:
+        return  # answers of a newer or older template: leave the reports as they are
+    write_reports(project, answers)
+
+
 def _template_questions() -> list[str]:
     """Question keys of the installed template (it may ask more than earlier ones)."""
     config = yaml.safe_load(
@@ -259,6 +275,9 @@ def update(
             ) from exc
         after = yaml.safe_load((target / ANSWERS_FILE).read_text(encoding="utf-8"))
         added, modified, removed, conflicts = _changes(target)
+        if not conflicts:
+            _refresh_reports(target, after)
+            added, modified, removed, conflicts = _changes(target)
     new_version = str(after.get("_commit", old_version))
     return UpdateResult(
         project=project,

@@ -99,7 +99,8 @@ class AIService(_Model):
 class CloudInfo(_Model):
     id: Cloud
     title: str
-    default_region: str
+    default_regions: tuple[str, ...]
+    """Preferred regions: the default is the first one the chosen frameworks allow."""
     regions: dict[Literal["commercial", "government", "eu"], tuple[str, ...]]
     notes: dict[FrameworkId, str] = Field(default_factory=dict)
     ai_services: dict[str, AIService]
@@ -111,6 +112,17 @@ class CloudInfo(_Model):
             data = dict(data)
             data["ai_services"] = {k: {"id": k, **v} for k, v in data["ai_services"].items()}
         return data
+
+    @property
+    def default_region(self) -> str:
+        return self.default_regions[0]
+
+    def preferred_region(self, allowed: tuple[str, ...]) -> str | None:
+        """The default region among ``allowed`` (None when nothing is allowed)."""
+        for region in self.default_regions:
+            if region in allowed:
+                return region
+        return allowed[0] if allowed else None
 
     def region_group(self, group: str) -> tuple[str, ...]:
         """Regions in a named group; ``all`` is every region of the cloud."""
