@@ -1,0 +1,52 @@
+"""The example projects equal a fresh rendering, and pass their own checks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from aiscaffold.examples import example_names, fresh, normalise
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+NAMES = example_names(EXAMPLES)
+
+
+def test_one_example_per_cloud() -> None:
+    import yaml
+
+    clouds = {
+        yaml.safe_load((EXAMPLES / "answers" / f"{n}.yml").read_text())["cloud"] for n in NAMES
+    }
+    assert clouds == {"aws", "azure", "gcp"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_example_equals_a_fresh_render(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # a fresh template cache under ~
+    rendered = fresh(EXAMPLES, name)
+    root = EXAMPLES / name
+    committed = {
+        p.relative_to(root).as_posix(): normalise(
+            p.relative_to(root).as_posix(), p.read_text(encoding="utf-8")
+        )
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert sorted(committed) == sorted(rendered), "files differ: run scripts/render_examples.py"
+    for relative, text in rendered.items():
+        assert committed[relative] == text, (
+            f"{name}/{relative} differs: run scripts/render_examples.py"
+        )
+
+
+def test_examples_do_not_name_machine_paths() -> None:
+    home = os.path.expanduser("~")
+    for path in EXAMPLES.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert "file://" not in text, path
+            assert home not in text or home == "/", path

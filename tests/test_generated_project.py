@@ -1,0 +1,106 @@
+"""What a generated project hands over: deploy guide, CI, reports, bootstrap."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from aiscaffold_components.catalog import load_catalog
+from helpers import RenderProject
+
+CLOUDS = ["aws", "azure", "gcp"]
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_readme_has_the_deploy_sequence(render_project: RenderProject, cloud: str) -> None:
+    readme = (render_project(cloud=cloud) / "README.md").read_text()
+    scheme = {"aws": "awskms", "azure": "azurekeyvault", "gcp": "gcpkms"}[cloud]
+    for expected in (
+        "pulumi login",
+        "pulumi stack init dev --secrets-provider",
+        "pulumi preview --policy-pack policy",
+        "pulumi up",
+        "aiscaffold check",
+        "aiscaffold update",
+        "pytest",
+    ):
+        assert expected in readme, expected
+    assert "bootstrap" in readme  # self-managed state by default
+    cloud_project = render_project(cloud=cloud, state_backend="pulumi-cloud")
+    assert f"{scheme}://" in (cloud_project / "README.md").read_text()
+    assert not (cloud_project / "bootstrap").exists()
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_ci_workflow(render_project: RenderProject, cloud: str) -> None:
+    workflow = yaml.safe_load(
+        (render_project(cloud=cloud) / ".github" / "workflows" / "ci.yml").read_text()
+    )
+    offline, preview = workflow["jobs"]["offline"], workflow["jobs"]["preview"]
+    runs = " ".join(step.get("run", "") for step in offline["steps"])
+    assert "pytest" in runs and "aiscaffold check" in runs and "--format sarif" in runs
+    assert any(
+        step.get("uses", "").startswith("github/codeql-action/upload-sarif")
+        for step in offline["steps"]
+    )
+    assert preview["permissions"]["id-token"] == "write"  # OIDC, no stored cloud keys
+    login = {
+        "aws": "aws-actions/configure-aws-credentials",
+        "azure": "azure/login",
+        "gcp": "google-github-actions/auth",
+    }
+    assert any(step.get("uses", "").startswith(login[cloud]) for step in preview["steps"])
+    pulumi = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions"))
+    assert pulumi["with"]["command"] == "preview" and pulumi["with"]["policyPacks"] == "policy"
+    text = (render_project(cloud=cloud) / ".github" / "workflows" / "ci.yml").read_text()
+    assert "${{ vars." in text and "secrets.AWS_SECRET" not in text
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"cloud": "aws", "data_sensitivity": "restricted", "compliance": ["hipaa", "pci-dss"]},
+        {"cloud": "azure", "compliance": ["gdpr", "iso27001"]},
+        {"cloud": "gcp", "compliance": ["soc2", "fedramp"], "region": "us-east4"},
+    ],
+    ids=["aws-hipaa-pci", "azure-gdpr-iso", "gcp-soc2-fedramp"],
+)
+def test_compliance_matrix_lists_every_clause(
+    render_project: RenderProject, answers: dict[str, object]
+) -> None:
+    text = (render_project(**answers) / "COMPLIANCE.md").read_text()
+    catalog = load_catalog()
+    for framework in answers["compliance"]:  # type: ignore[attr-defined]
+        fw = catalog.frameworks[framework]
+        assert f"## {fw.title}" in text
+        for clause in fw.clauses:
+            assert re.search(rf"^\| {re.escape(clause)} \|", text, re.MULTILINE), (
+                f"{framework} {clause}"
+            )
+    assert "not checked" not in text  # the offline check ran when the file was written
+    assert "👤" in text  # customer responsibilities are listed, so the matrix is honest
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_architecture_diagram_names_every_component(
+    render_project: RenderProject, cloud: str
+) -> None:
+    from aiscaffold.testing import run_program
+
+    project = render_project(cloud=cloud)
+    text = (project / "docs" / "architecture.md").read_text()
+    assert "```mermaid" in text and "flowchart" in text
+    run = run_program(project)
+    tops = [c for c in run.components if c.parent not in {r.urn for r in run.resources}]
+    assert tops
+    for component in tops:
+        assert f"{component.type.rsplit(':', 1)[-1]}</b> {component.name}" in text, component.name
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_bootstrap_is_a_pulumi_program(render_project: RenderProject, cloud: str) -> None:
+    bootstrap = render_project(cloud=cloud) / "bootstrap"
+    assert yaml.safe_load((bootstrap / "Pulumi.yaml").read_text())["name"] == "test-app-bootstrap"
+    config = yaml.safe_load((bootstrap / "Pulumi.bootstrap.yaml").read_text())["config"]
+    assert config["test-app-bootstrap:data_sensitivity"] == "confidential"
