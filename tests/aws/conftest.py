@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from aiscaffold.testing import MockRun, run_program
-from aws_support import PROJECTS
+from aws.aws_support import PROJECTS
 
 
 @pytest.fixture(scope="session")

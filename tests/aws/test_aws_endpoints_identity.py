@@ -15,7 +15,7 @@ from aiscaffold_components.aws import (
     bedrock_model_arns,
 )
 from aiscaffold_components.aws.identity import unscoped_statement
-from aws_support import (
+from aws.aws_support import (
     ACCOUNT,
     KEY,
     REGION,

@@ -11,7 +11,7 @@ from aiscaffold_components.aws import (
     Secrets,
     SecretsArgs,
 )
-from aws_support import KEY, ROLE, TAGS, changes, run_component, statement, untagged
+from aws.aws_support import KEY, ROLE, TAGS, changes, run_component, statement, untagged
 
 GUARDRAIL = "aws:bedrock/guardrail:Guardrail"
 VERSION = "aws:bedrock/guardrailVersion:GuardrailVersion"

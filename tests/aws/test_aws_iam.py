@@ -20,7 +20,7 @@ import pytest
 from aiscaffold.testing import MockRun
 from aiscaffold_components.aws import UNSCOPED_ACTIONS
 from aiscaffold_components.aws.keys import KEY_ADMIN_ACTIONS
-from aws_support import PROJECTS, Document, as_list, documents
+from aws.aws_support import PROJECTS, Document, as_list, documents
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"

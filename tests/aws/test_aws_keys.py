@@ -6,7 +6,17 @@ import pytest
 from aiscaffold.testing import MockRun
 from aiscaffold_components.aws import Keys, KeysArgs
 from aiscaffold_components.aws.keys import KEY_ADMIN_ACTIONS
-from aws_support import ACCOUNT, REGION, ROLE, ROOT, TAGS, as_list, policy, run_component, statement
+from aws.aws_support import (
+    ACCOUNT,
+    REGION,
+    ROLE,
+    ROOT,
+    TAGS,
+    as_list,
+    policy,
+    run_component,
+    statement,
+)
 
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"

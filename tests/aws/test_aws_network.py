@@ -8,7 +8,7 @@ import pytest
 from aiscaffold.testing import MockRun, ProgramError
 from aiscaffold_components.aws import Network, NetworkArgs
 from aiscaffold_components.aws._common import cloudwatch_retention_days
-from aws_support import ACCOUNT, KEY, REGION, TAGS, changes, policy, run_component, untagged
+from aws.aws_support import ACCOUNT, KEY, REGION, TAGS, changes, policy, run_component, untagged
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from aiscaffold.testing import MockRun
-from aws_support import PROJECTS, as_list, policy, statement, untagged
+from aws.aws_support import PROJECTS, as_list, policy, statement, untagged
 
 COMPONENTS = {
     f"aiscaffold:aws:{name}"

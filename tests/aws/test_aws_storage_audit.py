@@ -11,7 +11,7 @@ from aiscaffold_components.aws import (
     SecureBucketArgs,
     ServiceDelivery,
 )
-from aws_support import (
+from aws.aws_support import (
     ACCOUNT,
     KEY,
     REGION,
