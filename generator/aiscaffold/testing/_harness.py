@@ -214,8 +214,19 @@ def run(
     Raises:
         ProgramError: the program raised; the message is the program's error.
     """
+    import asyncio
+
     import pulumi
     from pulumi.runtime import set_all_config
+
+    # The Pulumi SDK runs on the thread's current event loop; an earlier caller (a
+    # prompt_toolkit application, another test) may have closed or removed it.
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+        if loop.is_closed():
+            raise RuntimeError("closed")
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
     encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
     set_all_config(encoded, list(secret_keys))
