@@ -33,6 +33,18 @@ def unwrap_secrets(value: Any) -> Any:
     return value
 
 
+def _merge(outputs: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs echoed over provider outputs, nested: an input ``properties`` mapping
+    keeps output-only keys inside it (``properties.vaultUri``, say)."""
+    merged = dict(outputs)
+    for key, value in inputs.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 class AiscaffoldMocks(Mocks):
     """Provider-like mocks for aws, azure-native and gcp resources and invokes.
 
@@ -53,7 +65,7 @@ class AiscaffoldMocks(Mocks):
         resource_id, extra = cloud.outputs(args.typ, args.name, inputs, self.config)
         if args.resource_id:
             resource_id = args.resource_id
-        return resource_id, {**extra, **inputs}
+        return resource_id, _merge(extra, inputs)
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         package = args.token.split(":", 1)[0]
