@@ -11,7 +11,7 @@ bundle inside the package (``_data/template-history.bundle``, maintained by
   with template changes since the last release) a development commit is added on top
   of the last release, built deterministically (fixed author and date), so the same
   template tree always yields the same commit, and tagged with a development version
-  (``<release>.post0.dev<N>``, N growing with time) so that copier, which compares
+  (``<next patch>.dev<N>``, N growing with time) so that copier, which compares
   versions and refuses downgrades, orders development templates as they were made;
 * the cache repository is written out as ``template.bundle``; ``_src_path`` names it
   with ``~`` so it stays valid for everyone who clones the project.
@@ -162,11 +162,19 @@ def _dev_tag(repo: Path, commit: str, base: Version | None) -> str:
         if Version(tag).is_devrelease and _git(repo, "rev-parse", f"{tag}^{{commit}}") == commit:
             return tag
     release = base or Version("0.0.0")
+    major, minor, micro = (*release.release, 0, 0)[:3]
+    upcoming = Version(f"{major}.{minor}.{micro + 1}")
     number = int(time.time())
     for version, _ in _versions(repo, releases_only=False):
-        if version.is_devrelease and version.release == release.release and version.dev is not None:
+        if (
+            version.is_devrelease
+            and version.release == upcoming.release
+            and version.dev is not None
+        ):
             number = max(number, version.dev + 1)
-    tag = f"{release}.post0.dev{number}"
+    # <next patch>.dev<N>: after the release, before the next one, and in the form
+    # dunamai (copier's version reader) recognises, so copier orders them correctly.
+    tag = f"{upcoming}.dev{number}"
     _git(repo, "tag", tag, commit)
     return tag
 
