@@ -71,6 +71,26 @@ class ListFormat(StrEnum):
     json = "json"
 
 
+ProjectPath = Annotated[Path, typer.Argument(metavar="PATH", help="The project directory.")]
+StackOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stack",
+        "-s",
+        help="Stack whose config to use (default: the project's only or answered stack).",
+    ),
+]
+DataOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--data",
+        "-d",
+        metavar="KEY=VALUE",
+        help="An answer, as YAML (repeatable): --data cloud=gcp --data compliance=[hipaa,gdpr].",
+    ),
+]
+
+
 @app.command()
 def new(
     dest: Annotated[
@@ -79,15 +99,7 @@ def new(
             metavar="DEST", help="Directory to create the project in.", show_default=False
         ),
     ],
-    data: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--data",
-            "-d",
-            metavar="KEY=VALUE",
-            help="An answer, as YAML (repeatable): --data cloud=gcp --data compliance=[hipaa,gdpr].",
-        ),
-    ] = None,
+    data: DataOption = None,
     answers_file: Annotated[
         Path | None,
         typer.Option(
@@ -151,18 +163,8 @@ def new(
 
 @app.command()
 def update(
-    path: Annotated[Path, typer.Argument(metavar="PATH", help="The project directory.")] = Path(
-        "."
-    ),
-    data: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--data",
-            "-d",
-            metavar="KEY=VALUE",
-            help="Change or add an answer, as YAML (repeatable).",
-        ),
-    ] = None,
+    path: ProjectPath = Path("."),
+    data: DataOption = None,
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Take defaults for questions new in the template.")
     ] = False,
@@ -266,15 +268,10 @@ class PreviewFormat(StrEnum):
     json = "json"
 
 
-_STACK_HELP = "Stack whose config to use (default: the project's only or answered stack)."
-
-
 @app.command()
 def check(
-    path: Annotated[Path, typer.Argument(metavar="PATH", help="The project directory.")] = Path(
-        "."
-    ),
-    stack: Annotated[str | None, typer.Option("--stack", "-s", help=_STACK_HELP)] = None,
+    path: ProjectPath = Path("."),
+    stack: StackOption = None,
     output_format: Annotated[
         CheckFormat, typer.Option("--format", help="Report format.")
     ] = CheckFormat.table,
@@ -319,10 +316,8 @@ def check(
 
 @app.command()
 def preview(
-    path: Annotated[Path, typer.Argument(metavar="PATH", help="The project directory.")] = Path(
-        "."
-    ),
-    stack: Annotated[str | None, typer.Option("--stack", "-s", help=_STACK_HELP)] = None,
+    path: ProjectPath = Path("."),
+    stack: StackOption = None,
     output_format: Annotated[
         PreviewFormat, typer.Option("--format", help="Output format.")
     ] = PreviewFormat.tree,
