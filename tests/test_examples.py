@@ -50,3 +50,28 @@ def test_examples_do_not_name_machine_paths() -> None:
             text = path.read_text(encoding="utf-8")
             assert "file://" not in text, path
             assert home not in text or home == "/", path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_example_passes_its_own_tests_and_check(name: str, tmp_path: Path) -> None:
+    """As a user would: pytest in the project directory, then aiscaffold check."""
+    import shutil
+    import subprocess
+    import sys
+
+    from aiscaffold.cli import main
+
+    project = tmp_path / name
+    shutil.copytree(EXAMPLES / name, project)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout
+    assert main(["check", str(project)]) == 0
