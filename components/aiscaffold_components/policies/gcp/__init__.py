@@ -1,1 +1,52 @@
-"""gcp policies: one module per service; importing this package registers them."""
+"""GCP policies: one module per service; importing this package registers them.
+
+==========  ===========================================================================
+module      what its policies verify
+==========  ===========================================================================
+kms         rotation, destruction window, protect, HSM, key grants, unused keys
+network     custom-mode VPC, private subnets with flow logs, firewall baseline, egress
+psc         Private Service Connect endpoint for Google APIs, vpc-sc bundle
+dns         private zones for Google API domains resolving to the endpoint
+iam         basic roles, public grants, project-level grants, custom roles, keys,
+            impersonation, default accounts, the workload's own service account
+logging     audit configs, log routing, retention, locks, CMEK, sinks, protection
+storage     uniform access, public access prevention, CMEK, recovery, access logs
+vertex      private CMEK endpoints, CMEK resources, hardened Workbench instances
+armor       Model Armor template and floor setting (filters, blocking, logging)
+secrets     CMEK replicas in allowed regions, rotation, accessor grants
+pubsub      topic CMEK and message residency
+orgpolicy   organization policy constraints and the service perimeter
+==========  ===========================================================================
+
+Labels (GCP-GOV-001) and residency (GCP-GOV-002) live in ``policies/common.py``.
+"""
+
+from . import (
+    armor,
+    dns,
+    iam,
+    kms,
+    logging,
+    network,
+    orgpolicy,
+    psc,
+    pubsub,
+    secrets,
+    storage,
+    vertex,
+)
+
+__all__ = [
+    "armor",
+    "dns",
+    "iam",
+    "kms",
+    "logging",
+    "network",
+    "orgpolicy",
+    "psc",
+    "pubsub",
+    "secrets",
+    "storage",
+    "vertex",
+]

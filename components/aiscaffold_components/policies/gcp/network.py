@@ -1,0 +1,330 @@
+"""VPC networks: custom mode, private subnets with flow logs, firewall baseline, egress."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
+from ._util import of_type, refers_to
+
+NETWORK = "gcp:compute/network:Network"
+SUBNET = "gcp:compute/subnetwork:Subnetwork"
+FIREWALL = "gcp:compute/firewall:Firewall"
+ROUTE = "gcp:compute/route:Route"
+NAT = "gcp:compute/routerNat:RouterNat"
+INSTANCE_TYPES = (
+    "gcp:compute/instance:Instance",
+    "gcp:compute/instanceTemplate:InstanceTemplate",
+    "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate",
+)
+
+ANYWHERE = ("0.0.0.0/0", "::/0")
+ALL_METADATA = "INCLUDE_ALL_METADATA"
+
+#: Google API ranges reached through Private Google Access (restricted and private
+#: googleapis.com): public addresses that never leave Google's network.
+GOOGLE_API_RANGES = tuple(ipaddress.ip_network(r) for r in ("199.36.153.4/30", "199.36.153.8/30"))
+#: Google front ends that reach instances without being the internet: Identity-Aware
+#: Proxy TCP forwarding and load balancer health checks.
+GOOGLE_SOURCE_RANGES = tuple(
+    ipaddress.ip_network(r) for r in ("35.235.240.0/20", "130.211.0.0/22", "35.191.0.0/16")
+)
+#: Subnet purposes that carry workloads (others, such as proxy-only subnets, take no
+#: flow logs).
+_WORKLOAD_PURPOSES = (None, "PRIVATE", "PRIVATE_RFC_1918")
+
+
+def _network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(str(value), strict=False)
+    except ValueError:
+        return None
+
+
+def _within(
+    cidr: ipaddress.IPv4Network | ipaddress.IPv6Network,
+    ranges: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network],
+) -> bool:
+    return any(cidr.version == r.version and cidr.subnet_of(r) for r in ranges)  # type: ignore[arg-type]
+
+
+def _is_private(cidr: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    return cidr.is_private and cidr.prefixlen > 0
+
+
+def _direction(resource: Resource) -> str:
+    return str(resource.get("direction", default="INGRESS")).upper()
+
+
+@resource_policy(
+    id="GCP-NET-001",
+    title="VPC networks are custom mode",
+    severity="high",
+    types=[NETWORK],
+    controls=["NET-01"],
+    remediation="Create the network with auto_create_subnetworks=False and add only the "
+    "subnets the workload needs (the Network component does).",
+)
+def custom_mode(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """An auto-mode network creates a subnet in every region, with Google's default
+    ranges: the workload's network holds only the subnets it declares."""
+    if resource.get("autoCreateSubnetworks", default=True) is not False:
+        yield f"{resource.name} is an auto-mode network (a subnet in every region)"
+
+
+@resource_policy(
+    id="GCP-NET-002",
+    title="The default internet route is deleted",
+    severity="medium",
+    types=[NETWORK],
+    controls=["NET-01", "NET-03"],
+    remediation="Create the network with delete_default_routes_on_create=True; add a "
+    "default route only together with Cloud NAT when internet egress is chosen.",
+)
+def no_default_route(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """A new VPC gets a route to the internet gateway for 0.0.0.0/0; the workload's
+    network deletes it at creation, so nothing reaches the internet by default."""
+    if resource.get("deleteDefaultRoutesOnCreate", default=False) is not True:
+        yield f"{resource.name} keeps the default route to the internet gateway"
+
+
+@resource_policy(
+    id="GCP-NET-003",
+    title="Subnets reach Google APIs privately",
+    severity="medium",
+    types=[SUBNET],
+    controls=["PE-02"],
+    remediation="Set private_ip_google_access=True on the subnet.",
+)
+def private_google_access(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Instances without external addresses reach Google APIs (keys, secrets, storage,
+    logging) only with Private Google Access on their subnet."""
+    if resource.get("purpose") not in _WORKLOAD_PURPOSES:
+        raise NotApplicable(f"a {resource.get('purpose')} subnet runs no workload")
+    if resource.get("privateIpGoogleAccess", default=False) is not True:
+        yield f"{resource.name} has no Private Google Access"
+
+
+@resource_policy(
+    id="GCP-NET-004",
+    title="Subnets record flow logs with all metadata",
+    severity="medium",
+    types=[SUBNET],
+    controls=["NET-04"],
+    remediation="Set the subnet's log_config (metadata INCLUDE_ALL_METADATA, no filter "
+    "expression).",
+)
+def subnet_flow_logs(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Flow logs record accepted and rejected connections of the subnet with every
+    metadata field, unfiltered."""
+    if resource.get("purpose") not in _WORKLOAD_PURPOSES:
+        raise NotApplicable(f"a {resource.get('purpose')} subnet takes no flow logs")
+    if resource.get("logConfig") is None:
+        yield f"{resource.name} records no flow logs"
+        return
+    metadata = resource.get("logConfig", "metadata", default=ALL_METADATA)
+    if metadata != ALL_METADATA:
+        yield f"{resource.name} flow logs record {metadata}, not all metadata"
+    expression = resource.get("logConfig", "filterExpr", default="true")
+    if str(expression).strip() != "true":
+        yield f"{resource.name} flow logs keep only flows matching {expression!r}"
+
+
+@resource_policy(
+    id="GCP-NET-005",
+    title="Flow logs sample at the profile's rate",
+    severity="medium",
+    types=[SUBNET],
+    controls=["NET-04"],
+    remediation="Set log_config.flow_sampling to the profile's flow_log_sampling "
+    "(Network(flow_log_sampling=profile.flow_log_sampling)).",
+)
+def flow_log_sampling(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """The share of flows recorded is at least the profile's `flow_log_sampling`
+    (Google's default is 0.5)."""
+    if resource.get("logConfig") is None:
+        raise NotApplicable("no flow logs (GCP-NET-004 reports it)")
+    required = float(requirements.setting("flow_log_sampling"))
+    sampling = float(resource.get("logConfig", "flowSampling", default=0.5))
+    if sampling < required:
+        yield f"{resource.name} samples {sampling:g} of flows; the profile requires {required:g}"
+
+
+@resource_policy(
+    id="GCP-NET-006",
+    title="No firewall rule admits traffic from the internet",
+    severity="critical",
+    types=[FIREWALL],
+    controls=["NET-01", "NET-02"],
+    remediation="Remove the ingress allow rule, or limit its source ranges to private "
+    "ranges, Identity-Aware Proxy (35.235.240.0/20) or Google health checks.",
+)
+def no_internet_ingress(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Ingress allow rules admit only private ranges and Google's own front ends
+    (Identity-Aware Proxy, health checks); a rule without a source admits everyone."""
+    if _direction(resource) != "INGRESS" or not resource.items("allows"):
+        raise NotApplicable("not an ingress allow rule")
+    if resource.get("disabled") is True:
+        raise NotApplicable("the rule is disabled")
+    ranges = [str(r) for r in resource.items("sourceRanges")]
+    if (
+        not ranges
+        and not resource.items("sourceTags")
+        and not resource.items("sourceServiceAccounts")
+    ):
+        ranges = ["0.0.0.0/0"]
+    for text in ranges:
+        cidr = _network(text)
+        if cidr is None or (not _is_private(cidr) and not _within(cidr, GOOGLE_SOURCE_RANGES)):
+            yield f"{resource.name} allows ingress from {text}"
+
+
+@resource_policy(
+    id="GCP-NET-007",
+    title="Egress leaves the network only over HTTPS, to the internet only when chosen",
+    severity="high",
+    types=[FIREWALL],
+    controls=["NET-03", "NET-05"],
+    remediation="Allow egress to public addresses only on tcp:443, and to the internet "
+    "(0.0.0.0/0) only with allow_internet_egress answered true.",
+)
+def restricted_egress(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Egress allow rules to public addresses permit only HTTPS (tcp:443); beyond
+    Google's API ranges they exist only when the project answered
+    `allow_internet_egress`. Private destinations are the VPC's own business."""
+    if _direction(resource) != "EGRESS" or not resource.items("allows"):
+        raise NotApplicable("not an egress allow rule")
+    if resource.get("disabled") is True:
+        raise NotApplicable("the rule is disabled")
+    ranges = [str(r) for r in resource.items("destinationRanges")] or ["0.0.0.0/0"]
+    public = [r for r in ranges if (c := _network(r)) is None or not _is_private(c)]
+    if not public:
+        return
+    for allow in resource.items("allows"):
+        protocol = str(allow.get("protocol", "")).lower()
+        ports = [str(p) for p in allow.get("ports") or []]
+        if protocol != "tcp" or ports != ["443"]:
+            what = f"{protocol}:{','.join(ports)}" if ports else f"{protocol} (all ports)"
+            yield f"{resource.name} allows {what} to {', '.join(public)}; only tcp:443"
+    internet = [
+        r for r in public if (c := _network(r)) is None or not _within(c, GOOGLE_API_RANGES)
+    ]
+    if internet and not requirements.allow_internet_egress:
+        yield (
+            f"{resource.name} allows egress to {', '.join(internet)}, but the project did not "
+            "choose internet egress"
+        )
+
+
+@resource_policy(
+    id="GCP-NET-008",
+    title="Firewall rules log every match with metadata",
+    severity="medium",
+    types=[FIREWALL],
+    controls=["NET-04"],
+    remediation="Set log_config with metadata INCLUDE_ALL_METADATA on every firewall rule.",
+)
+def firewall_logging(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Every firewall rule logs the connections it allows or denies, with metadata, so
+    rejected traffic is visible too."""
+    if resource.get("logConfig") is None:
+        yield f"{resource.name} does not log its matches"
+    elif resource.get("logConfig", "metadata") != ALL_METADATA:
+        yield f"{resource.name} logs matches without all metadata"
+
+
+def _deny_all(rule: Resource, direction: str) -> bool:
+    if _direction(rule) != direction or rule.get("disabled") is True:
+        return False
+    if rule.items("targetTags") or rule.items("targetServiceAccounts"):
+        return False
+    if not any(str(d.get("protocol", "")).lower() == "all" for d in rule.items("denies")):
+        return False
+    key = "sourceRanges" if direction == "INGRESS" else "destinationRanges"
+    ranges = [str(r) for r in rule.items(key)] or (["0.0.0.0/0"] if direction == "EGRESS" else [])
+    return "0.0.0.0/0" in ranges
+
+
+@stack_policy(
+    id="GCP-NET-009",
+    title="Every VPC network has a deny-all firewall baseline",
+    severity="high",
+    controls=["NET-02"],
+    remediation="Add enabled firewall rules denying all protocols from and to 0.0.0.0/0 on "
+    "every network, at a priority number above the allow rules (the Network component "
+    "uses 65000).",
+)
+def deny_all_baseline(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """Each network denies all ingress and all egress by explicit, logged rules that
+    apply to every instance; Google's implied rules allow all egress otherwise, and
+    only the ports the workload needs are opened above the baseline."""
+    networks = of_type(resources, NETWORK)
+    if not networks:
+        raise NotApplicable("the stack creates no VPC network")
+    firewalls = of_type(resources, FIREWALL)
+    for network in networks:
+        rules = [f for f in firewalls if refers_to(f.get("network"), network)]
+        for direction in ("INGRESS", "EGRESS"):
+            if not any(_deny_all(rule, direction) for rule in rules):
+                yield network, f"{network.name} has no deny-all {direction.lower()} rule"
+
+
+@resource_policy(
+    id="GCP-NET-010",
+    title="No route to the internet unless internet egress is chosen",
+    severity="high",
+    types=[ROUTE],
+    controls=["NET-03"],
+    remediation="Remove the default route to default-internet-gateway, or answer "
+    "allow_internet_egress (which also adds Cloud NAT and an HTTPS-only egress rule).",
+)
+def no_internet_route(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """A default route to the internet gateway exists only when the project chose
+    internet egress; routes to Google's API ranges are private access."""
+    destination = resource.get("destRange")
+    gateway = str(resource.get("nextHopGateway", default=""))
+    if destination not in ANYWHERE or not gateway.endswith("default-internet-gateway"):
+        raise NotApplicable("not a default route to the internet gateway")
+    if not requirements.allow_internet_egress:
+        yield f"{resource.name} routes {destination} to the internet gateway"
+
+
+@resource_policy(
+    id="GCP-NET-011",
+    title="Cloud NAT exists only when internet egress is chosen, and logs everything",
+    severity="high",
+    types=[NAT],
+    controls=["NET-03"],
+    remediation="Remove the Cloud NAT gateway, or answer allow_internet_egress; keep "
+    "log_config enabled with filter ALL.",
+)
+def nat_only_when_chosen(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Cloud NAT gives private instances a way to the internet: only with
+    `allow_internet_egress`, and then every translation is logged."""
+    if not requirements.allow_internet_egress:
+        yield f"{resource.name} gives the network internet egress the project did not choose"
+    if resource.get("logConfig", "enable") is not True:
+        yield f"{resource.name} does not log translations"
+    elif resource.get("logConfig", "filter", default="ALL") != "ALL":
+        yield f"{resource.name} logs only {resource.get('logConfig', 'filter')} translations"
+
+
+@resource_policy(
+    id="GCP-NET-012",
+    title="VM instances have no external IP address",
+    severity="high",
+    types=INSTANCE_TYPES,
+    controls=["NET-01"],
+    remediation="Remove access_configs and ipv6_access_configs from the network "
+    "interfaces; reach the internet, if at all, through Cloud NAT.",
+)
+def no_external_ip(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Instances sit in private subnets only: no network interface has an external IPv4
+    or IPv6 access configuration."""
+    for index, interface in enumerate(resource.items("networkInterfaces")):
+        if interface.get("accessConfigs") or interface.get("ipv6AccessConfigs"):
+            yield f"{resource.name} network interface {index} has an external IP"

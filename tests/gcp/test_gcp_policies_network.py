@@ -1,0 +1,357 @@
+"""GCP-NET, GCP-PSC and GCP-DNS policies: compliant and non-compliant fixtures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from gcp.gcp_policy_support import (
+    DROP,
+    LABELS,
+    NETWORK_ID,
+    PROJECT,
+    flagged,
+    patch,
+    reqs,
+    res,
+    unknown,
+)
+from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
+
+NETWORK = "gcp:compute/network:Network"
+SUBNET = "gcp:compute/subnetwork:Subnetwork"
+FIREWALL = "gcp:compute/firewall:Firewall"
+ROUTE = "gcp:compute/route:Route"
+NAT = "gcp:compute/routerNat:RouterNat"
+RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
+ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
+ZONE = "gcp:dns/managedZone:ManagedZone"
+RECORD = "gcp:dns/recordSet:RecordSet"
+
+NETWORK_INPUTS = {
+    "project": PROJECT,
+    "autoCreateSubnetworks": False,
+    "deleteDefaultRoutesOnCreate": True,
+    "routingMode": "REGIONAL",
+}
+SUBNET_INPUTS = {
+    "network": NETWORK_ID,
+    "region": "us-central1",
+    "ipCidrRange": "10.10.0.0/20",
+    "privateIpGoogleAccess": True,
+    "logConfig": {
+        "aggregationInterval": "INTERVAL_5_SEC",
+        "flowSampling": 1.0,
+        "metadata": "INCLUDE_ALL_METADATA",
+    },
+}
+LOG = {"metadata": "INCLUDE_ALL_METADATA"}
+ALL = [{"protocol": "all"}]
+HTTPS = [{"protocol": "tcp", "ports": ["443"]}]
+
+
+def network(name: str = "net", /, **changes: Any) -> Any:
+    return res(NETWORK, name, patch({**NETWORK_INPUTS, "name": "net"}, changes))
+
+
+def subnet(name: str = "subnet", /, **changes: Any) -> Any:
+    return res(SUBNET, name, patch(SUBNET_INPUTS, changes))
+
+
+def firewall(name: str, direction: str | None, /, **inputs: Any) -> Any:
+    return res(
+        FIREWALL, name, {"network": NETWORK_ID, "direction": direction, "logConfig": LOG, **inputs}
+    )
+
+
+def baseline() -> list[Any]:
+    return [
+        firewall("deny-in", "INGRESS", priority=65000.0, denies=ALL, sourceRanges=["0.0.0.0/0"]),
+        firewall(
+            "deny-out", "EGRESS", priority=65000.0, denies=ALL, destinationRanges=["0.0.0.0/0"]
+        ),
+    ]
+
+
+def test_custom_mode_and_default_route() -> None:
+    resources = [
+        network("good"),
+        network("auto", autoCreateSubnetworks=True),
+        network("default-mode", autoCreateSubnetworks=DROP),
+        network("routed", deleteDefaultRoutesOnCreate=False),
+        network("routed-default", deleteDefaultRoutesOnCreate=DROP),
+    ]
+    assert flagged("GCP-NET-001", resources) == {"auto", "default-mode"}
+    assert flagged("GCP-NET-002", resources) == {"routed", "routed-default"}
+
+
+def test_private_google_access() -> None:
+    resources = [
+        subnet("good"),
+        subnet("off", privateIpGoogleAccess=False),
+        subnet("unset", privateIpGoogleAccess=DROP),
+        subnet("proxy", privateIpGoogleAccess=DROP, purpose="REGIONAL_MANAGED_PROXY"),
+    ]
+    assert flagged("GCP-NET-003", resources) == {"off", "unset"}
+
+
+def test_flow_logs() -> None:
+    resources = [
+        subnet("good"),
+        subnet("defaults", **{"logConfig": {"flowSampling": 1.0}}),  # metadata defaults to all
+        subnet("none", logConfig=DROP),
+        subnet("no-metadata", **{"logConfig.metadata": "EXCLUDE_ALL_METADATA"}),
+        subnet("filtered", **{"logConfig.filterExpr": "connection.dest_port == 443"}),
+        subnet("proxy", logConfig=DROP, purpose="REGIONAL_MANAGED_PROXY"),
+    ]
+    assert flagged("GCP-NET-004", resources) == {"none", "no-metadata", "filtered"}
+
+
+def test_flow_log_sampling_follows_the_profile() -> None:
+    resources = [
+        subnet("good"),
+        subnet("half", **{"logConfig.flowSampling": 0.5}),
+        subnet("default", **{"logConfig.flowSampling": DROP}),  # Google samples 0.5
+        subnet("none", logConfig=DROP),  # GCP-NET-004's business
+    ]
+    assert flagged("GCP-NET-005", resources) == {"half", "default"}
+    assert flagged("GCP-NET-005", resources, reqs(data_sensitivity="internal")) == set()
+
+
+def test_no_internet_ingress() -> None:
+    resources = [
+        *baseline(),
+        firewall("iap", "INGRESS", allows=HTTPS, sourceRanges=["35.235.240.0/20"]),
+        firewall("vpc", "INGRESS", allows=HTTPS, sourceRanges=["10.0.0.0/8"]),
+        firewall("tagged", "INGRESS", allows=HTTPS, sourceTags=["web"]),
+        firewall("world", "INGRESS", allows=HTTPS, sourceRanges=["0.0.0.0/0"]),
+        firewall("public", "INGRESS", allows=HTTPS, sourceRanges=["8.8.8.0/24"]),
+        firewall("no-source", "INGRESS", allows=HTTPS),
+        firewall("implicit", None, allows=HTTPS, sourceRanges=["::/0"]),
+        firewall("off", "INGRESS", allows=HTTPS, sourceRanges=["0.0.0.0/0"], disabled=True),
+    ]
+    assert flagged("GCP-NET-006", resources) == {"world", "public", "no-source", "implicit"}
+
+
+def test_restricted_egress() -> None:
+    google = ["199.36.153.4/30"]
+    resources = [
+        *baseline(),
+        firewall("google", "EGRESS", allows=HTTPS, destinationRanges=google),
+        firewall(
+            "psc", "EGRESS", allows=[{"protocol": "tcp"}], destinationRanges=["10.255.255.254/32"]
+        ),
+        firewall(
+            "google-http",
+            "EGRESS",
+            allows=[{"protocol": "tcp", "ports": ["80", "443"]}],
+            destinationRanges=google,
+        ),
+        firewall("google-udp", "EGRESS", allows=[{"protocol": "udp"}], destinationRanges=google),
+        firewall("internet", "EGRESS", allows=HTTPS, destinationRanges=["0.0.0.0/0"]),
+        firewall("anywhere", "EGRESS", allows=HTTPS),
+    ]
+    assert flagged("GCP-NET-007", resources) == {
+        "google-http",
+        "google-udp",
+        "internet",
+        "anywhere",
+    }
+    # with internet egress chosen, HTTPS to the internet is fine; other ports are not
+    assert flagged("GCP-NET-007", resources, reqs(allow_internet_egress=True)) == {
+        "google-http",
+        "google-udp",
+    }
+
+
+def test_firewall_logging() -> None:
+    resources = [
+        firewall("good", "INGRESS", denies=ALL, sourceRanges=["0.0.0.0/0"]),
+        firewall("silent", "INGRESS", denies=ALL, sourceRanges=["0.0.0.0/0"], logConfig=None),
+        firewall("bare", "INGRESS", denies=ALL, logConfig={"metadata": "EXCLUDE_ALL_METADATA"}),
+    ]
+    assert flagged("GCP-NET-008", resources) == {"silent", "bare"}
+
+
+def test_deny_all_baseline() -> None:
+    net = network("net")
+    other = res(NETWORK, "other", {**NETWORK_INPUTS, "name": "other"})
+    assert flagged("GCP-NET-009", [net, *baseline()]) == set()
+    ingress_only = [baseline()[0]]
+    assert flagged("GCP-NET-009", [net, *ingress_only]) == {"net"}
+    tagged = firewall("deny-out", "EGRESS", denies=ALL, targetTags=["x"])
+    disabled = firewall("deny-out", "EGRESS", denies=ALL, disabled=True)
+    tcp_only = firewall("deny-out", "EGRESS", denies=[{"protocol": "tcp"}])
+    for rule in (tagged, disabled, tcp_only):
+        assert flagged("GCP-NET-009", [net, baseline()[0], rule]) == {"net"}
+    # rules of another network protect only that network
+    assert flagged("GCP-NET-009", [net, other, *baseline()]) == {"other"}
+    # auto-named networks are matched by their logical name
+    auto = res(NETWORK, "auto", NETWORK_INPUTS)
+    rules = [
+        firewall(
+            "a",
+            "INGRESS",
+            denies=ALL,
+            sourceRanges=["0.0.0.0/0"],
+            network="projects/p/global/networks/auto-1a2b3c4",
+        ),
+        firewall("b", "EGRESS", denies=ALL, network="projects/p/global/networks/auto-1a2b3c4"),
+    ]
+    assert flagged("GCP-NET-009", [auto, *rules]) == set()
+
+
+def test_internet_route_only_when_chosen() -> None:
+    resources = [
+        res(
+            ROUTE,
+            "google",
+            {"destRange": "199.36.153.4/30", "nextHopGateway": "default-internet-gateway"},
+        ),
+        res(
+            ROUTE,
+            "internet",
+            {"destRange": "0.0.0.0/0", "nextHopGateway": "default-internet-gateway"},
+        ),
+        res(ROUTE, "appliance", {"destRange": "0.0.0.0/0", "nextHopIp": "10.0.0.5"}),
+    ]
+    assert flagged("GCP-NET-010", resources) == {"internet"}
+    assert flagged("GCP-NET-010", resources, reqs(allow_internet_egress=True)) == set()
+
+
+def test_nat_only_when_chosen_and_logged() -> None:
+    logged = {"logConfig": {"enable": True, "filter": "ALL"}}
+    resources = [
+        res(NAT, "good", logged),
+        res(NAT, "silent", {}),
+        res(NAT, "errors", {"logConfig": {"enable": True, "filter": "ERRORS_ONLY"}}),
+    ]
+    assert flagged("GCP-NET-011", resources, reqs(allow_internet_egress=True)) == {
+        "silent",
+        "errors",
+    }
+    assert flagged("GCP-NET-011", [res(NAT, "good", logged)]) == {"good"}
+
+
+def test_no_external_ip() -> None:
+    nic = {"network": NETWORK_ID, "subnetwork": "s"}
+    resources = [
+        res("gcp:compute/instance:Instance", "private", {"networkInterfaces": [nic]}),
+        res(
+            "gcp:compute/instance:Instance",
+            "public",
+            {"networkInterfaces": [{**nic, "accessConfigs": [{}]}]},
+        ),
+        res(
+            "gcp:compute/instanceTemplate:InstanceTemplate",
+            "v6",
+            {"networkInterfaces": [{**nic, "ipv6AccessConfigs": [{"networkTier": "PREMIUM"}]}]},
+        ),
+    ]
+    assert flagged("GCP-NET-012", resources) == {"public", "v6"}
+
+
+def psc(target: str = "all-apis", network_id: str = NETWORK_ID) -> Any:
+    return res(
+        RULE,
+        "psc",
+        {"target": target, "network": network_id, "loadBalancingScheme": "", "labels": LABELS},
+    )
+
+
+def test_psc_endpoint_for_each_network() -> None:
+    net = network("net")
+    assert flagged("GCP-PSC-001", [net, psc()]) == set()
+    assert flagged("GCP-PSC-001", [net]) == {"net"}
+    assert flagged("GCP-PSC-001", [net, psc(network_id="projects/p/global/networks/other")]) == {
+        "net"
+    }
+    lb = res(RULE, "lb", {"target": "https-proxy", "network": NETWORK_ID})
+    assert flagged("GCP-PSC-001", [net, lb]) == {"net"}
+    assert flagged("GCP-PSC-001", []) == set()
+
+
+def test_vpc_sc_bundle_inside_a_perimeter() -> None:
+    perimeter = res("gcp:accesscontextmanager/servicePerimeter:ServicePerimeter", "perimeter", {})
+    assert flagged("GCP-PSC-002", [perimeter, psc("vpc-sc")]) == set()
+    assert flagged("GCP-PSC-002", [perimeter, psc("all-apis")]) == {"psc"}
+    assert flagged("GCP-PSC-002", [psc("all-apis")]) == set()
+
+
+def zone(name: str, domain: str, /, **changes: Any) -> Any:
+    inputs = {
+        "dnsName": f"{domain}.",
+        "visibility": "private",
+        "privateVisibilityConfig": {"networks": [{"networkUrl": NETWORK_ID}]},
+        "labels": LABELS,
+    }
+    return res(ZONE, name, patch(inputs, changes))
+
+
+def test_private_zones_for_google_domains() -> None:
+    resources = [
+        zone("good", "googleapis.com"),
+        zone("public", "googleapis.com", visibility=DROP),
+        zone("nowhere", "pkg.dev", privateVisibilityConfig=DROP),
+        zone(
+            "nowhere-list", "aiplatform.googleapis.com", **{"privateVisibilityConfig.networks": []}
+        ),
+        zone("own-domain", "example.com", visibility="public", privateVisibilityConfig=DROP),
+    ]
+    assert flagged("GCP-DNS-001", resources) == {"public", "nowhere", "nowhere-list"}
+
+
+def record(name: str, dns_name: str, kind: str, data: list[str], zone_name: str = "apis") -> Any:
+    return res(
+        RECORD, name, {"managedZone": zone_name, "name": dns_name, "type": kind, "rrdatas": data}
+    )
+
+
+def test_googleapis_resolves_to_the_endpoint() -> None:
+    address = res(
+        ADDRESS, "addr", {"purpose": "PRIVATE_SERVICE_CONNECT", "address": "10.255.255.254"}
+    )
+    apis = zone("apis", "googleapis.com", name="apis")
+    apex = record("apex", "googleapis.com.", "A", ["10.255.255.254"])
+    wildcard = record("wild", "*.googleapis.com.", "CNAME", ["googleapis.com."])
+    good = [psc(), address, apis, apex, wildcard]
+    assert flagged("GCP-DNS-002", good) == set()
+    assert flagged("GCP-DNS-002", [psc(), address]) == {"psc"}
+    assert flagged("GCP-DNS-002", [psc(), address, apis, wildcard]) == {"apis"}
+    assert flagged("GCP-DNS-002", [psc(), address, apis, apex]) == {"apis"}
+    elsewhere = record("apex", "googleapis.com.", "A", ["199.36.153.8"])
+    assert flagged("GCP-DNS-002", [psc(), address, apis, elsewhere, wildcard]) == {"apis"}
+    public = zone("apis", "googleapis.com", name="apis", visibility="public")
+    assert flagged("GCP-DNS-002", [psc(), address, public, apex, wildcard]) == {"psc"}
+    assert flagged("GCP-DNS-002", [apis]) == set()
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource"),
+    [
+        ("GCP-NET-001", res(NETWORK, "pending", {"autoCreateSubnetworks": UNKNOWN_STRING_VALUE})),
+        ("GCP-NET-003", res(SUBNET, "pending", {"privateIpGoogleAccess": UNKNOWN_STRING_VALUE})),
+        ("GCP-NET-004", res(SUBNET, "pending", {"logConfig": UNKNOWN_OBJECT_VALUE})),
+        (
+            "GCP-NET-006",
+            firewall("pending", "INGRESS", allows=HTTPS, sourceRanges=UNKNOWN_OBJECT_VALUE),
+        ),
+        (
+            "GCP-NET-007",
+            firewall("pending", "EGRESS", allows=HTTPS, destinationRanges=UNKNOWN_OBJECT_VALUE),
+        ),
+        (
+            "GCP-DNS-001",
+            zone("pending", "googleapis.com", privateVisibilityConfig=UNKNOWN_OBJECT_VALUE),
+        ),
+    ],
+)
+def test_unknown_values(policy: str, resource: Any) -> None:
+    assert unknown(policy, [resource]) == {"pending"}
+
+
+def test_unknown_network_of_a_firewall_rule() -> None:
+    rules = [
+        res(FIREWALL, r.name, {**r.inputs, "network": UNKNOWN_STRING_VALUE}) for r in baseline()
+    ]
+    assert unknown("GCP-NET-009", [network("net"), *rules]) == {"(stack)"}
