@@ -81,9 +81,10 @@ def test_soft_delete() -> None:
         bucket(),
         bucket("default", softDeletePolicy=DROP),  # Cloud Storage keeps 7 days
         bucket("off", **{"softDeletePolicy.retentionDurationSeconds": 0.0}),
-        bucket("day", **{"softDeletePolicy.retentionDurationSeconds": 86400.0}),
+        bucket("week", **{"softDeletePolicy.retentionDurationSeconds": 7.0 * 86400}),
+        bucket("quarter", **{"softDeletePolicy.retentionDurationSeconds": 90.0 * 86400}),
     ]
-    assert flagged("GCP-STORAGE-006", resources) == {"off", "day"}
+    assert flagged("GCP-STORAGE-006", resources) == {"default", "off", "week"}
 
 
 def test_force_destroy() -> None:

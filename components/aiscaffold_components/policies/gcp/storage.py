@@ -9,6 +9,8 @@ from ._util import AUDIT_CONFIG_TYPES, BUCKET_TYPE, DAY, days_text, of_type, ref
 
 #: Cloud Storage's soft-delete duration when a bucket names none.
 DEFAULT_SOFT_DELETE = 7 * DAY
+#: How long deleted objects must stay restorable.
+MIN_SOFT_DELETE = 30 * DAY
 _REFUSED = "FullyRestricted"
 
 
@@ -98,21 +100,25 @@ def recoverable_objects(resource: Resource, requirements: Requirements) -> Itera
 
 @resource_policy(
     id="GCP-STORAGE-006",
-    title="Soft delete keeps deleted objects for at least a week",
+    title="Soft delete keeps deleted objects for at least 30 days",
     severity="low",
     types=[BUCKET_TYPE],
     controls=["GOV-04"],
-    remediation="Keep soft_delete_policy.retention_duration_seconds at 7 days or more "
-    "(SecureBucket(soft_delete_days=30)).",
+    remediation="Set soft_delete_policy.retention_duration_seconds to 30 days or more "
+    "(SecureBucket(soft_delete_days=30) does).",
 )
 def soft_delete(resource: Resource, requirements: Requirements) -> Iterator[str]:
-    """Deleted objects stay restorable for at least seven days (Cloud Storage's
-    default); a zero duration turns soft delete off."""
+    """Deleted objects stay restorable for at least 30 days, as long as a destroyed key
+    version: a deletion noticed at the next monthly review can still be undone. Cloud
+    Storage's own default is 7 days; zero turns soft delete off."""
     duration = resource.get(
         "softDeletePolicy", "retentionDurationSeconds", default=DEFAULT_SOFT_DELETE
     )
-    if float(duration) < DEFAULT_SOFT_DELETE:
-        yield f"{resource.name} keeps deleted objects {days_text(float(duration))}"
+    if float(duration) < MIN_SOFT_DELETE:
+        yield (
+            f"{resource.name} keeps deleted objects {days_text(float(duration))}; "
+            f"at least {days_text(MIN_SOFT_DELETE)} are required"
+        )
 
 
 @resource_policy(
