@@ -85,8 +85,11 @@ def test_private_acl_lets_only_https_leave_the_vpc(private: MockRun) -> None:
     outside = [r for r in acl.inputs["egress"] if r["cidrBlock"] != "10.0.0.0/16"]
     assert [(r["protocol"], r["fromPort"], r["toPort"]) for r in outside] == [("tcp", 443, 443)]
     inbound = [r for r in acl.inputs["ingress"] if r["cidrBlock"] != "10.0.0.0/16"]
-    # Only replies (ephemeral ports) come back from outside the VPC.
-    assert [(r["protocol"], r["fromPort"], r["toPort"]) for r in inbound] == [("tcp", 1024, 65535)]
+    # Only replies (ephemeral ports, but not RDP's 3389) come back from outside the VPC.
+    assert [(r["protocol"], r["fromPort"], r["toPort"]) for r in inbound] == [
+        ("tcp", 1024, 3388),
+        ("tcp", 3390, 65535),
+    ]
     assert len(acl.inputs["subnetIds"]) == 2
 
 

@@ -20,6 +20,10 @@ from ._common import (
 __all__ = ["Network", "NetworkArgs"]
 
 _EPHEMERAL = (1024, 65535)
+#: The ephemeral ports replies from outside the VPC may arrive on, minus 3389 (RDP): a
+#: network ACL admitting a remote administration port from 0.0.0.0/0 fails CIS 5.1 and
+#: Security Hub EC2.21 even when no route lets such traffic in (22 is below the range).
+_EPHEMERAL_FROM_OUTSIDE = ((1024, 3388), (3390, 65535))
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,10 @@ class Network(pulumi.ComponentResource):
             subnet_ids=self.private_subnet_ids,
             ingress=[
                 _acl(100, "-1", cidr, 0, 0),
-                _acl(110, "tcp", "0.0.0.0/0", *_EPHEMERAL),
+                *(
+                    _acl(110 + j, "tcp", "0.0.0.0/0", low, high)
+                    for j, (low, high) in enumerate(_EPHEMERAL_FROM_OUTSIDE)
+                ),
             ],
             egress=[
                 _acl(100, "-1", cidr, 0, 0),
@@ -315,8 +322,9 @@ class Network(pulumi.ComponentResource):
             ingress=[
                 _acl(100, "tcp", cidr, 443, 443),
                 *(
-                    _acl(110 + i, "tcp", dest, *_EPHEMERAL)
+                    _acl(110 + 2 * i + j, "tcp", dest, low, high)
                     for i, dest in enumerate(args.egress_cidrs)
+                    for j, (low, high) in enumerate(_EPHEMERAL_FROM_OUTSIDE)
                 ),
             ],
             egress=[

@@ -159,6 +159,24 @@ def has_condition(statement: Mapping[str, Any], *keys: str) -> bool:
     return False
 
 
+#: Address space that never routes over the internet: RFC 1918, shared (carrier-grade
+#: NAT), link-local and loopback ranges, IPv6 unique-local and link-local.
+_PRIVATE = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        "127.0.0.0/8",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
+
+
 def is_internet(cidr: Any) -> bool:
     """Whether a CIDR reaches beyond private address space (``0.0.0.0/0``, public ranges)."""
     if not isinstance(cidr, str) or not cidr:
@@ -167,7 +185,10 @@ def is_internet(cidr: Any) -> bool:
         network = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return False
-    return not network.is_private
+    return not any(
+        network.version == private.version and network.subnet_of(private)  # type: ignore[arg-type]
+        for private in _PRIVATE
+    )
 
 
 def of_type(resources: Iterable[Resource], *types: str) -> list[Resource]:

@@ -33,6 +33,9 @@ FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 HTTPS = 443
 #: The lowest ephemeral port: replies to the workload's own connections arrive above it.
 EPHEMERAL = 1024
+#: Remote administration ports (SSH, RDP) no rule may admit from the internet (CIS 5.1,
+#: Security Hub EC2.21).
+ADMINISTRATION_PORTS = (22, 3389)
 
 
 @resource_policy(
@@ -219,13 +222,13 @@ def _acl_entries(resource: Resource, direction: str) -> Iterator[Mapping[str, An
     severity="high",
     types=[NETWORK_ACL, NETWORK_ACL_RULE],
     controls=["NET-02"],
-    remediation="Allow from public ranges only TCP 1024-65535 (replies) inbound, and to "
-    "public ranges only TCP 443 outbound.",
+    remediation="Allow from public ranges only TCP 1024-3388 and 3390-65535 (replies, without "
+    "RDP) inbound, and to public ranges only TCP 443 outbound.",
 )
 def network_acl(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Network ACLs allow, across the internet boundary, only replies to the workload's
-    own connections inbound (TCP ephemeral ports, never administration ports) and HTTPS
-    outbound."""
+    own connections inbound (TCP ephemeral ports, never the administration ports 22 and
+    3389) and HTTPS outbound."""
     for direction in ("ingress", "egress"):
         for entry in _acl_entries(resource, direction):
             if str(entry.get("action") or entry.get("ruleAction", "")).lower() != "allow":
@@ -236,7 +239,8 @@ def network_acl(resource: Resource, requirements: Requirements) -> Iterator[str]
             protocol, low, high = _ports(entry)
             if protocol in ("6", "tcp"):
                 protocol = "tcp"
-            if direction == "ingress" and (protocol != "tcp" or low < EPHEMERAL):
+            admin = [p for p in ADMINISTRATION_PORTS if low <= p <= high]
+            if direction == "ingress" and (protocol != "tcp" or low < EPHEMERAL or admin):
                 yield f"{resource.name} admits {protocol} ports {low:g}-{high:g} from {cidr}"
             if direction == "egress" and (protocol, low, high) != ("tcp", HTTPS, HTTPS):
                 yield f"{resource.name} lets {protocol} ports {low:g}-{high:g} out to {cidr}"
