@@ -40,6 +40,7 @@ TEMPLATE_INPUTS = {
         "enforcementType": "INSPECT_AND_BLOCK",
         "logSanitizeOperations": True,
         "logTemplateOperations": True,
+        "multiLanguageDetection": {"enableMultiLanguageDetection": True},
     },
     "labels": LABELS,
 }
@@ -50,6 +51,7 @@ FLOOR_INPUTS = {
     "filterConfig": filters(sdp={"basicConfig": ENABLED}),
     "integratedServices": ["AI_PLATFORM"],
     "aiPlatformFloorSetting": {"inspectAndBlock": True, "enableCloudLogging": True},
+    "floorSettingMetadata": {"multiLanguageDetection": {"enableMultiLanguageDetection": True}},
 }
 INSPECT_INPUTS = {
     "parent": PARENT,
@@ -186,6 +188,19 @@ def test_screening_logged() -> None:
         floor("no-vertex", aiPlatformFloorSetting=DROP),  # GCP-ARMOR-006's business
     ]
     assert flagged("GCP-ARMOR-007", resources) == {"silent", "unaudited", "silent-floor"}
+
+
+def test_every_language() -> None:
+    resources = [
+        template(),
+        floor(),
+        template("english", **{"templateMetadata.multiLanguageDetection": DROP}),
+        template(
+            "off", **{"templateMetadata.multiLanguageDetection.enableMultiLanguageDetection": False}
+        ),
+        floor("english-floor", floorSettingMetadata=DROP),
+    ]
+    assert flagged("GCP-ARMOR-011", resources) == {"english", "off", "english-floor"}
 
 
 def test_vertex_workloads_are_guarded() -> None:

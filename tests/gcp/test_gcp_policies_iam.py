@@ -175,3 +175,9 @@ def test_unknown_role(policy: str) -> None:
 def test_unknown_permissions() -> None:
     pending = res(CUSTOM_ROLE, "pending", {"permissions": UNKNOWN_STRING_VALUE})
     assert unknown("GCP-IAM-004", [pending]) == {"pending"}
+
+
+def test_unknown_member_of_a_grant_in_the_stack() -> None:
+    account = res(ACCOUNT, "sa", {"accountId": "workload", "project": PROJECT})
+    pending = member(BUCKET_MEMBER, "pending", "roles/storage.objectViewer", UNKNOWN_STRING_VALUE)
+    assert unknown("GCP-IAM-008", [account, pending]) == {"(stack)"}

@@ -215,3 +215,9 @@ def test_unknown_sink_destination() -> None:
     assert unknown("GCP-LOG-003", [res(ENDPOINT, "endpoint", {}), log_bucket(), pending]) == {
         "(stack)"
     }
+
+
+@pytest.mark.parametrize("policy", ["GCP-LOG-009", "GCP-LOG-010", "GCP-LOG-011"])
+def test_unknown_log_destination(policy: str) -> None:
+    resources = [archive(), log_bucket(protect=True), sink("sink", UNKNOWN_STRING_VALUE)]
+    assert unknown(policy, resources, RESTRICTED) == {"(stack)"}

@@ -251,6 +251,15 @@ def test_no_external_ip() -> None:
     assert flagged("GCP-NET-012", resources) == {"public", "v6"}
 
 
+def test_no_external_ipv6() -> None:
+    resources = [
+        subnet("v4"),
+        subnet("internal", stackType="IPV4_IPV6", ipv6AccessType="INTERNAL"),
+        subnet("external", stackType="IPV4_IPV6", ipv6AccessType="EXTERNAL"),
+    ]
+    assert flagged("GCP-NET-013", resources) == {"external"}
+
+
 def psc(target: str = "all-apis", network_id: str = NETWORK_ID) -> Any:
     return res(
         RULE,
@@ -355,3 +364,16 @@ def test_unknown_network_of_a_firewall_rule() -> None:
         res(FIREWALL, r.name, {**r.inputs, "network": UNKNOWN_STRING_VALUE}) for r in baseline()
     ]
     assert unknown("GCP-NET-009", [network("net"), *rules]) == {"(stack)"}
+
+
+def test_unknown_references_in_stack_policies() -> None:
+    pending_rule = psc(network_id=UNKNOWN_STRING_VALUE)
+    assert unknown("GCP-PSC-001", [network("net"), pending_rule]) == {"(stack)"}
+    address = res(
+        ADDRESS, "addr", {"purpose": "PRIVATE_SERVICE_CONNECT", "address": "10.255.255.254"}
+    )
+    apis = zone("apis", "googleapis.com", name="apis")
+    pending_record = record(
+        "apex", "googleapis.com.", "A", ["10.255.255.254"], UNKNOWN_STRING_VALUE
+    )
+    assert unknown("GCP-DNS-002", [psc(), address, apis, pending_record]) == {"(stack)"}

@@ -126,6 +126,7 @@ def test_perimeter_restricts() -> None:
             },
         ),
         perimeter("dry-run", useExplicitDryRunSpec=True),
+        perimeter("empty", **{"status.resources": DROP}),
         perimeter("bridge", perimeterType="PERIMETER_TYPE_BRIDGE", status=DROP),
     ]
     assert flagged("GCP-ORG-004", resources) == {
@@ -135,6 +136,7 @@ def test_perimeter_restricts() -> None:
         "none-listed",
         "extra",
         "dry-run",
+        "empty",
     }
 
 

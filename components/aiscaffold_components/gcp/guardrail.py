@@ -332,6 +332,12 @@ class Guardrail(pulumi.ComponentResource):
                     else None
                 ),
             ),
+            # Screen prompts in every language, not only English, in the floor too.
+            floor_setting_metadata=gcp.modelarmor.FloorsettingFloorSettingMetadataArgs(
+                multi_language_detection=gcp.modelarmor.FloorsettingFloorSettingMetadataMultiLanguageDetectionArgs(
+                    enable_multi_language_detection=True
+                )
+            ),
             integrated_services=["AI_PLATFORM"],
             ai_platform_floor_setting=gcp.modelarmor.FloorsettingAiPlatformFloorSettingArgs(
                 # One enforcement mode or the other, never both set.

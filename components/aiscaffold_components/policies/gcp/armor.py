@@ -206,6 +206,24 @@ def screening_logged(resource: Resource, requirements: Requirements) -> Iterator
         yield f"{resource.name} does not log the screening of Vertex AI calls"
 
 
+@resource_policy(
+    id="GCP-ARMOR-011",
+    title="Screening covers prompts in every language",
+    severity="high",
+    types=[TEMPLATE, FLOOR],
+    controls=["AI-02", "AI-01"],
+    remediation="Template: template_metadata.multi_language_detection."
+    "enable_multi_language_detection=True; floor setting: the same under "
+    "floor_setting_metadata.",
+)
+def every_language(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Multi-language detection is on, so a jailbreak or harmful request translated
+    out of English is screened like the original."""
+    key = "templateMetadata" if resource.type == TEMPLATE else "floorSettingMetadata"
+    if resource.get(key, "multiLanguageDetection", "enableMultiLanguageDetection") is not True:
+        yield f"{resource.name} screens prompts in English only (no multi-language detection)"
+
+
 @stack_policy(
     id="GCP-ARMOR-008",
     title="Vertex AI workloads are guarded by a Model Armor template and floor setting",

@@ -328,3 +328,18 @@ def no_external_ip(resource: Resource, requirements: Requirements) -> Iterator[s
     for index, interface in enumerate(resource.items("networkInterfaces")):
         if interface.get("accessConfigs") or interface.get("ipv6AccessConfigs"):
             yield f"{resource.name} network interface {index} has an external IP"
+
+
+@resource_policy(
+    id="GCP-NET-013",
+    title="Subnets hand out no external IPv6 addresses",
+    severity="high",
+    types=[SUBNET],
+    controls=["NET-01"],
+    remediation="Keep the subnet IPV4_ONLY, or give it INTERNAL IPv6 access only.",
+)
+def no_external_ipv6(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """A dual-stack subnet with EXTERNAL IPv6 access gives instances internet-routable
+    addresses; the workload's subnets are IPv4 only or internal IPv6."""
+    if str(resource.get("ipv6AccessType", default="")).upper() == "EXTERNAL":
+        yield f"{resource.name} gives instances external IPv6 addresses"

@@ -150,6 +150,8 @@ def perimeter_restricts(resource: Resource, requirements: Requirements) -> Itera
         raise NotApplicable("a bridge perimeter restricts nothing itself")
     if resource.get("useExplicitDryRunSpec") is True:
         yield f"{resource.name} is only a dry run"
+    if not resource.items("status", "resources"):
+        yield f"{resource.name} surrounds no project"
     restricted = {str(s) for s in resource.items("status", "restrictedServices")}
     missing = [s for s in PERIMETER_SERVICES if s not in restricted]
     if missing:
