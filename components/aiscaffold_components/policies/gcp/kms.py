@@ -165,29 +165,36 @@ def _names_key(text: str, key: Resource) -> bool:
     return refers_to(name, key)
 
 
-def _strings(value: Any, unknown: list[Exception]) -> Iterator[str]:
-    """Every known string in ``value``; values unknown during preview are noted."""
+#: Where Google Cloud resources name the key they encrypt with: fields named after KMS
+#: or the crypto key, inside encryption, replication and disk settings.
+_KEY_FIELD = re.compile(r"kms|cryptokey", re.IGNORECASE)
+_KEY_CONTAINER = re.compile(
+    r"encrypt|cmek|replica|replication|usermanaged|^auto$|setup|disk", re.IGNORECASE
+)
+
+
+def _key_references(value: Any, unknown: list[Exception]) -> Iterator[str]:
+    """Strings in ``value`` where a resource names a key (values unknown during preview
+    are noted). Only those fields are read, so the offline preview's settings stay the
+    security-relevant ones."""
     from pulumi_policy.proxy import UnknownValueError
 
     if isinstance(value, str):
         yield value
         return
     if isinstance(value, Mapping):
-        for key in list(value):
-            try:
-                item = value[key]
-            except UnknownValueError as exc:
-                unknown.append(exc)
-                continue
-            yield from _strings(item, unknown)
+        keys = [k for k in value if _KEY_FIELD.search(str(k)) or _KEY_CONTAINER.search(str(k))]
     elif isinstance(value, Sequence):
-        for index in range(len(value)):
-            try:
-                item = value[index]
-            except UnknownValueError as exc:
-                unknown.append(exc)
-                continue
-            yield from _strings(item, unknown)
+        keys = list(range(len(value)))
+    else:
+        return
+    for key in keys:
+        try:
+            item = value[key]
+        except UnknownValueError as exc:
+            unknown.append(exc)
+            continue
+        yield from _key_references(item, unknown)
 
 
 @stack_policy(
@@ -203,10 +210,10 @@ def _strings(value: Any, unknown: list[Exception]) -> Iterator[str]:
 def keys_used(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
-    """Each key encrypts something the stack creates: a key nothing references is a
-    store that fell back to Google-managed encryption, or a key to delete. Grants on a
-    key do not count as use. Keys labelled key-purpose=pulumi-secrets serve a Pulumi
-    secrets provider outside the stack."""
+    """Each key encrypts something the stack creates (a field such as kmsKeyName names
+    it): a key nothing references is a store that fell back to Google-managed
+    encryption, or a key to delete. Grants on a key do not count as use. Keys labelled
+    key-purpose=pulumi-secrets serve a Pulumi secrets provider outside the stack."""
     keys = [r for r in resources if r.type == KEY_TYPE]
     if not keys:
         raise NotApplicable("the stack creates no Cloud KMS key")
@@ -215,7 +222,7 @@ def keys_used(
         text
         for r in resources
         if r.type != KEY_TYPE and r.type not in KMS_IAM_TYPES
-        for text in _strings(r.props, unknown)
+        for text in _key_references(r.props, unknown)
         if "cryptoKeys/" in text
     ]
     for key in keys:
