@@ -41,6 +41,39 @@ _NAME_KEYS = {
     "BlobContainer": "containerName",
     "BlobServiceProperties": "blobServicesName",
     "ManagementLockAtResourceGroupLevel": "lockName",
+    "ManagementPolicy": "managementPolicyName",
+    "PrivateZone": "privateZoneName",
+}
+
+# Resource types whose id is not <group>/providers/<namespace>/<resources>/<name>: the
+# collection name, and the parents (collection, name input) their id nests under.
+_COLLECTIONS = {
+    "PrivateZone": "privateDnsZones",
+    "UserAssignedIdentity": "userAssignedIdentities",
+    "BlobServiceProperties": "blobServices",
+    "BlobContainer": "containers",
+    "ManagementPolicy": "managementPolicies",
+    "ManagementLockAtResourceGroupLevel": "locks",
+    "RaiPolicy": "raiPolicies",
+}
+_PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "keyvault:Key": (("vaults", "vaultName"),),
+    "keyvault:Secret": (("vaults", "vaultName"),),
+    "storage:BlobServiceProperties": (("storageAccounts", "accountName"),),
+    "storage:BlobContainer": (("storageAccounts", "accountName"), ("blobServices", "")),
+    "storage:ManagementPolicy": (("storageAccounts", "accountName"),),
+    "network:Subnet": (("virtualNetworks", "virtualNetworkName"),),
+    "network:SecurityRule": (("networkSecurityGroups", "networkSecurityGroupName"),),
+    "network:FlowLog": (("networkWatchers", "networkWatcherName"),),
+    "network:PrivateDnsZoneGroup": (("privateEndpoints", "privateEndpointName"),),
+    "privatedns:VirtualNetworkLink": (("privateDnsZones", "privateZoneName"),),
+    "cognitiveservices:Deployment": (("accounts", "accountName"),),
+    "cognitiveservices:RaiPolicy": (("accounts", "accountName"),),
+    "cognitiveservices:RaiBlocklist": (("accounts", "accountName"),),
+    "cognitiveservices:RaiBlocklistItem": (
+        ("accounts", "accountName"),
+        ("raiBlocklists", "raiBlocklistName"),
+    ),
 }
 
 
@@ -52,27 +85,42 @@ def _own_name(resource: str, name: str, inputs: dict[str, Any]) -> str:
     return f"{name}{hashlib.sha256(name.encode()).hexdigest()[:6]}"
 
 
+def _resource_id(module: str, resource: str, own: str, inputs: dict[str, Any]) -> str:
+    """The id Azure Resource Manager gives the resource, child resources nested."""
+    group = inputs.get("resourceGroupName", "rg")
+    subscription = f"/subscriptions/{SUBSCRIPTION_ID}"
+    if module == "resources" and resource == "ResourceGroup":
+        return f"{subscription}/resourceGroups/{own}"
+    if module == "monitor" and resource == "SubscriptionDiagnosticSetting":
+        return f"{subscription}/providers/Microsoft.Insights/diagnosticSettings/{own}"
+    collection = _COLLECTIONS.get(resource, resource[0].lower() + resource[1:] + "s")
+    if module == "monitor" and resource == "DiagnosticSetting":
+        target = inputs.get("resourceUri", f"{subscription}/resourceGroups/{group}")
+        return f"{target}/providers/Microsoft.Insights/diagnosticSettings/{own}"
+    if module == "authorization" and resource == "RoleAssignment":
+        scope = inputs.get("scope", subscription)
+        return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{own}"
+    namespace = _NAMESPACES.get(module, f"Microsoft.{module.capitalize()}")
+    path = "".join(
+        f"/{parent}/{inputs.get(key) or 'default'}"
+        for parent, key in _PARENTS.get(f"{module}:{resource}", ())
+    )
+    return f"{subscription}/resourceGroups/{group}/providers/{namespace}{path}/{collection}/{own}"
+
+
 def outputs(
     type_: str, name: str, inputs: dict[str, Any], config: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
     """The id and outputs Azure Resource Manager would report for a new resource.
 
-    ``inputs`` is echoed back by the caller over these outputs, so inputs whose output
-    shape differs from their input shape are rewritten in place here.
+    ``inputs`` is echoed back by the caller over these outputs (nested mappings
+    merged), so inputs whose output shape differs from their input shape are rewritten
+    in place here.
     """
     _, module, resource = type_.split(":")
     _reshape_identity(inputs)
     own = _own_name(resource, name, inputs)
-    group = inputs.get("resourceGroupName", "rg")
-    if module == "resources" and resource == "ResourceGroup":
-        rid = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{own}"
-    else:
-        namespace = _NAMESPACES.get(module, f"Microsoft.{module.capitalize()}")
-        collection = resource[0].lower() + resource[1:] + "s"
-        rid = (
-            f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/"
-            f"{namespace}/{collection}/{own}"
-        )
+    rid = _resource_id(module, resource, own, inputs)
     out: dict[str, Any] = {
         "id": rid,
         "name": own,
@@ -80,10 +128,7 @@ def outputs(
     }
     special = _SPECIAL.get(f"{module}:{resource}")
     if special is not None:
-        extra = special(name, own, inputs, config)
-        out.update(extra)
-        # Outputs that extend an input (properties.vaultUri...) must survive the echo.
-        inputs.update({k: v for k, v in extra.items() if k in inputs})
+        out.update(special(name, own, inputs, config))
     return rid, out
 
 
@@ -121,9 +166,7 @@ def _identity(
 
 
 def _vault(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
-    props = dict(inputs.get("properties") or {})
-    props.setdefault("vaultUri", f"https://{own}.vault.azure.net/")
-    return {"properties": props}
+    return {"properties": {"vaultUri": f"https://{own}.vault.azure.net/"}}
 
 
 def _key(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
@@ -137,28 +180,26 @@ def _key(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) ->
 
 def _secret(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
     vault = inputs.get("vaultName", "vault")
-    props = dict(inputs.get("properties") or {})
-    props.pop("value", None)
-    props.setdefault("secretUri", f"https://{vault}.vault.azure.net/secrets/{own}")
-    return {"properties": props}
+    # Azure never returns a secret's value.
+    inputs["properties"] = {
+        k: v for k, v in (inputs.get("properties") or {}).items() if k != "value"
+    }
+    return {"properties": {"secretUri": f"https://{vault}.vault.azure.net/secrets/{own}"}}
 
 
 def _account(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
-    props = dict(inputs.get("properties") or {})
-    sub = props.get("customSubDomainName", own)
+    sub = (inputs.get("properties") or {}).get("customSubDomainName", own)
     openai = f"https://{sub}.openai.azure.com/"
     if inputs.get("kind") == "OpenAI":
-        props.setdefault("endpoint", openai)
-    else:  # AIServices and the other kinds: a generic endpoint, the OpenAI one listed
-        props.setdefault("endpoint", f"https://{sub}.cognitiveservices.azure.com/")
-        props.setdefault(
-            "endpoints",
-            {
-                "OpenAI Language Model Instance API": openai,
-                "Content Safety": f"https://{sub}.cognitiveservices.azure.com/",
-            },
-        )
-    return {"properties": props}
+        return {"properties": {"endpoint": openai}}
+    # AIServices and the other kinds: a generic endpoint, the OpenAI one listed.
+    generic = f"https://{sub}.cognitiveservices.azure.com/"
+    return {
+        "properties": {
+            "endpoint": generic,
+            "endpoints": {"OpenAI Language Model Instance API": openai, "Content Safety": generic},
+        }
+    }
 
 
 def _workspace(

@@ -1,1 +1,32 @@
-"""azure policies: one module per service; importing this package registers them."""
+"""Azure policies: one module per service; importing this package registers them.
+
+==================  =====================================================================
+module              what its policies verify
+==================  =====================================================================
+keyvault            private RBAC-only purge-protected vaults; key rotation, expiry,
+                    strength, HSM and use; secret expiry
+storage             private Entra-only CMK storage, TLS, tenant boundary, SAS, versioning
+                    and soft delete; immutable, expiring log accounts
+cognitiveservices   private keyless CMK AI accounts with restricted outbound; deployments
+                    bound to a blocking content filter (harm, prompt shields, protected
+                    material, profanity, PII and denied-topic blocklists); residency
+network             security group rules, private subnets, no egress path, flow logs
+privatelink         private endpoints and their private DNS
+monitor             diagnostic settings, archived audit logs, activity log, workspace
+authorization       role scope, allowed roles and principals; resource group locks
+==================  =====================================================================
+
+Tags (AZURE-GOV-001) and residency (AZURE-GOV-002) live in ``policies/common.py``.
+"""
+
+from . import authorization, cognitiveservices, keyvault, monitor, network, privatelink, storage
+
+__all__ = [
+    "authorization",
+    "cognitiveservices",
+    "keyvault",
+    "monitor",
+    "network",
+    "privatelink",
+    "storage",
+]

@@ -1,0 +1,202 @@
+"""Role assignments and management locks.
+
+Roles are granted only by built-in role definition id, only on single resources, only
+to managed identities, and each role only on the kind of resource it is for; write
+access to storage only where Network Watcher writes flow logs. With deletion
+protection, every resource group carries a CanNotDelete (or ReadOnly) lock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
+from ._util import (
+    GROUP_LOCK,
+    RESOURCE_GROUP,
+    ROLE,
+    SCOPE_LOCK,
+    id_path,
+    name_of,
+    of_type,
+)
+from .storage import log_accounts
+
+# /subscriptions/<s>/resourceGroups/<g>/providers/<namespace>/<type>/<name>...
+_RESOURCE_SCOPE = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/[^/]+/[^/]+/[^/]+", re.IGNORECASE
+)
+_ROLE_GUID = re.compile(r"/roleDefinitions/([0-9a-f-]{36})$", re.IGNORECASE)
+
+#: Per role, the resource provider namespace and the id shapes of the scopes it fits.
+_SCOPES: dict[str, tuple[str, tuple[tuple[str, ...], ...]]] = {
+    "Cognitive Services OpenAI User": ("microsoft.cognitiveservices", (("accounts",),)),
+    "Key Vault Secrets User": ("microsoft.keyvault", (("vaults",), ("vaults", "secrets"))),
+    "Key Vault Crypto Service Encryption User": ("microsoft.keyvault", (("vaults", "keys"),)),
+    "Storage Blob Data Reader": (
+        "microsoft.storage",
+        (("storageaccounts",), ("storageaccounts", "blobservices", "containers")),
+    ),
+    "Storage Blob Data Contributor": (
+        "microsoft.storage",
+        (("storageaccounts",), ("storageaccounts", "blobservices", "containers")),
+    ),
+}
+_WRITER = "Storage Blob Data Contributor"
+
+
+def _role_name(resource: Resource) -> str | None:
+    """The name of the built-in role the assignment grants, if it is an allowed one."""
+    from aiscaffold_components.azure import ROLES
+
+    match = _ROLE_GUID.search(str(resource.get("roleDefinitionId", default="")))
+    if match is None:
+        return None
+    guid = match.group(1).lower()
+    return next((name for name, value in ROLES.items() if value == guid), None)
+
+
+def _namespace(resource_id: str) -> str:
+    parts = [p.lower() for p in resource_id.split("/") if p]
+    if "providers" not in parts:
+        return ""
+    index = len(parts) - 1 - parts[::-1].index("providers")
+    return parts[index + 1] if index + 1 < len(parts) else ""
+
+
+@resource_policy(
+    id="AZURE-IAM-001",
+    title="Roles are assigned on single resources, never a subscription or group",
+    severity="high",
+    types=[ROLE],
+    controls=["IAM-02"],
+    remediation="Assign the role on the resource the identity uses (the key, vault, "
+    "container or account id), not on a subscription, resource group or management group.",
+)
+def resource_scope(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """A role at subscription or resource group scope reaches every resource below it,
+    including those created later."""
+    scope = str(resource.get("scope", default=""))
+    if not _RESOURCE_SCOPE.match(scope):
+        yield f"the role is assigned at {scope or 'no stated scope'}, not on a single resource"
+
+
+@resource_policy(
+    id="AZURE-IAM-002",
+    title="Only the least-privilege built-in roles are assigned",
+    severity="high",
+    types=[ROLE],
+    controls=["IAM-02"],
+    remediation="Assign one of Cognitive Services OpenAI User, Key Vault Secrets User, Key "
+    "Vault Crypto Service Encryption User, Storage Blob Data Reader or Contributor by its "
+    "built-in role definition id; never Owner, Contributor, User Access Administrator or a "
+    "custom role.",
+)
+def allowed_roles(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Data-plane roles scoped to what the workload does; no role that can change
+    resources or grant access."""
+    if _role_name(resource) is None:
+        role = resource.get("roleDefinitionId", default="")
+        yield f"role {role or 'unstated'} is not one of the allowed built-in roles"
+
+
+@resource_policy(
+    id="AZURE-IAM-003",
+    title="Roles are granted to managed identities",
+    severity="medium",
+    types=[ROLE],
+    controls=["IAM-01"],
+    remediation="Grant roles to the workload's user-assigned managed identity with "
+    "principalType ServicePrincipal; people get access through the platform team's groups.",
+)
+def managed_identity_principals(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """The project's grants go to identities without long-lived credentials, not to
+    users, groups or foreign principals."""
+    kind = resource.get("principalType")
+    if kind != "ServicePrincipal":
+        yield f"the role is granted to a {kind or 'principal of unstated type'}"
+
+
+@resource_policy(
+    id="AZURE-IAM-004",
+    title="Each role is granted on the kind of resource it is for",
+    severity="medium",
+    types=[ROLE],
+    controls=["IAM-02", "KEY-04", "SEC-02"],
+    remediation="Grant Crypto Service Encryption User on a key, Secrets User on a vault or "
+    "secret, OpenAI User on a Cognitive Services account, Blob Data roles on a storage "
+    "account or container.",
+)
+def role_fits_scope(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """A key role on a whole vault would reach every key in it; each role is held on
+    the narrowest resource it works on."""
+    role = _role_name(resource)
+    if role is None:
+        raise NotApplicable("not an allowed role (AZURE-IAM-002)")
+    scope = str(resource.get("scope", default=""))
+    namespace, shapes = _SCOPES[role]
+    shape = tuple(collection for collection, _ in id_path(scope))
+    if _namespace(scope) != namespace or shape not in shapes:
+        yield f"{role} is granted on {scope}, not on the resource it is for"
+
+
+@stack_policy(
+    id="AZURE-IAM-005",
+    title="Write access to storage only where flow logs are written",
+    severity="medium",
+    controls=["IAM-02"],
+    remediation="Grant the workload Storage Blob Data Reader on its containers "
+    "(WorkloadIdentity without data_write_access); if it must write, record the decision "
+    "as an override in policy/enforcement.yaml.",
+)
+def storage_writers(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """The workload reads its data; the only writer the project creates is Network
+    Watcher's identity on the flow-log account, which takes no shared keys."""
+    assignments = [r for r in of_type(resources, ROLE) if _role_name(r) == _WRITER]
+    if not assignments:
+        raise NotApplicable("no Storage Blob Data Contributor assignments")
+    _, flows = log_accounts(resources)
+    flow_names = {name_of(f, "accountName") for f in flows}
+    for assignment in assignments:
+        path = id_path(str(assignment.get("scope", default="")))
+        if len(path) != 1 or path[0][0] != "storageaccounts" or path[0][1] not in flow_names:
+            yield (
+                assignment,
+                f"{assignment.name} grants write access to storage that no flow log writes to",
+            )
+
+
+@stack_policy(
+    id="AZURE-LOCK-001",
+    title="Resource groups are locked against deletion when the profile asks for it",
+    severity="high",
+    controls=["GOV-05"],
+    remediation="Add a CanNotDelete management lock on each resource group "
+    "(Network(lock_resource_group=profile.deletion_protection)).",
+)
+def group_locks(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """With deletion protection (restricted data, FedRAMP), deleting the project's
+    resource group, and with it keys and logs, takes removing the lock first."""
+    if not requirements.setting("deletion_protection"):
+        raise NotApplicable("the profile does not ask for deletion protection")
+    groups = of_type(resources, RESOURCE_GROUP)
+    if not groups:
+        raise NotApplicable("no resource groups")
+    locked: set[str] = set()
+    for lock in of_type(resources, GROUP_LOCK, SCOPE_LOCK):
+        if lock.get("level") not in ("CanNotDelete", "ReadOnly"):
+            continue
+        if lock.type == GROUP_LOCK:
+            locked.add(name_of(lock, "resourceGroupName"))
+        else:
+            path = id_path(str(lock.get("scope", default="")))
+            if len(path) == 2 and path[1][0] == "resourcegroups":
+                locked.add(path[1][1])
+    for group in groups:
+        if name_of(group, "resourceGroupName") not in locked:
+            yield group, f"{group.name} carries no CanNotDelete lock"

@@ -1,0 +1,220 @@
+"""The Azure pack as a whole: its manifest, every policy passing the generated project,
+and every policy telling a value unknown during preview from a violation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiscaffold.check import evaluate
+from aiscaffold.testing import MockRun
+from aiscaffold_components.catalog import load_catalog
+from aiscaffold_components.policies import Requirements, ResourcePolicy, registry
+from azure.azure_policy_support import STACK, base_run, reqs, resource, unknown
+from pulumi_policy.proxy import (
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+)
+
+#: Every Azure policy and its level for public data without a framework: the controls
+#: cited by any framework stay advisory below their sensitivity threshold.
+ADVISORY_FOR_PUBLIC = {
+    "AZURE-AI-003", "AZURE-AI-011", "AZURE-GOV-001", "AZURE-KV-002", "AZURE-KV-006",
+    "AZURE-KV-010", "AZURE-KV-011", "AZURE-KV-012", "AZURE-KV-013", "AZURE-KV-014",
+    "AZURE-KV-016", "AZURE-KV-020", "AZURE-KV-021", "AZURE-LOCK-001", "AZURE-MON-001",
+    "AZURE-MON-002", "AZURE-MON-003", "AZURE-MON-004", "AZURE-MON-006", "AZURE-NET-007",
+    "AZURE-NET-008", "AZURE-NET-009", "AZURE-NET-010", "AZURE-PE-001", "AZURE-PE-002",
+    "AZURE-PE-003", "AZURE-PE-004", "AZURE-ST-007", "AZURE-ST-008", "AZURE-ST-009",
+    "AZURE-ST-010", "AZURE-ST-012", "AZURE-ST-013", "AZURE-ST-014", "AZURE-ST-015",
+    "AZURE-ST-016",
+}  # fmt: skip
+MANDATORY_FOR_PUBLIC = {
+    "AZURE-AI-001", "AZURE-AI-002", "AZURE-AI-004", "AZURE-AI-005", "AZURE-AI-006",
+    "AZURE-AI-007", "AZURE-AI-008", "AZURE-AI-009", "AZURE-AI-010", "AZURE-AI-012",
+    "AZURE-AI-013", "AZURE-GOV-002", "AZURE-IAM-001", "AZURE-IAM-002", "AZURE-IAM-003",
+    "AZURE-IAM-004", "AZURE-IAM-005", "AZURE-KV-001", "AZURE-KV-003", "AZURE-KV-004",
+    "AZURE-KV-005", "AZURE-KV-015", "AZURE-MON-005", "AZURE-MON-007", "AZURE-MON-008",
+    "AZURE-MON-009", "AZURE-NET-001", "AZURE-NET-002", "AZURE-NET-003", "AZURE-NET-004",
+    "AZURE-NET-005", "AZURE-NET-006", "AZURE-NET-011", "AZURE-ST-001", "AZURE-ST-002",
+    "AZURE-ST-003", "AZURE-ST-004", "AZURE-ST-005", "AZURE-ST-006", "AZURE-ST-011",
+}  # fmt: skip
+AZURE_POLICIES = {p.id for p in registry("azure")}
+
+
+def test_manifest_lists_every_azure_policy_and_its_level() -> None:
+    public = Requirements(cloud="azure", data_sensitivity="public", ai_service="openai")
+    levels = {p.id: p.level(public) for p in registry("azure")}
+    assert {k for k, v in levels.items() if v == "advisory"} == ADVISORY_FOR_PUBLIC
+    assert {k for k, v in levels.items() if v == "mandatory"} == MANDATORY_FOR_PUBLIC
+    # Confidential data makes every policy mandatory but those gated on restricted data.
+    confidential = reqs()
+    assert {p.id for p in registry("azure") if p.level(confidential) == "advisory"} == {
+        "AZURE-KV-006",
+        "AZURE-KV-014",
+        "AZURE-LOCK-001",
+    }
+
+
+def test_every_azure_control_is_verified_and_every_policy_names_azure_controls() -> None:
+    catalog = load_catalog()
+    covered = {c for p in registry("azure") for c in p.controls}
+    applicable = {c.id for c in catalog.controls if c.applies_to("azure")}
+    assert applicable <= covered
+    assert covered <= applicable, "a policy verifies a control that does not apply to Azure"
+
+
+@pytest.fixture(scope="module")
+def base(render_project: Any) -> MockRun:
+    return base_run(render_project)
+
+
+def test_the_generated_project_passes_every_policy(base: MockRun) -> None:
+    report = evaluate(base, reqs())
+    assert report.policies == len(AZURE_POLICIES)
+    assert not report.findings, [(f.policy, f.resource, f.message) for f in report.findings]
+    # Not applicable: only the restricted-data policies and the unused exceptions.
+    assert report.not_applicable <= 8
+
+
+S, B, N, OBJ, A = (
+    UNKNOWN_STRING_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+)
+RESTRICTED = {"data_sensitivity": "restricted"}
+#: Per policy: a value it reads that may be unknown during preview (ids, names and URIs
+#: of other resources are), and the answers under which the policy applies.
+UNKNOWN: dict[str, tuple[str, str, str, dict[str, Any]]] = {
+    "AZURE-AI-001": ("openai-account", "properties.publicNetworkAccess", S, {}),
+    "AZURE-AI-002": ("openai-account", "properties.customSubDomainName", S, {}),
+    "AZURE-AI-003": (
+        "openai-account",
+        "properties.encryption.keyVaultProperties.keyVaultUri",
+        S,
+        {},
+    ),
+    "AZURE-AI-004": ("openai-account", "properties.allowedFqdnList", A, {}),
+    "AZURE-AI-005": ("openai-gpt-4o", "properties.raiPolicyName", S, {}),
+    "AZURE-AI-006": ("openai-guardrail-policy", "properties.contentFilters", A, {}),
+    "AZURE-AI-007": ("openai-guardrail-policy", "properties.contentFilters", A, {}),
+    "AZURE-AI-008": ("openai-guardrail-policy", "properties.contentFilters", A, {}),
+    "AZURE-AI-009": ("openai-guardrail-policy", "properties.contentFilters", A, {}),
+    "AZURE-AI-010": ("openai-guardrail-policy", "properties.basePolicyName", S, {}),
+    "AZURE-AI-011": ("openai-guardrail-pii-1", "raiBlocklistName", S, {}),
+    "AZURE-AI-012": ("openai-guardrail-denied-terms-0", "raiBlocklistName", S, {}),
+    "AZURE-AI-013": ("openai-gpt-4o", "sku", OBJ, {"compliance": ["gdpr"]}),
+    "AZURE-IAM-001": ("workload-openai-user", "scope", S, {}),
+    "AZURE-IAM-002": ("workload-openai-user", "roleDefinitionId", S, {}),
+    "AZURE-IAM-003": ("workload-openai-user", "principalType", S, {}),
+    "AZURE-IAM-004": ("workload-openai-user", "scope", S, {}),
+    "AZURE-IAM-005": ("audit-flowlog-writer", "scope", S, {}),
+    "AZURE-KV-001": ("keys-vault", "properties.enableRbacAuthorization", B, {}),
+    "AZURE-KV-002": ("keys-vault", "properties.softDeleteRetentionInDays", N, {}),
+    "AZURE-KV-003": ("keys-vault", "properties.networkAcls", OBJ, {}),
+    "AZURE-KV-004": ("data-account", "encryption.keyVaultProperties.keyVaultUri", S, {}),
+    "AZURE-KV-005": ("keys-vault", "properties.enabledForDeployment", B, {}),
+    "AZURE-KV-006": ("keys-vault", "properties.sku", OBJ, RESTRICTED),
+    "AZURE-KV-010": ("keys-data", "properties.rotationPolicy", OBJ, {}),
+    "AZURE-KV-011": ("keys-data", "properties.rotationPolicy.attributes.expiryTime", S, {}),
+    "AZURE-KV-012": ("keys-data", "properties.rotationPolicy.lifetimeActions", A, {}),
+    "AZURE-KV-013": (
+        "openai-account",
+        "properties.encryption.keyVaultProperties.keyVaultUri",
+        S,
+        {},
+    ),
+    "AZURE-KV-014": ("keys-data", "properties.kty", S, RESTRICTED),
+    "AZURE-KV-015": ("keys-data", "properties.attributes", OBJ, {}),
+    "AZURE-KV-016": ("keys-data", "vaultName", S, {}),
+    "AZURE-KV-020": ("secrets-search-api-key", "properties.attributes.expires", N, {}),
+    "AZURE-KV-021": ("secrets-search-api-key", "vaultName", S, {}),
+    "AZURE-LOCK-001": ("network-rg", "resourceGroupName", S, RESTRICTED),
+    "AZURE-MON-001": ("audit-vault-la", "resourceUri", S, {}),
+    "AZURE-MON-002": ("audit-openai-la", "resourceUri", S, {}),
+    "AZURE-MON-003": ("audit-data-blob-la", "resourceUri", S, {}),
+    "AZURE-MON-004": ("audit-vault-archive", "storageAccountId", S, {}),
+    "AZURE-MON-005": ("audit-activity-log", "workspaceId", S, {}),
+    "AZURE-MON-006": ("audit-workspace", "retentionInDays", N, {}),
+    "AZURE-MON-007": ("audit-workspace", "publicNetworkAccessForQuery", S, {}),
+    "AZURE-MON-008": ("audit-workspace", "features", OBJ, {}),
+    "AZURE-MON-009": (
+        "audit-workspace",
+        "features.enableLogAccessUsingOnlyResourcePermissions",
+        B,
+        {},
+    ),
+    "AZURE-NET-001": ("network-workload-nsg", "securityRules", A, {}),
+    "AZURE-NET-002": ("network-workload-nsg", "securityRules", A, {}),
+    "AZURE-NET-003": ("network-workload-nsg", "securityRules", A, {}),
+    "AZURE-NET-004": ("network-workload-nsg", "securityRules", A, {}),
+    "AZURE-NET-005": ("network-workload", "networkSecurityGroup.id", S, {}),
+    "AZURE-NET-006": ("network-workload", "natGateway", OBJ, {}),
+    "AZURE-NET-007": ("audit-flowlog", "targetResourceId", S, {}),
+    "AZURE-NET-008": ("audit-flowlog", "retentionPolicy", OBJ, {}),
+    "AZURE-NET-009": ("audit-flowlog", "identity.userAssignedIdentities", A, {}),
+    "AZURE-NET-010": (
+        "audit-flowlog",
+        "flowAnalyticsConfiguration.networkWatcherFlowAnalyticsConfiguration.workspaceResourceId",
+        S,
+        {},
+    ),
+    "AZURE-NET-011": ("endpoints-vault", "subnet.id", S, {}),
+    "AZURE-PE-001": (
+        "endpoints-openai",
+        "privateLinkServiceConnections.0.privateLinkServiceId",
+        S,
+        {},
+    ),
+    "AZURE-PE-002": (
+        "endpoints-vault",
+        "privateLinkServiceConnections.0.privateLinkServiceId",
+        S,
+        {},
+    ),
+    "AZURE-PE-003": ("endpoints-vault-dns", "privateEndpointName", S, {}),
+    "AZURE-PE-004": ("endpoints-vaultcore-azure-net-link", "registrationEnabled", B, {}),
+    "AZURE-ST-001": ("data-account", "publicNetworkAccess", S, {}),
+    "AZURE-ST-002": ("audit-openai-archive", "storageAccountId", S, {}),
+    "AZURE-ST-003": ("data-account", "allowSharedKeyAccess", B, {}),
+    "AZURE-ST-004": ("data-account", "allowBlobPublicAccess", B, {}),
+    "AZURE-ST-005": ("data-data", "publicAccess", S, {}),
+    "AZURE-ST-006": ("data-account", "minimumTlsVersion", S, {}),
+    "AZURE-ST-007": ("data-account", "encryption.keyVaultProperties.keyVaultUri", S, {}),
+    "AZURE-ST-008": ("data-account", "encryption.services", OBJ, {}),
+    "AZURE-ST-009": ("data-account", "encryption.requireInfrastructureEncryption", B, {}),
+    "AZURE-ST-010": ("data-account", "allowedCopyScope", S, {}),
+    "AZURE-ST-011": ("data-account", "sasPolicy", OBJ, {}),
+    "AZURE-ST-012": ("data-blob-service", "isVersioningEnabled", B, {}),
+    "AZURE-ST-013": ("data-blob-service", "deleteRetentionPolicy", OBJ, {}),
+    "AZURE-ST-014": ("data-blob-service", "accountName", S, {}),
+    "AZURE-ST-015": ("audit-archive-account", "immutableStorageWithVersioning", OBJ, {}),
+    "AZURE-ST-016": ("audit-archive-lifecycle", "accountName", S, {}),
+}
+
+
+def test_every_azure_policy_has_an_unknown_case() -> None:
+    assert set(UNKNOWN) == AZURE_POLICIES - {"AZURE-GOV-001", "AZURE-GOV-002"}
+
+
+@pytest.mark.parametrize("policy", sorted(UNKNOWN))
+def test_values_unknown_during_preview_are_reported_unknown(base: MockRun, policy: str) -> None:
+    name, path, sentinel, answers = UNKNOWN[policy]
+    add = []
+    if policy == "AZURE-LOCK-001":  # the lock names its group by the group's output name
+        add.append(
+            resource(
+                "azure-native:authorization:ManagementLockAtResourceGroupLevel",
+                "network-lock",
+                {"resourceGroupName": UNKNOWN_STRING_VALUE, "level": "CanNotDelete"},
+            )
+        )
+    is_resource_policy = isinstance(
+        next(p for p in registry("azure") if p.id == policy), ResourcePolicy
+    )
+    expected = {name} if is_resource_policy else {STACK}
+    assert unknown(base, policy, {name: {path: sentinel}}, add=add, **answers) == expected
