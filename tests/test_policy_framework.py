@@ -132,12 +132,14 @@ TAGS = {
 def test_evaluate_flags_exactly_the_offending_resources() -> None:
     run = MockRun(project="p", stack="dev", config={"aws:region": "eu-west-2"})
     run.resources = [
-        _resource("aws:kms/key:Key", "tagged", {"tags": TAGS}),
-        _resource("aws:kms/key:Key", "untagged", {}),
+        _resource("aws:sns/topic:Topic", "tagged", {"tags": TAGS}),
+        _resource("aws:sns/topic:Topic", "untagged", {}),
         _resource(
-            "aws:kms/key:Key", "mislabelled", {"tags": {**TAGS, "data-classification": "public"}}
+            "aws:sns/topic:Topic",
+            "mislabelled",
+            {"tags": {**TAGS, "data-classification": "public"}},
         ),
-        _resource("aws:kms/alias:Alias", "alias", {}),  # takes no tags
+        _resource("aws:sns/topicPolicy:TopicPolicy", "policy", {}),  # takes no tags
     ]
     report = evaluate(run, requirements(compliance=["gdpr"]))
     by_policy: dict[str, set[str]] = {}
@@ -145,7 +147,7 @@ def test_evaluate_flags_exactly_the_offending_resources() -> None:
         by_policy.setdefault(finding.policy, set()).add(finding.resource)
     assert by_policy["AWS-GOV-001"] == {"untagged", "mislabelled"}
     # eu-west-2 (London) is outside the EU: every resource on that provider is flagged
-    assert by_policy["AWS-GOV-002"] == {"tagged", "untagged", "mislabelled", "alias"}
+    assert by_policy["AWS-GOV-002"] == {"tagged", "untagged", "mislabelled", "policy"}
     assert all(f.level == "mandatory" for f in report.violations)
     london = next(f for f in report.violations if f.policy == "AWS-GOV-002")
     assert "eu-west-2" in london.message and london.frameworks == {"gdpr": ["Art. 44"]}
@@ -153,7 +155,7 @@ def test_evaluate_flags_exactly_the_offending_resources() -> None:
 
 def test_unknown_values_are_reported_as_unknown_not_as_violations() -> None:
     run = MockRun(project="p", stack="dev", config={"aws:region": "us-east-1"})
-    run.resources = [_resource("aws:kms/key:Key", "pending", {"tags": UNKNOWN_OBJECT_VALUE})]
+    run.resources = [_resource("aws:sns/topic:Topic", "pending", {"tags": UNKNOWN_OBJECT_VALUE})]
     report = evaluate(run, requirements())
     assert [f.policy for f in report.unknown] == ["AWS-GOV-001"]
     assert "can't be known during preview" in report.unknown[0].message
@@ -166,8 +168,8 @@ import pulumi_aws as aws
 
 tags = {"project": "mini", "stack": "dev", "data-classification": "confidential",
         "managed-by": "aiscaffold", "compliance": "none"}
-key = aws.kms.Key("data-key", enable_key_rotation=True, tags=tags)
-pulumi.export("key", key.arn)
+topic = aws.sns.Topic("data-topic", tags=tags)
+pulumi.export("topic", topic.arn)
 """
 
 
@@ -203,7 +205,7 @@ def test_check_fails_on_a_mandatory_violation(
     assert set(violation) == {
         "policy", "resource", "type", "level", "severity", "controls", "frameworks", "message", "remediation",
     }  # fmt: skip
-    assert violation["policy"] == "AWS-GOV-001" and violation["resource"] == "data-key"
+    assert violation["policy"] == "AWS-GOV-001" and violation["resource"] == "data-topic"
     assert violation["level"] == "mandatory" and violation["controls"] == ["GOV-01"]
 
 
@@ -222,7 +224,7 @@ def test_sarif_report(mini_project: Path, tmp_path: Path) -> None:
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "__main__.py"
     line = main_py.read_text().splitlines()[location["region"]["startLine"] - 1]
-    assert '"data-key"' in line  # points at the line creating the resource
+    assert '"data-topic"' in line  # points at the line creating the resource
 
 
 def test_check_reports_program_errors_with_exit_2(
@@ -245,11 +247,13 @@ def test_check_outside_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_preview_tree_and_json(mini_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preview", str(mini_project)]) == 0
     tree = capsys.readouterr().out
-    assert "data-key" in tree and "aws:kms/key:Key" in tree and "tags" in tree
+    assert "data-topic" in tree and "aws:sns/topic:Topic" in tree and "tags" in tree
     assert main(["preview", str(mini_project), "--format", "json"]) == 0
     preview = json.loads(capsys.readouterr().out)
     (key,) = preview["resources"]
-    assert key["type"] == "aws:kms/key:Key" and key["inputs"]["enableKeyRotation"] is True
+    assert (
+        key["type"] == "aws:sns/topic:Topic" and key["inputs"]["tags"]["managed-by"] == "aiscaffold"
+    )
 
 
 def test_policy_pack_module_builds_without_blocking(render_project: object) -> None:

@@ -185,6 +185,10 @@ def evaluate(run: MockRun, requirements: Requirements) -> CheckReport:
         policy_objects=policies,
     )
     by_urn = {r.urn: r for r in run.resources}
+    # Policy inputs (a deep copy behind the unknown-checking proxy) are built once per
+    # resource and shared by every policy: policies only read them.
+    inputs = {r.urn: _policy_inputs(r, run, by_urn) for r in run.resources}
+    stack_resources: list[PolicyResource] | None = None
     for resource in run.resources:
         top = resource
         while top.parent in by_urn:
@@ -203,10 +207,7 @@ def evaluate(run: MockRun, requirements: Requirements) -> CheckReport:
                 report.evaluations += 1
                 messages: list[str] = []
                 args = ResourceValidationArgs(
-                    resource.type,
-                    urn=resource.urn,
-                    name=resource.name,
-                    **_policy_inputs(resource, run, by_urn),
+                    resource.type, urn=resource.urn, name=resource.name, **inputs[resource.urn]
                 )
 
                 def collect(
@@ -231,24 +232,10 @@ def evaluate(run: MockRun, requirements: Requirements) -> CheckReport:
             stack_validator = pulumi_policy
             assert isinstance(stack_validator, StackValidationPolicy)
             report.evaluations += 1
-            policy_resources: dict[str, PolicyResource] = {}
-            for resource in run.resources:
-                inputs = _policy_inputs(resource, run, by_urn)
-                policy_resources[resource.urn] = PolicyResource(
-                    resource_type=resource.type,
-                    props=inputs["props"],
-                    urn=resource.urn,
-                    name=resource.name,
-                    opts=inputs["opts"],
-                    provider=inputs["provider"],
-                    parent=policy_resources.get(resource.parent or ""),
-                    dependencies=[
-                        policy_resources[d] for d in resource.dependencies if d in policy_resources
-                    ],
-                    property_dependencies={},
-                )
+            if stack_resources is None:
+                stack_resources = _stack_resources(run, inputs)
             reported: list[tuple[str, str | None]] = []
-            stack_args = StackValidationArgs(list(policy_resources.values()))
+            stack_args = StackValidationArgs(stack_resources)
 
             def collect_stack(
                 message: str, urn: str | None = None, sink: list[tuple[str, str | None]] = reported
@@ -272,6 +259,26 @@ def evaluate(run: MockRun, requirements: Requirements) -> CheckReport:
         key=lambda f: (f.level != "mandatory", order.get(f.severity, 9), f.policy, f.urn)
     )
     return report
+
+
+def _stack_resources(run: MockRun, inputs: Mapping[str, dict[str, Any]]) -> list[Any]:
+    """pulumi-policy's PolicyResource for every resource, parents linked."""
+    from pulumi_policy import PolicyResource
+
+    built: dict[str, PolicyResource] = {}
+    for resource in run.resources:
+        built[resource.urn] = PolicyResource(
+            resource_type=resource.type,
+            props=inputs[resource.urn]["props"],
+            urn=resource.urn,
+            name=resource.name,
+            opts=inputs[resource.urn]["opts"],
+            provider=inputs[resource.urn]["provider"],
+            parent=built.get(resource.parent or ""),
+            dependencies=[built[d] for d in resource.dependencies if d in built],
+            property_dependencies={},
+        )
+    return list(built.values())
 
 
 def load_requirements(project: Path) -> Requirements:

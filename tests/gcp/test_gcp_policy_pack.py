@@ -142,11 +142,6 @@ def test_generated_project_passes_the_check(
     assert not check_project(path).unknown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GCP-GOV-002 (policies/common.py) reads the Workbench instance's zone "
-    "(us-central1-a) as a region; zones need normalising to their region there",
-)
 def test_optional_pieces_pass_the_pack(gcp_projects: dict[str, GeneratedRun]) -> None:
     project = gcp_projects["confidential-iso-soc2"]  # with Workbench, perimeter, secret value
     report = evaluate(project.run, load_requirements(project.path))

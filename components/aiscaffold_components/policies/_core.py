@@ -269,6 +269,7 @@ class Requirements(BaseModel):
     ai_service: str
     allow_internet_egress: bool = False
     guardrail_denied_topics: tuple[str, ...] = ()
+    pii_action: Literal["block", "anonymize"] = "block"
     overrides: dict[str, Override] = Field(default_factory=dict)
 
     @field_validator("overrides")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import re
 from collections.abc import Iterator, Sequence
 
 from ._core import Requirements, Resource, stack_policy
@@ -84,11 +85,21 @@ _GLOBAL = {"global", "Global"}
 _GCP_MULTI = {"EU": "europe-", "US": "us-", "ASIA": "asia-"}
 
 
+#: Zones name their region plus a suffix: GCP ``us-central1-a``, AWS ``us-east-1a``.
+_ZONE = {
+    "gcp": re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$"),
+    "aws": re.compile(r"^([a-z]+(?:-[a-z]+)+-\d+)[a-z]$"),
+}
+
+
 def _location(cloud: str, resource: Resource) -> str | None:
-    for key in ("region", "location"):
+    """The region a resource lives in: its own region, location or zone, else its provider's."""
+    for key in ("region", "location", "zone", "availabilityZone"):
         value = resource.get(key)
         if isinstance(value, str) and value:
-            return value
+            zone = _ZONE.get(cloud)
+            match = zone.match(value) if zone else None
+            return match.group(1) if match else value
     provider_key = "location" if cloud == "azure" else "region"
     value = resource.provider_props.get(provider_key)
     return value if isinstance(value, str) and value else None
