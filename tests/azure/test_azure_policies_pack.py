@@ -3,6 +3,8 @@ and every policy telling a value unknown during preview from a violation."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from typing import Any
 
 import pytest
@@ -218,3 +220,51 @@ def test_values_unknown_during_preview_are_reported_unknown(base: MockRun, polic
     )
     expected = {name} if is_resource_policy else {STACK}
     assert unknown(base, policy, {name: {path: sentinel}}, add=add, **answers) == expected
+
+
+def _as_engine_outputs(run: MockRun) -> MockRun:
+    """The run's resources as stack policies see them under the Pulumi engine: outputs,
+    with ``id`` and ``name`` but without the inputs that name a resource and its parents
+    (``resourceGroupName``, ``vaultName``, ``accountName``...)."""
+    resources = [
+        dataclasses.replace(
+            r,
+            inputs={
+                **{
+                    k: copy.deepcopy(v)
+                    for k, v in r.inputs.items()
+                    if not (k.endswith("Name") and isinstance(v, str))
+                },
+                "id": r.outputs["id"],
+                "name": r.outputs["name"],
+            },
+        )
+        if r.custom
+        else r
+        for r in run.resources
+    ]
+    return MockRun(run.project, run.stack, run.config, resources, run.warnings, run.outputs)
+
+
+def test_stack_policies_also_read_engine_outputs(base: MockRun) -> None:
+    stack_only = Requirements.model_validate(
+        {
+            **reqs().model_dump(),
+            "overrides": {
+                p.id: {"level": "disabled", "reason": "stack policies only here"}
+                for p in registry("azure")
+                if isinstance(p, ResourcePolicy)
+            },
+        }
+    )
+    outputs = _as_engine_outputs(base)
+    assert "vaultName" not in outputs.one("azure-native:keyvault:Key", "keys-data").inputs
+    report = evaluate(outputs, stack_only)
+    assert report.policies >= 25
+    assert not report.findings, [(f.policy, f.resource, f.message) for f in report.findings]
+    # ...and still find what they look for.
+    unbound = next(r for r in outputs.resources if r.name == "openai-gpt-4o")
+    del unbound.inputs["properties"]["raiPolicyName"]
+    assert {(f.policy, f.resource) for f in evaluate(outputs, stack_only).violations} == {
+        ("AZURE-AI-005", "openai-gpt-4o")
+    }

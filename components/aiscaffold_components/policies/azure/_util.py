@@ -71,6 +71,34 @@ _ID_PATHS: dict[str, tuple[tuple[str, str | None], ...]] = {
     IDENTITY: (("userassignedidentities", "resourceName"),),
 }
 
+#: Per type, the input holding the resource's own Azure name.
+_OWN_NAME: dict[str, str] = {
+    **{t: spec[-1][1] for t, spec in _ID_PATHS.items() if spec[-1][1] is not None},
+    BLOB_SERVICE: "blobServicesName",
+    DEPLOYMENT: "deploymentName",
+    RAI_POLICY: "raiPolicyName",
+    BLOCKLIST: "raiBlocklistName",
+    BLOCKLIST_ITEM: "raiBlocklistItemName",
+    LIFECYCLE: "managementPolicyName",
+    RESOURCE_GROUP: "resourceGroupName",
+    ZONE_GROUP: "privateDnsZoneGroupName",
+    ZONE_LINK: "virtualNetworkLinkName",
+    FLOW_LOG: "flowLogName",
+    SECURITY_RULE: "securityRuleName",
+}
+#: Name inputs of a parent, and the id collections that name it.
+_PARENT_COLLECTIONS: dict[str, tuple[str, ...]] = {
+    "vaultName": ("vaults",),
+    "accountName": ("storageaccounts", "accounts"),
+    "raiBlocklistName": ("raiblocklists",),
+    "privateEndpointName": ("privateendpoints",),
+    "privateZoneName": ("privatednszones",),
+    "networkSecurityGroupName": ("networksecuritygroups",),
+    "networkWatcherName": ("networkwatchers",),
+    "virtualNetworkName": ("virtualnetworks",),
+    "resourceGroupName": ("resourcegroups",),
+}
+
 Path = tuple[tuple[str, str], ...]
 
 
@@ -91,16 +119,16 @@ def id_path(resource_id: str) -> Path:
 
 
 def own_path(resource: Resource) -> Path | None:
-    """The id tail ``resource`` would have, from its name inputs (None: unnamed)."""
+    """The id tail ``resource`` has, from its names (None: unnamed)."""
     spec = _ID_PATHS.get(resource.type)
     if spec is None:
         return None
     path: list[tuple[str, str]] = []
     for collection, key in spec:
-        name = "default" if key is None else resource.get(key)
-        if not isinstance(name, str) or not name:
+        name = "default" if key is None else name_of(resource, key)
+        if not name:
             return None
-        path.append((collection, name.lower()))
+        path.append((collection, name))
     return tuple(path)
 
 
@@ -125,10 +153,35 @@ def azure_resources(resources: Sequence[Resource]) -> list[Resource]:
     return [r for r in resources if r.type.startswith("azure-native:")]
 
 
+def _segment(resource_id: str, collections: tuple[str, ...]) -> str:
+    parts = [p.lower() for p in resource_id.split("/") if p]
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index] in collections:
+            return parts[index + 1]
+    return ""
+
+
 def name_of(resource: Resource, key: str) -> str:
-    """The Azure name input ``key`` of ``resource``, lowercased ("" when unnamed)."""
+    """The Azure name in input ``key`` of ``resource`` (its own or a parent's),
+    lowercased; "" when unnamed.
+
+    Resource policies see inputs, which name a resource and its parents
+    (``vaultName``, ``keyName``). Stack policies under the Pulumi engine see outputs,
+    which have ``name`` and ``id`` instead: the name is then read from those.
+    """
     value = resource.get(key)
-    return value.lower() if isinstance(value, str) else ""
+    if isinstance(value, str) and value:
+        return value.lower()
+    if key == _OWN_NAME.get(resource.type):
+        own = resource.get("name")
+        if isinstance(own, str) and own:
+            return own.lower()
+    collections = _PARENT_COLLECTIONS.get(key)
+    if collections and "id" in resource.props:
+        resource_id = resource.get("id")
+        if isinstance(resource_id, str):
+            return _segment(resource_id, collections)
+    return ""
 
 
 def listed(value: Any) -> list[Any]:
