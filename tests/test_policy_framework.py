@@ -274,3 +274,24 @@ def test_stack_policies_see_every_resource(mini_project: Path) -> None:
     report = check_project(mini_project)
     stack_ids = {p.id for p in report.policy_objects if isinstance(p, StackPolicy)}
     assert {"AWS-GOV-001", "AWS-GOV-002"} <= stack_ids
+
+
+def test_versioned_azure_types_are_checked_too() -> None:
+    from aiscaffold_components.policies._core import base_type
+
+    assert (
+        base_type("azure-native:storage/v20230101:StorageAccount")
+        == "azure-native:storage:StorageAccount"
+    )
+    assert (
+        base_type("azure-native:storage/v20240101preview:StorageAccount")
+        == "azure-native:storage:StorageAccount"
+    )
+    assert base_type("aws:s3/bucket:Bucket") == "aws:s3/bucket:Bucket"
+    storage = [
+        p for p in registry("azure")
+        if isinstance(p, ResourcePolicy) and "azure-native:storage:StorageAccount" in p.resource_types
+    ]  # fmt: skip
+    assert storage and all(
+        p.applies_to("azure-native:storage/v20230101:StorageAccount") for p in storage
+    )

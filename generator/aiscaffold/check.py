@@ -202,7 +202,7 @@ def evaluate(run: MockRun, requirements: Requirements) -> CheckReport:
             validator = pulumi_policy
             assert isinstance(validator, ResourceValidationPolicy)
             for resource in custom:
-                if resource.type not in policy.resource_types:
+                if not policy.applies_to(resource.type):
                     continue
                 report.evaluations += 1
                 messages: list[str] = []
@@ -384,12 +384,12 @@ def key_settings(run: MockRun, requirements: Requirements) -> dict[str, list[tup
     These are the resource's security-relevant settings, derived from the policies
     rather than listed by hand.
     """
-    from aiscaffold_components.policies import Resource
+    from aiscaffold_components.policies import Resource, base_type
 
     read: dict[str, set[tuple[str, ...]]] = {r.urn: set() for r in run.resources}
     views = {
         r.urn: Resource(
-            type=r.type,
+            type=base_type(r.type),
             name=r.name,
             urn=r.urn,
             props=_Recorder(r.inputs, (), read[r.urn]),
@@ -402,7 +402,7 @@ def key_settings(run: MockRun, requirements: Requirements) -> dict[str, list[tup
         try:
             if isinstance(policy, ResourcePolicy):
                 for resource in run.resources:
-                    if resource.type in policy.resource_types:
+                    if policy.applies_to(resource.type):
                         try:
                             policy.evaluate(views[resource.urn], requirements)
                         except Exception:  # noqa: S112 - not applicable or unknown: reads recorded

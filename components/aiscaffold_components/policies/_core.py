@@ -15,6 +15,7 @@ offline check reports as "unknown".
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,10 +144,23 @@ class Policy:
         return "mandatory" if mandatory else "advisory"
 
 
+_API_VERSION = re.compile(r"/v\d{8}(preview)?(?=:)")
+
+
+def base_type(token: str) -> str:
+    """A type token without its API version (azure-native's versioned modules):
+    ``azure-native:storage/v20230101:StorageAccount`` -> ``azure-native:storage:StorageAccount``."""
+    return _API_VERSION.sub("", token)
+
+
 @dataclass(frozen=True)
 class ResourcePolicy(Policy):
     resource_types: tuple[str, ...] = ()
     check: ResourceCheck | None = None
+
+    def applies_to(self, type_token: str) -> bool:
+        """Whether resources of ``type_token`` (any API version) are checked."""
+        return base_type(type_token) in self.resource_types
 
     def evaluate(self, resource: Resource, requirements: Requirements) -> list[str]:
         assert self.check is not None
@@ -343,11 +357,11 @@ def to_pulumi(policy: Policy, requirements: Requirements) -> PulumiPolicy:
     if isinstance(policy, ResourcePolicy):
 
         def validate(args: ResourceValidationArgs, report_violation: Callable[..., None]) -> None:
-            if args.resource_type not in policy.resource_types:
+            if not policy.applies_to(args.resource_type):
                 return
             provider = args.provider
             resource = Resource(
-                type=args.resource_type,
+                type=base_type(args.resource_type),
                 name=args.name,
                 urn=args.urn,
                 props=args.props,
@@ -370,7 +384,7 @@ def to_pulumi(policy: Policy, requirements: Requirements) -> PulumiPolicy:
     def validate_stack(args: StackValidationArgs, report_violation: Callable[..., None]) -> None:
         resources = [
             Resource(
-                type=r.resource_type,
+                type=base_type(r.resource_type),
                 name=r.name,
                 urn=r.urn,
                 props=r.props,
