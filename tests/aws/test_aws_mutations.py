@@ -8,58 +8,27 @@ new violation. Mutations that are not weakenings are exempted in
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from aiscaffold.check import load_requirements
 from aiscaffold.testing import MockRun
-from aiscaffold.testing.mutations import Exemption, Mutation, derive_mutations, run_mutations
+from aiscaffold.testing.mutations import (
+    derive_mutations,
+    exemption_for,
+    load_exemptions,
+    run_mutations,
+    stale_exemptions,
+)
 from aws.aws_support import PROJECTS
 
-EXEMPTIONS_FILE = Path(__file__).with_name("mutation_exemptions.yaml")
+EXEMPTIONS = load_exemptions(Path(__file__).with_name("mutation_exemptions.yaml"))
 
 
-@dataclass(frozen=True)
-class ScopedExemption:
-    """An engine exemption, optionally limited to resources and to some projects."""
-
-    exemption: Exemption
-    resource: str = "*"
-    projects: tuple[str, ...] = ()
-
-    def matches(self, project: str, mutation: Mutation) -> bool:
-        return (
-            (not self.projects or project in self.projects)
-            and fnmatch.fnmatchcase(mutation.resource, self.resource)
-            and self.exemption.matches(mutation)
-        )
-
-
-def load_exemptions() -> list[ScopedExemption]:
-    entries = yaml.safe_load(EXEMPTIONS_FILE.read_text(encoding="utf-8"))
-    out = []
-    for entry in entries:
-        assert set(entry) <= {"type", "path", "kinds", "reason", "resource", "projects"}, entry
-        assert len(entry["reason"]) > 20, entry
-        unknown = set(entry.get("projects", ())) - set(PROJECTS)
-        assert not unknown, f"unknown projects {unknown} in {entry}"
-        out.append(
-            ScopedExemption(
-                Exemption(
-                    type=entry["type"],
-                    path=entry["path"],
-                    kinds=tuple(entry["kinds"]),
-                    reason=entry["reason"],
-                ),
-                resource=entry.get("resource", "*"),
-                projects=tuple(entry.get("projects", ())),
-            )
-        )
-    return out
+def test_exemptions_name_known_projects() -> None:
+    for exemption in EXEMPTIONS:
+        assert set(exemption.projects or ()) <= set(PROJECTS), exemption
 
 
 MUTATED_PROJECTS = ["defaults", "bedrock-restricted", "sagemaker-confidential", "egress"]
@@ -74,9 +43,8 @@ def test_every_weakening_is_caught(
     record_kill_rate: Callable[[str, int, int, int], None],
 ) -> None:
     run = aws_run(name)
-    exemptions = load_exemptions()
     candidates = derive_mutations(run)
-    exempted = [m for m in candidates if any(e.matches(name, m) for e in exemptions)]
+    exempted = [m for m in candidates if exemption_for(m, EXEMPTIONS, run, name)]
     mutations = [m for m in candidates if m not in exempted]
     report = run_mutations(run, load_requirements(aws_project(name)), mutations)
     record_kill_rate(f"aws {name}", len(report.killed), report.total, len(exempted))
@@ -87,10 +55,5 @@ def test_every_weakening_is_caught(
 
 def test_every_exemption_is_used(aws_run: Callable[[str], MockRun]) -> None:
     """An exemption that matches nothing is stale (a renamed input): remove or fix it."""
-    exemptions = load_exemptions()
-    used: set[int] = set()
-    for name in MUTATED_PROJECTS:
-        for mutation in derive_mutations(aws_run(name)):
-            used |= {i for i, e in enumerate(exemptions) if e.matches(name, mutation)}
-    stale = [exemptions[i].exemption for i in range(len(exemptions)) if i not in used]
+    stale = stale_exemptions(EXEMPTIONS, {name: aws_run(name) for name in MUTATED_PROJECTS})
     assert not stale, stale

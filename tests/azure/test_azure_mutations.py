@@ -10,19 +10,22 @@ value the input must hold (removing a value equal to Azure's default changes not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from aiscaffold.check import load_requirements
 from aiscaffold.testing import MockRun, run_program
-from aiscaffold.testing.mutations import Exemption, Mutation, derive_mutations, run_mutations
+from aiscaffold.testing.mutations import (
+    derive_mutations,
+    exemption_for,
+    load_exemptions,
+    run_mutations,
+    stale_exemptions,
+)
 
-EXEMPTIONS_FILE = Path(__file__).with_name("mutation_exemptions.yaml")
-_ANY = object()
+EXEMPTIONS = load_exemptions(Path(__file__).with_name("mutation_exemptions.yaml"))
 
 #: The projects of test_azure_generated_project.py (same answers: renders are shared).
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -34,53 +37,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "internal-soc2": {"data_sensitivity": "internal", "compliance": ["soc2"]},
 }
-
-
-@dataclass(frozen=True)
-class ValueExemption:
-    """An exemption, applying only while the input holds ``value`` (when given)."""
-
-    exemption: Exemption
-    value: Any = _ANY
-
-    def matches(self, mutation: Mutation, run: MockRun) -> bool:
-        if not self.exemption.matches(mutation):
-            return False
-        if self.value is _ANY:
-            return True
-        current: Any = run.by_urn(mutation.urn).inputs
-        for key in mutation.path:
-            current = current[key]
-        return bool(current == self.value)
-
-
-def load_exemptions() -> list[ValueExemption]:
-    entries = yaml.safe_load(EXEMPTIONS_FILE.read_text(encoding="utf-8"))
-    out = []
-    for entry in entries:
-        exemption = Exemption(
-            type=entry["type"],
-            path=entry["path"],
-            kinds=tuple(entry["kinds"]),
-            reason=entry["reason"],
-        )
-        out.append(ValueExemption(exemption, entry.get("value", _ANY)))
-    return out
-
-
-def split(
-    run: MockRun, mutations: Sequence[Mutation], exemptions: Sequence[ValueExemption]
-) -> tuple[list[Mutation], list[tuple[Mutation, ValueExemption]]]:
-    """The mutations to run, and those exempted with the entry that exempts them."""
-    remaining: list[Mutation] = []
-    exempted: list[tuple[Mutation, ValueExemption]] = []
-    for mutation in mutations:
-        entry = next((e for e in exemptions if e.matches(mutation, run)), None)
-        if entry is None:
-            remaining.append(mutation)
-        else:
-            exempted.append((mutation, entry))
-    return remaining, exempted
 
 
 @pytest.fixture(scope="module")
@@ -97,14 +53,8 @@ def runs(projects: dict[str, Path]) -> dict[str, MockRun]:
 
 
 def test_exemptions_are_reasoned_and_each_is_used(runs: dict[str, MockRun]) -> None:
-    exemptions = load_exemptions()
-    used: set[int] = set()
-    for run in runs.values():
-        _, exempted = split(run, derive_mutations(run), exemptions)
-        used.update(id(entry) for _, entry in exempted)
-    for entry in exemptions:
-        assert len(entry.exemption.reason) >= 10, entry
-        assert id(entry) in used, f"stale exemption: {entry.exemption}"
+    stale = stale_exemptions(EXEMPTIONS, runs)
+    assert not stale, f"stale exemptions: {stale}"
 
 
 @pytest.mark.slow
@@ -116,7 +66,9 @@ def test_every_weakening_is_caught(
     record_kill_rate: Callable[[str, int, int, int], None],
 ) -> None:
     run = runs[variant]
-    mutations, exempted = split(run, derive_mutations(run), load_exemptions())
+    candidates = derive_mutations(run)
+    exempted = [m for m in candidates if exemption_for(m, EXEMPTIONS, run)]
+    mutations = [m for m in candidates if m not in exempted]
     report = run_mutations(run, load_requirements(projects[variant]), mutations)
     record_kill_rate(f"azure {variant}", len(report.killed), report.total, len(exempted))
     assert report.total > 300  # derived from the program, not a handful

@@ -29,8 +29,10 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from aiscaffold_components.policies import Requirements
 
 from ._harness import CapturedResource, MockRun
@@ -40,8 +42,11 @@ __all__ = [
     "Mutation",
     "MutationReport",
     "derive_mutations",
+    "exemption_for",
+    "load_exemptions",
     "mutate",
     "run_mutations",
+    "stale_exemptions",
 ]
 
 Kind = Literal["remove", "drop", "negate", "weaken", "widen"]
@@ -96,19 +101,90 @@ class Mutation:
 
 @dataclass(frozen=True)
 class Exemption:
-    """Mutations that are not weakenings, matched by glob patterns, with the reason."""
+    """Mutations that are not weakenings, matched by glob patterns, with the reason.
+
+    ``values`` limits the exemption to inputs currently holding one of them (removing a
+    value equal to the provider's default changes nothing); ``resource`` globs the
+    resource's name; ``projects`` names the labels of the runs it applies to (for values
+    that are only safe where the answers make them so).
+    """
 
     type: str
     path: str
     kinds: tuple[Kind, ...]
     reason: str
+    resource: str = "*"
+    values: tuple[Any, ...] | None = None
+    projects: tuple[str, ...] | None = None
 
-    def matches(self, mutation: Mutation) -> bool:
-        return (
+    def matches(
+        self, mutation: Mutation, run: MockRun | None = None, project: str | None = None
+    ) -> bool:
+        if not (
             mutation.kind in self.kinds
             and fnmatch.fnmatchcase(mutation.type, self.type)
             and fnmatch.fnmatchcase(mutation.dotted, self.path)
+            and fnmatch.fnmatchcase(mutation.resource, self.resource)
+        ):
+            return False
+        if self.projects is not None and project not in self.projects:
+            return False
+        if self.values is None:
+            return True
+        if run is None:
+            return False
+        current: Any = run.by_urn(mutation.urn).inputs
+        for key in mutation.path:
+            current = current[key]
+        return current in self.values
+
+
+_EXEMPTION_KEYS = {"type", "path", "kinds", "reason", "resource", "value", "values", "projects"}
+
+
+def load_exemptions(path: Path) -> list[Exemption]:
+    """Exemptions from a YAML list of mappings (keys: the fields of :class:`Exemption`;
+    ``value`` is a one-element ``values``). Every entry needs a specific reason."""
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    out = []
+    for entry in entries:
+        unknown = set(entry) - _EXEMPTION_KEYS
+        if unknown:
+            raise ValueError(f"{path.name}: unknown keys {sorted(unknown)} in {entry}")
+        if len(str(entry.get("reason", ""))) < 20:
+            raise ValueError(f"{path.name}: give a specific reason (20+ characters) in {entry}")
+        values = entry.get("values", [entry["value"]] if "value" in entry else None)
+        projects = entry.get("projects")
+        out.append(
+            Exemption(
+                type=entry["type"],
+                path=entry["path"],
+                kinds=tuple(entry["kinds"]),
+                reason=entry["reason"],
+                resource=entry.get("resource", "*"),
+                values=tuple(values) if values is not None else None,
+                projects=tuple(projects) if projects is not None else None,
+            )
         )
+    return out
+
+
+def exemption_for(
+    mutation: Mutation, exemptions: Sequence[Exemption], run: MockRun, project: str | None = None
+) -> Exemption | None:
+    """The first exemption that applies to ``mutation`` (None: it must be caught)."""
+    return next((e for e in exemptions if e.matches(mutation, run, project)), None)
+
+
+def stale_exemptions(
+    exemptions: Sequence[Exemption], runs: Mapping[str, MockRun]
+) -> list[Exemption]:
+    """Exemptions no mutation of any of ``runs`` (by project label) needs: remove or fix them."""
+    used: set[int] = set()
+    for project, run in runs.items():
+        for mutation in derive_mutations(run):
+            used |= {i for i, e in enumerate(exemptions) if e.matches(mutation, run, project)}
+    return [e for i, e in enumerate(exemptions) if i not in used]
 
 
 @dataclass
@@ -249,13 +325,17 @@ def run_mutations(
     requirements: Requirements,
     mutations: list[Mutation] | None = None,
     exemptions: Sequence[Exemption] = (),
+    project: str | None = None,
 ) -> MutationReport:
-    """Apply each mutation alone and record whether a new violation catches it."""
+    """Apply each mutation alone and record whether a new violation catches it.
+
+    ``project`` labels the run for exemptions limited to some projects.
+    """
     baseline = _signature(run, requirements)
     report = MutationReport()
     index = {r.urn: i for i, r in enumerate(run.resources)}
     for mutation in mutations if mutations is not None else derive_mutations(run):
-        exemption = next((e for e in exemptions if e.matches(mutation)), None)
+        exemption = exemption_for(mutation, exemptions, run, project)
         if exemption is not None:
             report.exempted.append((mutation, exemption))
             continue
