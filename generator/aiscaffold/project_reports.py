@@ -35,7 +35,7 @@ def _components_of(control: Control, answers: Answers, run: MockRun | None) -> l
         return [t.rsplit(":", 1)[-1] for t in tokens]
     found = []
     for token in tokens:
-        names = [r.name for r in run.components if r.type == token]
+        names = sorted(r.name for r in run.components if r.type == token)
         if names:
             found.append(f"{token.rsplit(':', 1)[-1]} ({', '.join(f'`{n}`' for n in names)})")
     return found
@@ -167,7 +167,8 @@ def architecture_markdown(answers: Answers, run: MockRun | None) -> str:
         )
 
     by_urn = {r.urn: r for r in run.resources}
-    tops = [r for r in run.components if r.parent not in by_urn]
+    # Sorted: Pulumi registers components asynchronously, in no fixed order.
+    tops = sorted((r for r in run.components if r.parent not in by_urn), key=lambda r: r.name)
     owner: dict[str, str] = {}
     for resource in run.resources:
         top = resource

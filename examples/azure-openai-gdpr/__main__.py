@@ -1,0 +1,182 @@
+"""azure-openai-gdpr: Customer support copilot on Azure OpenAI
+
+Composes aiscaffold's hardened Azure components from the stack's profile
+(Pulumi.dev.yaml). Each setting the profile decides is passed visibly below:
+tighten it here or in the stack config. Run `aiscaffold check` to verify it offline.
+"""
+
+import datetime as dt
+
+import pulumi
+from aiscaffold_components.azure import (
+    AppSecret,
+    AuditLogging,
+    AuditLoggingArgs,
+    FlowLogArgs,
+    GuardrailArgs,
+    Keys,
+    KeysArgs,
+    ModelDeployment,
+    Network,
+    NetworkArgs,
+    OpenAIAccount,
+    OpenAIAccountArgs,
+    PrivateEndpoints,
+    PrivateEndpointsArgs,
+    Secrets,
+    SecretsArgs,
+    SecureStorage,
+    SecureStorageArgs,
+    WorkloadIdentity,
+    WorkloadIdentityArgs,
+)
+from aiscaffold_components.profile import Profile
+
+config = pulumi.Config()
+profile = Profile.from_config(config)
+location = profile.region
+tags = profile.tags
+
+# Resource group, VNet, subnets whose security groups deny the internet.
+network = Network(
+    "network",
+    NetworkArgs(
+        location=location,
+        tags=tags,
+        allowed_locations=profile.allowed_regions,
+        lock_resource_group=profile.deletion_protection,
+        allow_internet_egress=profile.allow_internet_egress,
+    ),
+)
+group = network.resource_group_name
+
+# Key Vault (private, RBAC only, purge protection) with one rotating key per purpose.
+keys = Keys(
+    "keys",
+    KeysArgs(
+        resource_group_name=group,
+        location=location,
+        tags=tags,
+        rotation_days=profile.key_rotation_days,
+        hsm_keys=profile.hsm_keys,
+        # Storage and the AI account reach their customer-managed keys through the
+        # vault's firewall as trusted Azure services.
+        trusted_services_bypass=True,
+    ),
+)
+
+# The workload's data: private, Entra ID only, encrypted with the data key.
+data = SecureStorage(
+    "data",
+    SecureStorageArgs(
+        resource_group_name=group,
+        location=location,
+        cmk=keys.cmk("data"),
+        tags=tags,
+        containers=("data",),
+    ),
+)
+
+# The AI service: private, keyless, CMK-encrypted; every model deployment is bound to
+# the content filter. Capacity is in thousands of tokens per minute, per deployment:
+# ModelDeployment.parse(model, capacity=50) raises it.
+openai = OpenAIAccount(
+    "openai",
+    OpenAIAccountArgs(
+        resource_group_name=group,
+        location=location,
+        cmk=keys.cmk("ai"),
+        tags=tags,
+        deployments=[ModelDeployment.parse(model, capacity=10) for model in profile.models],
+        guardrail=GuardrailArgs(
+            strength=profile.content_filter_strength,
+            denied_terms=profile.guardrail_denied_topics,
+            pii_entities=profile.pii_entities,
+            tags=tags,
+        ),
+    ),
+)
+
+# The identity the application runs as: roles on these resources only.
+workload = WorkloadIdentity(
+    "workload",
+    WorkloadIdentityArgs(
+        resource_group_name=group,
+        location=location,
+        tags=tags,
+        openai_account_id=openai.account_id,
+        key_vault_id=keys.vault_id,
+        data_container_ids=list(data.container_ids.values()),
+    ),
+)
+
+# Application secrets. List them in `app_secrets` with the date each value was set,
+# and put each value in a config secret `secret-<name>`:
+#   pulumi config set --path 'app_secrets.search-api-key' 2025-01-31
+#   pulumi config set --secret secret-search-api-key <value>
+app_secrets: dict[str, str] = config.get_object("app_secrets") or {}
+secrets = Secrets(
+    "secrets",
+    SecretsArgs(
+        resource_group_name=group,
+        vault_name=keys.vault_name,
+        tags=tags,
+        expiry_days=profile.secret_rotation_days,
+        secrets={
+            name: AppSecret(
+                value=config.require_secret(f"secret-{name}"),
+                rotated_on=dt.date.fromisoformat(str(rotated_on)),
+            )
+            for name, rotated_on in app_secrets.items()
+        },
+    ),
+)
+
+# Log Analytics, diagnostic settings on every resource, activity log export, flow logs
+# and an immutable archive. Azure creates the archive's retention policy unlocked and
+# refuses to create it locked; when the profile asks for immutable logs, lock it after
+# the first deployment (irreversible):
+#   pulumi config set lock_log_archive true && pulumi up
+audit = AuditLogging(
+    "audit",
+    AuditLoggingArgs(
+        resource_group_name=group,
+        location=location,
+        cmk=keys.cmk("logs"),
+        tags=tags,
+        retention_days=profile.log_retention_days,
+        lock_immutability=profile.immutable_logs and bool(config.get_bool("lock_log_archive")),
+        diagnostic_targets=[
+            *network.diagnostic_targets,
+            *keys.diagnostic_targets,
+            *data.diagnostic_targets,
+            *openai.diagnostic_targets,
+        ],
+        flow_logs=FlowLogArgs(vnet_id=network.vnet_id),
+    ),
+)
+
+# Private endpoints and private DNS for everything above.
+PrivateEndpoints(
+    "endpoints",
+    PrivateEndpointsArgs(
+        resource_group_name=group,
+        location=location,
+        tags=tags,
+        vnet_id=network.vnet_id,
+        subnet_id=network.private_endpoint_subnet_id,
+        targets=[openai.private_link, keys.private_link, data.private_link, *audit.private_links],
+    ),
+)
+
+pulumi.export("data_classification", profile.data_sensitivity)
+pulumi.export("resource_group", group)
+pulumi.export("openai_endpoint_host", openai.endpoint_host)
+pulumi.export("openai_deployments", openai.deployment_names)
+pulumi.export("content_filter_policy", openai.guardrail.policy_name)
+pulumi.export("workload_identity_client_id", workload.client_id)
+pulumi.export("workload_identity_id", workload.identity_id)
+pulumi.export("key_vault_uri", keys.vault_uri)
+pulumi.export("secret_uris", secrets.secret_uris)
+pulumi.export("log_analytics_workspace_id", audit.workspace_id)
+

@@ -1,0 +1,74 @@
+"""Offline tests of azure-openai-gdpr: the program under Pulumi mocks, its policy pack.
+
+No cloud credentials or Pulumi CLI needed: `pytest` in the project directory.
+"""
+
+from pathlib import Path
+
+import pytest
+from aiscaffold.check import evaluate, load_requirements
+from aiscaffold.testing import MockRun, run_program
+
+PROJECT = Path(__file__).resolve().parents[1]
+STACK = "dev"
+
+
+@pytest.fixture(scope="module")
+def run() -> MockRun:
+    return run_program(PROJECT, stack=STACK)
+
+
+def test_program_runs_without_deprecated_resources(run: MockRun) -> None:
+    assert run.custom_resources, "the program created no resource"
+    assert not [w for w in run.warnings if "deprecated" in w.lower()]
+
+
+def test_policy_pack_finds_no_mandatory_violation(run: MockRun) -> None:
+    report = evaluate(run, load_requirements(PROJECT))
+    mandatory = [f"{f.policy} {f.resource}: {f.message}" for f in report.mandatory]
+    assert not mandatory, "\n".join(mandatory)
+
+
+def test_every_taggable_resource_is_classified(run: MockRun) -> None:
+    key = "tags"
+    tagged = [r for r in run.custom_resources if key in r.inputs]
+    assert tagged
+    for resource in tagged:
+        assert resource.inputs[key].get("data-classification") == "confidential", resource.name
+
+def test_ai_account_is_private_and_keyless(run: MockRun) -> None:
+    account = run.one("azure-native:cognitiveservices:Account").inputs["properties"]
+    assert account["publicNetworkAccess"] == "Disabled"
+    assert account["disableLocalAuth"] is True
+    assert account["encryption"]["keySource"] == "Microsoft.KeyVault"
+
+
+def test_every_deployment_is_bound_to_a_blocking_content_filter(run: MockRun) -> None:
+    policy = run.one("azure-native:cognitiveservices:RaiPolicy").inputs
+    filters = {(f["name"], f["source"]): f for f in policy["properties"]["contentFilters"]}
+    assert filters[("Jailbreak", "Prompt")]["blocking"] is True
+    assert filters[("Indirect Attack", "Prompt")]["blocking"] is True
+    deployments = run.of_type("azure-native:cognitiveservices:Deployment")
+    assert deployments
+    for deployment in deployments:
+        assert deployment.inputs["properties"]["raiPolicyName"] == policy["raiPolicyName"]
+
+
+def test_key_vault_is_private_rbac_only_and_purge_protected(run: MockRun) -> None:
+    vault = run.one("azure-native:keyvault:Vault").inputs["properties"]
+    assert vault["publicNetworkAccess"] == "Disabled"
+    assert vault["enableRbacAuthorization"] is True
+    assert vault["enablePurgeProtection"] is True
+
+
+def test_storage_accepts_entra_id_only(run: MockRun) -> None:
+    for account in run.of_type("azure-native:storage:StorageAccount"):
+        assert account.inputs["allowSharedKeyAccess"] is False, account.name
+        assert account.inputs["allowBlobPublicAccess"] is False, account.name
+
+
+def test_role_assignments_are_scoped_to_single_resources(run: MockRun) -> None:
+    for assignment in run.of_type("azure-native:authorization:RoleAssignment"):
+        scope = assignment.inputs["scope"]
+        assert "/resourceGroups/" in scope and "/providers/" in scope, assignment.name
+
