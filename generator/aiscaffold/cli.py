@@ -196,7 +196,10 @@ def update(
     if result.old_version == result.new_version and not result.changed:
         out.print(f"{path}: already at template {result.new_version}; nothing to update.")
         return
-    out.print(f"{path}: {verb} from template {result.old_version} to {result.new_version}")
+    if result.old_version == result.new_version:
+        out.print(f"{path}: {verb} with the new answers (template {result.new_version})")
+    else:
+        out.print(f"{path}: {verb} from template {result.old_version} to {result.new_version}")
     for label, names in (
         ("added", result.added),
         ("modified", result.modified),
