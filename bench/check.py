@@ -70,11 +70,12 @@ def scale_program(source: str, rounds: int) -> str:
     """The program with its body repeated ``rounds`` times under distinct names."""
     tree = ast.parse(source)
     classes = {
-        alias.asname or alias.name
+        name
         for node in tree.body
         if isinstance(node, ast.ImportFrom)
         and (node.module or "").startswith("aiscaffold_components.")
         for alias in node.names
+        if (name := alias.asname or alias.name)[:1].isupper() and not name.isupper()  # classes
     }
     imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     body = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]

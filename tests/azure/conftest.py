@@ -12,12 +12,13 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pulumi
 import pytest
-from aiscaffold.testing import CapturedResource, MockRun, run
+from aiscaffold.testing import CapturedResource, MockRun, run, run_program
 
 PROJECT, STACK, LOCATION = "proj", "dev", "eastus2"
 TAGS = {
@@ -270,3 +271,21 @@ def az() -> SimpleNamespace:
         DENIED_TERMS=DENIED_TERMS,
         SECRET_ROTATED_ON=SECRET_ROTATED_ON,
     )
+
+
+# ------------------------------------------------------- generated Azure projects
+@pytest.fixture(scope="session")
+def projects(render_project: Any) -> dict[str, Path]:
+    """The generated projects of ``azure_support.VARIANTS``, rendered once per session."""
+    from azure.azure_support import VARIANTS
+
+    return {
+        name: render_project(cloud="azure", project_name=f"az-{name}"[:30], **answers)
+        for name, answers in VARIANTS.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def runs(projects: dict[str, Path]) -> dict[str, MockRun]:
+    """Their programs under the mocks, run once per session."""
+    return {name: run_program(path) for name, path in projects.items()}

@@ -6,10 +6,10 @@ import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiscaffold.testing import MockRun, run_program
+from azure.azure_support import VARIANTS
 
 COMPONENTS = {
     "Network",
@@ -29,29 +29,6 @@ EXPORTS = {
     "key_vault_uri",
     "log_analytics_workspace_id",
 }
-
-VARIANTS: dict[str, dict[str, Any]] = {
-    "defaults": {},
-    "restricted-hipaa-gdpr": {
-        "data_sensitivity": "restricted",
-        "compliance": ["hipaa", "gdpr"],
-        "region": "swedencentral",
-    },
-    "internal-soc2": {"data_sensitivity": "internal", "compliance": ["soc2"]},
-}
-
-
-@pytest.fixture(scope="module")
-def projects(render_project: Any) -> dict[str, Path]:
-    return {
-        name: render_project(cloud="azure", project_name=f"az-{name}"[:30], **answers)
-        for name, answers in VARIANTS.items()
-    }
-
-
-@pytest.fixture(scope="module")
-def runs(projects: dict[str, Path]) -> dict[str, MockRun]:
-    return {name: run_program(path) for name, path in projects.items()}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

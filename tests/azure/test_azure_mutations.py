@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiscaffold.check import load_requirements
-from aiscaffold.testing import MockRun, run_program
+from aiscaffold.testing import MockRun
 from aiscaffold.testing.mutations import (
     derive_mutations,
     exemption_for,
@@ -24,32 +23,9 @@ from aiscaffold.testing.mutations import (
     run_mutations,
     stale_exemptions,
 )
+from azure.azure_support import VARIANTS
 
 EXEMPTIONS = load_exemptions(Path(__file__).with_name("mutation_exemptions.yaml"))
-
-#: The projects of test_azure_generated_project.py (same answers: renders are shared).
-VARIANTS: dict[str, dict[str, Any]] = {
-    "defaults": {},
-    "restricted-hipaa-gdpr": {
-        "data_sensitivity": "restricted",
-        "compliance": ["hipaa", "gdpr"],
-        "region": "swedencentral",
-    },
-    "internal-soc2": {"data_sensitivity": "internal", "compliance": ["soc2"]},
-}
-
-
-@pytest.fixture(scope="module")
-def projects(render_project: Any) -> dict[str, Path]:
-    return {
-        name: render_project(cloud="azure", project_name=f"az-{name}"[:30], **answers)
-        for name, answers in VARIANTS.items()
-    }
-
-
-@pytest.fixture(scope="module")
-def runs(projects: dict[str, Path]) -> dict[str, MockRun]:
-    return {name: run_program(path) for name, path in projects.items()}
 
 
 def test_exemptions_are_reasoned_and_each_is_used(runs: dict[str, MockRun]) -> None:

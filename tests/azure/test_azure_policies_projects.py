@@ -15,25 +15,7 @@ import pytest
 from aiscaffold.check import evaluate, load_requirements
 from aiscaffold.cli import main
 from aiscaffold.testing import MockRun, run_program
-
-#: The projects of test_azure_generated_project.py (same answers: renders are shared).
-VARIANTS: dict[str, dict[str, Any]] = {
-    "defaults": {},
-    "restricted-hipaa-gdpr": {
-        "data_sensitivity": "restricted",
-        "compliance": ["hipaa", "gdpr"],
-        "region": "swedencentral",
-    },
-    "internal-soc2": {"data_sensitivity": "internal", "compliance": ["soc2"]},
-}
-
-
-@pytest.fixture(scope="module")
-def projects(render_project: Any) -> dict[str, Path]:
-    return {
-        name: render_project(cloud="azure", project_name=f"az-{name}"[:30], **answers)
-        for name, answers in VARIANTS.items()
-    }
+from azure.azure_support import VARIANTS
 
 
 def _check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
