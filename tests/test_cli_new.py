@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -177,6 +178,58 @@ def test_destination_not_empty_needs_force(
     files = tree(dest)
     assert files["notes.md"] == b"my notes"  # user files outside the template survive
     assert set(files) >= EXPECTED_FILES
+
+
+@pytest.mark.parametrize(
+    ("make", "named"),
+    [
+        (lambda d: (d / "tests").write_text("a file where the template has a folder"), "tests"),
+        (lambda d: (d / "README.md").mkdir(), "README.md"),
+        (lambda d: (d / "policy").symlink_to(d.parent), "policy"),
+    ],
+    ids=["file-for-folder", "folder-for-file", "symlink"],
+)
+def test_force_refuses_paths_that_cannot_take_the_template(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, named: str
+) -> None:
+    dest = tmp_path / "proj"
+    dest.mkdir()
+    (dest / "__main__.py").write_text("mine")
+    make(dest)
+    before = tree(dest)
+    assert main(["new", str(dest), "--defaults", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "Nothing was written" in err and "Traceback" not in err
+    assert tree(dest) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"]
+
+
+def test_force_puts_everything_back_when_a_move_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failure part way through the move (disk full, permissions) restores the files."""
+    import aiscaffold.generate as generate_module
+
+    real_replace = os.replace
+    moves: list[str] = []
+
+    def failing_replace(src: Any, dst: Any) -> None:
+        if "project" in Path(src).parts and len(moves) == 5:
+            raise OSError(28, "No space left on device", str(dst))
+        moves.append(str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(generate_module.os, "replace", failing_replace)
+    dest = tmp_path / "proj"
+    dest.mkdir()
+    (dest / "README.md").write_text("my readme")
+    (dest / "notes.md").write_text("my notes")
+    assert main(["new", str(dest), "--defaults", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "put back as it was" in err
+    assert tree(dest) == {"README.md": b"my readme", "notes.md": b"my notes"}
+    assert not [p for p in dest.rglob("*") if p.is_dir()]  # folders it made are gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"]
 
 
 def test_pretend_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -54,7 +54,17 @@ def test_ci_workflow(render_project: RenderProject, cloud: str) -> None:
     pulumi = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions"))
     assert pulumi["with"]["command"] == "preview" and pulumi["with"]["policyPacks"] == "policy"
     text = (render_project(cloud=cloud) / ".github" / "workflows" / "ci.yml").read_text()
-    assert "${{ vars." in text and "secrets.AWS_SECRET" not in text
+    assert "${{ vars." in text and "secrets." not in text  # no long-lived secret at all
+    assert not any(s.get("uses", "").startswith("pulumi/auth-actions") for s in preview["steps"])
+
+
+def test_ci_workflow_logs_in_to_pulumi_cloud_by_oidc(render_project: RenderProject) -> None:
+    project = render_project(cloud="gcp", state_backend="pulumi-cloud")
+    text = (project / ".github" / "workflows" / "ci.yml").read_text()
+    preview = yaml.safe_load(text)["jobs"]["preview"]
+    auth = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/auth-actions"))
+    assert auth["with"]["requested-token-type"].startswith("urn:pulumi:token-type:access_token")
+    assert "secrets." not in text and "pulumi login" not in text
 
 
 @pytest.mark.parametrize(
@@ -104,3 +114,28 @@ def test_bootstrap_is_a_pulumi_program(render_project: RenderProject, cloud: str
     assert yaml.safe_load((bootstrap / "Pulumi.yaml").read_text())["name"] == "test-app-bootstrap"
     config = yaml.safe_load((bootstrap / "Pulumi.bootstrap.yaml").read_text())["config"]
     assert config["test-app-bootstrap:data_sensitivity"] == "confidential"
+
+
+def test_compliance_status_counts_only_policies_that_reached_a_verdict() -> None:
+    """A policy that applied to nothing (a SageMaker rule in a Bedrock project) or could
+    not read a value is not counted as passing."""
+    from aiscaffold.check import CheckReport, Finding
+    from aiscaffold.project_reports import _status
+
+    def finding(policy: str, outcome: str) -> Finding:
+        return Finding(
+            policy=policy, title="t", resource="r", urn="u", type="x", level="mandatory",
+            severity="high", controls=("KEY-01",), frameworks={}, message="m", remediation="r",
+            outcome=outcome,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    report = CheckReport(project="p", stack="dev", resources=3, policies=4)
+    report.checked = {"AWS-KMS-001", "AWS-KMS-002"}
+    passing = _status(["AWS-KMS-001", "AWS-KMS-002", "AWS-SAGE-001"], report)
+    assert passing == "✅ 2 policies pass"
+    assert _status(["AWS-SAGE-001", "AWS-SAGE-002"], report).startswith("➖")
+    report.findings = [finding("AWS-SAGE-001", "unknown")]
+    assert _status(["AWS-SAGE-001"], report) == "❔ unknown offline: AWS-SAGE-001"
+    report.findings.append(finding("AWS-KMS-002", "violation"))
+    assert _status(["AWS-KMS-001", "AWS-KMS-002"], report) == "❌ violations: AWS-KMS-002"
+    assert _status([], report) == "no policy" and _status(["AWS-KMS-001"], None) == "not checked"

@@ -239,6 +239,26 @@ def test_check_reports_program_errors_with_exit_2(
     assert "aiscaffold/check.py" not in err and "Traceback" not in err
 
 
+def test_check_reports_a_program_calling_sys_exit_with_exit_2(
+    mini_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A program ending itself is a failed run (exit 2), not "findings" (exit 1)."""
+    (mini_project / "__main__.py").write_text("import sys\nsys.exit(1)\n")
+    assert main(["check", str(mini_project)]) == 2
+    err = capsys.readouterr().err
+    assert "SystemExit" in err and "Traceback" not in err
+
+
+def test_check_output_that_cannot_be_written_is_a_usage_error(
+    mini_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "missing-dir" / "report.sarif"
+    assert main(["check", str(mini_project), "--format", "sarif", "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the report" in err and "Traceback" not in err
+    assert not out.parent.exists()
+
+
 def test_check_outside_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(tmp_path)]) == 2
     assert "enforcement.yaml" in capsys.readouterr().err

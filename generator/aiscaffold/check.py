@@ -77,6 +77,9 @@ class CheckReport:
     policy_objects: list[Policy] = field(default_factory=list)
     anchors: dict[str, str] = field(default_factory=dict)
     """Resource URN -> name of its top-level component (to locate it in __main__.py)."""
+    checked: set[str] = field(default_factory=set)
+    """Ids of the policies that reached a verdict on something: a resource they apply to
+    (not "not applicable", not unknown), or the stack."""
 
     @property
     def violations(self) -> list[Finding]:
@@ -225,6 +228,7 @@ def evaluate(run: MockRun, requirements: Requirements) -> CheckReport:
                         _finding(policy, requirements, resource, exc.message, "unknown")
                     )
                     continue
+                report.checked.add(policy.id)
                 report.findings.extend(
                     _finding(policy, requirements, resource, m) for m in messages
                 )
@@ -250,6 +254,7 @@ def evaluate(run: MockRun, requirements: Requirements) -> CheckReport:
             except UnknownValueError as exc:
                 report.findings.append(_finding(policy, requirements, None, exc.message, "unknown"))
                 continue
+            report.checked.add(policy.id)
             report.findings.extend(
                 _finding(policy, requirements, by_urn.get(urn or ""), message)
                 for message, urn in reported

@@ -104,18 +104,75 @@ def _files(root: Path) -> tuple[str, ...]:
     return tuple(sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()))
 
 
-def _install(rendered: Path, dst: Path) -> None:
-    """Move the rendered tree into place; existing files not in it are kept."""
+def _clashes(rendered: Path, dst: Path) -> list[str]:
+    """Paths in ``dst`` that the rendered tree cannot be moved onto."""
+    clashes = []
+    for source in sorted(rendered.rglob("*")):
+        relative = source.relative_to(rendered)
+        target = dst / relative
+        if target.is_symlink():
+            clashes.append(f"{relative.as_posix()} is a symbolic link")
+        elif source.is_dir() and target.exists() and not target.is_dir():
+            clashes.append(f"{relative.as_posix()} is a file; the template has a directory there")
+        elif not source.is_dir() and target.is_dir():
+            clashes.append(f"{relative.as_posix()} is a directory; the template has a file there")
+    return clashes
+
+
+def _install(rendered: Path, dst: Path, backup: Path) -> None:
+    """Move the rendered tree into place; existing files not in it are kept.
+
+    All or nothing: paths that cannot take the template's files are refused before
+    anything moves, and files it replaces wait in ``backup`` until every move has
+    succeeded, so a failure (or Ctrl-C) part way puts ``dst`` back as it was.
+    """
     if not dst.exists():
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(rendered, dst)
         return
-    for source in sorted(rendered.rglob("*")):
-        target = dst / source.relative_to(rendered)
-        if source.is_dir():
-            target.mkdir(exist_ok=True)
-        else:
+    clashes = _clashes(rendered, dst)
+    if clashes:
+        raise DestinationError(
+            f"cannot render into {str(dst)!r}: "
+            + "; ".join(clashes[:5])
+            + (f" (and {len(clashes) - 5} more)" if len(clashes) > 5 else ""),
+            hint="Move or rename those paths, or choose another directory. Nothing was written.",
+        )
+    made: list[Path] = []
+    placed: list[tuple[Path, Path | None]] = []  # target, backup of what it replaced
+    try:
+        for source in sorted(rendered.rglob("*")):
+            relative = source.relative_to(rendered)
+            target = dst / relative
+            if source.is_dir():
+                if not target.is_dir():
+                    target.mkdir()
+                    made.append(target)
+                continue
+            saved = None
+            if target.exists():
+                saved = backup / relative
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, saved)
+            placed.append((target, saved))
             os.replace(source, target)
+    except BaseException as exc:
+        for target, saved in reversed(placed):
+            with contextlib.suppress(OSError):
+                target.unlink(missing_ok=True)
+                if saved is not None:
+                    os.replace(saved, target)
+        for directory in reversed(made):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        if isinstance(exc, OSError):
+            raise DestinationError(
+                f"cannot write {exc.filename or str(dst)!r}: {exc.strerror or exc}",
+                hint=f"{str(dst)!r} was put back as it was.",
+            ) from None
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted("interrupted: nothing was written") from None
+        raise
 
 
 def _default_project_name(dst: Path) -> str | None:
@@ -210,7 +267,7 @@ def generate(
         write_reports(rendered, final)
         files = _files(rendered)
         if not pretend:
-            _install(rendered, destination)
+            _install(rendered, destination, staging / "replaced")
     return GenerateResult(
         destination=destination, answers=final, files=files, pretend=pretend, template=source
     )

@@ -42,6 +42,7 @@ def _components_of(control: Control, answers: Answers, run: MockRun | None) -> l
 
 
 def _status(policy_ids: Iterable[str], report: CheckReport | None) -> str:
+    """A clause's or control's status: only policies that reached a verdict count."""
     ids = sorted(set(policy_ids))
     if report is None:
         return "not checked"
@@ -50,7 +51,13 @@ def _status(policy_ids: Iterable[str], report: CheckReport | None) -> str:
     failing = sorted({f.policy for f in report.violations if f.policy in ids})
     if failing:
         return "❌ violations: " + ", ".join(failing)
-    return f"✅ {len(ids)} {'policy passes' if len(ids) == 1 else 'policies pass'}"
+    unknown = sorted({f.policy for f in report.unknown if f.policy in ids})
+    if unknown:
+        return "❔ unknown offline: " + ", ".join(unknown)
+    passed = [i for i in ids if i in report.checked]
+    if not passed:
+        return "➖ nothing here for its policies to verify"
+    return f"✅ {len(passed)} {'policy passes' if len(passed) == 1 else 'policies pass'}"
 
 
 def compliance_markdown(answers: Answers, report: CheckReport | None, run: MockRun | None) -> str:
@@ -76,8 +83,11 @@ def compliance_markdown(answers: Answers, report: CheckReport | None, run: MockR
         "evaluated what it would create. Run `aiscaffold check` for the current state; "
         "`aiscaffold update` rewrites this file.",
         "",
-        "Status: ✅ every policy verifying the clause's controls passes; ❌ a policy finds a "
-        "violation; 👤 the customer's responsibility (infrastructure alone cannot satisfy it).",
+        "Status: ✅ the policies verifying the clause's controls that apply to this "
+        "project's resources pass (the count says how many); ❌ a policy finds a violation; "
+        "❔ a value a policy reads is unknown offline; ➖ none of its policies applies to "
+        "what this project creates; 👤 the customer's responsibility (infrastructure alone "
+        "cannot satisfy it).",
         "",
     ]
     if report is None:

@@ -257,7 +257,9 @@ def run(
 
     try:
         _call_untyped(_call_untyped(pulumi.runtime.test, body))
-    except Exception as exc:  # the program's own error, reported to the caller
+    # The program's own error, reported to the caller; a program that calls sys.exit()
+    # has failed too (it must not end the process that runs it).
+    except (Exception, SystemExit) as exc:
         raise ProgramError(
             f"{type(exc).__name__}: {exc}", _program_frames(exc, _program_roots)
         ) from exc
