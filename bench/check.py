@@ -6,7 +6,9 @@ For each cloud it renders the default project, and a copy scaled to SCALE times 
 resources: the program's body runs SCALE times, each round giving every component and
 resource a distinct name (an AST rewrite of the generated __main__.py). It times the
 commands as a user runs them (a fresh process each time, so imports count) and prints
-medians, the per-resource marginal cost, and how time grows against resources.
+medians, peak memory, the per-resource marginal cost, and how time grows against
+resources. For comparison it also times `check` with Python's cyclic garbage collector
+left on (the CLI's process entry point turns it off; see aiscaffold.cli.run).
 
 Target on a 2-core machine: under 3 s for a default project; time growing no faster
 than linearly with the number of resources.
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 
 CLOUDS = ("aws", "azure", "gcp")
+GC_ON = "import sys; from aiscaffold.cli import main; sys.exit(main(sys.argv[1:]))"
 NAMED_MODULES = (
     "aws",
     "azure",
@@ -100,16 +103,24 @@ def scale_program(source: str, rounds: int) -> str:
     return ast.unparse(ast.fix_missing_locations(module))
 
 
-def _time(command: list[str], cwd: Path, runs: int) -> tuple[float, list[float]]:
-    samples = []
+def _time(command: list[str], cwd: Path, runs: int) -> tuple[float, float]:
+    """Median wall time (s) and median peak RSS (MiB) of ``command`` in fresh processes."""
+    samples, peaks = [], []
     env = {**os.environ, "NO_COLOR": "1"}
     for _ in range(runs):
         start = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
+        with subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        ) as process:
+            assert process.stderr is not None
+            stderr = process.stderr.read().decode()
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
         samples.append(time.perf_counter() - start)
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{done.stderr}")
-    return statistics.median(samples), samples
+        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
+        if process.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{stderr}")
+    return statistics.median(samples), statistics.median(peaks)
 
 
 def _resources(project: Path) -> int:
@@ -134,10 +145,18 @@ def main() -> int:
 
     from aiscaffold.generate import generate
 
+    check_cmd = [sys.executable, "-m", "aiscaffold", "check"]
+    # The same command through the in-process entry point, which leaves Python's cyclic
+    # garbage collector on: what the CLI would cost without the tuning in cli.run().
+    gc_on_cmd = [sys.executable, "-c", GC_ON, "check"]
+    preview_cmd = [sys.executable, "-m", "aiscaffold", "preview"]
     print(
         f"aiscaffold check / preview, median of {args.runs} runs, fresh process each (imports included)"
     )
-    print(f"{'project':<16}{'resources':>10}{'check s':>10}{'preview s':>11}{'ms/resource':>13}")
+    print(
+        f"{'project':<16}{'resources':>10}{'check s':>9}{'preview s':>11}{'ms/res':>8}"
+        f"{'peak MiB':>10}{'gc on: s':>10}{'MiB':>6}{'speedup':>9}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for cloud in args.clouds:
             base = Path(tmp) / f"{cloud}-bench"
@@ -149,13 +168,13 @@ def main() -> int:
             rows = []
             for label, project in ((f"{cloud} default", base), (f"{cloud} x{args.scale}", scaled)):
                 count = _resources(project)
-                check, _ = _time([sys.executable, "-m", "aiscaffold", "check"], project, args.runs)
-                preview, _ = _time(
-                    [sys.executable, "-m", "aiscaffold", "preview"], project, args.runs
-                )
+                check, peak = _time(check_cmd, project, args.runs)
+                preview, _ = _time(preview_cmd, project, args.runs)
+                gc_on, gc_on_peak = _time(gc_on_cmd, project, args.runs)
                 rows.append((count, check))
                 print(
-                    f"{label:<16}{count:>10}{check:>10.2f}{preview:>11.2f}{1000 * check / count:>13.1f}"
+                    f"{label:<16}{count:>10}{check:>9.2f}{preview:>11.2f}{1000 * check / count:>8.1f}"
+                    f"{peak:>10.0f}{gc_on:>10.2f}{gc_on_peak:>6.0f}{gc_on / check:>8.2f}x"
                 )
             (n1, t1), (n10, t10) = rows
             marginal = (t10 - t1) / (n10 - n1)

@@ -8,10 +8,11 @@ Errors are turned into messages and exit codes in one place, :func:`main`:
 
 from __future__ import annotations
 
+import gc
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -298,13 +299,19 @@ def check(
     else:
         text = ""
     if output is not None:
-        if output_format is CheckFormat.table:
-            from rich.console import Console
+        try:
+            if output_format is CheckFormat.table:
+                from rich.console import Console
 
-            with output.open("w", encoding="utf-8") as handle:
-                Console(file=handle, width=160).print(check_table(report))
-        else:
-            output.write_text(text + "\n", encoding="utf-8")
+                with output.open("w", encoding="utf-8") as handle:
+                    Console(file=handle, width=160).print(check_table(report))
+            else:
+                output.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write the report to {str(output)!r}: {exc.strerror or exc}",
+                hint="Give --output a path in an existing, writable directory.",
+            ) from None
         _console(stderr=True).print(
             f"wrote {output}: {len(report.mandatory)} mandatory, "
             f"{len(report.violations) - len(report.mandatory)} advisory violations"
@@ -345,7 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        _console(stderr=True).print("interrupted: nothing was written")
+        # Commands that write turn Ctrl-C into an Interrupted error that says what was
+        # (not) written; anywhere else there is nothing to add.
+        _console(stderr=True).print("interrupted")
         return 130
     except typer.TyperException as exc:  # usage errors: bad option, missing argument
         show = getattr(exc, "show", None)
@@ -364,3 +373,21 @@ def main(argv: list[str] | None = None) -> int:
         _console(stderr=True).print(f"[bold red]error:[/] {escape(exc.render())}")
         return exc.exit_code
     return int(result) if isinstance(result, int) else 0
+
+
+def run() -> NoReturn:
+    """The process entry point: the console script and ``python -m aiscaffold``.
+
+    ``check``, ``preview``, ``new`` and ``update`` import a cloud SDK (thousands of
+    classes) and run a program in a process that lives for seconds. The cyclic garbage
+    collector's repeated full passes over that heap cost more than the work itself, so
+    it is off for the process's life, and the heap is frozen at exit so interpreter
+    shutdown does not traverse it either. bench/check.py measures both: a default
+    project checks about 1.5x faster, a 10x project 2-3x faster, for 5-14% more peak
+    memory. In-process callers (tests, scripts) use :func:`main`, which leaves the
+    collector alone.
+    """
+    gc.disable()
+    code = main()
+    gc.freeze()
+    sys.exit(code)
