@@ -144,13 +144,101 @@ def test_conflict_exits_1_with_both_sides(
     templates.use(templates.v2)
     assert main(["update", str(project), "--defaults"]) == 1
     err = capsys.readouterr().err
-    assert "README.md" in err and "<<<<<<<" in err
+    assert "  README.md" in err.splitlines() or "  README.md\n" in err
     text = readme.read_text()
     assert "<<<<<<< " in text and ">>>>>>> " in text
     assert "# upd-app: payments RAG" in text and "# upd-app (template v2)" in text
     assert (
         'pulumi.export("owner", "payments")' in (project / "__main__.py").read_text()
     )  # nothing else lost
+
+
+def newer_aiscaffold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a newer aiscaffold derives in code: a newer pulumi pin, a new pin, a shorter
+    key rotation, a longer log retention, a new setting, and one setting no longer."""
+    from aiscaffold import pins
+    from aiscaffold_components.profile import Profile
+
+    constraints = dict(pins._constraints())
+    constraints["pulumi"] = "pulumi==3.999.0"
+    constraints["pytest"] = "pytest==99.0.0"
+    monkeypatch.setattr(pins, "_constraints", lambda: constraints)
+    original = Profile.stack_config
+
+    def stack_config(self: Profile, namespace: str | None = None) -> dict[str, object]:
+        config = original(self, namespace)
+        prefix = namespace or self.project
+        config[f"{prefix}:key_rotation_days"] = 60
+        config[f"{prefix}:log_retention_days"] = 500
+        config[f"{prefix}:model_capacity"] = 20
+        del config[f"{prefix}:flow_log_sampling"]
+        return config
+
+    monkeypatch.setattr(Profile, "stack_config", stack_config)
+
+
+def test_update_brings_in_what_aiscaffold_derives_in_code(
+    templates: Templates,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Pins and derived settings change with aiscaffold's code, not the template text:
+    copier alone would keep the old ones as if they were edits."""
+    user_edits(project)  # log_retention_days 365 -> 400: the user's
+    requirements = project / "requirements.txt"
+    requirements.write_text(
+        requirements.read_text().replace("pytest==", "pytest-xdist==3.6.1\npytest==")
+    )
+    git(project, "commit", "--quiet", "-am", "a pin of mine")
+    newer_aiscaffold(monkeypatch)
+    templates.use(templates.v2)
+    assert main(["update", str(project), "--defaults"]) == 0
+    out = capsys.readouterr().out
+
+    lines = requirements.read_text().splitlines()
+    assert "pulumi==3.999.0" in lines and "pytest==99.0.0" in lines
+    assert "pytest-xdist==3.6.1" in lines  # the user's own pin stays
+    stack_text = (project / "Pulumi.dev.yaml").read_text()
+    stack = yaml.safe_load(stack_text)["config"]
+    assert stack["upd-app:key_rotation_days"] == 60  # derived value the user left: new one
+    assert stack["upd-app:log_retention_days"] == 400  # the user's value is kept ...
+    assert "kept your upd-app:log_retention_days: 400 (aiscaffold now derives 500)" in out
+    assert stack["upd-app:model_capacity"] == 20  # new setting added
+    assert "upd-app:flow_log_sampling" not in stack  # setting no longer derived: removed
+    assert "Tighten them freely" in stack_text  # the template's text change merged too
+    policy = (project / "policy" / "requirements.txt").read_text().splitlines()
+    assert "pulumi==3.999.0" in policy
+    assert "modified  requirements.txt" in out and "modified  Pulumi.dev.yaml" in out
+
+    # The record moved on: a second update has nothing left to do.
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", "updated")
+    assert main(["update", str(project), "--defaults"]) == 0
+    assert "nothing to update" in capsys.readouterr().out
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_update_without_a_record_adds_but_never_overwrites(
+    templates: Templates,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A project rendered before the record existed: differing values are the user's
+    until they say otherwise; what is missing is added."""
+    git(project, "rm", "--quiet", ".aiscaffold-derived.yml")
+    git(project, "commit", "--quiet", "-m", "an older project")
+    newer_aiscaffold(monkeypatch)
+    templates.use(templates.v2)
+    assert main(["update", str(project), "--defaults"]) == 0
+    out = capsys.readouterr().out
+    lines = (project / "requirements.txt").read_text().splitlines()
+    assert "pulumi==3.999.0" not in lines and "kept your `pulumi==" in out
+    stack = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
+    assert stack["upd-app:key_rotation_days"] != 60 and stack["upd-app:model_capacity"] == 20
+    assert "upd-app:flow_log_sampling" in stack
+    assert (project / ".aiscaffold-derived.yml").is_file()  # recorded from now on
 
 
 def test_user_deleted_file_stays_deleted(templates: Templates, project: Path) -> None:

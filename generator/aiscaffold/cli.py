@@ -198,7 +198,7 @@ def update(
         out.print(f"{path}: already at template {result.new_version}; nothing to update.")
         return
     if result.old_version == result.new_version:
-        out.print(f"{path}: {verb} with the new answers (template {result.new_version})")
+        out.print(f"{path}: {verb} at template {result.new_version}")
     else:
         out.print(f"{path}: {verb} from template {result.old_version} to {result.new_version}")
     for label, names in (
@@ -210,6 +210,10 @@ def update(
             out.print(f"  {label:<9} {name}", markup=False)
     for version, text in result.notes:
         out.print(f"\nNotes for {version}:\n  {text}", markup=False)
+    if result.kept:
+        out.print("\nKept your values where aiscaffold now derives others (review them):")
+        for line in result.kept:
+            out.print(f"  {line}", markup=False)
     if result.conflicts:
         err = _console(stderr=True)
         err.print(

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from . import __version__
 from .answers import (
     QUESTION_KEYS,
     Answers,
@@ -22,6 +23,7 @@ from .answers import (
     problem,
     validate_answers,
 )
+from .derived import snapshot, write_baseline
 from .errors import (
     AnswersError,
     DestinationError,
@@ -265,6 +267,7 @@ def generate(
         from .project_reports import write_reports
 
         write_reports(rendered, final)
+        write_baseline(rendered, snapshot(rendered, final.stack), __version__)
         files = _files(rendered)
         if not pretend:
             _install(rendered, destination, staging / "replaced")

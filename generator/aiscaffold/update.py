@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 from packaging.version import InvalidVersion, Version
 
-from . import template_source
+from . import __version__, template_source
 from .answers import QUESTION_KEYS, coerce_answers, problem
+from .derived import Snapshot, merge_derived, read_baseline, snapshot
 from .errors import AnswersError, Interrupted, MissingAnswersError, ProjectError, RenderError
 
 __all__ = ["ANSWERS_FILE", "UpdateResult", "update"]
@@ -37,6 +38,8 @@ class UpdateResult:
     conflicts: tuple[str, ...] = ()
     notes: tuple[tuple[str, str], ...] = field(default=())
     """Migration notes (version, text) of the template versions crossed."""
+    kept: tuple[str, ...] = ()
+    """Pins and settings of the user's that differ from what aiscaffold now derives."""
     pretend: bool = False
 
     @property
@@ -185,6 +188,36 @@ def _refresh_reports(project: Path, recorded: Mapping[str, Any]) -> None:
     write_reports(project, answers)
 
 
+def _merge_derived(
+    project: Path,
+    baseline: tuple[str, Snapshot] | None,
+    answers: Mapping[str, Any],
+    src_path: str,
+    ref: str,
+    tmp: str,
+) -> tuple[str, ...]:
+    """Bring in the pins and settings aiscaffold derives in code (see :mod:`.derived`):
+    render the updated answers afresh and merge its values with the project's record as
+    the common ancestor. Returns the user's values kept where they differ."""
+    import copier
+
+    fresh = Path(tmp) / "fresh"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        copier.run_copy(
+            src_path,
+            fresh,
+            data={k: v for k, v in answers.items() if not k.startswith("_")},
+            defaults=True,
+            unsafe=True,
+            vcs_ref=ref,
+            quiet=True,
+            overwrite=True,
+        )
+    new = snapshot(fresh, str(answers.get("stack", "dev")))
+    return tuple(merge_derived(project, baseline, new, __version__).kept)
+
+
 def _template_questions() -> list[str]:
     """Question keys of the installed template (it may ask more than earlier ones)."""
     config = yaml.safe_load(
@@ -241,6 +274,7 @@ def update(
     old_version = str(recorded["_commit"])
     target_ref = vcs_ref or source.ref
 
+    baseline = read_baseline(project)
     import copier
 
     with tempfile.TemporaryDirectory(prefix="aiscaffold-update-") as tmp:
@@ -275,7 +309,9 @@ def update(
             ) from exc
         after = yaml.safe_load((target / ANSWERS_FILE).read_text(encoding="utf-8"))
         added, modified, removed, conflicts = _changes(target)
+        kept: tuple[str, ...] = ()
         if not conflicts:
+            kept = _merge_derived(target, baseline, after, source.src_path, target_ref, tmp)
             _refresh_reports(target, after)
             added, modified, removed, conflicts = _changes(target)
     new_version = str(after.get("_commit", old_version))
@@ -289,4 +325,5 @@ def update(
         conflicts=conflicts,
         notes=_notes(old_version, new_version),
         pretend=pretend,
+        kept=kept,
     )
