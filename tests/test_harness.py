@@ -183,5 +183,6 @@ def test_generated_program_runs(render_project: object, tmp_path: Path, cloud: s
     shutil.copytree(project, copy)
     result = run_program(copy)
     assert not [w for w in result.warnings if "deprecated" in w.lower()]
+    assert len(result.components) >= 7 and len(result.custom_resources) >= 40
     for component in result.components:
         assert component.type.startswith(f"aiscaffold:{cloud}:"), component.type

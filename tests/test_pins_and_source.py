@@ -127,3 +127,55 @@ def test_src_path_is_home_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("AISCAFFOLD_CACHE_DIR", str(home / ".cache" / "aiscaffold"))
     source = ensure_template_source(_template(tmp_path, "a: 1\n"), shipped=tmp_path / "none.bundle")
     assert source.src_path == "~/.cache/aiscaffold/template.bundle"
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_template_and_updates_offline(tmp_path: Path) -> None:
+    """A user who installed the wheel (not a checkout) generates and updates offline:
+    the wheel carries the template and its release history, under namespaced packages."""
+    import os
+    import sys
+    import zipfile
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "dist"), str(root)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("aiscaffold-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
+    assert tops == {"aiscaffold", "aiscaffold_components"}  # nothing named generator/components
+    assert "aiscaffold/_template/copier.yml" in names
+    assert "aiscaffold/_data/template-history.bundle" in names
+    assert any(n.startswith("aiscaffold_components/catalog/") for n in names)
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        PYTHONPATH=str(site),  # ahead of the editable install's path entries
+        AISCAFFOLD_CACHE_DIR=str(tmp_path / "cache"),
+        GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+        GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t",
+    )  # fmt: skip
+
+    def run(*args: str, cwd: Path = tmp_path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+
+    where = run(sys.executable, "-c", "import aiscaffold; print(aiscaffold.__file__)")
+    assert where.stdout.startswith(str(site)), where.stdout + where.stderr
+    project = tmp_path / "wheel-app"
+    made = run(sys.executable, "-m", "aiscaffold", "new", str(project), "--defaults")
+    assert made.returncode == 0, made.stderr
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["_src_path"].endswith("template.bundle") and recorded["_commit"]
+    for git_args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "new")):
+        assert run("git", *git_args, cwd=project).returncode == 0
+    updated = run(sys.executable, "-m", "aiscaffold", "update", str(project), "--defaults")
+    assert updated.returncode == 0, updated.stderr
+    assert "nothing to update" in updated.stdout
