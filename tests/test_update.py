@@ -259,6 +259,23 @@ def test_new_question_without_terminal_or_defaults(
     assert "sec@acme.test" in (project / "SECURITY.md").read_text()
 
 
+def test_new_question_is_asked_on_a_terminal(templates: Templates, project: Path) -> None:
+    """Without --defaults, a question new in the template is asked (questionary)."""
+    from aiscaffold.update import update
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    templates.use(templates.v2)
+    with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):
+        keys.send_text("\x7f" * len("security@example.com") + "oncall@acme.test\r")
+        result = update(project, interactive=True)
+    assert result.new_version == "0.2.0" and "SECURITY.md" in result.added
+    assert (project / "SECURITY.md").read_text() == "Security contact: oncall@acme.test\n"
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["security_contact"] == "oncall@acme.test"
+
+
 def test_pretend_changes_nothing(
     templates: Templates, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
