@@ -59,13 +59,23 @@ def test_new_from_answers_file(tmp_path: Path, cloud: str, service: str, sdk: st
     assert all("==" in line for line in requirements if line and not line.startswith("#"))
 
 
-def test_new_from_data_options(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("cloud", "region_key", "eu_prefix"),
+    [
+        ("aws", "aws:region", "eu-"),
+        ("azure", "azure-native:location", ""),
+        ("gcp", "gcp:region", "europe-"),
+    ],
+)
+def test_new_from_data_options(tmp_path: Path, cloud: str, region_key: str, eu_prefix: str) -> None:
+    from aiscaffold_components.catalog import load_catalog
+
     dest = tmp_path / "svc"
     code = main(
         [
             "new", str(dest), "--defaults",
             "--data", "project_name=svc-one",
-            "--data", "cloud=gcp",
+            "--data", f"cloud={cloud}",
             "--data", "compliance=[hipaa,gdpr]",
             "--data", "guardrail_denied_topics=[legal advice]",
             "--data", "allow_internet_egress=false",
@@ -74,10 +84,12 @@ def test_new_from_data_options(tmp_path: Path) -> None:
     assert code == 0
     recorded = yaml.safe_load((dest / ".copier-answers.yml").read_text())
     assert recorded["compliance"] == ["hipaa", "gdpr"]
-    assert recorded["region"].startswith("europe-")  # GDPR: an EU region by default
+    assert recorded["cloud"] == cloud and recorded["region"].startswith(eu_prefix)
+    eu = load_catalog().clouds[cloud].regions["eu"]  # GDPR: an EU region by default
+    assert recorded["region"] in eu, recorded["region"]
     assert recorded["guardrail_denied_topics"] == ["legal advice"]
     stack = yaml.safe_load((dest / "Pulumi.dev.yaml").read_text())["config"]
-    assert stack["gcp:region"] == recorded["region"]
+    assert stack[region_key] == recorded["region"]
     assert stack["svc-one:log_retention_days"] == 2192  # HIPAA: six years
 
 
