@@ -106,6 +106,9 @@ def test_architecture_diagram_names_every_component(
     assert tops
     for component in tops:
         assert f"{component.type.rsplit(':', 1)[-1]}</b> {component.name}" in text, component.name
+    declared = set(re.findall(r"^\s+(\w+)[\[(]", text, re.MULTILINE))
+    edges = re.findall(r"^\s+(\w+) [-=.]+>\|\w+\| (\w+)$", text, re.MULTILINE)
+    assert edges and {n for edge in edges for n in edge} <= declared  # no stray nodes
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)

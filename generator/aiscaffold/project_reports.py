@@ -213,14 +213,28 @@ def architecture_markdown(answers: Answers, run: MockRun | None) -> str:
         diagram += [f"    {label(c)}" for c in in_boundary]
         diagram.append("  end")
     diagram += [f"  {label(c)}" for c in tops if c not in in_boundary]
+    # Resources the program creates outside any component (GCP's API enablements, say)
+    # are one node per type, so the diagram stays readable however many there are.
+    loose: dict[str, list[str]] = {}
+    node_of: dict[str, str] = {c.urn: c.name for c in tops}
+    for resource in run.custom_resources:
+        if owner[resource.urn] == resource.urn:
+            kind = resource.type.rsplit(":", 1)[-1]
+            loose.setdefault(kind, []).append(resource.name)
+            node_of[resource.urn] = f"loose-{kind}"
+    for kind, names in sorted(loose.items()):
+        shown = ", ".join(sorted(names)[:4]) + (", ..." if len(names) > 4 else "")
+        count = f"{len(names)} " if len(names) > 1 else ""
+        diagram.append(f'  {_node("loose-" + kind)}["{count}<b>{kind}</b><br/>{shown}"]')
     models = ", ".join(answers.models)
     diagram.append(f'  model(["{service.title}<br/>{models}"])')
     edges: set[tuple[str, str]] = set()
     for resource in run.resources:
         for dependency in resource.dependencies:
-            a, b = owner.get(resource.urn), owner.get(dependency)
+            a = node_of.get(owner.get(resource.urn, ""))
+            b = node_of.get(owner.get(dependency, ""))
             if a and b and a != b:
-                edges.add((by_urn[a].name, by_urn[b].name))
+                edges.add((a, b))
     diagram += [f"  {_node(a)} -.->|uses| {_node(b)}" for a, b in sorted(edges)]
     guardrail = next((c for c in tops if c.type.endswith(":Guardrail")), None)
     identity = next((c for c in tops if c.type.endswith(":WorkloadIdentity")), None)
