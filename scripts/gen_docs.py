@@ -1,8 +1,8 @@
-"""Write the generated reference pages of the docs (docs/reference/*.md).
+"""Write the generated pages of the docs (docs/reference/*.md, docs/examples.md).
 
     python scripts/gen_docs.py
 
-They come from the control catalog, the policies and the questions; the test
+They come from the control catalog, the policies, the questions and the examples; the test
 tests/test_docs.py fails when a committed page differs from a fresh rendering.
 """
 

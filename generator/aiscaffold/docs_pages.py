@@ -17,6 +17,7 @@ from .template_source import template_dir
 __all__ = [
     "PAGES",
     "controls_page",
+    "examples_page",
     "frameworks_page",
     "policies_page",
     "questions_page",
@@ -214,7 +215,47 @@ def policies_page() -> str:
     return "\n".join(lines)
 
 
+_EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def examples_page() -> str:
+    """Each example project's answers and its architecture, as the project's own
+    ``docs/architecture.md`` derives it from the resources it creates."""
+    catalog = load_catalog()
+    lines = [
+        _HEADER + "# Example projects",
+        "",
+        "The repository's `examples/` holds one rendered project per cloud, re-rendered by "
+        "its tests so it never drifts from the template. Each diagram below is the "
+        "project's own `docs/architecture.md`: derived from the resources its program "
+        "creates in an offline run, not drawn by hand.",
+        "",
+    ]
+    for answers_file in sorted((_EXAMPLES / "answers").glob("*.yml")):
+        name = answers_file.stem
+        answers = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+        cloud = catalog.clouds[answers["cloud"]]
+        frameworks = [catalog.frameworks[f].title for f in answers.get("compliance", [])]
+        architecture = (_EXAMPLES / name / "docs" / "architecture.md").read_text(encoding="utf-8")
+        diagram = architecture[architecture.index("```mermaid") :]
+        diagram = diagram[: diagram.index("```", len("```mermaid")) + 3]
+        lines += [
+            f"## {name}",
+            "",
+            f"{answers.get('description', '')}: {cloud.ai_services[answers['ai_service']].title} "
+            f"on {cloud.title} in "
+            f"{answers['region']}, {answers['data_sensitivity']} data"
+            + (f", {', '.join(frameworks)}" if frameworks else "")
+            + f". Rendered from `examples/answers/{name}.yml` into `examples/{name}/`.",
+            "",
+            diagram,
+            "",
+        ]
+    return "\n".join(lines)
+
+
 PAGES = {
+    "examples.md": examples_page,
     "reference/questions.md": questions_page,
     "reference/controls.md": controls_page,
     "reference/frameworks.md": frameworks_page,
