@@ -24,10 +24,32 @@ LABELS = {
 KEY = f"projects/{PROJECT}/locations/{REGION}/keyRings/ring/cryptoKeys"
 WORKLOAD = f"serviceAccount:workload@{PROJECT}.iam.gserviceaccount.com"
 
-#: Google-managed service agents of the mock project, as IAM members.
-SERVICE_AGENT = re.compile(
-    rf"^serviceAccount:service-{NUMBER}@"
-    r"(gcp-sa-[a-z-]+|gs-project-accounts|compute-system)\.iam\.gserviceaccount\.com$"
+#: Domain of each Google-managed service agent, by service, where it is not gcp-sa-<service>.
+_AGENT_DOMAINS = {"storage": "gs-project-accounts", "compute": "compute-system"}
+
+
+def agent(service: str) -> str:
+    """IAM member of the mock project's service agent of ``service``."""
+    domain = _AGENT_DOMAINS.get(service, f"gcp-sa-{service}")
+    return f"serviceAccount:service-{NUMBER}@{domain}.iam.gserviceaccount.com"
+
+
+#: The service agents the project grants anything to, as IAM members, each for a reason:
+#: key use (Keys: Vertex AI, Cloud Storage, Cloud Logging, Secret Manager, Pub/Sub, and
+#: Compute Engine and Notebooks for Workbench disks), publishing rotation notices (Secret
+#: Manager), writing to the log archive (Cloud Logging, the sink's writer identity) and
+#: screening Vertex AI calls with Model Armor (Vertex AI).
+SERVICE_AGENTS = frozenset(
+    agent(service)
+    for service in (
+        "aiplatform",
+        "storage",
+        "logging",
+        "secretmanager",
+        "pubsub",
+        "compute",
+        "notebooks",
+    )
 )
 
 

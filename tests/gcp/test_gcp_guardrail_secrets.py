@@ -95,11 +95,35 @@ def test_advanced_protection_inspects_the_profile_entities(guardrail: MockRun) -
 def test_strength_maps_to_confidence_threshold(strength: str, confidence: str) -> None:
     run = build_guardrail(content_filter_strength=strength)
     for resource in (run.one(TEMPLATE), run.one(FLOOR)):
-        levels = {
-            f["confidenceLevel"]
-            for f in resource.inputs["filterConfig"]["raiSettings"]["raiFilters"]
-        }
-        assert levels == {confidence}
+        config = resource.inputs["filterConfig"]
+        assert {f["confidenceLevel"] for f in config["raiSettings"]["raiFilters"]} == {confidence}
+        # The content strength is no reason to let likelier jailbreaks through.
+        assert config["piAndJailbreakFilterSettings"]["confidenceLevel"] == "LOW_AND_ABOVE"
+
+
+@pytest.mark.parametrize("strength", ["MEDIUM", "LOW"])
+def test_lower_strength_changes_only_the_rai_thresholds(guardrail: MockRun, strength: str) -> None:
+    assert changes(guardrail, build_guardrail(content_filter_strength=strength)) == {
+        f"{r}:filterConfig.raiSettings.raiFilters[{i}].confidenceLevel"
+        for r in ("guard-template", "guard-floor")
+        for i in range(len(RAI_FILTERS))
+    }
+
+
+def test_prompt_injection_threshold_changes_only_its_confidence(guardrail: MockRun) -> None:
+    weak = build_guardrail(prompt_injection_confidence="MEDIUM_AND_ABOVE")
+    assert changes(guardrail, weak) == {
+        f"{r}:filterConfig.piAndJailbreakFilterSettings.confidenceLevel"
+        for r in ("guard-template", "guard-floor")
+    }
+    for resource in (weak.one(TEMPLATE), weak.one(FLOOR)):
+        settings = resource.inputs["filterConfig"]["piAndJailbreakFilterSettings"]
+        assert settings == {"filterEnforcement": "ENABLED", "confidenceLevel": "MEDIUM_AND_ABOVE"}
+
+
+def test_unknown_prompt_injection_threshold_is_refused() -> None:
+    with pytest.raises(Exception, match="prompt_injection_confidence"):
+        build_guardrail(prompt_injection_confidence="LOW")
 
 
 def test_floor_setting_enforces_the_minimum_on_vertex_ai(guardrail: MockRun) -> None:

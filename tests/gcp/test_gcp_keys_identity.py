@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from aiscaffold.testing import MockRun
 from aiscaffold_components.gcp import Keys, KeysArgs, WorkloadIdentity, WorkloadIdentityArgs
-from aiscaffold_components.gcp.identity import INVOKER_PERMISSIONS
+from aiscaffold_components.gcp.identity import INVOKER_PERMISSIONS, SCREENER_PERMISSIONS
 from gcp_support import (
     LABELS,
     NUMBER,
     PROJECT,
     REGION,
-    SERVICE_AGENT,
+    SERVICE_AGENTS,
+    agent,
     changes,
     iam_bindings,
     run_component,
@@ -47,14 +48,6 @@ def keys() -> MockRun:
 @pytest.fixture(scope="module")
 def identity() -> MockRun:
     return build_identity()
-
-
-def agent(service: str) -> str:
-    domain = {
-        "storage": "gs-project-accounts",
-        "compute": "compute-system",
-    }.get(service, f"gcp-sa-{service}")
-    return f"serviceAccount:service-{NUMBER}@{domain}.iam.gserviceaccount.com"
 
 
 def test_one_key_per_purpose_in_the_region(keys: MockRun) -> None:
@@ -144,29 +137,50 @@ def test_workload_has_its_own_service_account_and_no_keys(identity: MockRun) -> 
     assert not [r for r in iam_bindings(identity) if r.type.startswith("gcp:serviceaccount/")]
 
 
-def test_invoker_role_holds_only_model_and_screening_permissions(identity: MockRun) -> None:
-    role = identity.one("gcp:projects/iAMCustomRole:IAMCustomRole").inputs
-    assert sorted(role["permissions"]) == sorted(INVOKER_PERMISSIONS)
-    assert INVOKER_PERMISSIONS == (
-        "aiplatform.endpoints.predict",
+def roles_by_id(identity: MockRun) -> dict[str, dict[str, object]]:
+    roles = identity.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")
+    return {r.name: {**r.inputs, "name": r.outputs["name"]} for r in roles}
+
+
+def test_custom_roles_split_model_calls_from_screening(identity: MockRun) -> None:
+    roles = roles_by_id(identity)
+    assert set(roles) == {"workload-invoker-role", "workload-screener-role"}
+    assert roles["workload-invoker-role"]["permissions"] == ["aiplatform.endpoints.predict"]
+    assert INVOKER_PERMISSIONS == ("aiplatform.endpoints.predict",)
+    # Screening needs no model call: the project-wide screener role carries no predict.
+    assert sorted(roles["workload-screener-role"]["permissions"]) == sorted(SCREENER_PERMISSIONS)
+    assert SCREENER_PERMISSIONS == (
         "modelarmor.templates.useToSanitizeUserPrompt",
         "modelarmor.templates.useToSanitizeModelResponse",
     )
 
 
 def test_project_level_grants_are_the_documented_ones(identity: MockRun) -> None:
-    role = identity.one("gcp:projects/iAMCustomRole:IAMCustomRole").outputs["name"]
+    roles = roles_by_id(identity)
     member = identity.one("gcp:serviceaccount/account:Account").outputs["member"]
-    grants = {(b.inputs["role"], b.inputs["member"]) for b in iam_bindings(identity)}
+    grants = {(b.name, b.inputs["role"], b.inputs["member"]) for b in iam_bindings(identity)}
     assert grants == {
-        (role, member),
-        ("roles/logging.logWriter", member),
-        ("roles/monitoring.metricWriter", member),
+        # publisher models (Gemini): no narrower scope exists
+        ("workload-invoker", roles["workload-invoker-role"]["name"], member),
+        # Model Armor templates carry no IAM policy
+        ("workload-screener", roles["workload-screener-role"]["name"], member),
+        ("workload-logwriter", "roles/logging.logWriter", member),
+        ("workload-metricwriter", "roles/monitoring.metricWriter", member),
     }
 
 
-def test_without_publisher_models_the_invoker_is_not_bound(identity: MockRun) -> None:
-    assert changes(identity, build_identity(publisher_model_access=False)) == {"-workload-invoker"}
+@pytest.mark.parametrize(
+    ("flag", "dropped"),
+    [
+        ("publisher_model_access", {"-workload-invoker"}),
+        ("model_armor_access", {"-workload-screener"}),
+        ("telemetry_roles", {"-workload-logwriter", "-workload-metricwriter"}),
+    ],
+)
+def test_each_project_grant_goes_with_its_flag(
+    identity: MockRun, flag: str, dropped: set[str]
+) -> None:
+    assert changes(identity, build_identity(**{flag: False})) == dropped
 
 
 def test_extra_project_roles_add_exactly_their_binding(identity: MockRun) -> None:
@@ -180,7 +194,8 @@ def test_basic_roles_are_refused(basic: str) -> None:
         build_identity(extra_project_roles=(basic,))
 
 
-def test_service_agent_pattern_matches_only_agents() -> None:
-    assert SERVICE_AGENT.match(agent("aiplatform"))
-    assert not SERVICE_AGENT.match(f"serviceAccount:workload@{PROJECT}.iam.gserviceaccount.com")
-    assert not SERVICE_AGENT.match("user:someone@example.com")
+def test_keys_serve_only_named_service_agents() -> None:
+    """Every agent Keys may grant is in the named list the IAM tests accept."""
+    every = build_keys(compute_disk_encryption=True)
+    assert {b.inputs["member"] for b in every.of_type(KEY_MEMBER)} <= SERVICE_AGENTS
+    assert f"serviceAccount:workload@{PROJECT}.iam.gserviceaccount.com" not in SERVICE_AGENTS

@@ -113,6 +113,26 @@ def test_allow_internet_egress_adds_exactly_nat_and_https_egress(network: MockRu
     assert nat["logConfig"] == {"enable": True, "filter": "ALL"}
 
 
+def test_more_google_api_ranges_widen_only_the_google_api_egress(network: MockRun) -> None:
+    private_apis = "199.36.153.8/30"  # private.googleapis.com: APIs VPC-SC cannot protect
+    wider = build_network(google_api_ranges=(RESTRICTED_GOOGLE_APIS, private_apis))
+    assert changes(network, wider) == {
+        "net-allow-google-apis:destinationRanges[1]",
+        "+net-google-apis-1",
+    }
+    assert wider.one(FIREWALL, "net-allow-google-apis").inputs["destinationRanges"] == [
+        RESTRICTED_GOOGLE_APIS,
+        private_apis,
+    ]
+
+
+def test_no_google_api_ranges_drop_only_their_rule_and_route(network: MockRun) -> None:
+    assert changes(network, build_network(google_api_ranges=())) == {
+        "-net-allow-google-apis",
+        "-net-google-apis-0",
+    }
+
+
 def test_lower_flow_log_sampling_changes_only_the_sampling(network: MockRun) -> None:
     assert changes(network, build_network(flow_log_sampling=0.5)) == {
         "net-subnet:logConfig.flowSampling"

@@ -115,6 +115,21 @@ def test_prompt_injection() -> None:
         floor("unset", **{"filterConfig.piAndJailbreakFilterSettings.confidenceLevel": DROP}),
     ]
     assert flagged("GCP-ARMOR-002", resources) == {"off", "disabled", "lax", "unset"}
+    # Prompt attacks are blocked from the lowest confidence whatever the content filter
+    # strength: a public-data profile (MEDIUM) accepts MEDIUM_AND_ABOVE RAI filters only.
+    medium = [
+        template("medium", filterConfig=filters("MEDIUM_AND_ABOVE")),
+        template(
+            "rai-only",
+            **{
+                "filterConfig": filters("MEDIUM_AND_ABOVE"),
+                "filterConfig.piAndJailbreakFilterSettings.confidenceLevel": "LOW_AND_ABOVE",
+            },
+        ),
+    ]
+    public = reqs(data_sensitivity="public")
+    assert flagged("GCP-ARMOR-002", medium, public) == {"medium"}
+    assert flagged("GCP-ARMOR-001", medium, public) == set()
 
 
 def test_sensitive_data() -> None:

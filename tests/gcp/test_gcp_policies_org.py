@@ -73,6 +73,12 @@ def test_allowed_locations() -> None:
     }
     multi = org_policy("gcp.resourceLocations", {"values": {"allowedValues": ["in:us-locations"]}})
     assert flagged("GCP-ORG-002", [multi], gdpr) == {"gcp.resourceLocations"}
+    # Global resources (PSC address, DNS zones, the floor setting) need no "global" value:
+    # the constraint leaves them alone, and allowing it lets data out of the regions.
+    for value in ("global", "in:global"):
+        values = {"allowedValues": ["in:europe-west4-locations", value]}
+        with_global = org_policy("gcp.resourceLocations", {"values": values})
+        assert flagged("GCP-ORG-002", [with_global], gdpr) == {"gcp.resourceLocations"}
     everything = org_policy("gcp.resourceLocations", {"allowAll": "TRUE"})
     assert flagged("GCP-ORG-002", [everything]) == {"gcp.resourceLocations"}
     deny_only = org_policy(
@@ -109,10 +115,39 @@ def perimeter(name: str = "good", /, **changes: Any) -> Any:
     return res(PERIMETER, name, patch(inputs, changes))
 
 
+def ingress(identity_type: str | None, *identities: str) -> dict[str, Any]:
+    source: dict[str, Any] = {"sources": [{"accessLevel": "*"}]}
+    if identity_type is not None:
+        source["identityType"] = identity_type
+    if identities:
+        source["identities"] = list(identities)
+    return {
+        "title": "deployers",
+        "ingressFrom": source,
+        "ingressTo": {
+            "resources": ["projects/123456789012"],
+            "operations": [{"serviceName": "*", "methodSelectors": [{"method": "*"}]}],
+        },
+    }
+
+
 def test_perimeter_restricts() -> None:
+    deployer = ingress(None, "serviceAccount:ci@p.iam.gserviceaccount.com")
+    assert {"modelarmor.googleapis.com", "logging.googleapis.com"} <= set(PERIMETER_SERVICES)
     resources = [
         perimeter(),
+        perimeter("deployer", **{"status.ingressPolicies": [deployer]}),
         perimeter("no-kms", **{"status.restrictedServices": list(PERIMETER_SERVICES[:3])}),
+        perimeter(
+            "logs-out",
+            **{
+                "status.restrictedServices": [
+                    s for s in PERIMETER_SERVICES if s != "logging.googleapis.com"
+                ]
+            },
+        ),
+        perimeter("anyone", **{"status.ingressPolicies": [deployer, ingress("ANY_IDENTITY")]}),
+        perimeter("any-sa", **{"status.ingressPolicies": [ingress("ANY_SERVICE_ACCOUNT")]}),
         perimeter("open-vpc", **{"status.vpcAccessibleServices": DROP}),
         perimeter("unrestricted", **{"status.vpcAccessibleServices.enableRestriction": False}),
         perimeter("none-listed", **{"status.vpcAccessibleServices.allowedServices": DROP}),
@@ -131,6 +166,9 @@ def test_perimeter_restricts() -> None:
     ]
     assert flagged("GCP-ORG-004", resources) == {
         "no-kms",
+        "logs-out",
+        "anyone",
+        "any-sa",
         "open-vpc",
         "unrestricted",
         "none-listed",

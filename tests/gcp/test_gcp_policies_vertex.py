@@ -50,6 +50,7 @@ WORKBENCH_INPUTS = {
         "dataDisks": {"diskEncryption": "CMEK", "kmsKey": KEY},
         "metadata": dict(WORKBENCH_METADATA),
     },
+    "disableProxyAccess": True,
     "labels": LABELS,
 }
 
@@ -152,6 +153,15 @@ def test_workbench_identity() -> None:
     assert flagged("GCP-VERTEX-008", resources) == {"default", "compute"}
 
 
+def test_workbench_no_proxy() -> None:
+    resources = [
+        workbench(),
+        workbench("proxied", disableProxyAccess=False),
+        workbench("default", disableProxyAccess=DROP),  # the proxy is on unless disabled
+    ]
+    assert flagged("GCP-VERTEX-009", resources) == {"proxied", "default"}
+
+
 @pytest.mark.parametrize(
     ("policy", "resource"),
     [
@@ -175,6 +185,7 @@ def test_workbench_identity() -> None:
             workbench("pending", **{"gceSetup.bootDisk.kmsKey": UNKNOWN_STRING_VALUE}),
         ),
         ("GCP-VERTEX-006", workbench("pending", **{"gceSetup.metadata": UNKNOWN_OBJECT_VALUE})),
+        ("GCP-VERTEX-009", workbench("pending", disableProxyAccess=UNKNOWN_STRING_VALUE)),
         (
             "GCP-VERTEX-008",
             workbench("pending", **{"gceSetup.serviceAccounts.0.email": UNKNOWN_STRING_VALUE}),

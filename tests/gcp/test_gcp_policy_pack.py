@@ -104,6 +104,7 @@ MANIFEST = {
     "GCP-VERTEX-006": "mandatory",
     "GCP-VERTEX-007": "mandatory",
     "GCP-VERTEX-008": "mandatory",
+    "GCP-VERTEX-009": "mandatory",
 }
 
 

@@ -8,7 +8,7 @@ import inspect
 import pytest
 from aiscaffold.testing import CapturedResource
 from aiscaffold_components.catalog import load_catalog
-from gcp_support import SERVICE_AGENT, VARIANTS, GeneratedRun, iam_bindings
+from gcp_support import SERVICE_AGENTS, VARIANTS, GeneratedRun, iam_bindings
 
 COMPONENTS = {
     "Network",
@@ -100,10 +100,18 @@ def test_iam_grants_no_basic_roles_and_only_known_members(project: GeneratedRun)
         assert binding.type.endswith(("IAMMember", "IamMember")), binding.type
         role, member = binding.inputs["role"], binding.inputs["member"]
         assert role not in {"roles/owner", "roles/editor", "roles/viewer"}, binding.name
-        assert member == workload or SERVICE_AGENT.match(member), (binding.name, member)
+        assert member == workload or member in SERVICE_AGENTS, (binding.name, member)
         # Nobody is granted impersonation of a service account (IAM-04).
         assert not binding.type.startswith("gcp:serviceaccount/")
     assert not project.run.of_type("gcp:serviceaccount/key:Key")
+
+
+def test_every_named_service_agent_is_granted_somewhere(
+    gcp_projects: dict[str, GeneratedRun],
+) -> None:
+    """The named list holds the agents the project grants, no spare one."""
+    granted = {b.inputs["member"] for p in gcp_projects.values() for b in iam_bindings(p.run)}
+    assert granted >= SERVICE_AGENTS
 
 
 def test_project_level_grants_are_only_the_documented_ones(project: GeneratedRun) -> None:
@@ -111,12 +119,16 @@ def test_project_level_grants_are_only_the_documented_ones(project: GeneratedRun
         (b.inputs["role"].split("/")[-1], b.inputs["member"].split("@")[-1])
         for b in project.run.of_type("gcp:projects/iAMMember:IAMMember")
     }
-    invoker = project.run.one("gcp:projects/iAMCustomRole:IAMCustomRole").inputs["roleId"]
+    roles = {
+        r.name.rsplit("-", 2)[-2]: r.inputs["roleId"]
+        for r in project.run.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")
+    }
     account_domain = (
         f"{project.run.config.get('gcp:project', 'mock-project')}.iam.gserviceaccount.com"
     )
     assert grants == {
-        (invoker, account_domain),
+        (roles["invoker"], account_domain),
+        (roles["screener"], account_domain),
         ("logging.logWriter", account_domain),
         ("monitoring.metricWriter", account_domain),
         ("modelarmor.user", "gcp-sa-aiplatform.iam.gserviceaccount.com"),
@@ -248,3 +260,35 @@ def test_optional_pieces_in_a_generated_project(gcp_projects: dict[str, Generate
     }
     version = run.one("gcp:secretmanager/secretVersion:SecretVersion")
     assert "secretData" in version.secret_inputs
+
+
+def test_perimeter_admission_and_workbench_proxy_come_from_stack_config(
+    gcp_projects: dict[str, GeneratedRun],
+) -> None:
+    """The weakenings the README offers reach the components, and the pack reports the
+    proxy (the perimeter's named admissions are what PE-04 allows)."""
+    from aiscaffold.check import evaluate, load_requirements
+    from aiscaffold.testing import run_program
+
+    path = gcp_projects["defaults"].path
+    deployer = "serviceAccount:ci@mock-project.iam.gserviceaccount.com"
+    level = "accessPolicies/123456789/accessLevels/corp"
+    run = run_program(
+        path,
+        config={
+            "workbench": True,
+            "workbench_proxy": True,
+            "vpc_sc_access_policy": "123456789",
+            "vpc_sc_deployers": [deployer],
+            "vpc_sc_access_levels": [level],
+        },
+    )
+    status = run.one("gcp:accesscontextmanager/servicePerimeter:ServicePerimeter").inputs["status"]
+    assert status["accessLevels"] == [level]
+    assert [p["ingressFrom"]["identities"] for p in status["ingressPolicies"]] == [[deployer]]
+    instance = run.one("gcp:workbench/instance:Instance")
+    assert instance.inputs["disableProxyAccess"] is False
+    report = evaluate(run, load_requirements(path))
+    assert {(f.policy, f.resource) for f in report.violations} == {
+        ("GCP-VERTEX-009", instance.name)
+    }

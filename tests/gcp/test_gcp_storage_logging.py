@@ -96,9 +96,21 @@ def test_impossible_bucket_settings_are_refused(overrides: dict[str, object], me
         build_bucket(**overrides)
 
 
-def test_bucket_weakenings_change_only_what_they_name(bucket: MockRun) -> None:
-    assert changes(bucket, build_bucket(versioning=False)) == {"data-bucket:versioning.enabled"}
-    assert changes(bucket, build_bucket(force_destroy=True)) == {"data-bucket:forceDestroy"}
+@pytest.mark.parametrize(
+    ("weakening", "expected"),
+    [
+        ({"versioning": False}, {"data-bucket:versioning.enabled"}),
+        ({"force_destroy": True}, {"data-bucket:forceDestroy"}),
+        ({"soft_delete_days": 0}, {"data-bucket:softDeletePolicy.retentionDurationSeconds"}),
+    ],
+)
+def test_bucket_weakenings_change_only_what_they_name(
+    bucket: MockRun, weakening: dict[str, object], expected: set[str]
+) -> None:
+    weak = build_bucket(**weakening)
+    assert changes(bucket, weak) == expected
+    if "soft_delete_days" in weakening:
+        assert weak.one(BUCKET).inputs["softDeletePolicy"] == {"retentionDurationSeconds": 0}
 
 
 def test_bucket_grants_go_to_the_named_members_only() -> None:
@@ -183,6 +195,11 @@ def test_without_data_access_logs_only_the_log_types_change(audit: MockRun) -> N
         for s in AUDITED_SERVICES
         for i in (1, 2)
     }
+
+
+def test_fewer_audited_services_drop_only_their_audit_configs(audit: MockRun) -> None:
+    kept = tuple(s for s in AUDITED_SERVICES if s != "cloudkms.googleapis.com")
+    assert changes(audit, build_audit(services=kept)) == {"-audit-cloudkms"}
 
 
 def test_unlocked_logs_change_only_the_locks(audit: MockRun) -> None:

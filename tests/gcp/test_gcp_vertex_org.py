@@ -133,6 +133,14 @@ def test_workbench_is_private_shielded_cmek_and_rootless(workbench: MockRun) -> 
     assert WORKBENCH_METADATA["notebook-disable-root"] == "true"
     assert instance["location"] == f"{REGION}-a"
     assert instance["labels"] == LABELS
+    # Not published on the Workbench proxy's public URL: users tunnel through IAP.
+    assert instance["disableProxyAccess"] is True
+
+
+def test_workbench_proxy_changes_only_the_proxy_flag(workbench: MockRun) -> None:
+    proxied = build_vertex(workbench=True, workbench_proxy_access=True)
+    assert changes(workbench, proxied) == {"ai-workbench:disableProxyAccess"}
+    assert proxied.one(WORKBENCH).inputs["disableProxyAccess"] is False
 
 
 def test_workbench_adds_only_the_instance(vertex: MockRun, workbench: MockRun) -> None:
@@ -145,9 +153,15 @@ def test_workbench_needs_its_subnet_and_account() -> None:
 
 
 def test_public_endpoint_changes_only_the_psc_config(vertex: MockRun) -> None:
-    found = changes(vertex, build_vertex(private_endpoint=False))
-    assert {f.split(":")[0] for f in found} == {"ai-endpoint"}
-    assert {f.split(":")[1].split(".")[0] for f in found} == {"privateServiceConnectConfig"}
+    public = build_vertex(private_endpoint=False)
+    psc = "ai-endpoint:privateServiceConnectConfig"
+    assert changes(vertex, public) == {
+        f"{psc}.enablePrivateServiceConnect",
+        f"{psc}.projectAllowlists[0]",
+        f"{psc}.pscAutomationConfigs[0].projectId",
+        f"{psc}.pscAutomationConfigs[0].network",
+    }
+    assert "privateServiceConnectConfig" not in public.one(ENDPOINT).inputs
 
 
 def test_org_policies_enforce_every_constraint_on_the_project(org: MockRun) -> None:
@@ -187,11 +201,73 @@ def test_perimeter_restricts_the_services_around_the_project(org: MockRun) -> No
     assert perimeter["status"] == {
         "resources": [f"projects/{NUMBER}"],
         "restrictedServices": list(PERIMETER_SERVICES),
+        # RESTRICTED-SERVICES: the VPC may call every restricted service, and only those.
         "vpcAccessibleServices": {
             "enableRestriction": True,
             "allowedServices": ["RESTRICTED-SERVICES"],
         },
     }
+    # What the workload calls from the VPC is restricted, hence reachable from it: the
+    # guardrail, its logs and metrics, the notebooks, besides the data services.
+    assert set(PERIMETER_SERVICES) == {
+        "aiplatform.googleapis.com",
+        "storage.googleapis.com",
+        "secretmanager.googleapis.com",
+        "cloudkms.googleapis.com",
+        "modelarmor.googleapis.com",
+        "logging.googleapis.com",
+        "monitoring.googleapis.com",
+        "notebooks.googleapis.com",
+    }
+
+
+def test_deployers_add_only_an_ingress_rule_for_them() -> None:
+    fenced = build_org(vpc_sc_access_policy="987654")
+    deployers = ("serviceAccount:ci@mock-project.iam.gserviceaccount.com", "user:ops@example.com")
+    admitted = build_org(vpc_sc_access_policy="987654", perimeter_deployers=deployers)
+    found = changes(fenced, admitted)
+    assert {f.split(".")[0] for f in found} == {"org-perimeter:status"}
+    assert {f.split(".")[1].split("[")[0] for f in found} == {"ingressPolicies"}
+    assert admitted.one(PERIMETER).inputs["status"]["ingressPolicies"] == [
+        {
+            "title": "deployers",
+            "ingressFrom": {"identities": list(deployers), "sources": [{"accessLevel": "*"}]},
+            "ingressTo": {
+                "resources": [f"projects/{NUMBER}"],
+                "operations": [
+                    {"serviceName": service, "methodSelectors": [{"method": "*"}]}
+                    for service in PERIMETER_SERVICES
+                ],
+            },
+        }
+    ]
+
+
+def test_access_levels_add_only_the_perimeter_access_levels() -> None:
+    fenced = build_org(vpc_sc_access_policy="987654")
+    level = "accessPolicies/987654/accessLevels/corp"
+    admitted = build_org(vpc_sc_access_policy="987654", perimeter_access_levels=(level,))
+    assert changes(fenced, admitted) == {"org-perimeter:status.accessLevels[0]"}
+    assert admitted.one(PERIMETER).inputs["status"]["accessLevels"] == [level]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"perimeter_deployers": ("user:ops@example.com",)}, "need a perimeter"),
+        ({"perimeter_access_levels": ("accessPolicies/1/accessLevels/a",)}, "need a perimeter"),
+        (
+            {"vpc_sc_access_policy": "1", "perimeter_deployers": ("group:ops@example.com",)},
+            "group:ops@example.com",
+        ),
+        ({"vpc_sc_access_policy": "1", "perimeter_deployers": ("user:*",)}, "wildcards"),
+    ],
+)
+def test_deployers_must_be_named_identities_of_a_perimeter(
+    overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(Exception, match=message):
+        build_org(**overrides)
 
 
 @pytest.mark.parametrize(

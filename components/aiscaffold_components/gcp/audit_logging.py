@@ -62,7 +62,8 @@ class AuditLoggingArgs:
     a weakening of LOG-03 for profiles that do not ask for immutable logs."""
 
     services: Sequence[str] = AUDITED_SERVICES
-    """Services whose audit logs are configured."""
+    """Services whose audit logs are configured; leaving one of :data:`AUDITED_SERVICES`
+    out is a weakening (LOG-02): its data reads and writes go unrecorded."""
 
     data_access_logs: bool = True
     """Weakening when false (LOG-02): only ADMIN_READ, no DATA_READ / DATA_WRITE."""

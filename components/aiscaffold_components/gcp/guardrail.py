@@ -11,7 +11,11 @@ requirement).
 
 ``content_filter_strength`` follows the vocabulary shared with the other clouds: a
 HIGH strength blocks the most, so it maps to Model Armor's lowest confidence threshold
-(``LOW_AND_ABOVE``); MEDIUM to ``MEDIUM_AND_ABOVE``; LOW to ``HIGH``.
+(``LOW_AND_ABOVE``); MEDIUM to ``MEDIUM_AND_ABOVE``; LOW to ``HIGH``. It sets the
+responsible-AI filters only: a profile that tolerates more borderline content (public
+data, a MEDIUM strength) has no reason to tolerate more jailbreaks, so prompt-injection
+and jailbreak detection has its own threshold, ``prompt_injection_confidence``, at the
+most sensitive level (``LOW_AND_ABOVE``) unless explicitly raised (AI-02).
 
 Sensitive data: ``basic`` uses Model Armor's built-in detectors; ``advanced`` creates a
 Sensitive Data Protection inspect template for the profile's entity types (and a
@@ -37,6 +41,7 @@ from ._common import child_opts, compact, labels_of, wait_for_dependencies
 __all__ = ["PII_INFO_TYPES", "RAI_FILTERS", "Guardrail", "GuardrailArgs"]
 
 Strength = Literal["LOW", "MEDIUM", "HIGH"]
+Confidence = Literal["LOW_AND_ABOVE", "MEDIUM_AND_ABOVE", "HIGH"]
 
 #: Model Armor's responsible-AI filter types.
 RAI_FILTERS: tuple[str, ...] = ("HATE_SPEECH", "HARASSMENT", "SEXUALLY_EXPLICIT", "DANGEROUS")
@@ -88,10 +93,17 @@ class GuardrailArgs:
     """Template id; derived from the component name if unset."""
 
     content_filter_strength: Strength = "HIGH"
-    """Strength of the responsible-AI filters; lower strengths weaken AI-01."""
+    """Strength of the responsible-AI filters (hate speech, harassment, sexually
+    explicit, dangerous), in the template and the floor setting; lower strengths weaken
+    AI-01. Prompt-injection detection does not follow it (``prompt_injection_confidence``)."""
 
     prompt_injection_filter: bool = True
     """Weakening when false (AI-02): no prompt-injection and jailbreak detection."""
+
+    prompt_injection_confidence: Confidence = "LOW_AND_ABOVE"
+    """Confidence from which prompt-injection and jailbreak attempts are blocked, in the
+    template and the floor setting. ``LOW_AND_ABOVE`` blocks the most; a higher threshold
+    is a weakening (AI-02) that lets likelier attacks through."""
 
     malicious_uri_filter: bool = True
     """Weakening when false: no malicious URI detection."""
@@ -143,6 +155,11 @@ class Guardrail(pulumi.ComponentResource):
             raise ValueError(f"unknown pii_entities: {', '.join(unknown)}")
         child = child_opts(self)
         confidence = _CONFIDENCE[args.content_filter_strength]
+        if args.prompt_injection_confidence not in _CONFIDENCE.values():
+            raise ValueError(
+                "prompt_injection_confidence must be one of "
+                f"{', '.join(_CONFIDENCE.values())}, not {args.prompt_injection_confidence!r}"
+            )
         enabled = "ENABLED"
         advanced = args.sensitive_data_protection == "advanced"
         self.unmapped_denied_topics = () if advanced else tuple(args.denied_topics)
@@ -178,7 +195,8 @@ class Guardrail(pulumi.ComponentResource):
                 ),
                 pi_and_jailbreak_filter_settings=(
                     gcp.modelarmor.TemplateFilterConfigPiAndJailbreakFilterSettingsArgs(
-                        filter_enforcement=enabled, confidence_level=confidence
+                        filter_enforcement=enabled,
+                        confidence_level=args.prompt_injection_confidence,
                     )
                     if args.prompt_injection_filter
                     else None
@@ -310,7 +328,8 @@ class Guardrail(pulumi.ComponentResource):
                 ),
                 pi_and_jailbreak_filter_settings=(
                     gcp.modelarmor.FloorsettingFilterConfigPiAndJailbreakFilterSettingsArgs(
-                        filter_enforcement=enabled, confidence_level=confidence
+                        filter_enforcement=enabled,
+                        confidence_level=args.prompt_injection_confidence,
                     )
                     if args.prompt_injection_filter
                     else None

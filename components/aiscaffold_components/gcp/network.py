@@ -60,7 +60,10 @@ class NetworkArgs:
     """Aggregation interval of the flow logs."""
 
     google_api_ranges: Sequence[str] = (RESTRICTED_GOOGLE_APIS,)
-    """Google API ranges the subnet may reach on tcp:443 (routed to Google's edge)."""
+    """Google API ranges the subnet may reach on tcp:443 (routed to Google's edge).
+    Adding a range is a widening (NET-03): ``private.googleapis.com``
+    (``199.36.153.8/30``) serves APIs VPC Service Controls cannot protect. Empty: no
+    rule and no route, Google APIs only through the Private Service Connect endpoint."""
 
     allow_internet_egress: bool = False
     """Weakening (NET-03): add a default route, Cloud NAT and an egress rule allowing

@@ -21,9 +21,31 @@ iam.automaticIamGrantsForDefaultServiceAccounts no Editor role for default servi
 Setting an organization policy on a project needs ``roles/orgpolicy.policyAdmin``
 granted at organization level to whoever deploys.
 
+``gcp.resourceLocations`` allows the ``in:<region>-locations`` value group of each
+allowed region and nothing else, ``global`` included: the constraint governs only
+resources whose location can be chosen, and leaves global ones (the Private Service
+Connect global address and forwarding rule, Cloud DNS zones, the project's Model Armor
+floor setting, which exists in every project at ``global``) alone, so they need no
+exception. Allowing ``global`` would instead let location-selectable services that offer
+a global location (such as automatic replication, or global endpoints) keep data
+outside the allowed regions.
+
 With ``vpc_sc_access_policy`` a VPC Service Controls perimeter surrounds the project
-and restricts the AI, storage, secret and key services to it (PE-04); pair it with
-``PrivateEndpoints(bundle="vpc-sc")``.
+(PE-04); pair it with ``PrivateEndpoints(bundle="vpc-sc")``. It restricts the services
+that hold the project's data or that the workload calls (:data:`PERIMETER_SERVICES`):
+Vertex AI, Cloud Storage, Secret Manager and Cloud KMS, Model Armor (the templates and
+every prompt screened), Cloud Logging and Monitoring (audit logs, screening logs and the
+workload's telemetry) and Notebooks (Workbench). The VPC may call exactly those
+(``vpcAccessibleServices`` ``RESTRICTED-SERVICES``, which stands for every restricted
+service): a service the VPC could call without it being restricted would be a way out
+for data, such as writing log entries into a project outside the perimeter.
+
+A perimeter also refuses calls from outside it, the deployer's ``pulumi up`` from a
+laptop or a CI runner included, once it is enforced. ``perimeter_deployers`` admits
+named identities with an ingress rule (to the restricted services of this project,
+from any network); ``perimeter_access_levels`` admits the requests matching access
+levels the organization defines in Access Context Manager (corporate IP ranges, managed
+devices) instead.
 """
 
 from __future__ import annotations
@@ -38,13 +60,22 @@ from ._common import child_opts, compact, wait_for_dependencies
 
 __all__ = ["PERIMETER_SERVICES", "OrgPolicies", "OrgPoliciesArgs"]
 
-#: Services the VPC Service Controls perimeter restricts.
+#: Services the VPC Service Controls perimeter restricts, and the VPC may call: those
+#: holding the project's data and those the workload calls (see the module docstring).
 PERIMETER_SERVICES: tuple[str, ...] = (
     "aiplatform.googleapis.com",
     "storage.googleapis.com",
     "secretmanager.googleapis.com",
     "cloudkms.googleapis.com",
+    "modelarmor.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "notebooks.googleapis.com",
 )
+
+#: IAM member prefixes an ingress rule may name (VPC Service Controls admits individual
+#: users and service accounts).
+_DEPLOYER_PREFIXES = ("user:", "serviceAccount:")
 
 
 @dataclass(frozen=True)
@@ -93,7 +124,19 @@ class OrgPoliciesArgs:
     the project."""
 
     perimeter_services: Sequence[str] = PERIMETER_SERVICES
-    """Services restricted by the perimeter."""
+    """Services restricted by the perimeter, and the only ones the VPC may call."""
+
+    perimeter_deployers: Sequence[str] = ()
+    """Weakening (PE-04): identities (``user:<email>``, ``serviceAccount:<email>``)
+    admitted from outside the perimeter, from any network, to the restricted services of
+    this project, so they can deploy and operate it. Without one, ``pulumi up`` from
+    outside the perimeter fails once it is enforced, unless an access level admits it."""
+
+    perimeter_access_levels: Sequence[pulumi.Input[str]] = ()
+    """Weakening (PE-04): Access Context Manager access levels
+    (``accessPolicies/<p>/accessLevels/<name>``, defined by the organization: corporate
+    IP ranges, managed devices) whose requests the perimeter admits from outside, to
+    every restricted service, whoever makes them."""
 
 
 class OrgPolicies(pulumi.ComponentResource):
@@ -110,6 +153,13 @@ class OrgPolicies(pulumi.ComponentResource):
         wait_for_dependencies(self, opts)
         if not args.allowed_regions:
             raise ValueError("allowed_regions must name at least one region")
+        if (
+            args.perimeter_deployers or args.perimeter_access_levels
+        ) and args.vpc_sc_access_policy is None:
+            raise ValueError(
+                "perimeter_deployers and perimeter_access_levels need a perimeter "
+                "(vpc_sc_access_policy)"
+            )
         parent = pulumi.Output.concat("projects/", args.project)
         enforce = [gcp.orgpolicy.PolicySpecRuleArgs(enforce="TRUE")]
         rules: dict[str, list[gcp.orgpolicy.PolicySpecRuleArgs]] = {}
@@ -153,26 +203,74 @@ class OrgPolicies(pulumi.ComponentResource):
 
         self.perimeter_name = None
         if args.vpc_sc_access_policy is not None:
-            perimeter_id = compact(name, max_len=50, prefix="aiscaffold_")
-            policy_parent = pulumi.Output.concat("accessPolicies/", args.vpc_sc_access_policy)
-            perimeter = gcp.accesscontextmanager.ServicePerimeter(
-                f"{name}-perimeter",
-                parent=policy_parent,
-                name=pulumi.Output.concat(policy_parent, "/servicePerimeters/", perimeter_id),
-                title=perimeter_id,
-                description="aiscaffold: AI, storage, secret and key services stay inside",
-                perimeter_type="PERIMETER_TYPE_REGULAR",
-                status=gcp.accesscontextmanager.ServicePerimeterStatusArgs(
-                    resources=[pulumi.Output.concat("projects/", args.project_number)],
-                    restricted_services=list(args.perimeter_services),
-                    vpc_accessible_services=gcp.accesscontextmanager.ServicePerimeterStatusVpcAccessibleServicesArgs(
-                        enable_restriction=True, allowed_services=["RESTRICTED-SERVICES"]
-                    ),
-                ),
-                opts=child_opts(self),
-            )
-            self.perimeter_name = perimeter.name
+            self.perimeter_name = self._perimeter(name, args, args.vpc_sc_access_policy)
 
         self.register_outputs(
             {"policy_names": self.policy_names, "perimeter_name": self.perimeter_name}
         )
+
+    def _perimeter(
+        self, name: str, args: OrgPoliciesArgs, access_policy: pulumi.Input[str]
+    ) -> pulumi.Output[str]:
+        bad = [d for d in args.perimeter_deployers if not d.startswith(_DEPLOYER_PREFIXES)]
+        if bad or any("*" in d for d in args.perimeter_deployers):
+            raise ValueError(
+                "perimeter_deployers take user:<email> or serviceAccount:<email> members, "
+                f"not {', '.join(bad) or 'wildcards'}"
+            )
+        perimeter_id = compact(name, max_len=50, prefix="aiscaffold_")
+        policy_parent = pulumi.Output.concat("accessPolicies/", access_policy)
+        project = pulumi.Output.concat("projects/", args.project_number)
+        services = list(args.perimeter_services)
+        ingress = (
+            [
+                gcp.accesscontextmanager.ServicePerimeterStatusIngressPolicyArgs(
+                    title="deployers",
+                    ingress_from=gcp.accesscontextmanager.ServicePerimeterStatusIngressPolicyIngressFromArgs(
+                        identities=list(args.perimeter_deployers),
+                        # Any network: the deployer is admitted by identity alone.
+                        sources=[
+                            gcp.accesscontextmanager.ServicePerimeterStatusIngressPolicyIngressFromSourceArgs(
+                                access_level="*"
+                            )
+                        ],
+                    ),
+                    ingress_to=gcp.accesscontextmanager.ServicePerimeterStatusIngressPolicyIngressToArgs(
+                        resources=[project],
+                        operations=[
+                            gcp.accesscontextmanager.ServicePerimeterStatusIngressPolicyIngressToOperationArgs(
+                                service_name=service,
+                                method_selectors=[
+                                    gcp.accesscontextmanager.ServicePerimeterStatusIngressPolicyIngressToOperationMethodSelectorArgs(
+                                        method="*"
+                                    )
+                                ],
+                            )
+                            for service in services
+                        ],
+                    ),
+                )
+            ]
+            if args.perimeter_deployers
+            else None
+        )
+        perimeter = gcp.accesscontextmanager.ServicePerimeter(
+            f"{name}-perimeter",
+            parent=policy_parent,
+            name=pulumi.Output.concat(policy_parent, "/servicePerimeters/", perimeter_id),
+            title=perimeter_id,
+            description="aiscaffold: the project's data and AI services stay inside",
+            perimeter_type="PERIMETER_TYPE_REGULAR",
+            status=gcp.accesscontextmanager.ServicePerimeterStatusArgs(
+                resources=[project],
+                restricted_services=services,
+                access_levels=list(args.perimeter_access_levels) or None,
+                # RESTRICTED-SERVICES: every restricted service above, and nothing else.
+                vpc_accessible_services=gcp.accesscontextmanager.ServicePerimeterStatusVpcAccessibleServicesArgs(
+                    enable_restriction=True, allowed_services=["RESTRICTED-SERVICES"]
+                ),
+                ingress_policies=ingress,
+            ),
+            opts=child_opts(self),
+        )
+        return perimeter.name

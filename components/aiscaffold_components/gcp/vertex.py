@@ -12,6 +12,20 @@ the workload may read and add objects to. The optional Workbench instance has no
 IP, Shielded VM, CMEK boot and data disks, runs as the workload service account, and
 has root access, file downloads and nbconvert export disabled, project SSH keys
 blocked and OS Login on.
+
+The instance does not register with the Workbench proxy (``disable_proxy_access``):
+the proxy publishes JupyterLab on a Google-hosted URL reachable from any network,
+guarded by IAM alone, past the VPC's deny-all ingress firewall (the instance's agent
+dials out to the proxy). Without it, users reach JupyterLab through Identity-Aware Proxy TCP
+forwarding, an SSH tunnel that authenticates with IAM and OS Login:
+``gcloud compute ssh <instance> --zone <zone> --tunnel-through-iap -- -NL
+8080:localhost:8080``, then http://localhost:8080. That needs, per user,
+``roles/iap.tunnelResourceAccessor`` and ``roles/compute.osLogin`` on the instance and
+``roles/iam.serviceAccountUser`` on the workload service account the instance runs as,
+and an ingress firewall rule allowing tcp:22 from IAP's range ``35.235.240.0/20`` to
+the instance: grants and a rule this component does not make, as each lets people in
+(the deny-all ingress baseline stays otherwise). ``workbench_proxy_access`` turns the
+proxy on instead, for the console's "Open JupyterLab" button.
 """
 
 from __future__ import annotations
@@ -82,6 +96,11 @@ class VertexAIArgs:
 
     workbench_machine_type: str = "e2-standard-4"
     """Machine type of the instance."""
+
+    workbench_proxy_access: bool = False
+    """Weakening (NET-06): register the instance with the Workbench proxy, so JupyterLab
+    opens from the Google Cloud console on a Google-hosted URL reachable from the
+    internet (IAM still decides who). Off, users tunnel through IAP (module docstring)."""
 
     datasets_retention_days: int | None = None
     """Retention policy of the datasets bucket (``None``: versioning instead)."""
@@ -219,7 +238,7 @@ class VertexAI(pulumi.ComponentResource):
                 ),
                 metadata=WORKBENCH_METADATA,
             ),
-            disable_proxy_access=False,
+            disable_proxy_access=not args.workbench_proxy_access,
             labels=labels,
             opts=child_opts(self),
         )

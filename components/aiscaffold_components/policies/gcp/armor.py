@@ -25,6 +25,9 @@ CONFIDENCE_ORDER = ("LOW_AND_ABOVE", "MEDIUM_AND_ABOVE", "HIGH")
 #: The threshold each filter strength of the profile asks for (a HIGH strength blocks
 #: at the lowest confidence).
 REQUIRED_CONFIDENCE = {"HIGH": "LOW_AND_ABOVE", "MEDIUM": "MEDIUM_AND_ABOVE", "LOW": "HIGH"}
+#: The threshold prompt-injection and jailbreak detection blocks from (AI-02), whatever
+#: the profile's content filter strength.
+PROMPT_INJECTION_CONFIDENCE = CONFIDENCE_ORDER[0]
 _LIKELIHOOD_ORDER = ("VERY_UNLIKELY", "UNLIKELY", "POSSIBLE", "LIKELY", "VERY_LIKELY")
 
 
@@ -74,26 +77,27 @@ def rai_filters(resource: Resource, requirements: Requirements) -> Iterator[str]
 
 @resource_policy(
     id="GCP-ARMOR-002",
-    title="Prompt injection and jailbreak detection is on at the profile's strength",
+    title="Prompt injection and jailbreak detection is on at the most sensitive threshold",
     severity="critical",
     types=[TEMPLATE, FLOOR],
     controls=["AI-02"],
     remediation="Set pi_and_jailbreak_filter_settings with filter_enforcement ENABLED and "
-    "the profile's confidence level (Guardrail(prompt_injection_filter=True)).",
+    "confidence_level LOW_AND_ABOVE (Guardrail(prompt_injection_filter=True) with the "
+    "default prompt_injection_confidence).",
 )
 def prompt_injection(resource: Resource, requirements: Requirements) -> Iterator[str]:
-    """Inputs are screened for prompt injection and jailbreak attempts, blocking at the
-    confidence the profile's filter strength asks for."""
+    """Inputs are screened for prompt injection and jailbreak attempts, blocking from
+    LOW_AND_ABOVE confidence whatever the profile's content filter strength: tolerating
+    borderline content is no reason to tolerate likelier attacks."""
     settings = resource.get("filterConfig", "piAndJailbreakFilterSettings")
     if settings is None or settings.get("filterEnforcement") != ENABLED:
         yield f"{resource.name} does not detect prompt injection and jailbreaks"
         return
-    required = _required(requirements)
     level = settings.get("confidenceLevel")
-    if _too_lax(level, required):
+    if _too_lax(level, PROMPT_INJECTION_CONFIDENCE):
         yield (
             f"{resource.name} detects prompt injection at {level or 'no confidence level'}; "
-            f"the profile requires {required}"
+            f"AI-02 requires {PROMPT_INJECTION_CONFIDENCE}"
         )
 
 

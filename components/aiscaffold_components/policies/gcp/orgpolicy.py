@@ -26,13 +26,22 @@ GUARDRAIL_CONSTRAINTS = {
 }
 #: List constraints that are guardrails only when they deny everything.
 _DENY_ALL = ("compute.vmExternalIpAccess",)
-#: Services the perimeter must restrict.
+#: Services the perimeter must restrict: those holding the project's data (Vertex AI,
+#: Cloud Storage, Secret Manager, Cloud KMS) and those the workload calls, which would
+#: otherwise carry data out (Model Armor sees every prompt, Cloud Logging and Monitoring
+#: take entries for any project, Notebooks runs the Workbench instances).
 PERIMETER_SERVICES = (
     "aiplatform.googleapis.com",
     "storage.googleapis.com",
     "secretmanager.googleapis.com",
     "cloudkms.googleapis.com",
+    "modelarmor.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "notebooks.googleapis.com",
 )
+#: Ingress identity types that admit every caller of a kind, not named identities.
+_ANY_IDENTITY = ("ANY_IDENTITY", "ANY_USER_ACCOUNT", "ANY_SERVICE_ACCOUNT")
 _LOCATION_VALUE = re.compile(r"^(?:in:)?(?P<region>[a-z]+-[a-z]+\d+)(?:-locations)?$")
 
 
@@ -134,18 +143,21 @@ def guardrail_constraints(
 
 @resource_policy(
     id="GCP-ORG-004",
-    title="The service perimeter restricts the AI, storage, secret and key services",
+    title="The service perimeter restricts the data and AI services and admits only "
+    "named identities",
     severity="medium",
     types=[PERIMETER],
     controls=["PE-04"],
-    remediation="List aiplatform, storage, secretmanager and cloudkms in "
-    "status.restricted_services, restrict VPC-accessible services to RESTRICTED-SERVICES, "
-    "and enforce the status (not only a dry-run spec).",
+    remediation="List aiplatform, storage, secretmanager, cloudkms, modelarmor, logging, "
+    "monitoring and notebooks in status.restricted_services, restrict VPC-accessible "
+    "services to RESTRICTED-SERVICES, enforce the status (not only a dry-run spec), and "
+    "admit callers from outside by named identities (OrgPolicies(perimeter_deployers=...)) "
+    "or access levels, never any identity.",
 )
 def perimeter_restricts(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """The VPC Service Controls perimeter stops data from leaving the project through
-    the AI, storage, secret and key APIs, and the network may call only restricted
-    services."""
+    the services that hold it or that the workload calls, the network may call only
+    restricted services, and an ingress rule admits named identities, not everyone."""
     if resource.get("perimeterType", default="PERIMETER_TYPE_REGULAR") != "PERIMETER_TYPE_REGULAR":
         raise NotApplicable("a bridge perimeter restricts nothing itself")
     if resource.get("useExplicitDryRunSpec") is True:
@@ -166,3 +178,8 @@ def perimeter_restricts(resource: Resource, requirements: Requirements) -> Itera
             yield f"{resource.name} names no service the network may call"
         elif extra:
             yield f"{resource.name} lets the network call unrestricted {', '.join(extra)}"
+    for index, rule in enumerate(resource.items("status", "ingressPolicies")):
+        kind = str((rule.get("ingressFrom") or {}).get("identityType") or "")
+        if kind in _ANY_IDENTITY:
+            title = rule.get("title") or f"#{index}"
+            yield f"{resource.name} ingress rule {title} admits {kind} from outside"

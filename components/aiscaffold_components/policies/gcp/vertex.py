@@ -190,3 +190,21 @@ def workbench_identity(resource: Resource, requirements: Requirements) -> Iterat
     for email in emails:
         if _DEFAULT_COMPUTE.match(email):
             yield f"{resource.name} runs as the Compute Engine default service account {email}"
+
+
+@resource_policy(
+    id="GCP-VERTEX-009",
+    title="Workbench instances are not published through the Workbench proxy",
+    severity="medium",
+    types=[WORKBENCH],
+    controls=["NET-06"],
+    remediation="Set disable_proxy_access=True (VertexAI does unless "
+    "workbench_proxy_access=True) and reach JupyterLab through an IAP SSH tunnel.",
+)
+def workbench_no_proxy(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """A notebook is reached from inside the network (an IAP tunnel authenticated with
+    IAM and OS Login), not published on the Workbench proxy's Google-hosted URL, which
+    any network reaches past the VPC's deny-all ingress. The proxy is on unless
+    disabled."""
+    if resource.get("disableProxyAccess") is not True:
+        yield f"{resource.name} publishes JupyterLab through the Workbench proxy"
