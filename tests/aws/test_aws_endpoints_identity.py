@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from aiscaffold.testing import MockRun
 from aiscaffold_components.aws import (
+    ECR_ENDPOINT_SERVICES,
+    ENDPOINT_ACTIONS,
     ENDPOINT_SERVICES,
+    LAMBDA_VPC_ACTIONS,
+    UNSCOPED_ACTIONS,
+    LambdaVpcAccess,
     PrivateEndpoints,
     PrivateEndpointsArgs,
     SageMakerWorkspace,
@@ -13,6 +18,7 @@ from aiscaffold_components.aws import (
     WorkloadIdentity,
     WorkloadIdentityArgs,
     bedrock_model_arns,
+    ecr_layer_bucket_arn,
 )
 from aiscaffold_components.aws.identity import unscoped_statement
 from aws.aws_support import (
@@ -39,6 +45,10 @@ GUARDRAIL = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:guardrail/abc123"
 CLAUDE = f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0"
 TITAN = f"arn:aws:bedrock:{REGION}::foundation-model/amazon.titan-embed-text-v2:0"
 VPC_ARN = f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0123"
+SUBNETS = [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/subnet-{z}" for z in "ab"]
+WORKLOAD_SG = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-workload"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LAYERS = f"arn:aws:s3:::prod-{REGION}-starport-layer-bucket"
 
 
 def endpoints(
@@ -138,13 +148,72 @@ def test_endpoint_group_admits_https_from_the_vpc_only(bedrock_endpoints: MockRu
     )
 
 
-def test_interface_endpoints_admit_the_account_only(bedrock_endpoints: MockRun) -> None:
-    for endpoint in bedrock_endpoints.of_type(ENDPOINT):
-        if endpoint.inputs["vpcEndpointType"] != "Interface":
+@pytest.mark.parametrize("ai_service", ["bedrock", "sagemaker"])
+def test_interface_endpoints_admit_the_account_and_the_workloads_actions(ai_service: str) -> None:
+    """Each endpoint admits this account's principals, and only the actions it serves the
+    workload; the SageMaker AI API alone as a whole (ENDPOINT_ACTIONS documents why)."""
+    services = [*ENDPOINT_SERVICES[ai_service], *ECR_ENDPOINT_SERVICES]
+    result = endpoints(tuple(dict.fromkeys(services)))
+    checked = set()
+    for endpoint in result.of_type(ENDPOINT):
+        service = endpoint.inputs["serviceName"].rsplit(f"{REGION}.", 1)[1]
+        if endpoint.inputs["vpcEndpointType"] != "Interface" or service == "studio":
             continue
         (st,) = policy(endpoint)["Statement"]
+        assert st["Principal"] == {"AWS": "*"} or st["Principal"] == "*"
         assert st["Condition"] == {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}
-        assert as_list(st["Action"])[0].endswith(":*") and st["Action"] != "*"
+        expected = ENDPOINT_ACTIONS[service]
+        if expected is None:
+            assert st["Action"] == f"{service.split('.')[0]}:*", service
+        else:
+            assert set(as_list(st["Action"])) == set(expected), service
+            assert not [a for a in as_list(st["Action"]) if "*" in a]
+        checked.add(service)
+    assert checked == {s for s in services if s != "sagemaker.studio"}
+
+
+def test_workload_actions_pass_their_endpoints(bedrock_endpoints: MockRun) -> None:
+    """What the workload role may do through an interface endpoint, the endpoint admits."""
+    role_actions = {
+        action
+        for st in policy(identity().one(ROLE_POLICY))["Statement"]
+        if st["Effect"] == "Allow"
+        for action in as_list(st["Action"])
+    }
+    through_endpoints = {
+        a for a in role_actions if a.split(":")[0] in ("bedrock", "secretsmanager")
+    }
+    admitted = {a for actions in ENDPOINT_ACTIONS.values() if actions for a in actions}
+    assert through_endpoints and through_endpoints <= admitted
+
+
+def test_extra_endpoint_actions_widen_only_that_endpoint(bedrock_endpoints: MockRun) -> None:
+    push = ["ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage"]
+    services = (*ENDPOINT_SERVICES["bedrock"], *ECR_ENDPOINT_SERVICES)
+    before = endpoints(services)
+    after = endpoints(services, extra_endpoint_actions={"ecr.api": push})
+    diff = changes(before, after)
+    assert not diff.added and not diff.removed
+    assert set(diff.changed_paths) == {"pe-ecr-api"}
+    (st,) = policy(after.one(ENDPOINT, "pe-ecr-api"))["Statement"]
+    assert set(as_list(st["Action"])) == {*(ENDPOINT_ACTIONS["ecr.api"] or ()), *push}
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"ecr.api": ["s3:GetObject"]}, {"ecr.api": ["ecr:*"]}, {"sagemaker.studio": ["x:y"]}],
+)
+def test_extra_endpoint_actions_must_be_named_actions_of_a_created_endpoint(
+    extra: dict[str, list[str]],
+) -> None:
+    with pytest.raises(ValueError, match="extra_endpoint_actions"):
+        PrivateEndpoints(
+            "pe",
+            PrivateEndpointsArgs(
+                vpc_id="vpc-1", vpc_cidr="10.0.0.0/16", subnet_ids=["s"], route_table_ids=["r"],
+                services=["ecr.api"], bucket_arns=[DATA], tags=TAGS, extra_endpoint_actions=extra,
+            ),
+        )  # fmt: skip
 
 
 def test_s3_gateway_reaches_the_project_buckets_only(bedrock_endpoints: MockRun) -> None:
@@ -160,11 +229,27 @@ def test_s3_gateway_reaches_the_project_buckets_only(bedrock_endpoints: MockRun)
     assert rule.inputs["prefixListId"] == gateway.outputs["prefixListId"]
 
 
-def test_aws_owned_buckets_are_read_only() -> None:
-    layers = "arn:aws:s3:::prod-us-east-1-starport-layer-bucket"
-    gateway = endpoints(aws_owned_bucket_arns=[layers]).one(ENDPOINT, "pe-s3")
-    st = statement(gateway.inputs["policy"], "ReadAwsOwnedServiceBuckets")
-    assert st["Action"] == "s3:GetObject" and st["Resource"] == f"{layers}/*"
+def test_aws_owned_buckets_add_only_object_reads_there(bedrock_endpoints: MockRun) -> None:
+    weak = endpoints(aws_owned_bucket_arns=[LAYERS])
+    diff = changes(bedrock_endpoints, weak)
+    assert not diff.added and not diff.removed
+    assert set(diff.changed_paths) == {"pe-s3"}
+    before = policy(bedrock_endpoints.one(ENDPOINT, "pe-s3"))["Statement"]
+    after = policy(weak.one(ENDPOINT, "pe-s3"))["Statement"]
+    assert after[: len(before)] == before
+    (added,) = after[len(before) :]
+    assert added["Sid"] == "ReadAwsOwnedServiceBuckets"
+    assert added["Action"] == "s3:GetObject" and added["Resource"] == f"{LAYERS}/*"
+
+
+def test_ecr_layer_bucket_is_the_regions_starport_bucket() -> None:
+    captured: list[str] = []
+
+    def build() -> None:
+        ecr_layer_bucket_arn(partition="aws", region=REGION).apply(captured.append)
+
+    run_component(build)
+    assert captured == [LAYERS]
 
 
 # ---------------------------------------------------------------- WorkloadIdentity
@@ -252,6 +337,102 @@ def test_sagemaker_grants_network_interfaces_in_the_vpc_only() -> None:
     assert all(r.startswith(f"arn:aws:ec2:{REGION}:{ACCOUNT}:") for r in enis["Resource"])
     assert statement(doc, "DescribeNetworkForVpcMode")["Resource"] == "*"
     assert statement(doc, "RegistryLogin")["Action"] == "ecr:GetAuthorizationToken"
+
+
+def lambda_in_vpc(**overrides: object) -> MockRun:
+    return identity(
+        lambda_vpc=LambdaVpcAccess(subnet_arns=SUBNETS, security_group_arns=[WORKLOAD_SG]),
+        **overrides,
+    )
+
+
+def test_lambda_may_attach_functions_in_the_project_subnets_only(role: MockRun) -> None:
+    result = lambda_in_vpc()
+    doc = result.one(ROLE_POLICY).inputs["policy"]
+    interfaces = f"arn:aws:ec2:{REGION}:{ACCOUNT}:network-interface/*"
+    create = statement(doc, "LambdaCreatesInterfacesInProjectSubnets")
+    assert create["Action"] == "ec2:CreateNetworkInterface"
+    assert set(create["Resource"]) == {interfaces, *SUBNETS, WORKLOAD_SG}
+    manage = statement(doc, "LambdaManagesItsInterfaces")
+    assert manage["Resource"] == interfaces
+    describe = statement(doc, "LambdaDescribesInterfaces")
+    assert describe["Resource"] == "*"
+    assert set(as_list(describe["Action"])) <= set(UNSCOPED_ACTIONS)
+    granted = {a for st in (create, manage, describe) for a in as_list(st["Action"])}
+    assert granted == set(LAMBDA_VPC_ACTIONS)
+    for st in (create, manage, describe):
+        # TLS only: EC2 condition keys make Lambda's pre-flight check of the role fail.
+        assert st["Condition"] == {"Bool": {"aws:SecureTransport": "true"}}
+    # exactly three statements more, nothing else changes
+    diff = changes(role, result)
+    assert not diff.added and not diff.removed and set(diff.changed_paths) == {"workload-policy"}
+    before = {s["Sid"] for s in policy(role.one(ROLE_POLICY))["Statement"]}
+    after = {s["Sid"] for s in policy(result.one(ROLE_POLICY))["Statement"]}
+    assert after - before == {
+        "LambdaCreatesInterfacesInProjectSubnets",
+        "LambdaManagesItsInterfaces",
+        "LambdaDescribesInterfaces",
+    }
+
+
+def test_lambda_vpc_access_needs_lambda_and_its_network() -> None:
+    access = LambdaVpcAccess(subnet_arns=SUBNETS, security_group_arns=[WORKLOAD_SG])
+    with pytest.raises(ValueError, match="lambda.amazonaws.com"):
+        WorkloadIdentity(
+            "w",
+            WorkloadIdentityArgs(
+                role_name="r", trusted_services=["ecs-tasks.amazonaws.com"], tags=TAGS,
+                lambda_vpc=access,
+            ),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="subnets and security groups"):
+        WorkloadIdentity(
+            "w",
+            WorkloadIdentityArgs(
+                role_name="r", trusted_services=["lambda.amazonaws.com"], tags=TAGS,
+                lambda_vpc=LambdaVpcAccess(subnet_arns=SUBNETS, security_group_arns=[]),
+            ),
+        )  # fmt: skip
+
+
+def test_workload_log_group_is_created_encrypted_and_the_only_one_written() -> None:
+    result = identity(
+        log_group_name="/unit/test/workload", logs_key_arn=KEY, log_retention_days=400
+    )
+    group = result.one(LOG_GROUP, "workload-logs")
+    assert group.inputs["name"] == "/unit/test/workload"
+    assert group.inputs["kmsKeyId"] == KEY
+    assert group.inputs["retentionInDays"] == 400
+    assert TAGS.items() <= group.inputs["tags"].items()
+    write = statement(result.one(ROLE_POLICY).inputs["policy"], "WriteProjectLogs")
+    assert set(as_list(write["Action"])) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    arn = group.outputs["arn"]
+    assert set(write["Resource"]) == {arn, f"{arn}:log-stream:*"}
+    all_actions = {
+        a for st in policy(result.one(ROLE_POLICY))["Statement"] for a in as_list(st["Action"])
+    }
+    assert "logs:CreateLogGroup" not in all_actions
+    with pytest.raises(ValueError, match="logs_key_arn"):
+        WorkloadIdentity(
+            "w",
+            WorkloadIdentityArgs(
+                role_name="r", trusted_services=["lambda.amazonaws.com"], tags=TAGS,
+                log_group_name="/x",
+            ),
+        )  # fmt: skip
+
+
+def test_creating_log_groups_adds_exactly_that_grant() -> None:
+    groups = [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*"]
+    base = identity(log_group_arns=groups)
+    weak = identity(log_group_arns=groups, creates_log_groups=True)
+    before = {s["Sid"]: s for s in policy(base.one(ROLE_POLICY))["Statement"]}
+    after = {s["Sid"]: s for s in policy(weak.one(ROLE_POLICY))["Statement"]}
+    assert set(after) - set(before) == {"CreateServiceLogGroups"}
+    assert {sid: after[sid] for sid in before} == before
+    added = after["CreateServiceLogGroups"]
+    assert added["Action"] == "logs:CreateLogGroup" and added["Resource"] == groups[0]
+    assert "logs:CreateLogGroup" not in as_list(before["WriteProjectLogs"]["Action"])
 
 
 def test_model_arns_for_foundation_models_and_inference_profiles() -> None:

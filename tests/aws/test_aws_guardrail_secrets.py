@@ -123,6 +123,37 @@ def test_a_numbered_version_is_published(rail: MockRun) -> None:
     assert changed.inputs["description"] != version.inputs["description"]
 
 
+def test_a_new_key_publishes_a_new_version(rail: MockRun) -> None:
+    """The version records the configuration, its key included: re-keying the guardrail
+    must not leave the workload pinned to a version made under the old key."""
+    other_key = KEY.replace("11111111", "99999999")
+    diff = changes(rail, guardrail(kms_key_arn=other_key))
+    assert not diff.added and not diff.removed
+    assert diff.changed_paths == {
+        "guardrail-guardrail": {"kmsKeyArn"},
+        "guardrail-version": {"description"},
+    }
+
+
+def test_anonymizing_pii_changes_only_the_pii_actions(rail: MockRun) -> None:
+    diff = changes(rail, guardrail(pii_action="anonymize"))
+    assert not diff.added and not diff.removed
+    paths = diff.changed_paths
+    assert paths.pop("guardrail-version") == {"description"}
+    (changed,) = paths.values()
+    assert changed and all(
+        p.startswith("sensitiveInformationPolicyConfig.piiEntitiesConfigs[")
+        and p.endswith("].action")
+        for p in changed
+    )
+    assert {before for before, _ in diff.changed[(GUARDRAIL, "guardrail-guardrail")].values()} == {
+        "BLOCK"
+    }
+    assert {after for _, after in diff.changed[(GUARDRAIL, "guardrail-guardrail")].values()} == {
+        "ANONYMIZE"
+    }
+
+
 def test_grounding_is_on_when_configured() -> None:
     inputs = guardrail(grounding_threshold=0.75, relevance_threshold=0.5).one(GUARDRAIL).inputs
     assert inputs["contextualGroundingPolicyConfig"]["filtersConfigs"] == [

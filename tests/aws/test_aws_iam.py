@@ -1,8 +1,9 @@
 """Every policy document of the generated AWS projects: parsed and held to the IAM rules.
 
 The rules (IAM-02, KEY-04, PE-04):
-* no ``*`` action anywhere; service-wide ``<service>:*`` only where a policy's job is
-  to filter principals (VPC endpoint policies) or to deny (TLS rules on buckets);
+* no ``*`` action anywhere; service-wide ``<service>:*`` only in denies (TLS rules on
+  buckets) and in the one endpoint policy that admits its API whole for the account
+  (the SageMaker AI API, ``ENDPOINT_ACTIONS``); every other endpoint lists actions;
 * Resource ``*`` only for actions in ``UNSCOPED_ACTIONS``, and in resource policies where
   ``*`` means the resource itself (key policies, secret policies) or in endpoint
   policies that admit the account's principals only;
@@ -18,7 +19,7 @@ from collections.abc import Callable
 
 import pytest
 from aiscaffold.testing import MockRun
-from aiscaffold_components.aws import UNSCOPED_ACTIONS
+from aiscaffold_components.aws import ENDPOINT_ACTIONS, UNSCOPED_ACTIONS
 from aiscaffold_components.aws.keys import KEY_ADMIN_ACTIONS
 from aws.aws_support import PROJECTS, Document, as_list, documents
 
@@ -42,6 +43,12 @@ def conditions(statement: dict[str, object]) -> dict[str, object]:
     return out
 
 
+def admits_whole_api(document: Document) -> bool:
+    """An endpoint policy whose service ENDPOINT_ACTIONS admits whole (``None``)."""
+    service = str(document.resource.inputs.get("serviceName", "")).split(".", 3)[-1]
+    return service in ENDPOINT_ACTIONS and ENDPOINT_ACTIONS[service] is None
+
+
 def violations(document: Document) -> list[str]:
     kind = document.resource.type
     found: list[str] = []
@@ -57,8 +64,10 @@ def violations(document: Document) -> list[str]:
             found.append(f"{where}: grants action *")
         wildcards = [a for a in actions if "*" in a]
         if wildcards:
-            endpoint_filter = kind == ENDPOINT and "aws:PrincipalAccount" in keys
-            if not (endpoint_filter or not allow):
+            whole_api = (
+                kind == ENDPOINT and "aws:PrincipalAccount" in keys and admits_whole_api(document)
+            )
+            if not (whole_api or not allow):
                 found.append(f"{where}: wildcard actions {wildcards}")
         # -- resources
         if kind == ROLE and document.field == "assumeRolePolicy":
@@ -129,6 +138,15 @@ def test_the_rules_catch_what_they_forbid(aws_run: Callable[[str], MockRun]) -> 
     assert any("Resource * for ['s3:GetObject']" in p for p in problems)
     assert any("wildcard actions ['s3:*']" in p for p in problems)
     assert any("does not require TLS" in p for p in problems)
+    runtime = next(
+        d for d in documents(aws_run("defaults")) if d.resource.name == "endpoints-bedrock-runtime"
+    )
+    whole = {**runtime.doc, "Statement": [{**runtime.statements[0], "Action": "bedrock:*"}]}
+    assert violations(Document(runtime.resource, runtime.field, runtime.doc)) == []
+    assert any(
+        "wildcard actions ['bedrock:*']" in p
+        for p in violations(Document(runtime.resource, runtime.field, whole))
+    )
 
 
 def test_resource_star_appears_only_for_documented_actions(

@@ -13,6 +13,7 @@ from aws.aws_support import (
     ROOT,
     TAGS,
     as_list,
+    changes,
     policy,
     run_component,
     statement,
@@ -127,6 +128,30 @@ def test_service_managed_data_lets_the_account_use_the_data_key_through_that_ser
     assert st["Condition"]["StringEquals"] == {
         "kms:ViaService": f"bedrock.{REGION}.amazonaws.com",
         "kms:CallerAccount": ACCOUNT,
+    }
+
+
+def test_efs_of_a_sagemaker_domain_may_wrap_its_key_through_the_data_key() -> None:
+    """EFS, not SageMaker AI, calls KMS for the domain's home volume, and wraps the file
+    system's key without plaintext: both must pass the data key's policy."""
+    result = build(service_managed_data=["sagemaker", "elasticfilesystem"])
+    st = statement(result.one(KEY, "keys-data").inputs["policy"], "ServiceManagedConfiguration")
+    assert st["Condition"]["StringEquals"]["kms:ViaService"] == [
+        f"sagemaker.{REGION}.amazonaws.com",
+        f"elasticfilesystem.{REGION}.amazonaws.com",
+    ]
+    assert "kms:GenerateDataKeyWithoutPlaintext" in st["Action"]
+    # Volumes in a service's own account use the key through a grant for AWS resources.
+    grants = statement(result.one(KEY, "keys-data").inputs["policy"], "GrantsForAwsResourcesOnly")
+    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+def test_a_shorter_deletion_window_changes_only_the_windows(keys: MockRun) -> None:
+    diff = changes(keys, build(deletion_window_days=7))
+    assert not diff.added and not diff.removed
+    assert diff.changed == {
+        (KEY, f"keys-{purpose}"): {"deletionWindowInDays": (30, 7)}
+        for purpose in ("data", "logs", "secrets")
     }
 
 

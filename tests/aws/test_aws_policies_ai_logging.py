@@ -547,6 +547,76 @@ def test_trail_007_data_events_of_buckets_and_the_ai_service() -> None:
     }  # no endpoint events
 
 
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+
+
+def _object_events(*arn_prefixes: str) -> dict[str, Any]:
+    return {
+        "name": "objects",
+        "fieldSelectors": [
+            {"field": "eventCategory", "equals": ["Data"]},
+            {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+            {"field": "resources.ARN", "startsWiths": list(arn_prefixes)},
+        ],
+    }
+
+
+def test_trail_007_the_access_log_bucket_is_recorded_by_the_trail() -> None:
+    """The bucket receiving access logs has none of its own: the trail must record it."""
+    base = trail("x").inputs["advancedEventSelectors"]
+    logs = res(BUCKET, "logs", {"bucket": "audit-logs", "tags": TAGS})
+    # Auto-named, as AuditLogging creates it: matched through Pulumi's auto-name.
+    access = res(BUCKET, "audit-access-logs-bucket", {"tags": TAGS})
+    access_name = "audit-access-logs-bucket-1a2b3c4d"
+    logs_logging = res(
+        BUCKET_LOGGING, "logs-logging", {"bucket": "audit-logs", "targetBucket": access_name}
+    )
+    stack = [logs, access, logs_logging]
+    exact = trail(
+        "exact", advancedEventSelectors=[*base, _object_events(f"arn:aws:s3:::{access_name}/")]
+    )
+    assert not flagged(check([exact, *stack]), "AWS-TRAIL-007")
+    unrecorded = check([trail("unrecorded"), *stack])
+    assert flagged(unrecorded, "AWS-TRAIL-007") == {"audit-access-logs-bucket"}
+    assert any("no access logs of its own" in f.message for f in unrecorded.violations)
+    # a key prefix records part of the bucket only; another bucket's name records none
+    partial = trail(
+        "partial", advancedEventSelectors=[*base, _object_events(f"arn:aws:s3:::{access_name}/a/")]
+    )
+    other = trail(
+        "other", advancedEventSelectors=[*base, _object_events("arn:aws:s3:::audit-access-logs-x/")]
+    )
+    for wrong in (partial, other):
+        assert flagged(check([wrong, *stack]), "AWS-TRAIL-007") == {"audit-access-logs-bucket"}
+    # A bucket that receives access logs but has its own is recorded by them.
+    own = res(
+        BUCKET_LOGGING, "access-logging", {"bucket": access_name, "targetBucket": "elsewhere"}
+    )
+    elsewhere = res(BUCKET, "elsewhere", {"bucket": "elsewhere", "tags": TAGS})
+    logged = check([trail("unrecorded"), *stack, own, elsewhere])
+    assert flagged(logged, "AWS-TRAIL-007") == {"elsewhere"}  # now the access-log target
+
+
+def test_trail_007_guardrail_calls_are_recorded_wherever_there_is_a_guardrail() -> None:
+    base = trail("x").inputs["advancedEventSelectors"]
+    endpoint_events = {
+        "name": "endpoints",
+        "fieldSelectors": [
+            {"field": "eventCategory", "equals": ["Data"]},
+            {"field": "resources.type", "equals": ["AWS::SageMaker::Endpoint"]},
+        ],
+    }
+    sagemaker_only = trail("t", advancedEventSelectors=[*base[:2], endpoint_events])
+    rail = guardrail("rail")
+    assert not flagged(check([sagemaker_only], ai_service="sagemaker"), "AWS-TRAIL-007")
+    assert flagged(check([sagemaker_only, rail], ai_service="sagemaker"), "AWS-TRAIL-007") == {
+        "(stack)"
+    }
+    both = trail("t", advancedEventSelectors=[*base, endpoint_events])
+    assert not flagged(check([both, rail], ai_service="sagemaker"), "AWS-TRAIL-007")
+
+
 # ---------------------------------------------------------------- CloudWatch Logs
 def test_logs_001_002_log_groups_encrypted_and_kept() -> None:
     report = check(
@@ -697,6 +767,46 @@ def test_secrets_004_rotation_within_the_profile_period() -> None:
         ]
     )  # confidential: secret_rotation_days 90
     assert flagged(report, "AWS-SECRETS-004") == {"yearly", "unstated", "lazy"}
+
+
+def test_secrets_004_schedule_expressions_are_bounded() -> None:
+    """rate() and cron() schedules are held to the profile's period by their longest gap
+    between two rotations; expressions with no bound are flagged."""
+    rotation = "aws:secretsmanager/secretRotation:SecretRotation"
+
+    def scheduled(name: str, expression: str) -> Any:
+        return res(
+            rotation,
+            name,
+            {
+                "secretId": "a",
+                "rotationLambdaArn": "x",
+                "rotationRules": {"scheduleExpression": expression},
+            },
+        )
+
+    compliant = {
+        "rate-90-days": "rate(90 days)",
+        "rate-hours": "rate(4 hours)",
+        "monthly-first": "cron(0 16 1 * ? *)",  # at most 31 days apart
+        "first-monday": "cron(0 8 ? * MON#1 *)",  # at most 35 days apart
+        "weekdays": "cron(0 2 ? * 2-6 *)",
+        "every-other-month": "cron(0 0 1 */2 ? *)",  # at most 62 days
+        "on-the-31st": "cron(0 0 31 * ? *)",  # skips months without one: up to 61 days
+    }
+    flagged_ = {
+        "rate-a-year": "rate(365 days)",
+        "every-quarter": "cron(0 0 1 1,4,7,10 ? *)",  # up to 92 days apart: 90 are asked
+        "twice-a-year": "cron(0 0 1 */6 ? *)",
+        "leap-days": "cron(0 0 29 2 ? *)",
+        "until-2030": "cron(0 0 1 * ? 2025-2030)",  # stops rotating
+        "never": "cron(0 0 30 2 ? *)",
+        "unreadable": "every month",
+    }
+    report = check(
+        [scheduled(n, e) for n, e in {**compliant, **flagged_}.items()]
+    )  # confidential: secret_rotation_days 90
+    assert flagged(report, "AWS-SECRETS-004") == set(flagged_)
 
 
 def test_secrets_005_recoverable_after_deletion() -> None:

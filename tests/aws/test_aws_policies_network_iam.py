@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aiscaffold_components.aws import ENDPOINT_SERVICES
+from aiscaffold_components.aws import ECR_ENDPOINT_SERVICES, ENDPOINT_ACTIONS, ENDPOINT_SERVICES
 from aws.aws_policy_support import (
     ACCOUNT,
     SOURCE_ACCOUNT,
@@ -341,7 +341,9 @@ def _endpoint(name: str, service: str, kind: str = "Interface", **inputs: Any) -
         base["privateDnsEnabled"] = True
     if service != "sagemaker.studio":
         prefix = service.split(".")[0].split("-")[0]
-        base["policy"] = doc(stmt(f"{prefix}:*", principal="*", condition=ACCOUNT_ONLY))
+        listed = ENDPOINT_ACTIONS.get(service, (f"{prefix}:GetObject",))
+        actions = [f"{prefix}:*"] if listed is None else list(listed)
+        base["policy"] = doc(stmt(actions, principal="*", condition=ACCOUNT_ONLY))
     base.update(inputs)
     return res(ENDPOINT, name, {k: v for k, v in base.items() if v is not None})
 
@@ -369,8 +371,28 @@ def test_vpce_002_endpoint_policies_admit_the_account_only() -> None:
                 "everything", "logs", policy=doc(stmt("*", principal="*", condition=ACCOUNT_ONLY))
             ),
             _endpoint(
-                "any-account", "secretsmanager", policy=doc(stmt("secretsmanager:*", principal="*"))
+                "any-account",
+                "secretsmanager",
+                policy=doc(stmt("secretsmanager:GetSecretValue", principal="*")),
             ),
+            _endpoint(
+                "whole-api",
+                "secretsmanager",
+                policy=doc(stmt("secretsmanager:*", principal="*", condition=ACCOUNT_ONLY)),
+            ),
+            _endpoint(
+                "whole-runtime-api",
+                "bedrock-runtime",
+                policy=doc(
+                    stmt(
+                        ["bedrock:InvokeModel", "bedrock:Invoke*"],
+                        principal="*",
+                        condition=ACCOUNT_ONLY,
+                    )
+                ),
+            ),
+            # The SageMaker AI API is admitted whole (ENDPOINT_ACTIONS documents why).
+            _endpoint("sagemaker-api", "sagemaker.api"),
             _endpoint(
                 "s3",
                 "s3",
@@ -409,6 +431,8 @@ def test_vpce_002_endpoint_policies_admit_the_account_only() -> None:
         "no-policy",
         "everything",
         "any-account",
+        "whole-api",
+        "whole-runtime-api",
         "s3-every-bucket",
         "s3-foreign-writes",
     }
@@ -436,6 +460,22 @@ def test_vpce_003_004_ai_and_platform_services_reached_privately(ai_service: str
     assert not flagged(
         check([_endpoint("kms", "kms")], ai_service=ai_service), "AWS-VPCE-003"
     )  # no VPC
+
+
+def test_vpce_004_ecs_tasks_pull_images_privately() -> None:
+    """A workload run by ECS tasks needs ECR's endpoints; one run by Lambda does not."""
+    platform = [
+        res(VPC, "vpc"),
+        _endpoint("s3", "s3", kind="Gateway"),
+        *(_endpoint(s, s) for s in ENDPOINT_SERVICES["bedrock"]),
+    ]
+    on_lambda = workload_role(services=("lambda.amazonaws.com",))
+    on_ecs = workload_role(services=("lambda.amazonaws.com", "ecs-tasks.amazonaws.com"))
+    assert not flagged(check([*platform, on_lambda]), "AWS-VPCE-004")
+    assert flagged(check([*platform, on_ecs]), "AWS-VPCE-004") == {"(stack)"}
+    ecr = [_endpoint(s, s) for s in ECR_ENDPOINT_SERVICES]
+    assert not flagged(check([*platform, *ecr, on_ecs]), "AWS-VPCE-004")
+    assert flagged(check([*platform, ecr[0], on_ecs]), "AWS-VPCE-004") == {"(stack)"}
 
 
 # ---------------------------------------------------------------------------- IAM

@@ -280,5 +280,6 @@ def test_stack_config_weaker_than_the_answers_fails_the_check(
         "network-flow-logs",
         "audit-trail-logs",
         "audit-bedrock-invocations",
+        "workload-logs",
     }
     assert by_policy["AWS-S3-013"] == {"audit-logs-lifecycle", "audit-access-logs-lifecycle"}

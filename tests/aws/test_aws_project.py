@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from aiscaffold.testing import MockRun
-from aws.aws_support import PROJECTS, as_list, policy, statement, untagged
+from aiscaffold.testing import MockRun, run_program
+from aws.aws_support import ACCOUNT, PROJECTS, as_list, policy, statement, untagged
 
 COMPONENTS = {
     f"aiscaffold:aws:{name}"
@@ -84,6 +85,64 @@ def test_defaults_are_bedrock_private_and_guarded(aws_run: Callable[[str], MockR
     assert not any(r.protect for r in result.of_type(KEY))
 
 
+def test_bedrock_workload_runs_privately_on_lambda_and_fargate(
+    aws_run: Callable[[str], MockRun],
+) -> None:
+    """Both compute options work in the VPC with no route out: Lambda may attach its
+    functions in the project's subnets only; Fargate pulls images through ECR's
+    endpoints and its layer bucket; both log to the workload's own encrypted group."""
+    result = aws_run("defaults")
+    role = result.one("aws:iam/role:Role", "workload-role")
+    trusted = policy(role, "assumeRolePolicy")["Statement"][0]["Principal"]["Service"]
+    assert set(as_list(trusted)) == {"lambda.amazonaws.com", "ecs-tasks.amazonaws.com"}
+    doc = result.one("aws:iam/rolePolicy:RolePolicy", "workload-policy").inputs["policy"]
+    create = statement(doc, "LambdaCreatesInterfacesInProjectSubnets")
+    subnets = {s.outputs["arn"] for s in result.of_type("aws:ec2/subnet:Subnet")}
+    group = result.one("aws:ec2/securityGroup:SecurityGroup", "network-workload-sg")
+    assert set(create["Resource"]) - subnets - {group.outputs["arn"]} == {
+        f"arn:aws:ec2:us-east-1:{ACCOUNT}:network-interface/*"
+    }
+    assert subnets <= set(create["Resource"])
+    assert statement(doc, "PullProjectImages")["Resource"].endswith(":repository/aws-defaults/*")
+    assert {"ecr.api", "ecr.dkr"} <= set(result.outputs["endpoint_ids"])
+    gateway = result.one("aws:ec2/vpcEndpoint:VpcEndpoint", "endpoints-s3").inputs["policy"]
+    assert statement(gateway, "ReadAwsOwnedServiceBuckets")["Resource"] == (
+        "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"
+    )
+    logs = result.one("aws:cloudwatch/logGroup:LogGroup", "workload-logs")
+    assert (
+        logs.inputs["name"] == result.outputs["workload_log_group"] == "/aws-defaults/dev/workload"
+    )
+    assert logs.inputs["kmsKeyId"] == result.outputs["key_arns"]["logs"]
+    statements = policy(result.one("aws:iam/rolePolicy:RolePolicy", "workload-policy"))
+    granted = {a for st in statements["Statement"] for a in as_list(st["Action"])}
+    assert "logs:CreateLogGroup" not in granted
+
+
+def test_dropping_fargate_drops_what_only_fargate_needs(
+    aws_project: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """on_fargate = False takes away ECS's trust, ECR's endpoints and grants, the layer
+    bucket; Lambda keeps its network interfaces."""
+    project = tmp_path / "lambda-only"
+    shutil.copytree(aws_project("defaults"), project)
+    program = project / "__main__.py"
+    source = program.read_text()
+    assert "on_fargate = True" in source
+    program.write_text(source.replace("on_fargate = True", "on_fargate = False"))
+    result = run_program(project)
+    role = result.one("aws:iam/role:Role", "workload-role")
+    trust = policy(role, "assumeRolePolicy")["Statement"][0]["Principal"]["Service"]
+    assert as_list(trust) == ["lambda.amazonaws.com"]
+    assert not {"ecr.api", "ecr.dkr"} & set(result.outputs["endpoint_ids"])
+    gateway = policy(result.one("aws:ec2/vpcEndpoint:VpcEndpoint", "endpoints-s3"))
+    assert [s["Sid"] for s in gateway["Statement"]] == ["ProjectBucketsOnly"]
+    workload = policy(result.one("aws:iam/rolePolicy:RolePolicy", "workload-policy"))
+    sids = {st["Sid"] for st in workload["Statement"]}
+    assert "PullProjectImages" not in sids and "RegistryLogin" not in sids
+    assert "LambdaCreatesInterfacesInProjectSubnets" in sids
+
+
 def test_restricted_hipaa_pci_project_is_locked_down(aws_run: Callable[[str], MockRun]) -> None:
     result = aws_run("bedrock-restricted")
     keys = result.of_type(KEY)
@@ -140,6 +199,19 @@ def test_sagemaker_project_has_a_vpc_only_domain(aws_run: Callable[[str], MockRu
     )
     assert not result.of_type(LOCK)  # confidential + SOC 2: no object lock asked for
     assert result.outputs["sagemaker_domain_id"] == domain.id
+    # EFS (the domain's home volume) uses the data key through its own service.
+    data_key = next(k for k in result.of_type(KEY) if k.name == "keys-data")
+    managed = statement(data_key.inputs["policy"], "ServiceManagedConfiguration")
+    assert (
+        "elasticfilesystem.us-east-1.amazonaws.com"
+        in managed["Condition"]["StringEquals"]["kms:ViaService"]
+    )
+    assert "kms:GenerateDataKeyWithoutPlaintext" in managed["Action"]
+    # SageMaker AI creates its log groups as the execution role: granted, named.
+    doc = result.one("aws:iam/rolePolicy:RolePolicy", "workload-policy").inputs["policy"]
+    assert statement(doc, "CreateServiceLogGroups")["Resource"].endswith(
+        ":log-group:/aws/sagemaker/*"
+    )
 
 
 def test_egress_answer_adds_nat_gateways(aws_run: Callable[[str], MockRun]) -> None:
@@ -165,3 +237,7 @@ def test_rendered_program_maps_the_profile_visibly(aws_project: Callable[[str], 
     )
     readme = (aws_project("defaults") / "README.md").read_text()
     assert "rotation" in readme.lower() and "put-secret-value" in readme
+    # what each compute option needs to run without a route out of the VPC
+    for needed in ("ecr.api", "ecr.dkr", "starport-layer-bucket", "workload_log_group",
+                   "logging_config.log_group", "on_fargate"):  # fmt: skip
+        assert needed in readme, needed

@@ -201,7 +201,25 @@ def test_trail_records_management_and_chosen_data_events(trail: MockRun) -> None
     assert "readOnly" not in fields[0]  # reads and writes
     assert fields[1]["resources.type"]["equals"] == ["AWS::S3::Object"]
     assert fields[1]["resources.ARN"]["startsWiths"] == ["arn:aws:s3:::unit-test-data-"]
-    assert fields[2]["resources.type"]["equals"] == ["AWS::Bedrock::Guardrail"]
+    assert fields[3]["resources.type"]["equals"] == ["AWS::Bedrock::Guardrail"]
+
+
+def test_trail_records_the_access_log_bucket_which_has_no_access_logs(trail: MockRun) -> None:
+    """S3 cannot log the access-log bucket into itself: its object events are recorded."""
+    name = of(trail, BUCKET, "audit-access-logs").outputs["bucket"]
+    selectors = trail.one(TRAIL).inputs["advancedEventSelectors"]
+    recorded = [
+        {f["field"]: f for f in s["fieldSelectors"]}
+        for s in selectors
+        if f"arn:aws:s3:::{name}/"
+        in [v for f in s["fieldSelectors"] for v in f.get("startsWiths", [])]
+    ]
+    assert len(recorded) == 1
+    (fields,) = recorded
+    assert fields["eventCategory"]["equals"] == ["Data"]
+    assert fields["resources.type"]["equals"] == ["AWS::S3::Object"]
+    assert fields["resources.ARN"]["startsWiths"] == [f"arn:aws:s3:::{name}/"]
+    assert "readOnly" not in fields and "eventName" not in fields  # reads, writes, deletes
 
 
 def test_log_bucket_takes_only_this_trail_and_bedrock(trail: MockRun) -> None:
@@ -269,7 +287,35 @@ def test_object_lock_locks_the_log_bucket_only() -> None:
 def test_without_bedrock_there_is_no_invocation_logging() -> None:
     result = audit()
     assert not result.of_type(INVOCATION)
-    assert len(result.one(TRAIL).inputs["advancedEventSelectors"]) == 1
+    selectors = result.one(TRAIL).inputs["advancedEventSelectors"]
+    # management events, and the access-log bucket's object events (always recorded)
+    assert [s["name"] for s in selectors] == [
+        "All management events",
+        "Object reads and writes of the access-log bucket",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argument", "flag"),
+    [
+        ("invocation_log_images", "imageDataDeliveryEnabled"),
+        ("invocation_log_embeddings", "embeddingDataDeliveryEnabled"),
+    ],
+)
+def test_logging_images_or_embeddings_changes_only_that_flag(
+    trail: MockRun, argument: str, flag: str
+) -> None:
+    weak = audit(
+        data_event_bucket_prefixes=["unit-test-data-"],
+        data_event_resource_types=["AWS::Bedrock::Guardrail"],
+        bedrock_invocation_logging=True,
+        **{argument: True},
+    )
+    diff = changes(trail, weak)
+    assert not diff.added and not diff.removed
+    assert diff.changed == {
+        (INVOCATION, "audit-bedrock-invocation-logging"): {f"loggingConfig.{flag}": (False, True)}
+    }
 
 
 def test_protect_guards_log_stores_and_trail() -> None:

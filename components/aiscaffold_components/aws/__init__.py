@@ -6,10 +6,19 @@ reusable outside aiscaffold's generated programs.
 """
 
 from .audit import AuditLogging, AuditLoggingArgs
-from .endpoints import ENDPOINT_SERVICES, PrivateEndpoints, PrivateEndpointsArgs
+from .endpoints import (
+    ECR_ENDPOINT_SERVICES,
+    ENDPOINT_ACTIONS,
+    ENDPOINT_SERVICES,
+    PrivateEndpoints,
+    PrivateEndpointsArgs,
+    ecr_layer_bucket_arn,
+)
 from .guardrail import PII_ENTITY_TYPES, Guardrail, GuardrailArgs
 from .identity import (
+    LAMBDA_VPC_ACTIONS,
     UNSCOPED_ACTIONS,
+    LambdaVpcAccess,
     WorkloadIdentity,
     WorkloadIdentityArgs,
     bedrock_model_arns,
@@ -21,7 +30,10 @@ from .secrets import Secrets, SecretsArgs
 from .storage import SecureBucket, SecureBucketArgs, ServiceDelivery
 
 __all__ = [
+    "ECR_ENDPOINT_SERVICES",
+    "ENDPOINT_ACTIONS",
     "ENDPOINT_SERVICES",
+    "LAMBDA_VPC_ACTIONS",
     "PII_ENTITY_TYPES",
     "UNSCOPED_ACTIONS",
     "AuditLogging",
@@ -30,6 +42,7 @@ __all__ = [
     "GuardrailArgs",
     "Keys",
     "KeysArgs",
+    "LambdaVpcAccess",
     "Network",
     "NetworkArgs",
     "PrivateEndpoints",
@@ -44,4 +57,5 @@ __all__ = [
     "WorkloadIdentity",
     "WorkloadIdentityArgs",
     "bedrock_model_arns",
+    "ecr_layer_bucket_arn",
 ]

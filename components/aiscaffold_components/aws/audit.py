@@ -31,7 +31,8 @@ class AuditLoggingArgs:
     Always on: a multi-region trail with global service events and log file validation,
     encrypted with the logs key, delivered to the log bucket and to a CloudWatch log
     group; all management events; a log bucket with the SecureBucket hardening whose
-    access logs go to a separate access-log bucket.
+    access logs go to a separate access-log bucket, whose own object events the trail
+    records (S3 cannot log a bucket into itself).
     """
 
     logs_key_arn: pulumi.Input[str]
@@ -86,8 +87,10 @@ class AuditLogging(pulumi.ComponentResource):
 
         # Access logs of every project bucket land here. S3 delivers server access logs
         # only to buckets without an Object Lock default retention and must not log a
-        # bucket into itself, so this bucket is unlocked and unlogged; the trail records
-        # the data events on it instead.
+        # bucket into itself, so this bucket is unlocked and has no access logs of its
+        # own: the trail records the object reads, writes and deletions on it instead
+        # (its own selector, below). The trail writes to the log bucket, not here, so
+        # recording this bucket does not record the trail's own deliveries.
         self.access_log_bucket = SecureBucket(
             f"{name}-access-logs",
             SecureBucketArgs(
@@ -159,7 +162,7 @@ class AuditLogging(pulumi.ComponentResource):
             kms_key_id=args.logs_key_arn,
             cloud_watch_logs_group_arn=pulumi.Output.concat(trail_group.arn, ":*"),
             cloud_watch_logs_role_arn=trail_role.arn,
-            advanced_event_selectors=self._selectors(args, ctx),
+            advanced_event_selectors=self._selectors(args, ctx, self.access_log_bucket.bucket_name),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, depends_on=[self.log_bucket]
@@ -223,7 +226,7 @@ class AuditLogging(pulumi.ComponentResource):
 
     @staticmethod
     def _selectors(
-        args: AuditLoggingArgs, ctx: AwsContext
+        args: AuditLoggingArgs, ctx: AwsContext, access_log_bucket: pulumi.Output[str]
     ) -> list[aws.cloudtrail.TrailAdvancedEventSelectorArgsDict]:
         selectors: list[aws.cloudtrail.TrailAdvancedEventSelectorArgsDict] = [
             {
@@ -248,6 +251,26 @@ class AuditLogging(pulumi.ComponentResource):
                     ],
                 }
             )
+        # The access-log bucket has no server access logs (see above): its object events
+        # are its only access record. Named exactly (the bucket exists before the trail),
+        # so other buckets sharing a prefix are not recorded with it.
+        selectors.append(
+            {
+                "name": "Object reads and writes of the access-log bucket",
+                "field_selectors": [
+                    {"field": "eventCategory", "equals": ["Data"]},
+                    {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                    {
+                        "field": "resources.ARN",
+                        "starts_withs": [
+                            pulumi.Output.concat(
+                                "arn:", ctx.partition, ":s3:::", access_log_bucket, "/"
+                            )
+                        ],
+                    },
+                ],
+            }
+        )
         for resource_type in args.data_event_resource_types:
             selectors.append(
                 {

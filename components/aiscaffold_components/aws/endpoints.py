@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -11,10 +11,13 @@ import pulumi_aws as aws
 from ._common import AwsContext, Statement, aws_context, policy_json
 
 __all__ = [
+    "ECR_ENDPOINT_SERVICES",
+    "ENDPOINT_ACTIONS",
     "ENDPOINT_SERVICES",
     "S3_GATEWAY_ACTIONS",
     "PrivateEndpoints",
     "PrivateEndpointsArgs",
+    "ecr_layer_bucket_arn",
 ]
 
 #: Interface endpoints each AI service needs, so its workload reaches every API it calls
@@ -39,6 +42,85 @@ ENDPOINT_SERVICES: Mapping[str, tuple[str, ...]] = {
         "logs",
         "kms",
         "secretsmanager",
+    ),
+}
+
+#: Interface endpoints a container runtime needs to pull private images from ECR in a
+#: VPC with no route out (ECS on Fargate; SageMaker AI has them in its list): ecr.api
+#: for the registry login, ecr.dkr for the registry itself. The image layers come from
+#: ECR's AWS-owned bucket (:func:`ecr_layer_bucket_arn`) through the S3 gateway.
+#: Lambda pulls function code and images itself, outside the VPC: it needs none.
+ECR_ENDPOINT_SERVICES: tuple[str, ...] = ("ecr.api", "ecr.dkr")
+
+#: What principals of the account may call through each interface endpoint: the actions
+#: the workload's role is granted through that API (WorkloadIdentity), and no others.
+#: ``None`` admits the service's API as a whole, for the one API where a list would
+#: break the product (see the comment there). IAM still decides who may do what; the
+#: endpoint policy bounds what any credential, the workload's included, can do from
+#: inside the VPC. ``PrivateEndpointsArgs.extra_endpoint_actions`` adds actions.
+ENDPOINT_ACTIONS: Mapping[str, tuple[str, ...] | None] = {
+    "bedrock-runtime": (
+        "bedrock:ApplyGuardrail",
+        "bedrock:InvokeModel",  # also authorizes Converse
+        "bedrock:InvokeModelWithResponseStream",  # also authorizes ConverseStream
+    ),
+    # The workload's role grants nothing on the Bedrock control plane: the endpoint
+    # serves read-only lookups of models, inference profiles and guardrails.
+    "bedrock": (
+        "bedrock:GetFoundationModel",
+        "bedrock:GetGuardrail",
+        "bedrock:GetInferenceProfile",
+        "bedrock:ListFoundationModels",
+        "bedrock:ListGuardrails",
+        "bedrock:ListInferenceProfiles",
+    ),
+    # Knowledge-base and agent calls (data plane only); the role grants them only when
+    # you add the knowledge base or agent to it.
+    "bedrock-agent-runtime": (
+        "bedrock:InvokeAgent",
+        "bedrock:InvokeFlow",
+        "bedrock:Retrieve",
+        "bedrock:RetrieveAndGenerate",
+    ),
+    # Studio's web apps and the SageMaker Python SDK call dozens of control-plane
+    # actions (apps, spaces, jobs, experiments, pipelines, model registry...) whose set
+    # grows with every Studio release; a list would break Studio without warning. The
+    # execution role's IAM policy bounds them instead, and the endpoint still refuses
+    # credentials of any other account.
+    "sagemaker.api": None,
+    "sagemaker.runtime": (
+        "sagemaker:InvokeEndpoint",
+        "sagemaker:InvokeEndpointWithResponseStream",
+    ),
+    # Image pulls only (ECS on Fargate, Studio's custom images); pushing from inside the
+    # VPC needs the upload actions added.
+    "ecr.api": (
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetAuthorizationToken",
+        "ecr:GetDownloadUrlForLayer",
+    ),
+    "ecr.dkr": (
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetAuthorizationToken",
+        "ecr:GetDownloadUrlForLayer",
+    ),
+    # SDKs ask who they are; nothing in the VPC needs to assume another role.
+    "sts": ("sts:GetCallerIdentity",),
+    # Writing to existing groups; SageMaker AI creates its own groups as the execution
+    # role (WorkloadIdentity creates_log_groups).
+    "logs": ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
+    # The workload uses the keys through S3, Secrets Manager and Bedrock (kms:ViaService),
+    # whose calls do not cross the endpoint; these are for direct use inside the VPC.
+    "kms": ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"),
+    # Reading, plus what a rotation function in the private subnets calls (README).
+    "secretsmanager": (
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetRandomPassword",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
     ),
 }
 
@@ -74,6 +156,17 @@ _IAM_PREFIX: Mapping[str, str | None] = {
 }
 
 
+def ecr_layer_bucket_arn(
+    *, partition: pulumi.Input[str], region: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """The AWS-owned bucket ECR serves image layers from in ``region``.
+
+    A pull through the ecr.dkr endpoint downloads each layer from this bucket, so the S3
+    gateway endpoint must let it be read (``PrivateEndpointsArgs.aws_owned_bucket_arns``).
+    """
+    return pulumi.Output.concat("arn:", partition, ":s3:::prod-", region, "-starport-layer-bucket")
+
+
 @dataclass(frozen=True)
 class PrivateEndpointsArgs:
     """Arguments of :class:`PrivateEndpoints`.
@@ -101,6 +194,9 @@ class PrivateEndpointsArgs:
     gateway (ECR serves image layers from one); objects may only be read there."""
     client_security_group_ids: Sequence[pulumi.Input[str]] = ()
     """Security groups of clients: each gets an HTTPS egress rule to S3's prefix list."""
+    extra_endpoint_actions: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Weakening: actions, by interface endpoint service, admitted besides
+    ``ENDPOINT_ACTIONS`` (say ``{"ecr.api": ["ecr:PutImage", ...]}`` to push images)."""
 
 
 class PrivateEndpoints(pulumi.ComponentResource):
@@ -117,6 +213,16 @@ class PrivateEndpoints(pulumi.ComponentResource):
         unknown = sorted(set(args.services) - set(_IAM_PREFIX))
         if unknown:
             raise ValueError(f"no endpoint definition for {', '.join(unknown)}")
+        for service, extra in args.extra_endpoint_actions.items():
+            prefix = _IAM_PREFIX.get(service) if service in args.services else None
+            if prefix is None:
+                raise ValueError(f"extra_endpoint_actions: no endpoint policy for {service}")
+            wrong = [a for a in extra if not a.startswith(f"{prefix}:") or "*" in a]
+            if wrong:
+                raise ValueError(
+                    f"extra_endpoint_actions for {service} must be {prefix}: actions "
+                    f"without wildcards, not {', '.join(wrong)}"
+                )
         if not args.subnet_ids or not args.bucket_arns:
             raise ValueError("subnet_ids and bucket_arns must not be empty")
         super().__init__("aiscaffold:aws:PrivateEndpoints", name, None, opts)
@@ -159,7 +265,11 @@ class PrivateEndpoints(pulumi.ComponentResource):
                 subnet_ids=list(args.subnet_ids),
                 security_group_ids=[group.id],
                 ip_address_type="ipv4",
-                policy=None if prefix is None else self._account_only(ctx, prefix),
+                policy=(
+                    None
+                    if prefix is None
+                    else self._account_only(ctx, prefix, _actions(service, args))
+                ),
                 tags=tags(label),
                 opts=child,
             )
@@ -193,16 +303,19 @@ class PrivateEndpoints(pulumi.ComponentResource):
             {"security_group_id": self.security_group_id, "endpoint_ids": self.endpoint_ids}
         )
 
-    def _account_only(self, ctx: AwsContext, prefix: str) -> pulumi.Output[str]:
-        # The endpoint's job is to keep other accounts' credentials out (a stolen or
-        # foreign identity cannot use the VPC's private path); which actions and
-        # resources a principal may use is the business of its IAM policy, so the
-        # endpoint admits the service's API as a whole and Resource "*".
+    def _account_only(
+        self, ctx: AwsContext, prefix: str, actions: Sequence[str] | None
+    ) -> pulumi.Output[str]:
+        # The endpoint keeps other accounts' credentials out (a stolen or foreign
+        # identity cannot use the VPC's private path) and bounds what any credential can
+        # call from inside the VPC to what the workload uses. Resource "*": which of the
+        # account's resources a principal may touch is the business of its IAM policy,
+        # and the resources (models, secrets, keys...) differ by action.
         statement: Statement = {
             "sid": "PrincipalsOfThisAccountOnly",
             "effect": "Allow",
             "principals": [{"type": "*", "identifiers": ["*"]}],
-            "actions": [f"{prefix}:*"],
+            "actions": [f"{prefix}:*"] if actions is None else list(actions),
             "resources": ["*"],
             "conditions": [
                 {
@@ -246,6 +359,14 @@ class PrivateEndpoints(pulumi.ComponentResource):
                 }
             )
         return policy_json(statements, parent=self)
+
+
+def _actions(service: str, args: PrivateEndpointsArgs) -> list[str] | None:
+    """The actions the endpoint of ``service`` admits (None: the whole API)."""
+    base = ENDPOINT_ACTIONS[service]
+    if base is None:
+        return None
+    return sorted({*base, *args.extra_endpoint_actions.get(service, ())})
 
 
 def _service_name(ctx: AwsContext, service: str) -> pulumi.Output[str]:

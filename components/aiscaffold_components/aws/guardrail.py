@@ -168,24 +168,27 @@ class Guardrail(pulumi.ComponentResource):
             opts=child,
         )
         # A version is immutable: a new one must be published whenever the guardrail
-        # changes. The description carries a digest of the configuration, so a change
-        # replaces the version resource (publishing a new version) instead of leaving
-        # the workload pinned to a stale one.
-        digest = hashlib.sha256(
-            json.dumps(
-                {
-                    f.name: getattr(args, f.name)
-                    for f in fields(args)
-                    if f.name not in ("kms_key_arn", "tags", "guardrail_name")
-                },
-                sort_keys=True,
-                default=list,
-            ).encode()
-        ).hexdigest()[:12]
+        # changes. The description carries a digest of the configuration, the key that
+        # encrypts it included, so a change replaces the version resource (publishing a
+        # new version) instead of leaving the workload pinned to a stale one. Tags and
+        # the name are not part of a version.
+        settings = {
+            f.name: getattr(args, f.name)
+            for f in fields(args)
+            if f.name not in ("kms_key_arn", "tags", "guardrail_name")
+        }
+
+        def describe(kms_key_arn: str) -> str:
+            configuration = {**settings, "kms_key_arn": kms_key_arn}
+            digest = hashlib.sha256(
+                json.dumps(configuration, sort_keys=True, default=list).encode()
+            ).hexdigest()[:12]
+            return f"aiscaffold configuration {digest}"
+
         self.version = aws.bedrock.GuardrailVersion(
             f"{name}-version",
             guardrail_arn=self.guardrail.guardrail_arn,
-            description=f"aiscaffold configuration {digest}",
+            description=pulumi.Output.from_input(args.kms_key_arn).apply(describe),
             skip_destroy=False,
             opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["description"]),
         )

@@ -8,12 +8,23 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ._common import Condition, Statement, aws_context, policy_json, require_tls, same_account
+from ._common import (
+    AwsContext,
+    Condition,
+    Statement,
+    aws_context,
+    cloudwatch_retention_days,
+    policy_json,
+    require_tls,
+    same_account,
+)
 
 __all__ = [
     "BEDROCK_INVOKE_ACTIONS",
     "CROSS_REGION_PREFIXES",
+    "LAMBDA_VPC_ACTIONS",
     "UNSCOPED_ACTIONS",
+    "LambdaVpcAccess",
     "WorkloadIdentity",
     "WorkloadIdentityArgs",
     "bedrock_model_arns",
@@ -27,7 +38,10 @@ UNSCOPED_ACTIONS: Mapping[str, str] = {
     "ecr:GetAuthorizationToken": (
         "returns a registry login token for the whole account; ECR defines no resource for it"
     ),
-    "ec2:DescribeNetworkInterfaces": "EC2 Describe calls support no resource-level permissions",
+    "ec2:DescribeNetworkInterfaces": (
+        "EC2 Describe calls support no resource-level permissions (Lambda's VPC guide: it "
+        "only works allowed on all resources)"
+    ),
     "ec2:DescribeVpcs": "EC2 Describe calls support no resource-level permissions",
     "ec2:DescribeSubnets": "EC2 Describe calls support no resource-level permissions",
     "ec2:DescribeSecurityGroups": "EC2 Describe calls support no resource-level permissions",
@@ -35,6 +49,17 @@ UNSCOPED_ACTIONS: Mapping[str, str] = {
     "sagemaker:ListApps": "SageMaker AI List calls support no resource-level permissions",
     "sagemaker:ListSpaces": "SageMaker AI List calls support no resource-level permissions",
 }
+
+#: What Lambda does with a function's execution role to attach the function to a VPC
+#: (its Hyperplane network interfaces), as AWSLambdaVPCAccessExecutionRole grants it.
+LAMBDA_VPC_ACTIONS: tuple[str, ...] = (
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:UnassignPrivateIpAddresses",
+)
 
 #: Model invocation actions (Converse and ConverseStream are authorized by these too).
 BEDROCK_INVOKE_ACTIONS: tuple[str, ...] = (
@@ -105,6 +130,22 @@ def unscoped_statement(
 
 
 @dataclass(frozen=True)
+class LambdaVpcAccess:
+    """Where the workload's Lambda functions attach to the VPC.
+
+    Lambda creates the functions' network interfaces with the execution role, so the
+    role may create them only in these subnets, with these security groups: a function
+    configured with any other fails to create ("The provided execution role does not
+    have permissions to call CreateNetworkInterface on EC2").
+    """
+
+    subnet_arns: Sequence[pulumi.Input[str]]
+    """The private subnets the functions run in."""
+    security_group_arns: Sequence[pulumi.Input[str]]
+    """The security groups of the functions (the workload group)."""
+
+
+@dataclass(frozen=True)
 class WorkloadIdentityArgs:
     """Arguments of :class:`WorkloadIdentity`.
 
@@ -141,13 +182,30 @@ class WorkloadIdentityArgs:
     """Buckets whose objects the workload may read and write."""
     sagemaker_endpoint_arns: Sequence[pulumi.Input[str]] = ()
     """SageMaker AI inference endpoints (ARN patterns) the workload may invoke."""
+    log_group_name: str | None = None
+    """Create this log group for the workload, encrypted with ``logs_key_arn`` and kept
+    ``log_retention_days``, and let the workload write to it (point Lambda's logging
+    configuration or ECS's ``awslogs-group`` at it). The workload creates no log group
+    itself: one it created would not be encrypted with the project's key."""
+    logs_key_arn: pulumi.Input[str] | None = None
+    """The logs key, which encrypts ``log_group_name``."""
+    log_retention_days: int = 365
+    """Days ``log_group_name`` keeps events (rounded up to a period CloudWatch accepts)."""
     log_group_arns: Sequence[pulumi.Input[str]] = ()
-    """Log groups (ARN patterns) the workload may create and write to."""
+    """Other log groups (ARN patterns) the workload may write to."""
+    creates_log_groups: bool = False
+    """Weakening: the workload may also create the groups of ``log_group_arns``. For
+    SageMaker AI, which creates its ``/aws/sagemaker/*`` groups as the execution role;
+    groups created so are encrypted with a CloudWatch Logs key, not the project's, and
+    keep events until a retention is set on them."""
     ecr_repository_arns: Sequence[pulumi.Input[str]] = ()
     """ECR repositories (ARN patterns) the workload may pull images from."""
     network_interface_vpc_arn: pulumi.Input[str] | None = None
     """A VPC in which the workload's jobs may create and delete network interfaces
     (SageMaker AI jobs and apps in VPC mode)."""
+    lambda_vpc: LambdaVpcAccess | None = None
+    """Subnets and security groups in which Lambda may attach the workload's functions
+    to the VPC (needs ``lambda.amazonaws.com`` among ``trusted_services``)."""
     max_session_duration: int = 3600
     """Longest session, in seconds, a service may hold the role's credentials."""
     permissions_boundary_arn: pulumi.Input[str] | None = None
@@ -160,6 +218,9 @@ class WorkloadIdentity(pulumi.ComponentResource):
     role: aws.iam.Role
     role_arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
+    log_group: aws.cloudwatch.LogGroup | None
+    """The workload's log group (``log_group_name``), if any."""
+    log_group_name: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
@@ -171,6 +232,15 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 "model_arns are invoked with a guardrail only: pass guardrail_arn and "
                 "guardrail_version, or list models as unguarded_model_arns (a weakening)"
             )
+        if args.lambda_vpc is not None:
+            if "lambda.amazonaws.com" not in args.trusted_services:
+                raise ValueError("lambda_vpc needs lambda.amazonaws.com among trusted_services")
+            if not args.lambda_vpc.subnet_arns or not args.lambda_vpc.security_group_arns:
+                raise ValueError("lambda_vpc must name the subnets and security groups")
+        if args.log_group_name is not None and args.logs_key_arn is None:
+            raise ValueError("log_group_name is encrypted with logs_key_arn: pass the logs key")
+        if args.creates_log_groups and not args.log_group_arns:
+            raise ValueError("creates_log_groups applies to log_group_arns: name the groups")
         super().__init__("aiscaffold:aws:WorkloadIdentity", name, None, opts)
         ctx = aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
@@ -195,7 +265,22 @@ class WorkloadIdentity(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
-        statements = _statements(args, ctx.region, ctx.dns_suffix)
+        self.log_group = None
+        self.log_group_name = None
+        log_group_arns = list(args.log_group_arns)
+        if args.log_group_name is not None:
+            self.log_group = aws.cloudwatch.LogGroup(
+                f"{name}-logs",
+                name=args.log_group_name,
+                kms_key_id=args.logs_key_arn,
+                retention_in_days=cloudwatch_retention_days(args.log_retention_days),
+                log_group_class="STANDARD",
+                tags=dict(args.tags),
+                opts=child,
+            )
+            self.log_group_name = self.log_group.name
+            log_group_arns.insert(0, self.log_group.arn)
+        statements = _statements(args, ctx, log_group_arns)
         if statements:
             aws.iam.RolePolicy(
                 f"{name}-policy",
@@ -205,7 +290,10 @@ class WorkloadIdentity(pulumi.ComponentResource):
             )
         self.role_arn = self.role.arn
         self.role_name = self.role.name
-        self.register_outputs({"role_arn": self.role_arn, "role_name": self.role_name})
+        outputs: dict[str, object] = {"role_arn": self.role_arn, "role_name": self.role_name}
+        if self.log_group_name is not None:
+            outputs["log_group_name"] = self.log_group_name
+        self.register_outputs(outputs)
 
 
 def _allow(
@@ -221,8 +309,9 @@ def _allow(
 
 
 def _statements(
-    args: WorkloadIdentityArgs, region: pulumi.Output[str], dns_suffix: pulumi.Output[str]
+    args: WorkloadIdentityArgs, ctx: AwsContext, log_group_arns: Sequence[pulumi.Input[str]]
 ) -> list[Statement]:
+    region, dns_suffix = ctx.region, ctx.dns_suffix
     out: list[Statement] = []
     if args.model_arns and args.guardrail_arn is not None and args.guardrail_version is not None:
         pinned = pulumi.Output.concat(args.guardrail_arn, ":", args.guardrail_version)
@@ -306,17 +395,19 @@ def _statements(
                 args.sagemaker_endpoint_arns,
             )
         )
-    if args.log_group_arns:
+    if log_group_arns:
         out.append(
             _allow(
                 "WriteProjectLogs",
-                ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
                 [
-                    *args.log_group_arns,
-                    *(pulumi.Output.concat(arn, ":log-stream:*") for arn in args.log_group_arns),
+                    *log_group_arns,
+                    *(pulumi.Output.concat(arn, ":log-stream:*") for arn in log_group_arns),
                 ],
             )
         )
+    if args.creates_log_groups:
+        out.append(_allow("CreateServiceLogGroups", ["logs:CreateLogGroup"], args.log_group_arns))
     if args.ecr_repository_arns:
         out.append(
             _allow(
@@ -363,4 +454,38 @@ def _statements(
                 ],
             )
         )
+    if args.lambda_vpc is not None:
+        out.extend(_lambda_vpc_statements(args.lambda_vpc, ctx))
     return out
+
+
+def _lambda_vpc_statements(access: LambdaVpcAccess, ctx: AwsContext) -> list[Statement]:
+    """Lambda's network interface calls, as narrow as EC2 authorizes them.
+
+    CreateNetworkInterface is authorized against the new interface, its subnet and its
+    security groups: the last two are the project's own. The interface's id is not known
+    before it exists, so interfaces are named by account and region (Lambda's guide asks
+    for all interface ids there for DeleteNetworkInterface). No EC2 condition key
+    (``ec2:Vpc``...) narrows them further: Lambda checks the role before creating the
+    function, and such conditions fail that check (METR/inspect-action#138).
+    """
+    interfaces = ctx.arn("ec2", "network-interface/*")
+    return [
+        _allow(
+            "LambdaCreatesInterfacesInProjectSubnets",
+            ["ec2:CreateNetworkInterface"],
+            [interfaces, *access.subnet_arns, *access.security_group_arns],
+        ),
+        _allow(
+            "LambdaManagesItsInterfaces",
+            [
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:DeleteNetworkInterface",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            [interfaces],
+        ),
+        unscoped_statement(
+            "LambdaDescribesInterfaces", ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+        ),
+    ]

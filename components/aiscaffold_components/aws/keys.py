@@ -1,4 +1,11 @@
-"""Keys: one customer-managed KMS key per purpose (data, logs, secrets), rotating."""
+"""Keys: one customer-managed KMS key per purpose (data, logs, secrets), rotating.
+
+The profile's ``hsm_keys`` (KEY-05) needs no setting here: AWS KMS generates the
+material of the keys it holds (origin ``AWS_KMS``, as these are) in its FIPS
+140-validated hardware security modules, uses it in plaintext only inside them, and
+never exports it. A CloudHSM custom key store would add a single-tenant cluster to run
+and keep available, not a boundary these keys lack, so none is created.
+"""
 
 from __future__ import annotations
 
@@ -78,9 +85,11 @@ class KeysArgs:
     """Services (endpoint prefixes such as ``s3``, ``bedrock``, ``sagemaker``) through
     which the workload roles use the data key (``kms:ViaService``)."""
     service_managed_data: Sequence[str] = ()
-    """Services that keep their own configuration encrypted with the data key using the
-    deploying principal's permissions (``bedrock`` for guardrails, ``sagemaker`` for a
-    domain): principals of the account may use the data key through these only."""
+    """Services that encrypt what they keep with the data key using the deploying
+    principal's permissions (``bedrock`` for guardrails; for a SageMaker AI domain,
+    ``sagemaker`` and ``elasticfilesystem``: SageMaker AI creates the domain's EFS home
+    volume as the deployer, and EFS, not SageMaker AI, then calls KMS): principals of
+    the account may use the data key through these only."""
     secret_rotator_arns: Sequence[pulumi.Input[str]] = ()
     """Roles of secret rotation functions: encrypt and decrypt through Secrets Manager."""
     log_reader_arns: Sequence[pulumi.Input[str]] = ()
@@ -232,7 +241,16 @@ class Keys(pulumi.ComponentResource):
                     "sid": "ServiceManagedConfiguration",
                     "effect": "Allow",
                     "principals": [{"type": "AWS", "identifiers": [self._ctx.account_root]}],
-                    "actions": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+                    # EFS wraps a file system's key without seeing it in plaintext
+                    # (GenerateDataKeyWithoutPlaintext); volumes that run in a
+                    # service's own account (SageMaker AI's EBS volumes) use the key
+                    # through a grant (GrantsForAwsResourcesOnly).
+                    "actions": [
+                        "kms:Decrypt",
+                        "kms:DescribeKey",
+                        "kms:GenerateDataKey",
+                        "kms:GenerateDataKeyWithoutPlaintext",
+                    ],
                     "resources": ["*"],
                     "conditions": [
                         self._via(args.service_managed_data),

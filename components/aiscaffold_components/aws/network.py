@@ -65,10 +65,12 @@ class Network(pulumi.ComponentResource):
     vpc_arn: pulumi.Output[str]
     cidr_block: str
     private_subnet_ids: list[pulumi.Output[str]]
+    private_subnet_arns: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
     workload_security_group: aws.ec2.SecurityGroup
     workload_security_group_id: pulumi.Output[str]
     """Security group for the workload: HTTPS out to the VPC (endpoints) only, no ingress."""
+    workload_security_group_arn: pulumi.Output[str]
     flow_log_group_name: pulumi.Output[str]
     region: pulumi.Output[str]
 
@@ -153,6 +155,7 @@ class Network(pulumi.ComponentResource):
         )
 
         self.private_subnet_ids = []
+        self.private_subnet_arns = []
         self.private_route_table_ids = []
         private_tables: list[aws.ec2.RouteTable] = []
         for index, subnet_range in enumerate(private_ranges):
@@ -181,6 +184,7 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             self.private_subnet_ids.append(subnet.id)
+            self.private_subnet_arns.append(subnet.arn)
             self.private_route_table_ids.append(table.id)
             private_tables.append(table)
 
@@ -216,6 +220,7 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         self.workload_security_group_id = self.workload_security_group.id
+        self.workload_security_group_arn = self.workload_security_group.arn
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-workload-https-to-vpc",
             security_group_id=self.workload_security_group_id,

@@ -7,8 +7,13 @@ project needs in one place: ``VpcOnly`` network access (all traffic, the EFS hom
 volume included, stays in the project's private subnets, with no SageMaker-managed
 internet path), a customer-managed key on the home volume and spaces, one execution
 role, IAM authentication, and the user profile name recorded as the source identity of
-every call. Root on a host never arises (apps run in managed containers); Docker
-access, the usual way to get it inside a space, is disabled.
+every call.
+
+Root access: a notebook instance has a switch for it (``RootAccess``); a domain has
+none. Its apps run in containers on instances that SageMaker AI manages and users never
+reach. What the domain does control is Docker access inside spaces (running one's own
+containers, as root among others), and this component disables it. Whatever a user runs
+in an app is bounded by the execution role, the VPC-only network and the endpoints.
 """
 
 from __future__ import annotations

@@ -56,8 +56,9 @@ class SecureBucketArgs:
     """Key prefix of this bucket's access logs there (default: ``<name>/``)."""
     server_access_logging: bool = True
     """Weakening: ``False`` records no server access logs. Only for the bucket that
-    receives the access logs of the others (S3 must not log a bucket into itself); its
-    own data events are recorded by CloudTrail instead."""
+    receives the access logs of the others (S3 must not log a bucket into itself), and
+    only with a trail recording its object events instead (AuditLogging does for its
+    access-log bucket; AWS-TRAIL-007 checks it)."""
     expiration_days: int | None = None
     """Delete objects, and noncurrent versions, this many days after they were written
     (or became noncurrent); ``None`` keeps them."""

@@ -44,6 +44,20 @@ def endpoint_services() -> Mapping[str, tuple[str, ...]]:
     return ENDPOINT_SERVICES
 
 
+def ecr_endpoint_services() -> tuple[str, ...]:
+    """Interface endpoints a private container runtime pulls images through."""
+    from ...aws import ECR_ENDPOINT_SERVICES
+
+    return ECR_ENDPOINT_SERVICES
+
+
+def endpoint_actions() -> Mapping[str, tuple[str, ...] | None]:
+    """Actions each interface endpoint admits; None: the whole API (``aws.ENDPOINT_ACTIONS``)."""
+    from ...aws import ENDPOINT_ACTIONS
+
+    return ENDPOINT_ACTIONS
+
+
 def unscoped_actions() -> Mapping[str, str]:
     """Actions allowed on Resource "*", with the reason (``aws.UNSCOPED_ACTIONS``)."""
     from ...aws import UNSCOPED_ACTIONS

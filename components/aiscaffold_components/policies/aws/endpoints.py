@@ -10,12 +10,15 @@ from ._util import (
     actions,
     as_list,
     document,
+    ecr_endpoint_services,
+    endpoint_actions,
     endpoint_services,
     has_condition,
     is_public_principal,
     of_type,
     statements,
 )
+from .iam import trusted_services, workload_roles
 
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 VPC = "aws:ec2/vpc:Vpc"
@@ -65,25 +68,37 @@ def private_dns(resource: Resource, requirements: Requirements) -> Iterator[str]
     types=[ENDPOINT],
     controls=["PE-04"],
     remediation="Give the endpoint a policy (PrivateEndpoints does): Principal * only with "
-    "aws:PrincipalAccount; the S3 gateway only on the project's buckets.",
+    "aws:PrincipalAccount, the actions the workload calls (ENDPOINT_ACTIONS) rather than a "
+    "whole API; the S3 gateway only on the project's buckets.",
 )
 def endpoint_policy(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Endpoint policies keep foreign credentials off the private path: every grant needs
-    the account's principals (without a policy, AWS allows anyone), and the S3 gateway
-    reaches named buckets only (AWS-owned service buckets for reading objects)."""
+    the account's principals (without a policy, AWS allows anyone), names the actions
+    rather than a whole API (``<service>:*``, except for the APIs whose wildcard the
+    components document: the SageMaker AI API), and the S3 gateway reaches named buckets
+    only (AWS-owned service buckets for reading objects)."""
     if _STUDIO.fullmatch(str(resource.get("serviceName", default=""))):
         raise NotApplicable("the Studio UI endpoint accepts no endpoint policy")
     doc = document(resource, "policy")
     if doc is None:
         yield f"{resource.name} has no endpoint policy: AWS's default allows any principal"
         return
-    gateway_s3 = not _interface(resource) and service_of(resource) == "s3"
+    service = service_of(resource)
+    gateway_s3 = not _interface(resource) and service == "s3"
+    documented = endpoint_actions()
+    whole_api = service in documented and documented[service] is None
     for index, st in enumerate(statements(doc, "Allow")):
         sid = st.get("Sid") or f"#{index}"
         granted = [a.lower() for a in actions(st)]
         resources = [str(r) for r in as_list(st.get("Resource"))]
         if "*" in granted:
             yield f"{resource.name} statement {sid} allows every action of every service"
+        elif not whole_api and any("*" in a for a in granted):
+            wild = ", ".join(sorted(a for a in granted if "*" in a))
+            yield (
+                f"{resource.name} statement {sid} admits whole APIs ({wild}): list the "
+                "actions the workload calls"
+            )
         if gateway_s3 and any(r == "*" or r.startswith("arn:aws:s3:::*") for r in resources):
             yield f"{resource.name} statement {sid} reaches every bucket"
         scoped = has_condition(st, *_ACCOUNT) or not is_public_principal(st)
@@ -131,16 +146,21 @@ def ai_endpoints(
     severity="medium",
     controls=["PE-02"],
     remediation="Create interface endpoints for STS, CloudWatch Logs, KMS and Secrets Manager "
-    "(and ECR for SageMaker AI) and an S3 gateway endpoint (PrivateEndpoints does).",
+    "(and ECR for SageMaker AI and for ECS tasks) and an S3 gateway endpoint "
+    "(PrivateEndpoints does).",
 )
 def platform_endpoints(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
     """Keys, secrets, logs, identity and storage are reached privately as well: interface
     endpoints for the platform services and an S3 gateway endpoint, so the workload
-    needs no route out of the VPC."""
+    needs no route out of the VPC; ECR's too when ECS tasks run the workload (a
+    Fargate task pulls its image through them)."""
     if not of_type(resources, VPC):
         raise NotApplicable("the stack has no VPC")
-    missing = sorted({*_platform_services(requirements.ai_service), "s3"} - _services(resources))
+    needed = {*_platform_services(requirements.ai_service), "s3"}
+    if any("ecs-tasks.amazonaws.com" in trusted_services(r) for r in workload_roles(resources)):
+        needed.update(ecr_endpoint_services())
+    missing = sorted(needed - _services(resources))
     if missing:
         yield None, f"no endpoint for {', '.join(missing)}"

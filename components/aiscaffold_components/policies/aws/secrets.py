@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .._core import Requirements, Resource, resource_policy, stack_policy
+from ._schedule import UnboundedSchedule, longest_interval_days
 from ._util import (
     actions,
     conditions,
@@ -118,18 +119,33 @@ def endpoint_only(resource: Resource, requirements: Requirements) -> Iterator[st
     severity="medium",
     types=[SECRET, ROTATION],
     controls=["SEC-03"],
-    remediation="Schedule rotation (SecretRotation automatically_after_days) and record the "
-    "period in the rotation-days tag, at most the stack's secret_rotation_days.",
+    remediation="Schedule rotation (SecretRotation automatically_after_days, or a rate() or "
+    "cron() schedule_expression whose runs are never further apart) and record the period "
+    "in the rotation-days tag, at most the stack's secret_rotation_days.",
 )
 def rotation(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Each secret carries its rotation period (the ``rotation-days`` tag, the schedule
     the team follows or a rotation function applies), and rotation schedules are no
-    longer than ``secret_rotation_days``."""
+    longer than ``secret_rotation_days``: ``automaticallyAfterDays``, or the longest gap
+    between two runs of a ``rate()`` or ``cron()`` ``scheduleExpression``. An expression
+    that cannot be bounded (unreadable, or bounded by a year field) is flagged."""
     required = requirements.setting("secret_rotation_days")
     if resource.type == ROTATION:
         days = resource.get("rotationRules", "automaticallyAfterDays")
-        if days is None and resource.get("rotationRules", "scheduleExpression"):
-            return  # a schedule expression (rate or cron) is checked by its reviewers
+        expression = resource.get("rotationRules", "scheduleExpression")
+        if expression:
+            try:
+                longest = longest_interval_days(str(expression))
+            except UnboundedSchedule as exc:
+                yield f"{resource.name} rotates on a schedule with no bound ({exc})"
+                return
+            if longest > required:
+                yield (
+                    f"{resource.name} may go {longest:g} days between rotations "
+                    f"({expression}); the profile asks for {required}"
+                )
+            if days is None:
+                return
         if days is None or days > required:
             yield f"{resource.name} rotates every {days} days; the profile asks for {required}"
         return

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
 from ._util import as_list, bucket_refers_to, of_type
 from .iam import deploys_workload
-from .s3 import BUCKETS, log_bucket_references
+from .s3 import BUCKETS, LOGGING, companions, log_bucket_references
 
 TRAIL = "aws:cloudtrail/trail:Trail"
+GUARDRAIL = "aws:bedrock/guardrail:Guardrail"
 
 #: Data event types of each AI service's data plane recorded by the trail.
 AI_DATA_EVENTS: Mapping[str, tuple[str, ...]] = {
@@ -184,16 +186,36 @@ def _data_selectors(trail: Resource) -> Iterator[tuple[str, list[str]]]:
             yield str(data.get("type")), [] if wide else values
 
 
-def _bucket_arns(bucket: Resource) -> list[str]:
-    for key in ("bucket", "bucketPrefix"):
-        value = bucket.get(key)
-        if isinstance(value, str) and value:
-            return [
-                f"arn:aws:s3:::{value}",
-                f"arn:aws-us-gov:s3:::{value}",
-                f"arn:aws-cn:s3:::{value}",
-            ]
-    return []
+_S3_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<tail>.*)")
+
+
+def _selects(prefix: str, bucket: Resource) -> bool:
+    """Whether an S3 object selector's ARN prefix covers every object of ``bucket``.
+
+    ``arn:<partition>:s3:::name-prefix`` covers the buckets whose name starts so;
+    ``arn:<partition>:s3:::bucket/`` covers one bucket, matched by its name (or
+    Pulumi's auto-name: a bucket with a name prefix gets its full name only when it is
+    created, so an exact selector cannot be matched to it here); a key prefix after the
+    slash covers part of a bucket only.
+    """
+    match = _S3_ARN.fullmatch(prefix)
+    if match is None:
+        return False
+    name_part, slash, key_part = match.group("tail").partition("/")
+    if key_part:
+        return False
+    name, name_prefix = bucket.get("bucket"), bucket.get("bucketPrefix")
+    if slash:
+        if isinstance(name, str) and name:
+            return name == name_part
+        if isinstance(name_prefix, str) and name_prefix:
+            return False
+        return bucket_refers_to(name_part, bucket)
+    if isinstance(name, str) and name:
+        return name.startswith(name_part)
+    if isinstance(name_prefix, str) and name_prefix:
+        return name_prefix.startswith(name_part)
+    return f"{bucket.name}-".startswith(name_part)
 
 
 @stack_policy(
@@ -201,15 +223,20 @@ def _bucket_arns(bucket: Resource) -> list[str]:
     title="Data events of the project's buckets and AI service are recorded",
     severity="medium",
     controls=["LOG-02"],
-    remediation="Select S3 object data events of the data buckets and the AI service's data "
-    "events (AuditLogging data_event_bucket_prefixes and data_event_resource_types).",
+    remediation="Select S3 object data events of the data buckets, of the access-log bucket "
+    "(AuditLogging does) and the AI service's data events (AuditLogging "
+    "data_event_bucket_prefixes and data_event_resource_types).",
 )
 def data_events(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
-    """A trail records object reads and writes of every data bucket (buckets that do not
-    hold logs) and the AI service's data events. Buckets are matched by name or name
-    prefix; an auto-named bucket can only be covered by a selector for every bucket."""
+    """A trail records object reads and writes of every data bucket, of every bucket that
+    receives access logs without having its own (S3 cannot log a bucket into itself, so
+    the trail is its only access record), the AI service's data events, and the
+    guardrail's (ApplyGuardrail) wherever the stack has a guardrail. The buckets
+    the trail and the AI service deliver to are left out: their access logs record them,
+    and recording the trail's own deliveries would feed it. Buckets are matched by name,
+    name prefix or Pulumi's auto-name."""
     trails = of_type(resources, TRAIL)
     if not trails:
         raise NotApplicable("no trail (AWS-TRAIL-006)")
@@ -218,15 +245,21 @@ def data_events(
     recorded_types = {kind for kind, _ in selectors}
     audit, access = log_bucket_references(resources)
     for bucket in of_type(resources, *BUCKETS):
-        if any(bucket_refers_to(ref, bucket) for ref in [*audit, *access]):
+        if any(bucket_refers_to(ref, bucket) for ref in audit):
             continue
-        arns = _bucket_arns(bucket)
+        receives_access_logs = any(bucket_refers_to(ref, bucket) for ref in access)
+        if receives_access_logs and companions(bucket, resources, LOGGING):
+            continue
         covered = any(
-            not prefixes or any(arn.startswith(p) for arn in arns for p in prefixes)
+            not prefixes or any(_selects(p, bucket) for p in prefixes)
             for prefixes in object_prefixes
         )
         if not covered:
-            yield bucket, f"no trail records object reads and writes of {bucket.name}"
-    for kind in AI_DATA_EVENTS.get(requirements.ai_service, ()):
+            detail = ", which has no access logs of its own" if receives_access_logs else ""
+            yield bucket, f"no trail records object reads and writes of {bucket.name}{detail}"
+    kinds = set(AI_DATA_EVENTS.get(requirements.ai_service, ()))
+    if of_type(resources, GUARDRAIL):
+        kinds.add("AWS::Bedrock::Guardrail")  # ApplyGuardrail calls, whatever the AI service
+    for kind in sorted(kinds):
         if kind not in recorded_types:
             yield None, f"no trail records {kind} data events"
