@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 import pytest
@@ -16,7 +17,15 @@ from aiscaffold_components.gcp.network import RESTRICTED_GOOGLE_APIS
 from gcp_support import LABELS, PROJECT, REGION, changes, run_component
 
 FIREWALL = "gcp:compute/firewall:Firewall"
+ZONE = "gcp:dns/managedZone:ManagedZone"
+RECORD = "gcp:dns/recordSet:RecordSet"
+REGIONAL_ENDPOINT = "gcp:networkconnectivity/regionalEndpoint:RegionalEndpoint"
 NETWORK_ID = f"projects/{PROJECT}/global/networks/vpc"
+SUBNET_ID = f"projects/{PROJECT}/regions/{REGION}/subnetworks/subnet"
+SUBNET_CIDR = "10.10.0.0/20"
+ARMOR_HOST = f"modelarmor.{REGION}.rep.googleapis.com"
+#: The highest address Google leaves usable in 10.10.0.0/20 (.254 and .255 are reserved).
+ARMOR_IP = "10.10.15.253"
 
 
 def build_network(**overrides: object) -> MockRun:
@@ -29,6 +38,8 @@ def build_endpoints(**overrides: object) -> MockRun:
         "project": PROJECT,
         "network_id": NETWORK_ID,
         "region": REGION,
+        "subnet_id": SUBNET_ID,
+        "subnet_cidr": SUBNET_CIDR,
         "labels": LABELS,
     }
     settings.update(overrides)
@@ -160,7 +171,7 @@ def test_psc_endpoint_for_google_apis(endpoints: MockRun) -> None:
 
 
 def test_psc_endpoint_reachable_through_the_firewall(endpoints: MockRun) -> None:
-    rule = endpoints.one(FIREWALL).inputs
+    rule = endpoints.one(FIREWALL, "pe-allow-psc").inputs
     ip = endpoints.one("gcp:compute/globalAddress:GlobalAddress").inputs["address"]
     assert rule["direction"] == "EGRESS"
     assert rule["destinationRanges"] == [f"{ip}/32"]
@@ -206,8 +217,100 @@ def test_endpoint_resources_carry_labels(endpoints: MockRun) -> None:
         "GlobalAddress",
         "GlobalForwardingRule",
         "ManagedZone",
+        "RegionalEndpoint",
     }
     assert all(r.inputs["labels"] == LABELS for r in labelled)
+
+
+def test_network_exposes_its_subnet_range(network: MockRun) -> None:
+    net = network.one("gcp:compute/subnetwork:Subnetwork").inputs["ipCidrRange"]
+    assert net == NetworkArgs(region=REGION).subnet_cidr == SUBNET_CIDR
+
+
+def test_model_armor_gets_a_regional_psc_endpoint_in_the_subnet(endpoints: MockRun) -> None:
+    rep = endpoints.one(REGIONAL_ENDPOINT, "pe-modelarmor-rep").inputs
+    assert rep["targetGoogleApi"] == ARMOR_HOST
+    assert (rep["location"], rep["accessType"]) == (REGION, "REGIONAL")
+    assert (rep["network"], rep["subnetwork"]) == (NETWORK_ID, SUBNET_ID)
+    assert rep["address"] == ARMOR_IP
+    assert ipaddress.ip_address(rep["address"]) in ipaddress.ip_network(SUBNET_CIDR)
+    assert re.fullmatch(r"[a-z0-9][-a-z0-9]{0,44}[a-z0-9]", rep["name"])
+    assert rep["project"] == PROJECT
+
+
+def test_regional_endpoint_reachable_through_the_firewall(endpoints: MockRun) -> None:
+    rule = endpoints.one(FIREWALL, "pe-allow-modelarmor-rep").inputs
+    assert rule["direction"] == "EGRESS"
+    assert rule["network"] == NETWORK_ID
+    assert rule["destinationRanges"] == [f"{ARMOR_IP}/32"]
+    assert rule["allows"] == [{"protocol": "tcp", "ports": ["443"]}]
+    assert not rule.get("denies")
+    # same priority as the network's allow rules, ahead of the deny-all baseline
+    assert rule["priority"] == 1000
+    assert rule["logConfig"] == {"metadata": "INCLUDE_ALL_METADATA"}
+
+
+def test_model_armor_hostname_resolves_to_the_regional_endpoint(endpoints: MockRun) -> None:
+    zone = endpoints.one(ZONE, "pe-modelarmor-rep-zone")
+    assert zone.inputs["dnsName"] == f"{ARMOR_HOST}."
+    assert zone.inputs["visibility"] == "private"
+    assert zone.inputs["privateVisibilityConfig"] == {"networks": [{"networkUrl": NETWORK_ID}]}
+    record = endpoints.one(RECORD, "pe-modelarmor-rep-a").inputs
+    assert record["managedZone"] == zone.outputs["name"]
+    assert (record["name"], record["type"], record["rrdatas"]) == (
+        f"{ARMOR_HOST}.",
+        "A",
+        [ARMOR_IP],
+    )
+    # the zone is more specific than googleapis.com, whose wildcard names the global
+    # endpoint; no record for the hostname sits in the googleapis.com zone
+    googleapis = endpoints.one(ZONE, "pe-googleapis-com").outputs["name"]
+    names = {
+        r.inputs["name"] for r in endpoints.of_type(RECORD) if r.inputs["managedZone"] == googleapis
+    }
+    assert f"{ARMOR_HOST}." not in names
+
+
+def test_no_regional_services_drop_exactly_the_regional_endpoint(endpoints: MockRun) -> None:
+    assert changes(endpoints, build_endpoints(regional_services=())) == {
+        "-pe-modelarmor-rep",
+        "-pe-allow-modelarmor-rep",
+        "-pe-modelarmor-rep-zone",
+        "-pe-modelarmor-rep-a",
+    }
+    # without regional services no subnet is needed
+    bare = build_endpoints(regional_services=(), subnet_id=None, subnet_cidr=None)
+    assert not bare.of_type(REGIONAL_ENDPOINT)
+
+
+def test_each_regional_service_takes_the_next_address_down(endpoints: MockRun) -> None:
+    two = build_endpoints(regional_services=("modelarmor", "secretmanager"))
+    addresses = {
+        r.inputs["targetGoogleApi"]: r.inputs["address"] for r in two.of_type(REGIONAL_ENDPOINT)
+    }
+    assert addresses == {
+        ARMOR_HOST: ARMOR_IP,
+        f"secretmanager.{REGION}.rep.googleapis.com": "10.10.15.252",
+    }
+    # adding a service leaves the first one's resources as they were
+    assert {c for c in changes(endpoints, two) if not c.startswith("+")} == set()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"subnet_id": None}, "subnet_id and subnet_cidr"),
+        ({"subnet_cidr": None}, "subnet_id and subnet_cidr"),
+        ({"subnet_cidr": "10.0.0.0/30"}, "no room"),
+        ({"subnet_cidr": "fd00::/64"}, "IPv4"),
+        ({"regional_services": ("modelarmor.googleapis.com",)}, "service names"),
+    ],
+)
+def test_regional_endpoint_arguments_are_checked(
+    overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(Exception, match=message):
+        build_endpoints(**overrides)
 
 
 def test_invalid_labels_are_refused() -> None:

@@ -27,6 +27,10 @@ RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
 ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
 ZONE = "gcp:dns/managedZone:ManagedZone"
 RECORD = "gcp:dns/recordSet:RecordSet"
+REP = "gcp:networkconnectivity/regionalEndpoint:RegionalEndpoint"
+TEMPLATE = "gcp:modelarmor/template:Template"
+SUBNET_ID = f"projects/{PROJECT}/regions/us-central1/subnetworks/subnet"
+ARMOR_HOST = "modelarmor.us-central1.rep.googleapis.com"
 
 NETWORK_INPUTS = {
     "project": PROJECT,
@@ -335,6 +339,96 @@ def test_googleapis_resolves_to_the_endpoint() -> None:
     assert flagged("GCP-DNS-002", [apis]) == set()
 
 
+def template(name: str = "armor", location: str = "us-central1") -> Any:
+    return res(TEMPLATE, name, {"location": location, "templateId": name, "labels": LABELS})
+
+
+def rep(name: str = "rep", /, **changes: Any) -> Any:
+    inputs = {
+        "location": "us-central1",
+        "targetGoogleApi": ARMOR_HOST,
+        "accessType": "REGIONAL",
+        "network": NETWORK_ID,
+        "subnetwork": SUBNET_ID,
+        "address": "10.10.15.253",
+        "labels": LABELS,
+    }
+    return res(REP, name, patch(inputs, changes))
+
+
+def test_model_armor_reached_through_a_regional_endpoint() -> None:
+    net = network("net")
+    assert flagged("GCP-PSC-003", [net, template(), rep()]) == set()
+    # removed, or targeting another region or service: the network cannot reach Model Armor
+    assert flagged("GCP-PSC-003", [net, template()]) == {"net"}
+    other_region = rep(targetGoogleApi="modelarmor.europe-west4.rep.googleapis.com")
+    assert flagged("GCP-PSC-003", [net, template(), other_region]) == {"net"}
+    other_service = rep(targetGoogleApi="secretmanager.us-central1.rep.googleapis.com")
+    assert flagged("GCP-PSC-003", [net, template(), other_service]) == {"net"}
+    # the global all-apis endpoint does not serve the regional hostname
+    assert flagged("GCP-PSC-003", [net, template(), psc()]) == {"net"}
+    # an endpoint in another network serves only that network
+    elsewhere = rep(network="projects/p/global/networks/other", subnetwork="s-other")
+    assert flagged("GCP-PSC-003", [net, template(), elsewhere]) == {"net"}
+    # templates in two regions need an endpoint each
+    eu = template("armor-eu", "europe-west4")
+    assert flagged("GCP-PSC-003", [net, template(), eu, rep()]) == {"net"}
+    assert (
+        flagged(
+            "GCP-PSC-003",
+            [
+                net,
+                template(),
+                eu,
+                rep(),
+                rep("rep-eu", targetGoogleApi="modelarmor.europe-west4.rep.googleapis.com"),
+            ],
+        )
+        == set()
+    )
+    # an endpoint naming only its subnet is in that subnet's network
+    sub = subnet("subnet", name="subnet")
+    assert flagged("GCP-PSC-003", [net, sub, template(), rep(network=DROP)]) == set()
+    # not applicable without a template or without a VPC network
+    assert flagged("GCP-PSC-003", [net]) == set()
+    assert flagged("GCP-PSC-003", [template()]) == set()
+
+
+def armor_zone(**changes: Any) -> Any:
+    return zone("armor-zone", ARMOR_HOST, name="armor-zone", **changes)
+
+
+def armor_record(data: list[str] | None = None, zone_name: str = "armor-zone") -> Any:
+    return record("armor-a", f"{ARMOR_HOST}.", "A", data or ["10.10.15.253"], zone_name)
+
+
+def test_regional_hostname_resolves_to_its_endpoint() -> None:
+    apis = zone("apis", "googleapis.com", name="apis")
+    wildcard = record("wild", "*.googleapis.com.", "CNAME", ["googleapis.com."])
+    good = [rep(), apis, wildcard, armor_zone(), armor_record()]
+    assert flagged("GCP-DNS-003", good) == set()
+    # no zone of its own: the googleapis.com wildcard sends the name to the global endpoint
+    assert flagged("GCP-DNS-003", [rep(), apis, wildcard]) == {"rep"}
+    # zone without the record, or pointing elsewhere
+    assert flagged("GCP-DNS-003", [rep(), armor_zone()]) == {"rep"}
+    assert flagged("GCP-DNS-003", [rep(), armor_zone(), armor_record(["10.255.255.254"])]) == {
+        "rep"
+    }
+    # a public zone, or one visible to another network, does not answer inside the VPC
+    public = armor_zone(visibility="public")
+    assert flagged("GCP-DNS-003", [rep(), public, armor_record()]) == {"rep"}
+    other = armor_zone(
+        **{"privateVisibilityConfig.networks": [{"networkUrl": "projects/p/global/networks/x"}]}
+    )
+    assert flagged("GCP-DNS-003", [rep(), other, armor_record()]) == {"rep"}
+    # a record in a broader zone answers when no more specific zone exists
+    in_apis = armor_record(zone_name="apis")
+    assert flagged("GCP-DNS-003", [rep(), apis, wildcard, in_apis]) == set()
+    # but the most specific zone decides: an empty zone for the name shadows it
+    assert flagged("GCP-DNS-003", [rep(), apis, in_apis, armor_zone()]) == {"rep"}
+    assert flagged("GCP-DNS-003", [apis, wildcard]) == set()
+
+
 @pytest.mark.parametrize(
     ("policy", "resource"),
     [
@@ -377,3 +471,14 @@ def test_unknown_references_in_stack_policies() -> None:
         "apex", "googleapis.com.", "A", ["10.255.255.254"], UNKNOWN_STRING_VALUE
     )
     assert unknown("GCP-DNS-002", [psc(), address, apis, pending_record]) == {"(stack)"}
+
+
+def test_unknown_values_of_regional_endpoints() -> None:
+    pending_target = rep(targetGoogleApi=UNKNOWN_STRING_VALUE)
+    assert unknown("GCP-PSC-003", [network("net"), template(), pending_target]) == {"(stack)"}
+    pending_location = res(TEMPLATE, "armor", {"location": UNKNOWN_STRING_VALUE})
+    assert unknown("GCP-PSC-003", [network("net"), pending_location, rep()]) == {"(stack)"}
+    pending_zone = armor_zone(privateVisibilityConfig=UNKNOWN_OBJECT_VALUE)
+    assert unknown("GCP-DNS-003", [rep(), pending_zone, armor_record()]) == {"(stack)"}
+    pending_data = record("armor-a", f"{ARMOR_HOST}.", "A", UNKNOWN_OBJECT_VALUE, "armor-zone")
+    assert unknown("GCP-DNS-003", [rep(), armor_zone(), pending_data]) == {"(stack)"}

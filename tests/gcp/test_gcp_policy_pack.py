@@ -35,6 +35,7 @@ MANIFEST = {
     "GCP-ARMOR-011": "mandatory",
     "GCP-DNS-001": "advisory",
     "GCP-DNS-002": "advisory",
+    "GCP-DNS-003": "advisory",
     "GCP-GOV-001": "advisory",
     "GCP-GOV-002": "mandatory",
     "GCP-IAM-001": "mandatory",
@@ -81,6 +82,7 @@ MANIFEST = {
     "GCP-ORG-004": "advisory",
     "GCP-PSC-001": "advisory",
     "GCP-PSC-002": "advisory",
+    "GCP-PSC-003": "mandatory",
     "GCP-PUBSUB-001": "advisory",
     "GCP-PUBSUB-002": "mandatory",
     "GCP-SECRETS-001": "advisory",
@@ -191,6 +193,22 @@ def test_disabling_key_rotation_fails_the_check(
     rotation = [v for v in violations if v["policy"] == "GCP-KMS-001"]
     assert rotation and all(v["level"] == "mandatory" for v in rotation)
     assert "rotat" in rotation[0]["message"]
+
+
+def test_removing_the_model_armor_regional_endpoint_fails_the_check(
+    gcp_projects: dict[str, GeneratedRun], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "edited"
+    shutil.copytree(gcp_projects["defaults"].path, project)
+    main_py = project / "__main__.py"
+    source = main_py.read_text(encoding="utf-8")
+    old = "subnet_cidr=network.subnet_cidr,\n"
+    assert source.count(old) == 1
+    main_py.write_text(source.replace(old, old + "        regional_services=(),\n"), "utf-8")
+    assert main(["check", str(project), "--format", "json"]) == 1
+    violations = json.loads(capsys.readouterr().out)["violations"]
+    assert {(v["policy"], v["level"]) for v in violations} == {("GCP-PSC-003", "mandatory")}
+    assert "modelarmor." in violations[0]["message"]
 
 
 # ----------------------------------------------------------------- state backend

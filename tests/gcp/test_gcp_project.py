@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import ipaddress
 
 import pytest
 from aiscaffold.testing import CapturedResource
@@ -224,6 +225,46 @@ def test_restricted_gdpr_stays_in_the_eu_with_hsm_and_locked_logs(
     assert [a["retentionPolicy"]["isLocked"] for a in archive] == [True]
     buckets = project.run.of_type("gcp:storage/bucket:Bucket")
     assert {b.inputs["location"] for b in buckets} == {project.region}
+
+
+def test_model_armor_reachable_through_a_regional_endpoint_in_the_subnet(
+    project: GeneratedRun,
+) -> None:
+    run = project.run
+    template = run.one("gcp:modelarmor/template:Template").inputs
+    assert template["location"] == project.region
+    host = f"modelarmor.{project.region}.rep.googleapis.com"
+    endpoint = run.one("gcp:networkconnectivity/regionalEndpoint:RegionalEndpoint")
+    subnet = run.one("gcp:compute/subnetwork:Subnetwork")
+    network = run.one("gcp:compute/network:Network")
+    assert endpoint.inputs["targetGoogleApi"] == host
+    assert endpoint.inputs["location"] == project.region
+    assert endpoint.inputs["network"] == network.outputs["id"]
+    assert endpoint.inputs["subnetwork"] == subnet.outputs["id"]
+    ip = endpoint.inputs["address"]
+    assert ipaddress.ip_address(ip) in ipaddress.ip_network(subnet.inputs["ipCidrRange"])
+    zone = next(
+        z
+        for z in run.of_type("gcp:dns/managedZone:ManagedZone")
+        if z.inputs["dnsName"] == f"{host}."
+    )
+    records = [
+        r.inputs
+        for r in run.of_type("gcp:dns/recordSet:RecordSet")
+        if r.inputs["managedZone"] == zone.outputs["name"]
+    ]
+    assert records == [records[0] | {"name": f"{host}.", "type": "A", "rrdatas": [ip]}]
+    allow = [
+        f.inputs
+        for f in run.of_type("gcp:compute/firewall:Firewall")
+        if f.inputs.get("destinationRanges") == [f"{ip}/32"]
+    ]
+    assert [(a["direction"], a["allows"]) for a in allow] == [
+        ("EGRESS", [{"protocol": "tcp", "ports": ["443"]}])
+    ]
+    # the Network Connectivity API creates regional endpoints; it is enabled first
+    services = {s.inputs["service"] for s in run.of_type("gcp:projects/service:Service")}
+    assert "networkconnectivity.googleapis.com" in services
 
 
 def test_defaults_use_the_all_apis_bundle_and_no_optional_pieces(

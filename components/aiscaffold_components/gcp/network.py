@@ -9,6 +9,8 @@ priority   direction  rule
                       (``199.36.153.4/30``) - this component
 1000       egress     allow tcp:443 to the Private Service Connect endpoint -
                       :class:`~aiscaffold_components.gcp.PrivateEndpoints`
+1000       egress     allow tcp:443 to each regional endpoint's address (Model
+                      Armor) - :class:`~aiscaffold_components.gcp.PrivateEndpoints`
 1000       egress     allow tcp:443 to the internet - only with
                       ``allow_internet_egress``
 65000      egress     deny all, logged
@@ -82,6 +84,8 @@ class Network(pulumi.ComponentResource):
     subnet_id: pulumi.Output[str]
     """Id of the workload subnet."""
     subnet_self_link: pulumi.Output[str]
+    subnet_cidr: str
+    """Primary range of the workload subnet (``PrivateEndpointsArgs.subnet_cidr``)."""
     network: gcp.compute.Network
     subnet: gcp.compute.Subnetwork
 
@@ -165,6 +169,7 @@ class Network(pulumi.ComponentResource):
         self.network_self_link = self.network.self_link
         self.subnet_id = self.subnet.id
         self.subnet_self_link = self.subnet.self_link
+        self.subnet_cidr = args.subnet_cidr
         self.register_outputs(
             {
                 "network_id": self.network_id,

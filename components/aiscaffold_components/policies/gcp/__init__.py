@@ -5,8 +5,10 @@ module      what its policies verify
 ==========  ===========================================================================
 kms         rotation, destruction window, protect, HSM, key grants, unused keys
 network     custom-mode VPC, private subnets with flow logs, firewall baseline, egress
-psc         Private Service Connect endpoint for Google APIs, vpc-sc bundle
-dns         private zones for Google API domains resolving to the endpoint
+psc         Private Service Connect endpoint for Google APIs, vpc-sc bundle, Model
+            Armor's regional endpoint
+dns         private zones for Google API domains and regional hostnames resolving to
+            their endpoints
 iam         basic roles, public grants, project-level grants, custom roles, keys,
             impersonation, default accounts, the workload's own service account
 logging     audit configs, log routing, retention, locks, CMEK, sinks, protection

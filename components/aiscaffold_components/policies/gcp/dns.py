@@ -1,16 +1,19 @@
-"""Private DNS: Google API names resolve to the private endpoint inside the network."""
+"""Private DNS: Google API names resolve to the private endpoints inside the network."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
-from ._util import of_type, refers_to
-from .psc import api_endpoints
+from ._util import last_segment, of_type, refers_to
+from .psc import api_endpoints, regional_endpoints, target_host
 
 ZONE = "gcp:dns/managedZone:ManagedZone"
 RECORD = "gcp:dns/recordSet:RecordSet"
 ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
 #: Domains of Google APIs and the services a workload reaches through them.
 GOOGLE_DOMAINS = (
@@ -24,6 +27,25 @@ GOOGLE_DOMAINS = (
 
 def _domain(resource: Resource) -> str:
     return str(resource.get("dnsName", default="")).lower().rstrip(".")
+
+
+def _record_name(resource: Resource) -> str:
+    return str(resource.get("name", default="")).lower().rstrip(".")
+
+
+def _visible_to(zone: Resource, network: Any) -> bool:
+    """Whether a private zone answers queries from ``network`` (a reference; any of the
+    zone's networks when the endpoint names none, only its subnet)."""
+    if zone.get("visibility") != "private":
+        return False
+    urls = [
+        last_segment(str(n.get("networkUrl", "")))
+        for n in zone.items("privateVisibilityConfig", "networks")
+        if isinstance(n, Mapping)
+    ]
+    if not isinstance(network, str) or not network:
+        return bool(urls)
+    return last_segment(network) in urls
 
 
 @resource_policy(
@@ -91,3 +113,56 @@ def googleapis_resolves_privately(
             yield zone, f"{zone.name} does not point googleapis.com at the endpoint's address"
         if not any(str(r.get("name", default="")).lower() == "*.googleapis.com." for r in mine):
             yield zone, f"{zone.name} has no *.googleapis.com record"
+
+
+@stack_policy(
+    id="GCP-DNS-003",
+    title="Regional Google API hostnames resolve to their regional endpoint",
+    severity="medium",
+    controls=["PE-05"],
+    remediation="Add a private zone for the endpoint's hostname "
+    "(<service>.<region>.rep.googleapis.com), visible to its network, with an A record "
+    "at the apex pointing at the endpoint's address (PrivateEndpoints does).",
+)
+def regional_hostnames_resolve_privately(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """Inside the network, a regional endpoint's hostname must resolve to the endpoint:
+    otherwise the googleapis.com zone's wildcard sends it to the global endpoint, which
+    does not serve regional-only APIs (Model Armor answers 404 there). The most specific
+    private zone visible to the network decides, as in Cloud DNS."""
+    endpoints = regional_endpoints(resources)
+    if not endpoints:
+        raise NotApplicable("the stack creates no regional Private Service Connect endpoint")
+    zones = of_type(resources, ZONE)
+    records = of_type(resources, RECORD)
+    for endpoint in endpoints:
+        host = target_host(endpoint)
+        if not host:
+            continue
+        network = endpoint.get("network")
+        covering = [
+            z
+            for z in zones
+            if (_domain(z) == host or host.endswith("." + _domain(z))) and _visible_to(z, network)
+        ]
+        if not covering:
+            yield endpoint, f"no private zone visible to its network resolves {host}"
+            continue
+        zone = max(covering, key=lambda z: len(_domain(z)))
+        answers = [
+            r
+            for r in records
+            if refers_to(r.get("managedZone"), zone)
+            and _record_name(r) == host
+            and r.get("type") == "A"
+        ]
+        address = endpoint.get("address")
+        if not answers:
+            yield endpoint, f"{zone.name} has no A record for {host}"
+        elif (
+            isinstance(address, str)
+            and _IPV4.match(address)
+            and not any(address in map(str, r.items("rrdatas")) for r in answers)
+        ):
+            yield endpoint, f"{zone.name} does not point {host} at {address}"

@@ -1,4 +1,5 @@
-"""Private Service Connect for Google APIs: the endpoint exists, and matches the perimeter."""
+"""Private Service Connect for Google APIs: the endpoint exists, and matches the perimeter;
+Model Armor, reached only at its regional endpoint, has a regional endpoint too."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from .._core import NotApplicable, Requirements, Resource, stack_policy
 from ._util import of_type, refers_to
 
 NETWORK = "gcp:compute/network:Network"
+SUBNET = "gcp:compute/subnetwork:Subnetwork"
 FORWARDING_RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
+REGIONAL_ENDPOINT = "gcp:networkconnectivity/regionalEndpoint:RegionalEndpoint"
 PERIMETER = "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter"
+ARMOR_TEMPLATE = "gcp:modelarmor/template:Template"
 #: Targets of a Private Service Connect endpoint for Google APIs.
 API_BUNDLES = ("all-apis", "vpc-sc")
 
@@ -17,6 +21,25 @@ API_BUNDLES = ("all-apis", "vpc-sc")
 def api_endpoints(resources: Sequence[Resource]) -> list[Resource]:
     """Forwarding rules that are Private Service Connect endpoints for Google APIs."""
     return [r for r in of_type(resources, FORWARDING_RULE) if r.get("target") in API_BUNDLES]
+
+
+def regional_endpoints(resources: Sequence[Resource]) -> list[Resource]:
+    """Regional Private Service Connect endpoints (to ``<service>.<region>.rep`` hosts)."""
+    return of_type(resources, REGIONAL_ENDPOINT)
+
+
+def target_host(endpoint: Resource) -> str:
+    """The regional hostname a regional endpoint targets, lowercase, without a dot."""
+    return str(endpoint.get("targetGoogleApi", default="")).lower().rstrip(".")
+
+
+def _in_network(endpoint: Resource, network: Resource, subnets: Sequence[Resource]) -> bool:
+    """Whether a regional endpoint sits in ``network``: named directly, or through the
+    subnet it takes its address from."""
+    if refers_to(endpoint.get("network"), network):
+        return True
+    subnet = endpoint.get("subnetwork")
+    return any(refers_to(subnet, s) and refers_to(s.get("network"), network) for s in subnets)
 
 
 @stack_policy(
@@ -65,3 +88,43 @@ def perimeter_bundle(
                 f"{endpoint.name} serves {endpoint.get('target')} inside a service perimeter; "
                 "use the vpc-sc bundle",
             )
+
+
+@stack_policy(
+    id="GCP-PSC-003",
+    title="Model Armor is reachable from the VPC at its regional endpoint",
+    severity="high",
+    controls=["PE-02", "AI-05"],
+    remediation="Add a regional Private Service Connect endpoint targeting "
+    "modelarmor.<region>.rep.googleapis.com in the workload network, for the region of "
+    "each Model Armor template (PrivateEndpoints does by default: regional_services "
+    "includes 'modelarmor', with subnet_id and subnet_cidr of the workload subnet).",
+)
+def model_armor_regional_endpoint(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """Model Armor answers template and screening calls only at
+    modelarmor.<region>.rep.googleapis.com, which the Google API bundles do not serve:
+    from a private network without a regional endpoint for it, every screening call
+    fails with 404 Not Found and the workload cannot screen prompts and responses."""
+    templates = of_type(resources, ARMOR_TEMPLATE)
+    if not templates:
+        raise NotApplicable("the stack creates no Model Armor template")
+    networks = of_type(resources, NETWORK)
+    if not networks:
+        raise NotApplicable("the stack creates no VPC network")
+    regions = sorted(
+        {str(t.get("location")).lower() for t in templates if t.get("location") is not None}
+    )
+    endpoints = regional_endpoints(resources)
+    subnets = of_type(resources, SUBNET)
+    for region in regions:
+        host = f"modelarmor.{region}.rep.googleapis.com"
+        reaching = [e for e in endpoints if target_host(e) == host]
+        for network in networks:
+            if not any(_in_network(e, network, subnets) for e in reaching):
+                yield (
+                    network,
+                    f"{network.name} has no regional Private Service Connect endpoint for "
+                    f"{host}: Model Armor calls from it get 404 Not Found",
+                )
