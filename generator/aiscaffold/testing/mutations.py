@@ -8,13 +8,57 @@ to the security vocabulary below. Each gets the mutations its place and value al
   provider's default applies);
 * ``drop``: one entry of a list is dropped (a filter, a rule, a log type, a PII entity,
   a policy statement...);
-* ``negate``: a boolean flips;
+* ``negate``: a switch flips: a boolean, or a string spelling one (``true``/``false``,
+  ``TRUE``/``FALSE``, ``Enabled``/``Disabled``, ``ENABLED``/``DISABLED``);
 * ``weaken``: a number moves the unsafe way (retention, windows and sampling shrink,
   rotation periods grow);
 * ``widen``: a JSON policy document gains a statement allowing every action on every
-  resource to everyone.
+  resource to everyone;
+* ``widen-cidr``: an address range (CIDR block, address prefix, source or destination
+  range) becomes every address, ``0.0.0.0/0`` (``::/0`` for IPv6); an Azure service tag
+  (``VirtualNetwork``...) becomes ``Internet``;
+* ``widen-ports``: a port or port range becomes all ports (``fromPort`` 0, ``toPort``
+  65535, ``"0-65535"``), and a TCP or UDP protocol all protocols, in the cloud's
+  spelling (AWS ``-1``, GCP ``all``, Azure ``*``);
+* ``widen-grant``: a grant widens: an IAM member becomes ``allUsers``, a role the
+  cloud's owner role (GCP ``roles/owner``, Azure's Owner role definition, AWS's
+  ``AdministratorAccess``), a role assignment's scope its whole subscription;
+* ``enum``: a setting with a known weaker value moves to it. The table of
+  (safe value -> weak value) pairs, :data:`ENUM_WEAKENINGS`, is keyed by value, never
+  by resource type; where one value means different things an entry also names the
+  key fragment it applies to (in brackets):
 
-Tags and labels count as one setting each: removing them all, and removing the
+  - ``Deny`` -> ``Allow``, ``deny`` -> ``allow`` (a rule's action, a default action);
+  - ``ALL`` -> ``REJECT`` [traffic] (flow logs record only rejected traffic);
+  - ``BucketOwnerEnforced`` -> ``ObjectWriter`` (object ACLs back on);
+  - ``enforced`` -> ``inherited`` (public access prevention);
+  - ``HIGH``, ``MEDIUM`` -> ``LOW`` [strength] (guardrail filter strength);
+  - ``Low``, ``Medium`` -> ``High`` [threshold] (Azure blocks at and above the
+    threshold, so ``High`` blocks least);
+  - ``LOW_AND_ABOVE``, ``MEDIUM_AND_ABOVE`` -> ``HIGH`` (Model Armor confidence);
+  - ``VERY_UNLIKELY``, ``UNLIKELY``, ``POSSIBLE``, ``LIKELY`` -> ``VERY_LIKELY``
+    [likelihood] (DLP reports fewer findings);
+  - ``BLOCK`` -> ``NONE`` [action] (sensitive information detected, not blocked);
+  - ``INSPECT_AND_BLOCK`` -> ``INSPECT_ONLY``;
+  - ``Blocking`` -> ``Asynchronous_filter`` (content streamed before filtering);
+  - ``VpcOnly`` -> ``PublicInternetOnly``;
+  - ``None`` -> ``AzureServices`` [bypass]; ``None`` -> ``Blob`` [publicaccess];
+  - ``TLS1_2`` -> ``TLS1_0``;
+  - ``RSA-HSM`` -> ``RSA``, ``EC-HSM`` -> ``EC``, ``HSM`` -> ``SOFTWARE``;
+  - ``aws:kms``, ``aws:kms:dsse`` -> ``AES256`` (S3-managed keys);
+  - ``COMPLIANCE`` -> ``GOVERNANCE`` (object lock the root can lift);
+  - ``Locked`` -> ``Unlocked`` (immutability policy);
+  - ``allLogs`` -> ``audit`` (diagnostic categories);
+  - ``INCLUDE_ALL_METADATA`` -> ``EXCLUDE_ALL_METADATA``;
+  - ``INTERVAL_5_SEC`` -> ``INTERVAL_15_MIN`` (flow log aggregation);
+  - ``FullyRestricted`` -> ``NotRestricted`` (bucket encryption enforcement);
+  - ``RESTRICTED-SERVICES`` -> ``ALL-SERVICES`` (VPC-accessible services);
+  - ``USER_PROFILE_NAME`` -> ``DISABLED`` (source identity in CloudTrail);
+  - ``Block`` -> ``Log`` (use of an expired SAS);
+  - ``Retain`` -> ``Delete`` (data kept when its owner is deleted).
+
+Values already at their widest (``0.0.0.0/0``, ``*``, ``Internet``, all ports) are not
+widened. Tags and labels count as one setting each: removing them all, and removing the
 data-classification one. A mutation is killed when the project's policies find a
 violation the unmutated resources did not have. Mutations that are not weakenings
 (dropping an allow rule narrows access) are exempted by pattern, with a reason, in the
@@ -25,12 +69,13 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import ipaddress
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from aiscaffold_components.policies import Requirements
@@ -38,6 +83,7 @@ from aiscaffold_components.policies import Requirements
 from ._harness import CapturedResource, MockRun
 
 __all__ = [
+    "ENUM_WEAKENINGS",
     "Exemption",
     "Mutation",
     "MutationReport",
@@ -49,10 +95,20 @@ __all__ = [
     "stale_exemptions",
 ]
 
-Kind = Literal["remove", "drop", "negate", "weaken", "widen"]
+Kind = Literal[
+    "remove",
+    "drop",
+    "negate",
+    "weaken",
+    "widen",
+    "widen-cidr",
+    "widen-ports",
+    "widen-grant",
+    "enum",
+]
 
-#: Key fragments that mark an input as security-relevant (matched case-insensitively
-#: against every key on the path to it).
+#: Key fragments that mark an input as security-relevant (regular expressions, matched
+#: case-insensitively against every key on the path to it).
 SECURITY_VOCABULARY = (
     "encrypt", "kms", "cmk", "keyuri", "keyvault", "keysource", "cryptokey", "keyspec",
     "rotation", "retention", "deletion", "purge", "softdelete", "protect", "lock",
@@ -60,13 +116,24 @@ SECURITY_VOCABULARY = (
     "restrictpublic", "public", "private", "internet", "egress", "ingress", "policy",
     "policies", "auth", "tls", "ssl", "https", "secure", "log", "audit", "trail",
     "validation", "multiregion", "filter", "guardrail", "rai", "pii", "sensitive",
-    "jailbreak", "prompt", "rootaccess", "directinternet", "firewall", "deny", "acl",
-    "bypass", "defaultaction", "networkaccess", "sampling", "flow", "shielded",
+    "jailbreak", "prompt", "rootaccess", "directinternet", "firewall", "deny", "denies",
+    "acl", "bypass", "defaultaction", "networkaccess", "sampling", "flow", "shielded",
     "secureboot", "integritymonitoring", "confidential", "sourcearn", "sourceaccount",
     "trust", "assumerole", "member", "permission", "condition", "replication", "expir",
     "uniformbucket", "sharedkey", "localauth", "oslogin", "serviceaccount", "identity",
     "dnssupport", "privatedns", "topic", "word", "grounding", "contentfilter", "blocklist",
     "outbound", "inbound", "sourceaddress", "destinationaddress", "access",
+    # network rules: what they allow, from and to where, on which ports
+    "rule", "allow", "cidr", "addressprefix", "sourcerange", "destinationrange",
+    "destrange", r"(?<!sup)port(?!al)", "protocol",
+    # org policies, log selection, guardrail strength
+    "enforce", "traffictype", "selector", "globalservice", "strength", "threshold",
+    "confidence", "likelihood", "infotype",
+    # GCE metadata switches (notebook-disable-root...), not disableOnDestroy-style lifecycle
+    "disable-",
+    # object ownership, local users (who may act: roles, members and scopes are
+    # widened by value, see ``widen-grant``)
+    "ownership", "localuser", "export",
 )  # fmt: skip
 
 _VOCABULARY = re.compile("|".join(SECURITY_VOCABULARY), re.IGNORECASE)
@@ -79,16 +146,92 @@ _GROWS_UNSAFE = re.compile("rotation", re.IGNORECASE)
 _TAG_KEYS = ("tags", "labels")
 _CLASSIFICATION = "data-classification"
 
+#: Strings that spell a switch, and the other position of each.
+_SWITCHES = {
+    "true": "false", "false": "true", "TRUE": "FALSE", "FALSE": "TRUE",
+    "Enabled": "Disabled", "Disabled": "Enabled",
+    "ENABLED": "DISABLED", "DISABLED": "ENABLED",
+}  # fmt: skip
+
+#: (safe value, weak value, key fragment or None for any key): see the module docstring.
+ENUM_WEAKENINGS: tuple[tuple[str, str, str | None], ...] = (
+    ("Deny", "Allow", None),
+    ("deny", "allow", None),
+    ("ALL", "REJECT", "traffic"),
+    ("BucketOwnerEnforced", "ObjectWriter", None),
+    ("enforced", "inherited", None),
+    ("HIGH", "LOW", "strength"),
+    ("MEDIUM", "LOW", "strength"),
+    ("Low", "High", "threshold"),
+    ("Medium", "High", "threshold"),
+    ("LOW_AND_ABOVE", "HIGH", None),
+    ("MEDIUM_AND_ABOVE", "HIGH", None),
+    ("VERY_UNLIKELY", "VERY_LIKELY", "likelihood"),
+    ("UNLIKELY", "VERY_LIKELY", "likelihood"),
+    ("POSSIBLE", "VERY_LIKELY", "likelihood"),
+    ("LIKELY", "VERY_LIKELY", "likelihood"),
+    ("BLOCK", "NONE", "action"),
+    ("INSPECT_AND_BLOCK", "INSPECT_ONLY", None),
+    ("Blocking", "Asynchronous_filter", None),
+    ("VpcOnly", "PublicInternetOnly", None),
+    ("None", "AzureServices", "bypass"),
+    ("None", "Blob", "publicaccess"),
+    ("TLS1_2", "TLS1_0", None),
+    ("RSA-HSM", "RSA", None),
+    ("EC-HSM", "EC", None),
+    ("HSM", "SOFTWARE", None),
+    ("aws:kms", "AES256", None),
+    ("aws:kms:dsse", "AES256", None),
+    ("COMPLIANCE", "GOVERNANCE", None),
+    ("Locked", "Unlocked", None),
+    ("allLogs", "audit", None),
+    ("INCLUDE_ALL_METADATA", "EXCLUDE_ALL_METADATA", None),
+    ("INTERVAL_5_SEC", "INTERVAL_15_MIN", None),
+    ("FullyRestricted", "NotRestricted", None),
+    ("RESTRICTED-SERVICES", "ALL-SERVICES", None),
+    ("USER_PROFILE_NAME", "DISABLED", None),
+    ("Block", "Log", None),
+    ("Retain", "Delete", None),
+)
+
+# ------------------------------------------------------------ what widens, per cloud
+_WIDEST_ADDRESSES = {"*", "0.0.0.0/0", "::/0", "Internet", "Any", "any"}
+#: Keys holding an address range (a CIDR, an Azure prefix or service tag).
+_ADDRESS_KEY = re.compile(r"cidr|addressprefix|sourcerange|destinationrange|destrange", re.I)
+_SERVICE_TAG = re.compile(r"^[A-Z][A-Za-z]+(\.[A-Za-z0-9]+)?$")
+_FROM_PORT = re.compile(r"fromport$", re.I)
+_TO_PORT = re.compile(r"toport$", re.I)
+_PORT_STRING_KEY = re.compile(r"(portrange|ports?)s?$", re.I)
+_PORT_STRING = re.compile(r"^\d+(-\d+)?$")
+_ALL_PORTS = "0-65535"
+_PROTOCOL_KEY = re.compile(r"protocol$", re.I)
+_NARROW_PROTOCOLS = {"tcp", "udp", "6", "17"}
+#: How each cloud spells every protocol.
+_ALL_PROTOCOLS = {"aws": "-1", "gcp": "all", "azure-native": "*"}
+_ANY_PROTOCOL: set[str | float] = {*_ALL_PROTOCOLS.values(), -1.0}  # ints arrive as floats
+_GCP_MEMBER = re.compile(r"^(serviceAccount|user|group|domain|principal\w*):")
+_GCP_ROLE = re.compile(r"^(roles/|projects/[^/]+/roles/|organizations/[^/]+/roles/)")
+_GCP_OWNER = "roles/owner"
+_AZURE_ROLE = re.compile(r"^(?P<prefix>.*/providers/Microsoft\.Authorization/roleDefinitions/)")
+_AZURE_OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"  # the built-in Owner role's id
+_AZURE_SCOPE = re.compile(r"^(?P<subscription>/subscriptions/[^/]+)/.+", re.I)
+_AWS_MANAGED_POLICY = re.compile(r"^arn:aws[\w-]*:iam::(aws|\d{12}):policy/")
+_AWS_ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+
 
 @dataclass(frozen=True)
 class Mutation:
-    """One weakening of one input of one resource."""
+    """One weakening of one input of one resource.
+
+    ``to`` is the value the input takes (None when the input or entry is removed).
+    """
 
     urn: str
     resource: str
     type: str
     path: tuple[str | int, ...]
     kind: Kind
+    to: Any = None
 
     @property
     def dotted(self) -> str:
@@ -96,7 +239,12 @@ class Mutation:
 
     @property
     def label(self) -> str:
-        return f"{self.type} {self.resource} {self.dotted} ({self.kind})"
+        shown = (
+            f" -> {self.to!r}"
+            if self.kind not in ("remove", "drop", "widen") and self.to is not None
+            else ""
+        )
+        return f"{self.type} {self.resource} {self.dotted} ({self.kind}{shown})"
 
 
 @dataclass(frozen=True)
@@ -104,9 +252,10 @@ class Exemption:
     """Mutations that are not weakenings, matched by glob patterns, with the reason.
 
     ``values`` limits the exemption to inputs currently holding one of them (removing a
-    value equal to the provider's default changes nothing); ``resource`` globs the
-    resource's name; ``projects`` names the labels of the runs it applies to (for values
-    that are only safe where the answers make them so).
+    value equal to the provider's default changes nothing); ``entry`` to inputs that are,
+    or are inside, a list entry holding these fields (an allow rule, an abort rule);
+    ``resource`` globs the resource's name; ``projects`` names the labels of the runs it
+    applies to (for values that are only safe where the answers make them so).
     """
 
     type: str
@@ -116,6 +265,7 @@ class Exemption:
     resource: str = "*"
     values: tuple[Any, ...] | None = None
     projects: tuple[str, ...] | None = None
+    entry: Mapping[str, Any] | None = None
 
     def matches(
         self, mutation: Mutation, run: MockRun | None = None, project: str | None = None
@@ -129,22 +279,32 @@ class Exemption:
             return False
         if self.projects is not None and project not in self.projects:
             return False
-        if self.values is None:
+        if self.values is None and self.entry is None:
             return True
         if run is None:
             return False
         current: Any = run.by_urn(mutation.urn).inputs
+        entry: Any = None
         for key in mutation.path:
             current = current[key]
-        return current in self.values
+            if isinstance(key, int) and isinstance(current, Mapping):
+                entry = current  # the innermost list entry on the way
+        if self.entry is not None and not (
+            entry is not None and all(entry.get(k) == v for k, v in self.entry.items())
+        ):
+            return False
+        return self.values is None or current in self.values
 
 
-_EXEMPTION_KEYS = {"type", "path", "kinds", "reason", "resource", "value", "values", "projects"}
+_EXEMPTION_KEYS = {
+    "type", "path", "kinds", "reason", "resource", "value", "values", "projects", "entry",
+}  # fmt: skip
 
 
 def load_exemptions(path: Path) -> list[Exemption]:
     """Exemptions from a YAML list of mappings (keys: the fields of :class:`Exemption`;
-    ``value`` is a one-element ``values``). Every entry needs a specific reason."""
+    ``value`` is a one-element ``values``). Every entry needs a specific reason, and
+    names kinds the engine knows."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     out = []
     for entry in entries:
@@ -153,6 +313,9 @@ def load_exemptions(path: Path) -> list[Exemption]:
             raise ValueError(f"{path.name}: unknown keys {sorted(unknown)} in {entry}")
         if len(str(entry.get("reason", ""))) < 20:
             raise ValueError(f"{path.name}: give a specific reason (20+ characters) in {entry}")
+        unknown_kinds = set(entry["kinds"]) - set(get_args(Kind))
+        if unknown_kinds:
+            raise ValueError(f"{path.name}: unknown kinds {sorted(unknown_kinds)} in {entry}")
         values = entry.get("values", [entry["value"]] if "value" in entry else None)
         projects = entry.get("projects")
         out.append(
@@ -164,6 +327,7 @@ def load_exemptions(path: Path) -> list[Exemption]:
                 resource=entry.get("resource", "*"),
                 values=tuple(values) if values is not None else None,
                 projects=tuple(projects) if projects is not None else None,
+                entry=entry.get("entry"),
             )
         )
     return out
@@ -219,58 +383,6 @@ def _relevant(keys: Sequence[str]) -> bool:
     return any(_VOCABULARY.search(k) for k in keys)
 
 
-def _mutations_of(
-    value: Any, path: tuple[str | int, ...], in_list: bool
-) -> Iterator[tuple[tuple[str | int, ...], Kind]]:
-    keys = [k for k in path if isinstance(k, str)]
-    if keys and keys[-1] in _TAG_KEYS and isinstance(value, Mapping):
-        yield path, "remove"
-        if _CLASSIFICATION in value:
-            yield (*path, _CLASSIFICATION), "remove"
-        return
-    relevant = _relevant(keys)
-    if isinstance(value, Mapping):
-        if relevant and path and not in_list:
-            yield path, "remove"
-        for key, child in value.items():
-            # Inside a list entry, fields are not removed (that makes an invalid entry,
-            # not a weaker one): the entry as a whole is dropped instead.
-            yield from _mutations_of(child, (*path, key), in_list)
-        return
-    if isinstance(value, list):
-        if relevant and path and not in_list:
-            yield path, "remove"
-        if relevant and len(value) > 1:
-            for index in range(len(value)):
-                yield (*path, index), "drop"
-        for index, child in enumerate(value):
-            if isinstance(child, (Mapping, list)):
-                yield from _mutations_of(child, (*path, index), True)
-        return
-    if not relevant:
-        return
-    if not in_list:
-        yield path, "remove"
-    if isinstance(value, bool):
-        yield path, "negate"
-    elif isinstance(value, (int, float)):
-        yield path, "weaken"
-    elif _is_policy_document(value):
-        yield path, "widen"
-
-
-def derive_mutations(run: MockRun) -> list[Mutation]:
-    """Every weakening of every security-relevant input of the run's cloud resources."""
-    mutations: list[Mutation] = []
-    for resource in run.resources:
-        if not resource.custom or resource.type.startswith("pulumi:"):
-            continue
-        for key, value in resource.inputs.items():
-            for path, kind in _mutations_of(value, (key,), False):
-                mutations.append(Mutation(resource.urn, resource.name, resource.type, path, kind))
-    return mutations
-
-
 _WIDE_OPEN = {
     "Sid": "MutationWideOpen",
     "Effect": "Allow",
@@ -280,23 +392,169 @@ _WIDE_OPEN = {
 }
 
 
-def _mutated_value(kind: Kind, path: tuple[str | int, ...], value: Any) -> Any:
-    if kind == "negate":
-        return not value
-    if kind == "weaken":
-        key = str(next((k for k in reversed(path) if isinstance(k, str)), ""))
-        if _GROWS_UNSAFE.search(key):
-            return value * 10 if value else 3650
-        return 0 if isinstance(value, float) and value <= 1 else 1
-    if kind == "widen":
-        document = json.loads(value)
-        statements = document["Statement"]
-        document["Statement"] = [
-            *(statements if isinstance(statements, list) else [statements]),
-            _WIDE_OPEN,
-        ]
-        return json.dumps(document)
-    raise ValueError(kind)
+def _widened_document(value: str) -> str:
+    document = json.loads(value)
+    statements = document["Statement"]
+    document["Statement"] = [
+        *(statements if isinstance(statements, list) else [statements]),
+        _WIDE_OPEN,
+    ]
+    return json.dumps(document)
+
+
+def _weakened_number(key: str, value: float) -> float:
+    if _GROWS_UNSAFE.search(key):
+        return value * 10 if value else 3650
+    return 0 if isinstance(value, float) and value <= 1 else 1
+
+
+def _widened_address(value: str, cloud: str) -> str | None:
+    if value in _WIDEST_ADDRESSES:
+        return None
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        # Azure names address groups by service tag; Internet is the widest outside one.
+        return "Internet" if cloud == "azure-native" and _SERVICE_TAG.match(value) else None
+    return "0.0.0.0/0" if network.version == 4 else "::/0"
+
+
+def _widened_grant(key: str, value: str) -> str | None:
+    lowered = key.lower()
+    if "member" in lowered and _GCP_MEMBER.match(value):
+        return "allUsers"
+    if lowered == "role" and _GCP_ROLE.match(value) and value != _GCP_OWNER:
+        return _GCP_OWNER
+    if "roledefinition" in lowered and (match := _AZURE_ROLE.match(value)):
+        owner = match["prefix"] + _AZURE_OWNER
+        return owner if value.lower() != owner.lower() else None
+    if "scope" in lowered and (match := _AZURE_SCOPE.match(value)):
+        return match["subscription"]
+    if "policyarn" in lowered and _AWS_MANAGED_POLICY.match(value) and value != _AWS_ADMIN:
+        return _AWS_ADMIN
+    return None
+
+
+def _enum_weakening(key: str, value: str) -> str | None:
+    for safe, weak, fragment in ENUM_WEAKENINGS:
+        if value == safe and (fragment is None or fragment in key.lower()):
+            return weak
+    return None
+
+
+def _value_mutations(
+    value: Any, key: str, relevant: bool, cloud: str, all_protocols: bool = False
+) -> Iterator[tuple[Kind, Any]]:
+    """The weakenings that replace a scalar ``value`` held under ``key``.
+
+    ``all_protocols``: the enclosing rule already covers every protocol, hence every
+    port, so its ports are not widened.
+    """
+    if isinstance(value, bool):
+        if relevant:
+            yield "negate", not value
+        return
+    if isinstance(value, (int, float)):
+        if not relevant:
+            return
+        if _FROM_PORT.search(key):
+            if value != 0 and not all_protocols:
+                yield "widen-ports", type(value)(0)
+        elif _TO_PORT.search(key):
+            if value < 65535 and not all_protocols:
+                yield "widen-ports", type(value)(65535)
+        else:
+            yield "weaken", _weakened_number(key, value)
+        return
+    if not isinstance(value, str):
+        return
+    # Grants are recognised by their value (a member, a role, a scope), whatever the key
+    # is called: roleDefinitionId and policyArn read as identifiers, and are the grant.
+    if (grant := _widened_grant(key, value)) is not None:
+        yield "widen-grant", grant
+        return
+    if _IDENTIFIERS.search(key) and not _VOCABULARY.search(key):
+        return  # a name or a description: the enum table does not apply either
+    if (weak := _enum_weakening(key, value)) is not None:
+        yield "enum", weak
+    if not relevant:
+        return
+    if value in _SWITCHES:
+        yield "negate", _SWITCHES[value]
+    elif _is_policy_document(value):
+        yield "widen", _widened_document(value)
+    elif _ADDRESS_KEY.search(key):
+        if (wide := _widened_address(value, cloud)) is not None:
+            yield "widen-cidr", wide
+    elif _PORT_STRING_KEY.search(key) and _PORT_STRING.match(value):
+        if value != _ALL_PORTS and not all_protocols:
+            yield "widen-ports", _ALL_PORTS
+    elif (
+        _PROTOCOL_KEY.search(key) and value.lower() in _NARROW_PROTOCOLS and cloud in _ALL_PROTOCOLS
+    ):
+        yield "widen-ports", _ALL_PROTOCOLS[cloud]
+
+
+def _mutations_of(
+    value: Any,
+    path: tuple[str | int, ...],
+    in_list: bool,
+    cloud: str,
+    all_protocols: bool = False,
+) -> Iterator[tuple[tuple[str | int, ...], Kind, Any]]:
+    keys = [k for k in path if isinstance(k, str)]
+    if keys and keys[-1] in _TAG_KEYS and isinstance(value, Mapping):
+        yield path, "remove", None
+        if _CLASSIFICATION in value:
+            yield (*path, _CLASSIFICATION), "remove", None
+        return
+    relevant = _relevant(keys)
+    if isinstance(value, Mapping):
+        if relevant and path and not in_list:
+            yield path, "remove", None
+        open_protocol = any(
+            _PROTOCOL_KEY.search(str(k)) and isinstance(v, (str, float)) and v in _ANY_PROTOCOL
+            for k, v in value.items()
+        )
+        for key, child in value.items():
+            # Inside a list entry, fields are not removed (that makes an invalid entry,
+            # not a weaker one): the entry as a whole is dropped instead.
+            yield from _mutations_of(child, (*path, key), in_list, cloud, open_protocol)
+        return
+    if isinstance(value, list):
+        if relevant and path and not in_list:
+            yield path, "remove", None
+        if relevant and len(value) > 1:
+            for index in range(len(value)):
+                yield (*path, index), "drop", None
+        for index, child in enumerate(value):
+            if isinstance(child, (Mapping, list)):
+                yield from _mutations_of(child, (*path, index), True, cloud)
+            else:
+                # A string in a list (a source range, a port, a member) is weakened in
+                # place like any other value, under the list's key.
+                for kind, to in _value_mutations(child, keys[-1], relevant, cloud, all_protocols):
+                    yield (*path, index), kind, to
+        return
+    if relevant and not in_list:
+        yield path, "remove", None
+    for kind, to in _value_mutations(value, keys[-1], relevant, cloud, all_protocols):
+        yield path, kind, to
+
+
+def derive_mutations(run: MockRun) -> list[Mutation]:
+    """Every weakening of every security-relevant input of the run's cloud resources."""
+    mutations: list[Mutation] = []
+    for resource in run.resources:
+        if not resource.custom or resource.type.startswith("pulumi:"):
+            continue
+        cloud = resource.type.split(":", 1)[0]
+        for key, value in resource.inputs.items():
+            for path, kind, to in _mutations_of(value, (key,), False, cloud):
+                mutations.append(
+                    Mutation(resource.urn, resource.name, resource.type, path, kind, to)
+                )
+    return mutations
 
 
 def mutate(resource: CapturedResource, mutation: Mutation) -> CapturedResource:
@@ -309,7 +567,7 @@ def mutate(resource: CapturedResource, mutation: Mutation) -> CapturedResource:
     if mutation.kind in ("remove", "drop"):
         parent.pop(last)
     else:
-        parent[last] = _mutated_value(mutation.kind, mutation.path, parent[last])
+        parent[last] = copy.deepcopy(mutation.to)
     return replace(resource, inputs=inputs)
 
 

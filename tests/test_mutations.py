@@ -1,0 +1,305 @@
+"""The mutation engine itself: which weakenings it derives from inputs, and how it applies them.
+
+The cloud mutation tests (tests/*/test_*_mutations.py) run these against the generated
+projects' policies; here small hand-made resources pin what each kind produces, so a
+change to the vocabulary or the tables shows up as a failing expectation, not as a
+silently smaller mutation set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiscaffold.testing import CapturedResource, MockRun
+from aiscaffold.testing import mutations as engine
+from aiscaffold.testing.mutations import (
+    ENUM_WEAKENINGS,
+    Exemption,
+    derive_mutations,
+    load_exemptions,
+    mutate,
+)
+
+
+def _run(type_: str, inputs: dict[str, Any], name: str = "r") -> MockRun:
+    resource = CapturedResource(
+        type=type_,
+        name=name,
+        urn=f"urn:pulumi:dev::p::{type_}::{name}",
+        parent=None,
+        custom=True,
+        inputs=inputs,
+        outputs={},
+    )
+    return MockRun("p", "dev", {}, [resource])
+
+
+def _derived(type_: str, inputs: dict[str, Any]) -> set[tuple[str, str, Any]]:
+    """(dotted path, kind, new value) of every mutation of one resource."""
+    return {(m.dotted, m.kind, m.to) for m in derive_mutations(_run(type_, inputs))}
+
+
+SG_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+NACL = "aws:ec2/networkAcl:NetworkAcl"
+NSG = "azure-native:network:NetworkSecurityGroup"
+FIREWALL = "gcp:compute/firewall:Firewall"
+
+
+def test_an_aws_security_group_rule_widens_its_peer_ports_and_protocol() -> None:
+    found = _derived(
+        SG_RULE,
+        {
+            "cidrIpv4": "10.0.0.0/16",
+            "fromPort": 443.0,
+            "toPort": 443.0,
+            "ipProtocol": "tcp",
+            "description": "HTTPS from the VPC",
+        },
+    )
+    assert {
+        ("cidrIpv4", "widen-cidr", "0.0.0.0/0"),
+        ("fromPort", "widen-ports", 0.0),
+        ("toPort", "widen-ports", 65535.0),
+        ("ipProtocol", "widen-ports", "-1"),
+    } <= found
+    assert not {m for m in found if m[0] == "description"}  # a description is no setting
+
+
+def test_a_rule_already_open_to_everything_is_not_widened() -> None:
+    found = _derived(
+        NACL,
+        {
+            "ingress": [
+                {"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlock": "0.0.0.0/0"},
+                {"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlock": "::/0"},
+            ]
+        },
+    )
+    widened = {(path, kind) for path, kind, _ in found if kind.startswith("widen")}
+    # the all-protocols rule covers every port; both rules already cover every address
+    assert widened == {
+        ("ingress.1.fromPort", "widen-ports"),
+        ("ingress.1.toPort", "widen-ports"),
+        ("ingress.1.protocol", "widen-ports"),
+    }
+    assert ("ingress.0", "drop", None) in found
+    assert ("ingress.1", "drop", None) in found
+
+
+def test_an_azure_nsg_rule_widens_to_the_internet_and_all_ports_and_allows() -> None:
+    rule = {
+        "name": "allow-https-from-vnet",
+        "access": "Deny",
+        "direction": "Inbound",
+        "protocol": "Tcp",
+        "sourceAddressPrefix": "VirtualNetwork",
+        "destinationAddressPrefix": "10.20.0.0/24",
+        "sourcePortRange": "*",
+        "destinationPortRange": "443",
+        "priority": 100.0,
+    }
+    found = _derived(NSG, {"securityRules": [rule], "location": "eastus2"})
+    assert found == {
+        ("securityRules", "remove", None),
+        ("securityRules.0.access", "enum", "Allow"),
+        ("securityRules.0.protocol", "widen-ports", "*"),
+        ("securityRules.0.sourceAddressPrefix", "widen-cidr", "Internet"),
+        ("securityRules.0.destinationAddressPrefix", "widen-cidr", "0.0.0.0/0"),
+        ("securityRules.0.destinationPortRange", "widen-ports", "0-65535"),
+        ("securityRules.0.priority", "weaken", 1),
+    }
+
+
+def test_gcp_firewall_ranges_and_ports_inside_lists_are_weakened_in_place() -> None:
+    found = _derived(
+        FIREWALL,
+        {
+            "direction": "INGRESS",
+            "sourceRanges": ["35.235.240.0/20"],
+            "allows": [{"protocol": "tcp", "ports": ["22", "3389"]}],
+        },
+    )
+    assert {
+        ("sourceRanges", "remove", None),
+        ("sourceRanges.0", "widen-cidr", "0.0.0.0/0"),
+        ("allows", "remove", None),
+        ("allows.0.protocol", "widen-ports", "all"),
+        ("allows.0.ports.0", "widen-ports", "0-65535"),
+        ("allows.0.ports.1", "widen-ports", "0-65535"),
+        ("allows.0.ports.0", "drop", None),
+    } <= found
+    denies = _derived(FIREWALL, {"denies": [{"protocol": "all"}]})
+    assert denies == {("denies", "remove", None)}  # "denies" is vocabulary, "all" is widest
+
+
+@pytest.mark.parametrize(
+    ("type_", "inputs", "path", "weak"),
+    [
+        ("aws:ec2/flowLog:FlowLog", {"trafficType": "ALL"}, "trafficType", "REJECT"),
+        (
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            {"rule": {"objectOwnership": "BucketOwnerEnforced"}},
+            "rule.objectOwnership",
+            "ObjectWriter",
+        ),
+        (
+            "aws:bedrock/guardrail:Guardrail",
+            {"contentPolicyConfig": {"filtersConfigs": [{"inputStrength": "HIGH"}]}},
+            "contentPolicyConfig.filtersConfigs.0.inputStrength",
+            "LOW",
+        ),
+        (
+            "azure-native:cognitiveservices:RaiPolicy",
+            {"properties": {"contentFilters": [{"severityThreshold": "Low"}]}},
+            "properties.contentFilters.0.severityThreshold",
+            "High",
+        ),
+        (
+            "aws:sagemaker/domain:Domain",
+            {"appNetworkAccessType": "VpcOnly"},
+            "appNetworkAccessType",
+            "PublicInternetOnly",
+        ),
+        (
+            "gcp:storage/bucket:Bucket",
+            {"publicAccessPrevention": "enforced"},
+            "publicAccessPrevention",
+            "inherited",
+        ),
+        (
+            "azure-native:storage:StorageAccount",
+            {"networkRuleSet": {"bypass": "None"}},
+            "networkRuleSet.bypass",
+            "AzureServices",
+        ),
+        (
+            "azure-native:storage:BlobContainer",
+            {"publicAccess": "None"},
+            "publicAccess",
+            "Blob",
+        ),
+    ],
+)
+def test_enum_values_move_to_their_weak_value(
+    type_: str, inputs: dict[str, Any], path: str, weak: str
+) -> None:
+    assert (path, "enum", weak) in _derived(type_, inputs)
+
+
+def test_enum_entries_with_a_key_apply_only_under_it() -> None:
+    # HIGH is a strength only where the key says so; ALL is a traffic type only there
+    found = _derived("aws:x/y:Z", {"policy": {"level": "HIGH", "events": "ALL"}})
+    assert not {m for m in found if m[1] == "enum"}
+
+
+def test_switch_strings_flip_like_booleans() -> None:
+    found = _derived(
+        "gcp:orgpolicy/policy:Policy",
+        {"spec": {"rules": [{"enforce": "TRUE"}]}},
+    )
+    assert ("spec.rules.0.enforce", "negate", "FALSE") in found
+    found = _derived(
+        "azure-native:keyvault:Vault",
+        {"properties": {"publicNetworkAccess": "Disabled", "enableRbacAuthorization": True}},
+    )
+    assert ("properties.publicNetworkAccess", "negate", "Enabled") in found
+    assert ("properties.enableRbacAuthorization", "negate", False) in found
+
+
+def test_grants_widen_to_everyone_the_owner_role_and_the_subscription() -> None:
+    gcp = _derived(
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        {"member": "serviceAccount:a@p.iam.gserviceaccount.com", "role": "roles/storage.admin"},
+    )
+    assert {("member", "widen-grant", "allUsers"), ("role", "widen-grant", "roles/owner")} <= gcp
+    subscription = "/subscriptions/0000"
+    azure = _derived(
+        "azure-native:authorization:RoleAssignment",
+        {
+            "scope": f"{subscription}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v",
+            "roleDefinitionId": f"{subscription}/providers/Microsoft.Authorization/"
+            "roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6",
+            "principalId": "1234",
+        },
+    )
+    assert azure == {
+        ("scope", "widen-grant", subscription),
+        (
+            "roleDefinitionId",
+            "widen-grant",
+            f"{subscription}/providers/Microsoft.Authorization/roleDefinitions/"
+            "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        ),
+    }
+
+
+def test_tags_count_as_one_setting_and_names_as_none() -> None:
+    found = _derived(
+        "aws:s3/bucket:Bucket",
+        {"bucket": "b", "tags": {"data-classification": "confidential", "project": "p"}},
+    )
+    assert found == {("tags", "remove", None), ("tags.data-classification", "remove", None)}
+
+
+def test_mutate_applies_the_new_value_or_removes() -> None:
+    run = _run(NSG, {"securityRules": [{"access": "Deny"}, {"access": "Allow"}]})
+    resource = run.resources[0]
+    by_kind = {(m.dotted, m.kind): m for m in derive_mutations(run)}
+    allowed = mutate(resource, by_kind[("securityRules.0.access", "enum")])
+    assert allowed.inputs["securityRules"][0]["access"] == "Allow"
+    dropped = mutate(resource, by_kind[("securityRules.0", "drop")])
+    assert dropped.inputs["securityRules"] == [{"access": "Allow"}]
+    assert resource.inputs["securityRules"][0]["access"] == "Deny"  # the run is untouched
+
+
+def test_exemptions_can_require_a_value_or_the_fields_of_the_list_entry() -> None:
+    run = _run(
+        NSG,
+        {
+            "securityRules": [
+                {"access": "Allow", "direction": "Inbound", "sourceAddressPrefix": "10.0.0.0/8"},
+                {"access": "Deny", "direction": "Inbound", "sourceAddressPrefix": "10.0.0.0/8"},
+            ]
+        },
+    )
+    mutations = {m.dotted: m for m in derive_mutations(run) if m.kind in ("drop", "widen-cidr")}
+    allow_rules = Exemption(
+        type=NSG,
+        path="securityRules.*",
+        kinds=("drop",),
+        reason="narrows",
+        entry={"access": "Allow"},
+    )
+    assert allow_rules.matches(mutations["securityRules.0"], run)
+    assert not allow_rules.matches(mutations["securityRules.1"], run)
+    inbound_sources = Exemption(
+        type=NSG,
+        path="securityRules.*.sourceAddressPrefix",
+        kinds=("widen-cidr",),
+        reason="r",
+        entry={"direction": "Inbound", "access": "Deny"},
+        values=("10.0.0.0/8",),
+    )
+    assert inbound_sources.matches(mutations["securityRules.1.sourceAddressPrefix"], run)
+    assert not inbound_sources.matches(mutations["securityRules.0.sourceAddressPrefix"], run)
+
+
+def test_exemption_files_are_checked_for_reasons_and_kinds(tmp_path: Path) -> None:
+    path = tmp_path / "exemptions.yaml"
+    path.write_text(
+        "- {type: t, path: p, kinds: [widen-everything], reason: a reason long enough}\n"
+    )
+    with pytest.raises(ValueError, match="unknown kinds"):
+        load_exemptions(path)
+    path.write_text("- {type: t, path: p, kinds: [remove], reason: short}\n")
+    with pytest.raises(ValueError, match="specific reason"):
+        load_exemptions(path)
+
+
+def test_the_docstring_lists_every_enum_weakening() -> None:
+    """The table is documented where the kinds are: an entry added in code shows up there."""
+    doc = engine.__doc__ or ""
+    for safe, weak, _ in ENUM_WEAKENINGS:
+        assert f"``{safe}``" in doc and f"``{weak}``" in doc, (safe, weak)
