@@ -2,8 +2,9 @@
 
 ``azure_run(**overrides)`` composes every Azure component with their secure defaults
 and returns the mock run; ``overrides`` maps a component (network, keys, storage,
-openai, guardrail, identity, audit) to extra arguments of its ``Args``. Runs are cached
-for the session: each distinct set of overrides runs once.
+openai, guardrail, identity, audit, flow_logs) to extra arguments of its ``Args``
+(``audit={"flow_logs": None}`` drops the flow logs). Runs are cached for the session:
+each distinct set of overrides runs once.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ TAGS = {
 }
 DENIED_TERMS = ("investment advice", "legal advice")
 SECRET_ROTATED_ON = dt.date(2025, 1, 31)
+KEYS_CREATED_ON = dt.date(2025, 3, 1)
 
 AzureRun = Callable[..., MockRun]
 
@@ -66,7 +68,12 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
     group = network.resource_group_name
     keys = Keys(
         "keys",
-        KeysArgs(resource_group_name=group, location=LOCATION, tags=TAGS, **extra("keys")),
+        KeysArgs(
+            resource_group_name=group,
+            location=LOCATION,
+            tags=TAGS,
+            **{"created_on": KEYS_CREATED_ON, **extra("keys")},
+        ),
     )
     data = SecureStorage(
         "data",
@@ -140,8 +147,11 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
                 *data.diagnostic_targets,
                 *openai.diagnostic_targets,
             ],
-            flow_logs=FlowLogArgs(vnet_id=network.vnet_id),
-            **{"retention_days": 365, **extra("audit")},
+            **{
+                "retention_days": 365,
+                "flow_logs": FlowLogArgs(vnet_id=network.vnet_id, **extra("flow_logs")),
+                **extra("audit"),
+            },
         ),
     )
     PrivateEndpoints(
@@ -270,6 +280,7 @@ def az() -> SimpleNamespace:
         TAGS=TAGS,
         DENIED_TERMS=DENIED_TERMS,
         SECRET_ROTATED_ON=SECRET_ROTATED_ON,
+        KEYS_CREATED_ON=KEYS_CREATED_ON,
     )
 
 

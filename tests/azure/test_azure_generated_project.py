@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from aiscaffold.testing import MockRun, run_program
+from aiscaffold.testing import MockRun, ProgramError, run_program
 from azure.azure_support import VARIANTS
 
 COMPONENTS = {
@@ -119,3 +119,48 @@ def test_app_secrets_come_from_config_secrets_with_expiry(projects: dict[str, Pa
     expires = dt.datetime(2025, 1, 31, tzinfo=dt.UTC) + dt.timedelta(days=90)
     assert secret.inputs["properties"]["attributes"]["expires"] == expires.timestamp()
     assert set(run.outputs["secret_uris"]) == {"search-api-key"}
+
+
+def _capacities(run: MockRun) -> dict[str, int]:
+    return {
+        d.inputs["deploymentName"]: d.inputs["sku"]["capacity"]
+        for d in run.of_type("azure-native:cognitiveservices:Deployment")
+    }
+
+
+def test_model_capacity_comes_from_stack_config(
+    runs: dict[str, MockRun], projects: dict[str, Path]
+) -> None:
+    assert _capacities(runs["defaults"]) == {"gpt-4o": 10, "text-embedding-3-large": 10}
+    every = run_program(projects["defaults"], config={"model_capacity": 50})
+    assert _capacities(every) == {"gpt-4o": 50, "text-embedding-3-large": 50}
+    per_model = run_program(projects["defaults"], config={"model_capacity": {"gpt-4o": 120}})
+    assert _capacities(per_model) == {"gpt-4o": 120, "text-embedding-3-large": 10}
+    with pytest.raises(ProgramError, match="capacity given for gpt4o, not among the models"):
+        run_program(projects["defaults"], config={"model_capacity": {"gpt4o": 120}})
+
+
+def test_keys_first_versions_expire_from_the_pinned_creation_day(
+    runs: dict[str, MockRun], projects: dict[str, Path]
+) -> None:
+    pinned = run_program(projects["defaults"], config={"keys_created_on": "2025-03-01"})
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.UTC).timestamp()
+    for key in pinned.of_type("azure-native:keyvault:Key"):
+        attributes = key.inputs["properties"]["attributes"]
+        assert (attributes["notBefore"], attributes["expires"]) == (start, start + 395 * 86400)
+    # Unpinned: the day of the run, with the same lifetime.
+    today = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
+    days = {today.timestamp(), (today - dt.timedelta(days=1)).timestamp()}  # run before 0:00
+    for key in runs["defaults"].of_type("azure-native:keyvault:Key"):
+        attributes = key.inputs["properties"]["attributes"]
+        assert attributes["notBefore"] in days
+        assert attributes["expires"] - attributes["notBefore"] == 395 * 86400
+
+
+def test_long_retention_keeps_the_audit_tables_beyond_the_workspace(
+    runs: dict[str, MockRun],
+) -> None:
+    tables = runs["restricted-hipaa-gdpr"].of_type("azure-native:operationalinsights:Table")
+    assert {t.inputs["tableName"] for t in tables} >= {"AzureActivity", "AzureDiagnostics"}
+    assert {t.inputs["totalRetentionInDays"] for t in tables} == {2192}
+    assert not runs["defaults"].of_type("azure-native:operationalinsights:Table")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -44,6 +45,52 @@ def test_keys_are_hsm_rsa_with_rotation_before_expiry(default_run: MockRun) -> N
         assert props["keySize"] == (2048 if name == "keys-ai" else 3072)
 
 
+def _midnight(day: dt.date) -> float:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp()
+
+
+def test_first_key_versions_expire_like_the_rotated_ones(default_run: MockRun, az: Any) -> None:
+    start = _midnight(az.KEYS_CREATED_ON)
+    for key in default_run.of_type(KEY):
+        attributes = key.inputs["properties"]["attributes"]
+        assert attributes["notBefore"] == start, key.name
+        # 365 days to rotation plus the 30-day grace: the rotation policy's P395D.
+        assert attributes["expires"] == start + 395 * 86400, key.name
+        assert attributes["enabled"] is True
+        # Azure sets these on creation only; a later run must not show them changing.
+        assert set(key.ignore_changes) == {
+            "properties.attributes.notBefore",
+            "properties.attributes.expires",
+        }
+
+
+@pytest.mark.parametrize(
+    ("args", "days"),
+    [({"rotation_days": 90}, 120), ({"expiry_grace_days": 10}, 375)],
+)
+def test_the_first_versions_lifetime_follows_the_rotation_policy(
+    azure_run: Any, default_run: MockRun, az: Any, args: dict[str, int], days: int
+) -> None:
+    run = azure_run(keys=args)
+    changed = {"properties.attributes.expires", "properties.rotationPolicy.attributes.expiryTime"}
+    if "rotation_days" in args:
+        changed.add("properties.rotationPolicy.lifetimeActions[0].trigger.timeAfterCreate")
+    assert az.diff(default_run, run) == {k: changed for k in ("keys-data", "keys-logs", "keys-ai")}
+    for key in run.of_type(KEY):
+        props = key.inputs["properties"]
+        span = props["attributes"]["expires"] - props["attributes"]["notBefore"]
+        assert span == days * 86400
+        assert props["rotationPolicy"]["attributes"]["expiryTime"] == f"P{days}D"
+
+
+def test_created_on_moves_only_the_first_versions_window(
+    azure_run: Any, default_run: MockRun, az: Any
+) -> None:
+    later = azure_run(keys={"created_on": dt.date(2025, 6, 1)})
+    window = {"properties.attributes.notBefore", "properties.attributes.expires"}
+    assert az.diff(default_run, later) == {k: window for k in ("keys-data", "keys-logs", "keys-ai")}
+
+
 def test_cmk_identity_may_use_each_key_and_nothing_else(default_run: MockRun) -> None:
     key_ids = {k.outputs["id"] for k in default_run.of_type(KEY)}
     identity = default_run.one(
@@ -66,6 +113,16 @@ def test_weakening_software_keys_changes_only_the_key_type(
     changes = az.diff(default_run, azure_run(keys={"hsm_keys": False}))
     # The ai key stays HSM-backed: at 2048 bits only an HSM meets KEY-05.
     assert changes == {"keys-data": {"properties.kty"}, "keys-logs": {"properties.kty"}}
+
+
+def test_weakening_soft_delete_changes_only_the_vault_window(
+    azure_run: Any, default_run: MockRun, az: Any
+) -> None:
+    short = azure_run(keys={"soft_delete_days": 7})
+    assert az.diff(default_run, short) == {"keys-vault": {"properties.softDeleteRetentionInDays"}}
+    props = short.one(VAULT).inputs["properties"]
+    assert props["softDeleteRetentionInDays"] == 7
+    assert props["enablePurgeProtection"] is True  # purge protection stays
 
 
 def test_weakening_trusted_services_opens_only_the_vault_bypass(
@@ -142,3 +199,16 @@ def test_weakening_storage_trusted_services_changes_only_network_access(
 ) -> None:
     changes = az.diff(default_run, azure_run(storage={"trusted_services_bypass": True}))
     assert changes == {"data-account": {"publicNetworkAccess", "networkRuleSet.bypass"}}
+
+
+def test_weakening_blob_soft_delete_changes_only_the_data_accounts_windows(
+    azure_run: Any, default_run: MockRun, az: Any
+) -> None:
+    short = azure_run(storage={"soft_delete_days": 7})
+    assert az.diff(default_run, short) == {
+        "data-blob-service": {"deleteRetentionPolicy.days", "containerDeleteRetentionPolicy.days"}
+    }
+    service = short.one("azure-native:storage:BlobServiceProperties", "data-blob-service").inputs
+    assert service["deleteRetentionPolicy"] == {"enabled": True, "days": 7}
+    assert service["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 7}
+    assert service["isVersioningEnabled"] is True

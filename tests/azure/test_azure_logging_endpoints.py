@@ -11,6 +11,7 @@ from aiscaffold.testing import MockRun
 SETTING = "azure-native:monitor:DiagnosticSetting"
 WORKSPACE = "azure-native:operationalinsights:Workspace"
 ACCOUNT = "azure-native:storage:StorageAccount"
+TABLE = "azure-native:operationalinsights:Table"
 
 
 def _settings(run: MockRun) -> dict[tuple[str, str], dict[str, Any]]:
@@ -30,30 +31,96 @@ def test_workspace_retention_entra_only_and_no_public_access(default_run: MockRu
     assert workspace["publicNetworkAccessForQuery"] == "Disabled"
 
 
-def test_every_supporting_resource_sends_all_logs_and_metrics_to_log_analytics(
-    default_run: MockRun,
+#: What Azure Monitor diagnostic settings export from each resource type the components
+#: create (Azure Monitor's supported logs and metrics references): (logs, metrics), or
+#: why the type has no diagnostic settings. A type missing here fails the test below,
+#: so a new resource type gets this decision.
+SUPPORT: dict[str, tuple[bool, bool] | str] = {
+    "azure-native:keyvault:Vault": (True, True),
+    "azure-native:cognitiveservices:Account": (True, True),
+    "azure-native:operationalinsights:Workspace": (True, True),
+    "azure-native:network:NetworkSecurityGroup": (True, False),
+    "azure-native:network:VirtualNetwork": (True, True),  # VM protection alerts, DDoS
+    "azure-native:network:PublicIPAddress": (True, True),  # DDoS logs
+    "azure-native:network:NatGateway": (False, True),  # metrics only
+    "azure-native:storage:StorageAccount": (False, True),  # account level: Transaction
+    "azure-native:storage:BlobServiceProperties": (True, True),  # blob reads, writes...
+    "azure-native:network:Subnet": "no diagnostic settings",
+    "azure-native:network:PrivateEndpoint": "its metrics are not exportable",
+    "azure-native:privatedns:PrivateZone": "its metrics are not exportable",
+    "azure-native:privatedns:VirtualNetworkLink": "a zone's sub-resource",
+    "azure-native:network:PrivateDnsZoneGroup": "an endpoint's sub-resource",
+    "azure-native:network:FlowLog": "writes flow logs itself",
+    "azure-native:resources:ResourceGroup": "the activity log records it",
+    "azure-native:authorization:ManagementLockAtResourceGroupLevel": "activity log",
+    "azure-native:authorization:RoleAssignment": "activity log",
+    "azure-native:managedidentity:UserAssignedIdentity": "no diagnostic settings",
+    "azure-native:keyvault:Key": "the vault's AuditEvent logs its use",
+    "azure-native:keyvault:Secret": "the vault's AuditEvent logs its use",
+    "azure-native:cognitiveservices:Deployment": "the account's logs cover it",
+    "azure-native:cognitiveservices:RaiPolicy": "the account's logs cover it",
+    "azure-native:cognitiveservices:RaiBlocklist": "the account's logs cover it",
+    "azure-native:cognitiveservices:RaiBlocklistItem": "the account's logs cover it",
+    "azure-native:storage:BlobContainer": "the blob service's logs cover it",
+    "azure-native:storage:ManagementPolicy": "the activity log records it",
+    "azure-native:operationalinsights:Table": "the workspace's logs cover it",
+    "azure-native:monitor:DiagnosticSetting": "is one",
+    "azure-native:monitor:SubscriptionDiagnosticSetting": "is one",
+}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"network": {"allow_internet_egress": True}}, {"audit": {"retention_days": 2192}}],
+    ids=["defaults", "internet-egress", "long-retention"],
+)
+def test_every_resource_with_diagnostics_sends_them_to_log_analytics_and_archives_its_logs(
+    azure_run: Any, overrides: dict[str, dict[str, Any]]
 ) -> None:
+    run = azure_run(**overrides)
+    settings = _settings(run)
+    workspace = run.one(WORKSPACE).outputs["id"]
+    archive = run.one(ACCOUNT, "audit-archive-account").outputs["id"]
+    unknown = {r.type for r in run.custom_resources} - set(SUPPORT)
+    assert not unknown, f"decide what diagnostic settings these types have: {unknown}"
+    covered = 0
+    for resource in run.custom_resources:
+        support = SUPPORT[resource.type]
+        if isinstance(support, str):
+            assert (resource.outputs["id"], "la") not in settings, resource.name
+            continue
+        logs, metrics = support
+        la = settings[(resource.outputs["id"], "la")]
+        assert la["workspaceId"] == workspace, resource.name
+        assert la["logAnalyticsDestinationType"] == "Dedicated"
+        assert la["logs"] == ([{"categoryGroup": "allLogs", "enabled": True}] if logs else [])
+        assert bool(la["metrics"]) is metrics, resource.name
+        assert all(m["enabled"] for m in la["metrics"])
+        # Logs are archived too, except the archive's own (it would log its own writes).
+        archived = settings.get((resource.outputs["id"], "archive"))
+        if logs and not resource.outputs["id"].startswith(archive):
+            assert archived is not None, resource.name
+            assert archived["storageAccountId"] == archive
+            assert archived["logs"][0]["enabled"] is True
+        else:
+            assert archived is None, resource.name
+        covered += 1
+    # Every setting is on a resource of the run: none points elsewhere.
+    ids = {r.outputs["id"] for r in run.custom_resources}
+    assert {uri for uri, _ in settings} <= ids
+    assert covered == len({uri for uri, _ in settings})
+
+
+def test_metric_categories_fit_each_type(default_run: MockRun) -> None:
     settings = _settings(default_run)
-    workspace = default_run.one(WORKSPACE).outputs["id"]
     ids = {r.name: r.outputs["id"] for r in default_run.custom_resources}
-    expect_logs_and_metrics = [
-        ids["keys-vault"],
-        ids["openai-account"],
-        ids["audit-workspace"],
-        f"{ids['data-account']}/blobServices/default",
-        f"{ids['audit-archive-account']}/blobServices/default",
-    ]
-    for resource in expect_logs_and_metrics:
-        la = settings[(resource, "la")]
-        assert la["workspaceId"] == workspace
-        assert {"categoryGroup": "allLogs", "enabled": True} in la["logs"]
-        assert la["metrics"] and all(m["enabled"] for m in la["metrics"])
-    for nsg in ("network-workload-nsg", "network-pe-nsg"):  # logs, no metrics
-        la = settings[(ids[nsg], "la")]
-        assert la["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
     for account in ("data-account", "audit-archive-account", "audit-flowlogs-account"):
         metrics = settings[(ids[account], "la")]["metrics"]
         assert metrics == [{"category": "Transaction", "enabled": True}]
+    for name in ("keys-vault", "openai-account", "audit-workspace", "network-vnet"):
+        assert settings[(ids[name], "la")]["metrics"] == [
+            {"category": "AllMetrics", "enabled": True}
+        ]
 
 
 def test_audit_logs_are_archived_except_the_archive_own(default_run: MockRun) -> None:
@@ -68,8 +135,9 @@ def test_audit_logs_are_archived_except_the_archive_own(default_run: MockRun) ->
         "categoryGroup": "audit",
         "enabled": True,
     }
-    for nsg in ("network-workload-nsg", "network-pe-nsg"):  # no audit group: all logs
-        assert archived[ids[nsg]]["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+    # No audit category group on these types: all their logs are archived.
+    for name in ("network-workload-nsg", "network-pe-nsg", "network-vnet"):
+        assert archived[ids[name]]["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
     assert not any(uri.startswith(archive) for uri in archived)
 
 
@@ -148,6 +216,41 @@ def test_retention_beyond_a_year_moves_to_lifecycle_and_caps_the_workspace(
     archive = long.one(ACCOUNT, "audit-archive-account").inputs
     policy = archive["immutableStorageWithVersioning"]["immutabilityPolicy"]
     assert policy["immutabilityPeriodSinceCreationInDays"] == 2192
+    # The audit tables keep the years beyond the workspace's 730 in long-term retention.
+    tables = {t.inputs["tableName"]: t.inputs for t in long.of_type(TABLE)}
+    assert set(tables) == {
+        "AzureActivity",
+        "AzureDiagnostics",
+        "AZKVAuditLogs",
+        "StorageBlobLogs",
+        "LAQueryLogs",
+    }
+    workspace = long.one(WORKSPACE)
+    for table in tables.values():
+        assert table["totalRetentionInDays"] == 2192
+        assert table["workspaceName"] == workspace.outputs["name"]
+        assert "retentionInDays" not in table  # interactive: the workspace's 730 days
+
+
+def test_retention_within_the_workspace_limit_needs_no_tables(
+    azure_run: Any, default_run: MockRun, az: Any
+) -> None:
+    assert not default_run.of_type(TABLE)
+    two_years = azure_run(audit={"retention_days": 730})
+    assert not two_years.of_type(TABLE)
+    assert two_years.one(WORKSPACE).inputs["retentionInDays"] == 730
+    # Beyond it the tables are all that is added.
+    changes = az.diff(two_years, azure_run(audit={"retention_days": 731}))
+    assert {c.split("/")[0] for c in changes.pop("+")} == {TABLE}
+    assert "-" not in changes
+    assert "audit-workspace" not in changes  # stays at 730
+
+
+def test_retention_beyond_what_log_analytics_keeps_is_refused(azure_run: Any) -> None:
+    from aiscaffold.testing import ProgramError
+
+    with pytest.raises(ProgramError, match="between 30 and 4383"):
+        azure_run(audit={"retention_days": 4384})
 
 
 @pytest.mark.parametrize(
@@ -180,6 +283,39 @@ def test_logging_weakenings_change_only_what_they_name(
     azure_run: Any, default_run: MockRun, az: Any, args: dict[str, Any], expected: Any
 ) -> None:
     assert az.diff(default_run, azure_run(audit=args)) == expected
+
+
+def test_weakening_traffic_analytics_off_changes_only_its_switch(
+    azure_run: Any, default_run: MockRun, az: Any
+) -> None:
+    off = azure_run(flow_logs={"traffic_analytics": False})
+    analytics = "flowAnalyticsConfiguration.networkWatcherFlowAnalyticsConfiguration"
+    assert az.diff(default_run, off) == {"audit-flowlog": {f"{analytics}.enabled"}}
+    flow = off.one("azure-native:network:FlowLog").inputs
+    assert flow["enabled"] is True  # the flow log itself still records every flow
+
+
+def test_without_flow_logs_only_the_flow_log_and_its_storage_go(
+    azure_run: Any, default_run: MockRun, az: Any
+) -> None:
+    changes = az.diff(default_run, azure_run(audit={"flow_logs": None}))
+    assert changes == {
+        "-": {
+            "azure-native:network:FlowLog/audit-flowlog",
+            "azure-native:managedidentity:UserAssignedIdentity/audit-flowlog-identity",
+            "azure-native:authorization:RoleAssignment/audit-flowlog-writer",
+            # The flow-log account with its blob service, lifecycle rule, diagnostics
+            # and private endpoint.
+            "azure-native:storage:StorageAccount/audit-flowlogs-account",
+            "azure-native:storage:BlobServiceProperties/audit-flowlogs-blob-service",
+            "azure-native:storage:ManagementPolicy/audit-flowlogs-lifecycle",
+            "azure-native:monitor:DiagnosticSetting/audit-audit-flowlogs-account-la",
+            "azure-native:monitor:DiagnosticSetting/audit-audit-flowlogs-blob-la",
+            "azure-native:monitor:DiagnosticSetting/audit-audit-flowlogs-blob-archive",
+            "azure-native:network:PrivateEndpoint/endpoints-audit-flowlogs-blob",
+            "azure-native:network:PrivateDnsZoneGroup/endpoints-audit-flowlogs-blob-dns",
+        }
+    }
 
 
 def test_locking_is_the_policy_state(azure_run: Any) -> None:

@@ -1,11 +1,12 @@
 """Mutation test of the Azure policy pack: every weakening of every security-relevant
 input of the generated programs is caught.
 
-The mutations are derived from what the default project and the compliance-heavy
-variants register (``derive_mutations``), not hand-picked; each is applied alone and
-the project's own policies must find a new violation. Mutations that are not weakenings
-are exempted in ``mutation_exemptions.yaml``, each with its reason; an entry may name the
-value the input must hold (removing a value equal to Azure's default changes nothing).
+The mutations are derived from what the default project, the compliance-heavy variants
+and the default project's state backend ("bootstrap") register (``derive_mutations``),
+not hand-picked; each is applied alone and the project's own policies must find a new
+violation. Mutations that are not weakenings are exempted in ``mutation_exemptions.yaml``,
+each with its reason; an entry may name the value the input must hold (removing a value
+equal to Azure's default changes nothing) or the fields of the list entry it is in.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from aiscaffold.check import load_requirements
-from aiscaffold.testing import MockRun
+from aiscaffold.testing import MockRun, run_program
 from aiscaffold.testing.mutations import (
     derive_mutations,
     exemption_for,
@@ -26,26 +27,38 @@ from aiscaffold.testing.mutations import (
 from azure.azure_support import VARIANTS
 
 EXEMPTIONS = load_exemptions(Path(__file__).with_name("mutation_exemptions.yaml"))
+#: The state backend of the default project, checked by that project's pack.
+BOOTSTRAP = "bootstrap"
 
 
-def test_exemptions_are_reasoned_and_each_is_used(runs: dict[str, MockRun]) -> None:
-    stale = stale_exemptions(EXEMPTIONS, runs)
+@pytest.fixture(scope="module")
+def mutated(projects: dict[str, Path], runs: dict[str, MockRun]) -> dict[str, tuple[MockRun, Path]]:
+    """Each variant's run and directory, and the default project's bootstrap."""
+    out = {variant: (runs[variant], projects[variant]) for variant in VARIANTS}
+    defaults = projects["defaults"]
+    out[BOOTSTRAP] = (run_program(defaults / "bootstrap", stack="bootstrap"), defaults)
+    return out
+
+
+def test_exemptions_are_reasoned_and_each_is_used(
+    mutated: dict[str, tuple[MockRun, Path]],
+) -> None:
+    stale = stale_exemptions(EXEMPTIONS, {label: run for label, (run, _) in mutated.items()})
     assert not stale, f"stale exemptions: {stale}"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("variant", [*VARIANTS, BOOTSTRAP])
 def test_every_weakening_is_caught(
     variant: str,
-    projects: dict[str, Path],
-    runs: dict[str, MockRun],
+    mutated: dict[str, tuple[MockRun, Path]],
     record_kill_rate: Callable[[str, int, int, int], None],
 ) -> None:
-    run = runs[variant]
+    run, project = mutated[variant]
     candidates = derive_mutations(run)
     exempted = [m for m in candidates if exemption_for(m, EXEMPTIONS, run)]
     mutations = [m for m in candidates if m not in exempted]
-    report = run_mutations(run, load_requirements(projects[variant]), mutations)
+    report = run_mutations(run, load_requirements(project), mutations)
     record_kill_rate(f"azure {variant}", len(report.killed), report.total, len(exempted))
     assert report.total > 300  # derived from the program, not a handful
     assert not report.survived, "weakenings no policy catches:\n" + "\n".join(

@@ -38,6 +38,15 @@ def test_every_nsg_denies_the_internet_both_ways(default_run: MockRun, nsg: str)
     assert outbound["destinationAddressPrefix"] == "Internet"
     deny_all = rules["deny-all-inbound"]
     assert deny_all["access"] == "Deny" and deny_all["sourceAddressPrefix"] == "*"
+    # Nor anywhere else in the VNet than the rules list (Azure's AllowVnetOutBound).
+    deny_out = rules["deny-all-outbound"]
+    assert (deny_out["direction"], deny_out["access"], deny_out["priority"]) == (
+        "Outbound",
+        "Deny",
+        4096,
+    )
+    assert (deny_out["destinationAddressPrefix"], deny_out["destinationPortRange"]) == ("*", "*")
+    assert deny_out["protocol"] == "*"
     # Nothing is allowed from the internet or anywhere, nor to the internet.
     for rule in rules.values():
         if rule["access"] != "Allow":
@@ -74,6 +83,30 @@ def test_subnets_are_private_carved_from_the_address_space_and_guarded(
     assert not default_run.of_type("azure-native:network:PublicIPAddress")
 
 
+@pytest.mark.parametrize("variant", [{}, {"network": {"allow_internet_egress": True}}])
+def test_workload_reaches_only_the_endpoints_and_if_chosen_the_internet_over_https(
+    azure_run: Any, variant: dict[str, dict[str, Any]]
+) -> None:
+    run = azure_run(**variant)
+    endpoints = run.one(SUBNET, "network-pe").inputs["addressPrefix"]
+    rules = _rules(run, "network-workload-nsg").values()
+    outbound = sorted(
+        (r for r in rules if r["direction"] == "Outbound"), key=lambda r: r["priority"]
+    )
+    allowed = [
+        (r["destinationAddressPrefix"], r["protocol"], r["destinationPortRange"])
+        for r in outbound
+        if r["access"] == "Allow"
+    ]
+    expected = [(endpoints, "Tcp", "443")]
+    if variant:
+        expected.append(("Internet", "Tcp", "443"))
+    assert allowed == expected
+    # Every allow comes before the final deny of everything else.
+    assert outbound[-1]["name"] == "deny-all-outbound"
+    assert all(r["priority"] < 4096 for r in outbound if r["access"] == "Allow")
+
+
 def test_private_endpoints_accept_https_from_the_workload_subnet_only(
     default_run: MockRun,
 ) -> None:
@@ -90,6 +123,10 @@ def test_weakening_internet_egress_adds_nat_and_https_egress_only(
     assert changes.pop("+") == {
         "azure-native:network:NatGateway/network-nat",
         "azure-native:network:PublicIPAddress/network-nat-ip",
+        # Their logs and metrics: DDoS logs of the address (archived too), gateway metrics.
+        "azure-native:monitor:DiagnosticSetting/audit-nat-ip-la",
+        "azure-native:monitor:DiagnosticSetting/audit-nat-ip-archive",
+        "azure-native:monitor:DiagnosticSetting/audit-nat-la",
     }
     assert changes.pop("network-workload") == {"natGateway.id"}
     workload_nsg = changes.pop("network-workload-nsg")

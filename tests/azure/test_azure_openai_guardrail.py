@@ -185,6 +185,51 @@ def test_model_ids_must_be_name_and_version() -> None:
         ModelDeployment.parse("gpt-4o")
 
 
+MODELS = ("gpt-4o:2024-11-20", "text-embedding-3-large:1")
+
+
+@pytest.mark.parametrize(
+    ("capacity", "expected"),
+    [
+        (10, {"gpt-4o": 10, "text-embedding-3-large": 10}),
+        (50, {"gpt-4o": 50, "text-embedding-3-large": 50}),
+        ("40", {"gpt-4o": 40, "text-embedding-3-large": 40}),  # config text
+        ({"gpt-4o": 120}, {"gpt-4o": 120, "text-embedding-3-large": 10}),
+        (
+            {"gpt-4o": "5", "text-embedding-3-large": 30},
+            {"gpt-4o": 5, "text-embedding-3-large": 30},
+        ),
+    ],
+)
+def test_deployments_from_the_models_take_one_or_per_model_capacity(
+    capacity: Any, expected: dict[str, int]
+) -> None:
+    from aiscaffold_components.azure import ModelDeployment
+
+    deployments = ModelDeployment.from_models(MODELS, capacity=capacity)
+    assert {d.model: d.capacity for d in deployments} == expected
+    assert [d.version for d in deployments] == ["2024-11-20", "1"]
+    assert {d.sku for d in deployments} == {"Standard"}
+
+
+@pytest.mark.parametrize(
+    ("capacity", "message"),
+    [
+        ({"gpt4o": 120}, "capacity given for gpt4o, not among the models"),
+        (0, "capacity of gpt-4o must be a whole number"),
+        ({"gpt-4o": -1}, "capacity of gpt-4o must be a whole number"),
+        ("lots", "capacity of gpt-4o must be a whole number"),
+        (True, "capacity of gpt-4o must be a whole number"),
+        (2.5, "capacity of gpt-4o must be a whole number"),
+    ],
+)
+def test_invalid_capacities_are_refused(capacity: Any, message: str) -> None:
+    from aiscaffold_components.azure import ModelDeployment
+
+    with pytest.raises(ValueError, match=message):
+        ModelDeployment.from_models(MODELS, capacity=capacity)
+
+
 def test_duplicate_deployments_are_refused(azure_run: Any) -> None:
     from aiscaffold_components.azure import ModelDeployment
 

@@ -176,6 +176,31 @@ CASES: list[tuple[str, dict[str, dict[str, Any]], set[str], dict[str, Any]]] = [
         {"keys-data"},
         {},
     ),
+    # KV-011 the first version's own expiry (the rotation policy's applies to rotations)
+    (
+        "AZURE-KV-011",
+        {"keys-ai": {"properties.attributes.expires": DROP}},
+        {"keys-ai"},
+        {},
+    ),
+    (
+        "AZURE-KV-011",
+        {"keys-logs": {"properties.attributes": DROP}},
+        {"keys-logs"},
+        {},
+    ),
+    (
+        "AZURE-KV-011",
+        {"keys-data": {"properties.attributes.notBefore": DROP}},
+        {"keys-data"},
+        {},
+    ),
+    (
+        "AZURE-KV-011",
+        {"keys-data": {"properties.attributes.notBefore": 4102444800}},  # 2100
+        {"keys-data"},
+        {},
+    ),
     # KV-012 notification
     (
         "AZURE-KV-012",
@@ -278,3 +303,31 @@ def test_unused_keys_are_flagged_but_client_keys_need_no_consumer(base: MockRun)
         {"keyName": "pulumi-secrets", "properties.keyOps": ["encrypt", "decrypt"]},
     )
     assert flagged(base, "AZURE-KV-016", add=[client]) == set()
+
+
+DAY = 86400
+
+
+def test_the_first_key_version_expires_within_the_rotation_period(base: MockRun) -> None:
+    assert flagged(base, "AZURE-KV-011") == set()
+    attributes = base.one("azure-native:keyvault:Key", "keys-data").inputs["properties"][
+        "attributes"
+    ]
+    start = attributes["notBefore"]
+    assert attributes["expires"] - start == 395 * DAY  # 365-day rotation + 30 days
+    too_long = {"keys-data": {"properties.attributes.expires": start + 396 * DAY}}
+    assert flagged(base, "AZURE-KV-011", too_long) == {"keys-data"}
+    # Restricted data rotates every 90 days: a first version valid 395 days is too long
+    # even when the rotation policy's own expiry fits.
+    fitting_policy = {
+        key: {"properties.rotationPolicy.attributes.expiryTime": "P120D"} for key in ALL_KEYS
+    }
+    assert flagged(base, "AZURE-KV-011", fitting_policy, **RESTRICTED) == ALL_KEYS
+    both = {
+        key: {
+            **changes,
+            "properties.attributes.expires": start + 120 * DAY,
+        }
+        for key, changes in fitting_policy.items()
+    }
+    assert flagged(base, "AZURE-KV-011", both, **RESTRICTED) == set()

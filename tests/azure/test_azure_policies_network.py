@@ -16,7 +16,7 @@ ANALYTICS = "flowAnalyticsConfiguration.networkWatcherFlowAnalyticsConfiguration
 EGRESS = {"allow_internet_egress": True}
 # Rules of both groups: 2 deny-internet-inbound, 3 deny-all-inbound, 4 deny-internet-
 # outbound; the workload group's 0 allows HTTPS in from the VNet, 1 HTTPS out to the
-# endpoints; the endpoint group's 1 denies all outbound.
+# endpoints, 5 denies all outbound; the endpoint group's 1 denies all outbound.
 
 
 def rule(name: str, direction: str, access: str, **fields: Any) -> dict[str, Any]:
@@ -122,10 +122,62 @@ def test_allow_rules_are_narrow(base: MockRun, changes: dict[str, Any], fails: b
     assert flagged(base, "AZURE-NET-003", patches) == ({PE_NSG} if fails else set())
 
 
+def without_rules(base: MockRun, group: str, *names: str) -> dict[str, dict[str, Any]]:
+    rules = base.one("azure-native:network:NetworkSecurityGroup", group).inputs["securityRules"]
+    assert {r["name"] for r in rules} >= set(names)
+    return {group: {"securityRules": [r for r in rules if r["name"] not in names]}}
+
+
 def test_outbound_internet_is_denied_explicitly(base: MockRun) -> None:
-    assert flagged(base, "AZURE-NET-004", without_rule(base, WORKLOAD_NSG, 4)) == {WORKLOAD_NSG}
-    # The endpoint group still denies everything outbound.
-    assert flagged(base, "AZURE-NET-004", without_rule(base, PE_NSG, 4)) == set()
+    both = without_rules(base, WORKLOAD_NSG, "deny-internet-outbound", "deny-all-outbound")
+    assert flagged(base, "AZURE-NET-004", both) == {WORKLOAD_NSG}
+    # Either deny rule alone keeps the internet out.
+    for group in (WORKLOAD_NSG, PE_NSG):
+        assert flagged(base, "AZURE-NET-004", without_rule(base, group, 4)) == set()
+    only_internet = without_rules(base, WORKLOAD_NSG, "deny-all-outbound")
+    assert flagged(base, "AZURE-NET-004", only_internet) == set()
+
+
+@pytest.mark.parametrize("group", [WORKLOAD_NSG, PE_NSG])
+def test_deny_all_outbound(base: MockRun, group: str) -> None:
+    assert flagged(base, "AZURE-NET-012") == set()
+    removed = without_rules(base, group, "deny-all-outbound")
+    assert flagged(base, "AZURE-NET-012", removed) == {group}
+    # A deny of the internet alone leaves the rest of the VNet open.
+    assert "deny-internet-outbound" in {r["name"] for r in removed[group]["securityRules"]}
+    rules = base.one("azure-native:network:NetworkSecurityGroup", group).inputs["securityRules"]
+    index = next(i for i, r in enumerate(rules) if r["name"] == "deny-all-outbound")
+    for field, value in (
+        ("destinationPortRange", "22"),
+        ("destinationAddressPrefix", "Internet"),
+        ("protocol", "Tcp"),
+        ("access", "Allow"),
+        ("priority", 65001),
+    ):
+        narrowed = {group: {f"securityRules.{index}.{field}": value}}
+        assert flagged(base, "AZURE-NET-012", narrowed) == {group}, field
+
+
+def test_deny_all_outbound_may_be_a_separate_rule(base: MockRun) -> None:
+    separate = resource(
+        "azure-native:network:SecurityRule",
+        "deny-all-out",
+        {
+            "networkSecurityGroupName": "nsg-az-policies-dev-workload",
+            **rule(
+                "deny-all-out",
+                "Outbound",
+                "Deny",
+                priority=4090,
+                protocol="*",
+                source="*",
+                destination="*",
+                port="*",
+            ),
+        },
+    )
+    removed = without_rules(base, WORKLOAD_NSG, "deny-all-outbound")
+    assert flagged(base, "AZURE-NET-012", removed, add=[separate]) == set()
 
 
 @pytest.mark.parametrize(

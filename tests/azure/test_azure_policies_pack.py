@@ -27,11 +27,11 @@ ADVISORY_FOR_PUBLIC = {
     "AZURE-AI-003", "AZURE-AI-011", "AZURE-GOV-001", "AZURE-KV-002", "AZURE-KV-006",
     "AZURE-KV-010", "AZURE-KV-011", "AZURE-KV-012", "AZURE-KV-013", "AZURE-KV-014",
     "AZURE-KV-016", "AZURE-KV-020", "AZURE-KV-021", "AZURE-LOCK-001", "AZURE-MON-001",
-    "AZURE-MON-002", "AZURE-MON-003", "AZURE-MON-004", "AZURE-MON-006", "AZURE-NET-007",
-    "AZURE-NET-008", "AZURE-NET-009", "AZURE-NET-010", "AZURE-PE-001", "AZURE-PE-002",
-    "AZURE-PE-003", "AZURE-PE-004", "AZURE-ST-007", "AZURE-ST-008", "AZURE-ST-009",
-    "AZURE-ST-010", "AZURE-ST-012", "AZURE-ST-013", "AZURE-ST-014", "AZURE-ST-015",
-    "AZURE-ST-016",
+    "AZURE-MON-002", "AZURE-MON-003", "AZURE-MON-004", "AZURE-MON-006", "AZURE-MON-010",
+    "AZURE-NET-007", "AZURE-NET-008", "AZURE-NET-009", "AZURE-NET-010", "AZURE-PE-001",
+    "AZURE-PE-002", "AZURE-PE-003", "AZURE-PE-004", "AZURE-ST-007", "AZURE-ST-008",
+    "AZURE-ST-009", "AZURE-ST-010", "AZURE-ST-012", "AZURE-ST-013", "AZURE-ST-014",
+    "AZURE-ST-015", "AZURE-ST-016",
 }  # fmt: skip
 MANDATORY_FOR_PUBLIC = {
     "AZURE-AI-001", "AZURE-AI-002", "AZURE-AI-004", "AZURE-AI-005", "AZURE-AI-006",
@@ -40,8 +40,9 @@ MANDATORY_FOR_PUBLIC = {
     "AZURE-IAM-004", "AZURE-IAM-005", "AZURE-KV-001", "AZURE-KV-003", "AZURE-KV-004",
     "AZURE-KV-005", "AZURE-KV-015", "AZURE-MON-005", "AZURE-MON-007", "AZURE-MON-008",
     "AZURE-MON-009", "AZURE-NET-001", "AZURE-NET-002", "AZURE-NET-003", "AZURE-NET-004",
-    "AZURE-NET-005", "AZURE-NET-006", "AZURE-NET-011", "AZURE-ST-001", "AZURE-ST-002",
-    "AZURE-ST-003", "AZURE-ST-004", "AZURE-ST-005", "AZURE-ST-006", "AZURE-ST-011",
+    "AZURE-NET-005", "AZURE-NET-006", "AZURE-NET-011", "AZURE-NET-012", "AZURE-ST-001",
+    "AZURE-ST-002", "AZURE-ST-003", "AZURE-ST-004", "AZURE-ST-005", "AZURE-ST-006",
+    "AZURE-ST-011",
 }  # fmt: skip
 AZURE_POLICIES = {p.id for p in registry("azure")}
 
@@ -150,6 +151,9 @@ UNKNOWN: dict[str, tuple[str, str, str, dict[str, Any]]] = {
         B,
         {},
     ),
+    # The base project has no audit tables (365 days); the tables' own unknowns are in
+    # test_azure_policies_logging.py.
+    "AZURE-MON-010": ("audit-workspace", "workspaceName", S, RESTRICTED),
     "AZURE-NET-001": ("network-workload-nsg", "securityRules", A, {}),
     "AZURE-NET-002": ("network-workload-nsg", "securityRules", A, {}),
     "AZURE-NET-003": ("network-workload-nsg", "securityRules", A, {}),
@@ -166,6 +170,7 @@ UNKNOWN: dict[str, tuple[str, str, str, dict[str, Any]]] = {
         {},
     ),
     "AZURE-NET-011": ("endpoints-vault", "subnet.id", S, {}),
+    "AZURE-NET-012": ("network-pe-nsg", "securityRules", A, {}),
     "AZURE-PE-001": (
         "endpoints-openai",
         "privateLinkServiceConnections.0.privateLinkServiceId",

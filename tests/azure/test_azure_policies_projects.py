@@ -98,6 +98,15 @@ def test_bootstrap_state_and_key_are_private_keyless_encrypted_and_protected(
     key = run.one("azure-native:keyvault:Key", "pulumi-secrets")
     assert key.protect
     assert key.inputs["properties"]["keyOps"] == ["encrypt", "decrypt"]
+    # Its first version expires 30 days after its rotation, like the rotated ones, and
+    # Azure's create-only attributes are left as created.
+    attributes = key.inputs["properties"]["attributes"]
+    assert attributes["expires"] - attributes["notBefore"] == (365 + 30) * 86400
+    assert key.inputs["properties"]["rotationPolicy"]["attributes"]["expiryTime"] == "P395D"
+    assert set(key.ignore_changes) == {
+        "properties.attributes.notBefore",
+        "properties.attributes.expires",
+    }
     assert (
         run.one("azure-native:authorization:ManagementLockAtResourceGroupLevel").inputs["level"]
         == "CanNotDelete"

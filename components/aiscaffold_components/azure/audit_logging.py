@@ -1,8 +1,13 @@
 """Audit logging: Log Analytics, diagnostic settings everywhere, an immutable archive.
 
-* A Log Analytics workspace keeps logs for ``retention_days`` (its interactive tier
-  holds at most 730 days; the archive below keeps the rest), takes Entra ID
-  authentication only and accepts no public ingestion or query (LOG-04). Log Analytics
+* A Log Analytics workspace keeps logs for ``retention_days``, takes Entra ID
+  authentication only and accepts no public ingestion or query (LOG-04). Its
+  interactive retention ends at 730 days; beyond that, the tables holding audit
+  records (:data:`AUDIT_TABLES`) keep them in long-term retention for the rest of
+  ``retention_days`` (table ``totalRetentionInDays``, up to 12 years; read with search
+  jobs), and the immutable archive below holds its own copy either way. Other tables
+  (metrics, traffic analytics) end at 730 days: their source data (flow log blobs) is
+  in the log accounts for the full retention. Log Analytics
   encrypts with a customer-managed key only through a dedicated cluster (a 100 GB/day
   commitment): pass ``dedicated_cluster_id`` to link one, otherwise its data is
   encrypted with Microsoft-managed keys.
@@ -52,6 +57,19 @@ __all__ = ["AuditLogging", "AuditLoggingArgs", "FlowLogArgs"]
 _WORKSPACE_MAX_DAYS = 730
 #: Longest retention policy a flow log takes; longer retention is the lifecycle rule's.
 _FLOW_LOG_MAX_DAYS = 365
+#: Longest total (interactive plus long-term) retention of a Log Analytics table.
+_TABLE_MAX_DAYS = 4383
+
+#: Log Analytics tables holding audit records, kept for the whole ``retention_days``
+#: when that is longer than the workspace's interactive retention. One table resource
+#: each, and only then: a retention within 730 days needs none.
+AUDIT_TABLES = (
+    "AzureActivity",  # the subscription activity log (LOG-01)
+    "AzureDiagnostics",  # AI account audit and request logs, security group and VNet events
+    "AZKVAuditLogs",  # Key Vault operations (resource-specific mode)
+    "StorageBlobLogs",  # blob reads, writes and deletes (LOG-06)
+    "LAQueryLogs",  # queries of the workspace itself
+)
 
 #: Every activity log category (LOG-01).
 ACTIVITY_LOG_CATEGORIES = (
@@ -89,7 +107,8 @@ class AuditLoggingArgs:
     cmk: CustomerManagedKey
     """Key of the log accounts (``keys.cmk("logs")``)."""
     retention_days: int = 365
-    """How long every log is kept, then deleted (LOG-04)."""
+    """How long every log is kept, then deleted (LOG-04); at most 4383 days (12 years,
+    the longest a Log Analytics table keeps data)."""
     diagnostic_targets: Sequence[DiagnosticTarget] = ()
     """Resources whose logs and metrics are collected (components'
     ``diagnostic_targets``)."""
@@ -128,8 +147,8 @@ class AuditLogging(pulumi.ComponentResource):
         self, name: str, args: AuditLoggingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aiscaffold:azure:AuditLogging", name, None, opts)
-        if args.retention_days < 30:
-            raise ValueError("retention_days must be at least 30")
+        if not 30 <= args.retention_days <= _TABLE_MAX_DAYS:
+            raise ValueError(f"retention_days must be between 30 and {_TABLE_MAX_DAYS}")
         tags = tags_of(args.tags)
 
         workspace = azure_native.operationalinsights.Workspace(
@@ -149,6 +168,18 @@ class AuditLogging(pulumi.ComponentResource):
             tags=tags,
             opts=child_opts(self),
         )
+        if args.retention_days > _WORKSPACE_MAX_DAYS:
+            for table in AUDIT_TABLES:
+                azure_native.operationalinsights.Table(
+                    f"{name}-table-{table}",
+                    resource_group_name=args.resource_group_name,
+                    workspace_name=workspace.name,
+                    table_name=table,
+                    # Interactive retention stays the workspace's (730 days); the rest
+                    # is low-cost long-term retention.
+                    total_retention_in_days=args.retention_days,
+                    opts=child_opts(self),
+                )
         archive = SecureStorage(
             f"{name}-archive",
             SecureStorageArgs(
@@ -288,6 +319,12 @@ class AuditLogging(pulumi.ComponentResource):
             tags=tags,
             opts=child_opts(self),
         )
+        # On the account, not a container: Network Watcher creates and names its
+        # container itself (insights-logs-flowlogflowevent) and documents Storage Blob
+        # Data Contributor on the account as what its identity needs; a grant on a
+        # container made in advance would rely on undocumented behaviour, and a flow
+        # log that cannot write fails silently. The account is dedicated to flow logs,
+        # so the grant reaches nothing else (AZURE-IAM-005 checks that).
         grant = assign_role(
             f"{name}-flowlog-writer",
             scope=store.account_id,

@@ -22,6 +22,11 @@ ai        the Azure OpenAI / AI Services       RSA-HSM 2048: Azure AI services
 Each key rotates automatically ``rotation_days`` after creation, and each version
 expires ``expiry_grace_days`` later, so a version in use never outlives its rotation
 by more than the grace period; Event Grid gets a near-expiry notice a week before.
+The rotation policy's expiry applies only to the versions Key Vault rotates to, so the
+first version, which Azure Resource Manager creates, carries the same lifetime in its
+own attributes: valid from ``created_on``, expiring ``rotation_days +
+expiry_grace_days`` later. Without that it would never expire, nor would it after
+rotation replaced it.
 
 Services unwrap the keys through one user-assigned identity (``encryption_identity``),
 holding Key Vault Crypto Service Encryption User on each key, not on the vault (KEY-04).
@@ -31,6 +36,7 @@ keys, which cannot be customer-managed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -66,6 +72,17 @@ class KeysArgs:
     resource_group_name: pulumi.Input[str]
     location: str
     """Azure region (a plain string: it selects the private DNS zone's cloud)."""
+    created_on: dt.date
+    """Day (UTC) the keys are first created. Each key's first version is valid from that
+    day and expires ``rotation_days + expiry_grace_days`` later, the lifetime the
+    rotation policy gives every later version (KEY-02).
+
+    A date, not the time of the run: Azure Resource Manager sets a key's attributes
+    only when it creates the key and never updates an existing one, so a value moving
+    with each run would show a change in every preview that could never be applied
+    (and some providers turn such a change into a replacement, impossible under purge
+    protection: hashicorp/terraform-provider-azurerm#24965). Keep it fixed, e.g. in
+    stack config, once the keys exist."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the vault, keys and identity (GOV-01)."""
 
@@ -172,6 +189,7 @@ class Keys(pulumi.ComponentResource):
             opts=child_opts(self),
         )
 
+        lifetime_days = args.rotation_days + args.expiry_grace_days
         self.key_ids = {}
         self.key_names = {}
         self._grants: dict[str, pulumi.Resource] = {}
@@ -187,13 +205,11 @@ class Keys(pulumi.ComponentResource):
                     kty="RSA-HSM" if hsm else "RSA",
                     key_size=size,
                     key_ops=["wrapKey", "unwrapKey"],
-                    attributes=azure_native.keyvault.KeyAttributesArgs(
-                        enabled=True, exportable=False
-                    ),
+                    attributes=_first_version_attributes(args.created_on, lifetime_days),
                     rotation_policy=_rotation_policy(args.rotation_days, args.expiry_grace_days),
                 ),
                 tags={**tags, "key-purpose": purpose},
-                opts=child_opts(self),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=_FIRST_VERSION_ONLY),
             )
             self._grants[purpose] = assign_role(
                 f"{name}-{purpose}-cmk-user",
@@ -238,6 +254,27 @@ class Keys(pulumi.ComponentResource):
             identity_client_id=self.encryption_identity_client_id,
             grants=(self._grants[purpose],),
         )
+
+
+#: Key attributes Azure applies only when it creates a key: Pulumi keeps the values it
+#: created the key with, so changing ``created_on`` or the lifetime later shows no diff
+#: that Azure Resource Manager would silently not apply. Rotated versions take their
+#: expiry from the rotation policy instead.
+_FIRST_VERSION_ONLY = ["properties.attributes.notBefore", "properties.attributes.expires"]
+
+
+def _first_version_attributes(
+    created_on: dt.date, lifetime_days: int
+) -> azure_native.keyvault.KeyAttributesArgs:
+    """Attributes of a key's first version: enabled, not exportable, valid from midnight
+    UTC of ``created_on`` for ``lifetime_days`` (Key Vault's dates are epoch seconds)."""
+    start = dt.datetime.combine(created_on, dt.time(), tzinfo=dt.UTC)
+    return azure_native.keyvault.KeyAttributesArgs(
+        enabled=True,
+        exportable=False,
+        not_before=int(start.timestamp()),
+        expires=int((start + dt.timedelta(days=lifetime_days)).timestamp()),
+    )
 
 
 def _rotation_policy(

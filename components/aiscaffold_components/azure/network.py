@@ -7,7 +7,9 @@ workload subnet and a private-endpoint subnet. Neither has default outbound acce
 * denies inbound from the internet and every inbound flow not listed (NET-01, NET-02);
 * allows only HTTPS from the workload subnet to the private endpoints;
 * denies outbound to the internet (NET-03). ``allow_internet_egress`` instead allows
-  outbound HTTPS (TCP 443) from the workload subnet through a NAT gateway, nothing else.
+  outbound HTTPS (TCP 443) from the workload subnet through a NAT gateway, nothing else;
+* ends with a deny-all outbound rule, so neither subnet reaches other VNet addresses
+  beyond what is listed (Azure's built-in rules allow all traffic within the VNet).
 
 With ``lock_resource_group`` the resource group carries a ``CanNotDelete`` management
 lock (GOV-05). A location outside ``allowed_locations`` is refused (GOV-02).
@@ -78,7 +80,8 @@ class Network(pulumi.ComponentResource):
     workload_subnet_prefix: str
     private_endpoint_subnet_prefix: str
     diagnostic_targets: list[DiagnosticTarget]
-    """The security groups, for :class:`~aiscaffold_components.azure.AuditLogging`."""
+    """The VNet, the security groups and the egress path (public IP, NAT gateway), for
+    :class:`~aiscaffold_components.azure.AuditLogging`."""
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -149,6 +152,7 @@ class Network(pulumi.ComponentResource):
         )
 
         nat: azure_native.network.NatGateway | None = None
+        egress_targets: list[DiagnosticTarget] = []
         if args.allow_internet_egress:
             ip = azure_native.network.PublicIPAddress(
                 f"{name}-nat-ip",
@@ -170,6 +174,13 @@ class Network(pulumi.ComponentResource):
                 tags=tags,
                 opts=child_opts(self),
             )
+            # The address logs DDoS notifications, mitigation reports and flows (no
+            # "audit" category group: all go to the archive); the gateway has metrics
+            # only (bytes, packets, SNAT connections), no log categories.
+            egress_targets = [
+                DiagnosticTarget("nat-ip", ip.id, archive_group="allLogs"),
+                DiagnosticTarget("nat", nat.id, logs=False, archive_group=None),
+            ]
 
         workload = azure_native.network.Subnet(
             f"{name}-workload",
@@ -207,10 +218,14 @@ class Network(pulumi.ComponentResource):
         self.workload_subnet_id = workload.id
         self.private_endpoint_subnet_id = endpoints.id
         # Security groups have logs (events, rule counters) but no metrics, and no
-        # "audit" category group: all their logs go to the archive.
+        # "audit" category group: all their logs go to the archive. The VNet logs VM
+        # protection alerts and has DDoS and ping-mesh metrics, also without an audit
+        # group. Subnets have no diagnostic settings.
         self.diagnostic_targets = [
+            DiagnosticTarget("vnet", vnet.id, archive_group="allLogs"),
             DiagnosticTarget("workload-nsg", workload_nsg.id, metrics=(), archive_group="allLogs"),
             DiagnosticTarget("pe-nsg", endpoint_nsg.id, metrics=(), archive_group="allLogs"),
+            *egress_targets,
         ]
         self.register_outputs(
             {
@@ -294,7 +309,20 @@ def _workload_rules(
                   destination="Internet", https_only=True,
                   description="Weakening allow_internet_egress: outbound HTTPS only")
         )  # fmt: skip
-    return [*rules, *_deny_rules()]
+    # Azure's built-in AllowVnetOutBound (65000) would let the workload reach every VNet
+    # address on every port; only the rules above may. Azure DNS, DHCP and IMDS (where
+    # managed identities get their tokens) use the host addresses 168.63.129.16 and
+    # 169.254.169.254, which security groups do not filter.
+    deny_outbound = _rule(
+        "deny-all-outbound",
+        4096,
+        "Outbound",
+        "Deny",
+        source="*",
+        destination="*",
+        description="Deny every outbound flow not allowed above (NET-02)",
+    )
+    return [*rules, *_deny_rules(), deny_outbound]
 
 
 def _endpoint_rules(workload: str, endpoints: str) -> list[azure_native.network.SecurityRuleArgs]:

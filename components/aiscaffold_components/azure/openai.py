@@ -75,6 +75,39 @@ class ModelDeployment:
             raise ValueError(f"model id {model_id!r} is not 'name:version'")
         return cls(model=model, version=version, capacity=capacity, sku=sku)
 
+    @classmethod
+    def from_models(
+        cls,
+        model_ids: Sequence[str],
+        *,
+        capacity: int | str | Mapping[str, int | str] = 10,
+        sku: str = "Standard",
+    ) -> list[ModelDeployment]:
+        """One deployment per ``name:version`` model id (the project's ``models``).
+
+        ``capacity`` (thousands of tokens per minute) is one number for every model, or a
+        number per model name (stack config gives numbers or their text); models a map
+        does not name keep 10. A name that is none of the models is refused, so a typo
+        does not silently leave the default.
+        """
+        names = [cls.parse(model_id).model for model_id in model_ids]
+        if isinstance(capacity, Mapping):
+            unknown = sorted(set(capacity) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"capacity given for {', '.join(unknown)}, not among the models "
+                    f"({', '.join(names)})"
+                )
+        deployments = []
+        for model_id, name in zip(model_ids, names, strict=True):
+            value = capacity.get(name, 10) if isinstance(capacity, Mapping) else capacity
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"capacity of {name} must be a whole number of 1 or more")
+            deployments.append(cls.parse(model_id, capacity=value, sku=sku))
+        return deployments
+
     @property
     def deployment_name(self) -> str:
         name = self.name or self.model

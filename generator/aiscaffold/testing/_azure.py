@@ -43,6 +43,7 @@ _NAME_KEYS = {
     "ManagementLockAtResourceGroupLevel": "lockName",
     "ManagementPolicy": "managementPolicyName",
     "PrivateZone": "privateZoneName",
+    "PublicIPAddress": "publicIpAddressName",
 }
 
 # Resource types whose id is not <group>/providers/<namespace>/<resources>/<name>: the
@@ -55,6 +56,7 @@ _COLLECTIONS = {
     "ManagementPolicy": "managementPolicies",
     "ManagementLockAtResourceGroupLevel": "locks",
     "RaiPolicy": "raiPolicies",
+    "PublicIPAddress": "publicIPAddresses",
 }
 _PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "keyvault:Key": (("vaults", "vaultName"),),
@@ -67,6 +69,7 @@ _PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "network:FlowLog": (("networkWatchers", "networkWatcherName"),),
     "network:PrivateDnsZoneGroup": (("privateEndpoints", "privateEndpointName"),),
     "privatedns:VirtualNetworkLink": (("privateDnsZones", "privateZoneName"),),
+    "operationalinsights:Table": (("workspaces", "workspaceName"),),
     "cognitiveservices:Deployment": (("accounts", "accountName"),),
     "cognitiveservices:RaiPolicy": (("accounts", "accountName"),),
     "cognitiveservices:RaiBlocklist": (("accounts", "accountName"),),

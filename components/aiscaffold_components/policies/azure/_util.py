@@ -40,6 +40,7 @@ ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
 ZONE = "azure-native:privatedns:PrivateZone"
 ZONE_LINK = "azure-native:privatedns:VirtualNetworkLink"
 WORKSPACE = "azure-native:operationalinsights:Workspace"
+TABLE = "azure-native:operationalinsights:Table"
 DIAGNOSTIC = "azure-native:monitor:DiagnosticSetting"
 ACTIVITY_LOG = "azure-native:monitor:SubscriptionDiagnosticSetting"
 ROLE = "azure-native:authorization:RoleAssignment"
@@ -64,6 +65,8 @@ _ID_PATHS: dict[str, tuple[tuple[str, str | None], ...]] = {
     AI_ACCOUNT: (("accounts", "accountName"),),
     NSG: (("networksecuritygroups", "networkSecurityGroupName"),),
     VNET: (("virtualnetworks", "virtualNetworkName"),),
+    PUBLIC_IP: (("publicipaddresses", "publicIpAddressName"),),
+    NAT_GATEWAY: (("natgateways", "natGatewayName"),),
     SUBNET: (("virtualnetworks", "virtualNetworkName"), ("subnets", "subnetName")),
     WORKSPACE: (("workspaces", "workspaceName"),),
     ZONE: (("privatednszones", "privateZoneName"),),
@@ -85,6 +88,7 @@ _OWN_NAME: dict[str, str] = {
     ZONE_LINK: "virtualNetworkLinkName",
     FLOW_LOG: "flowLogName",
     SECURITY_RULE: "securityRuleName",
+    TABLE: "tableName",
 }
 #: Name inputs of a parent, and the id collections that name it.
 _PARENT_COLLECTIONS: dict[str, tuple[str, ...]] = {
@@ -93,6 +97,7 @@ _PARENT_COLLECTIONS: dict[str, tuple[str, ...]] = {
     "raiBlocklistName": ("raiblocklists",),
     "privateEndpointName": ("privateendpoints",),
     "privateZoneName": ("privatednszones",),
+    "workspaceName": ("workspaces",),
     "networkSecurityGroupName": ("networksecuritygroups",),
     "networkWatcherName": ("networkwatchers",),
     "virtualNetworkName": ("virtualnetworks",),

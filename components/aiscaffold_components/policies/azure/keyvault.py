@@ -40,6 +40,7 @@ _EC_CURVES = ("P-256", "P-384", "P-521")
 _HSM_TYPES = ("RSA-HSM", "EC-HSM", "oct-HSM")
 #: Key operations of a key that encrypts data for a client (not a service's CMK).
 CLIENT_OPS = frozenset({"encrypt", "decrypt"})
+_DAY_SECONDS = 86400
 
 
 # ------------------------------------------------------------------ vault
@@ -260,11 +261,15 @@ def key_rotation(resource: Resource, requirements: Requirements) -> Iterator[str
     types=[KEY],
     controls=["KEY-02"],
     remediation="Set rotationPolicy.attributes.expiryTime to the rotation period plus a "
-    f"grace of at most {EXPIRY_GRACE_DAYS} days (Keys(expiry_grace_days=30)).",
+    f"grace of at most {EXPIRY_GRACE_DAYS} days, and the first version's "
+    "properties.attributes notBefore (its creation day) and expires (that long after it) "
+    "(Keys(created_on=..., expiry_grace_days=30)).",
 )
 def key_expiry(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Every key version gets an expiry, so a version that failed to rotate stops
-    encrypting new data: at most `key_rotation_days` plus a month after creation."""
+    encrypting new data: at most `key_rotation_days` plus a month after creation. The
+    rotation policy's expiry applies only to the versions Key Vault rotates to; the
+    first version carries its own in its attributes, or it never expires."""
     limit = requirements.setting("key_rotation_days") + EXPIRY_GRACE_DAYS
     raw = resource.get("properties", "rotationPolicy", "attributes", "expiryTime")
     expiry = duration_days(raw)
@@ -272,6 +277,21 @@ def key_expiry(resource: Resource, requirements: Requirements) -> Iterator[str]:
         yield "key versions never expire (no rotationPolicy.attributes.expiryTime)"
     elif expiry > limit:
         yield f"key versions expire after {days(expiry)}; at most {days(limit)} allowed"
+    attributes = ("properties", "attributes")
+    expires = resource.get(*attributes, "expires")
+    not_before = resource.get(*attributes, "notBefore")
+    if expires is None:
+        yield "the key's first version never expires (no properties.attributes.expires)"
+    elif not_before is None:
+        yield (
+            "the key's first version has no notBefore: its validity cannot be checked "
+            "against the rotation period"
+        )
+    elif expires <= not_before:
+        yield "the key's first version expires before it becomes valid"
+    elif (expires - not_before) / _DAY_SECONDS > limit:
+        valid = (expires - not_before) / _DAY_SECONDS
+        yield f"the key's first version stays valid {days(valid)}; at most {days(limit)} allowed"
 
 
 @resource_policy(
@@ -406,7 +426,6 @@ def keys_used(
 
 
 # ------------------------------------------------------------------ secrets
-_DAY_SECONDS = 86400
 
 
 @resource_policy(

@@ -2,17 +2,22 @@
 of audit logs, the activity log exported, a private Entra-only workspace keeping logs
 for the profile's retention.
 
-Which resources must log (the types whose diagnostic logs record data access and
-administration):
+Which resources must log (the types whose diagnostic settings export logs or metrics):
 
 =====================  ====================================================
 Key Vault              AuditEvent: every key and secret operation
 AI account             Audit, RequestResponse: every model call (LOG-05)
 network security group rule and event logs
+virtual network        VM protection alerts
+public IP address      DDoS notifications, mitigation reports and flows
 Log Analytics          Audit: every query
 storage blob service   StorageRead, StorageWrite, StorageDelete (LOG-06)
 storage account        Transaction metrics (the account level has no logs)
+NAT gateway            metrics only (bytes, packets, SNAT connections)
 =====================  ====================================================
+
+Private endpoints, private DNS zones, subnets and managed identities export nothing
+through diagnostic settings (their few metrics are not exportable).
 
 The archive account's own blob logs go to Log Analytics only: archiving them into the
 archive would log every write it logs (AZURE-MON-004 does not ask for it).
@@ -27,9 +32,13 @@ from ._util import (
     ACTIVITY_LOG,
     AI_ACCOUNT,
     DIAGNOSTIC,
+    NAT_GATEWAY,
     NSG,
+    PUBLIC_IP,
     STORAGE,
+    TABLE,
     VAULT,
+    VNET,
     WORKSPACE,
     azure_resources,
     days,
@@ -40,9 +49,18 @@ from ._util import (
 )
 from .storage import log_accounts
 
-#: Longest interactive retention of a Log Analytics workspace; the archive keeps the
-#: rest of the required period.
+#: Longest interactive retention of a Log Analytics workspace; the audit tables' long-term
+#: retention (AZURE-MON-010) and the archive keep the rest of the required period.
 WORKSPACE_MAX_DAYS = 730
+#: Tables holding audit records (activity log, resource logs in AzureDiagnostics or
+#: their resource-specific tables, Key Vault and blob access, workspace queries).
+AUDIT_TABLES = (
+    "AzureActivity",
+    "AzureDiagnostics",
+    "AZKVAuditLogs",
+    "StorageBlobLogs",
+    "LAQueryLogs",
+)
 #: Every category of the subscription activity log.
 ACTIVITY_CATEGORIES = (
     "Administrative",
@@ -54,7 +72,12 @@ ACTIVITY_CATEGORIES = (
     "Autoscale",
     "ResourceHealth",
 )
-_LOGGED = (VAULT, AI_ACCOUNT, NSG, WORKSPACE)
+#: Types with diagnostic logs, and types with metrics only.
+_LOGGED = (VAULT, AI_ACCOUNT, NSG, WORKSPACE, VNET, PUBLIC_IP)
+_METRICS_ONLY = (STORAGE, NAT_GATEWAY)
+#: Types whose logs have no "audit" category group: a setting naming it sends nothing,
+#: so their archive takes allLogs.
+_NO_AUDIT_GROUP = (NSG, VNET, PUBLIC_IP)
 
 
 def _sends(setting: Resource, groups: Sequence[str]) -> bool:
@@ -102,27 +125,28 @@ def _to_storage(settings: list[Resource]) -> list[Resource]:
     severity="high",
     controls=["LOG-02"],
     remediation="Add a diagnostic setting with the allLogs category group (and metrics) "
-    "to a Log Analytics workspace on each vault, AI account, security group and "
-    "workspace, and one with metrics on each storage account (AuditLogging's "
-    "diagnostic_targets).",
+    "to a Log Analytics workspace on each vault, AI account, security group, VNet, public "
+    "IP and workspace, and one with metrics on each storage account and NAT gateway "
+    "(AuditLogging's diagnostic_targets).",
 )
 def diagnostic_logs(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
-    """Key and secret operations, model calls, security group events and queries are
-    recorded where they can be searched and alerted on."""
+    """Key and secret operations, model calls, security group and network events, DDoS
+    notifications and queries are recorded where they can be searched and alerted on,
+    and so are the metrics of resources without logs."""
     targets = of_type(resources, *_LOGGED)
-    accounts = of_type(resources, STORAGE)
-    if not targets and not accounts:
+    measured = of_type(resources, *_METRICS_ONLY)
+    if not targets and not measured:
         raise NotApplicable("no resource with diagnostic logs")
     index = _Settings(resources)
     for target in targets:
         settings = _to_workspace(index.on(target))
         if not any(_sends(s, ("allLogs",)) for s in settings):
             yield target, f"{target.name} sends no allLogs diagnostic logs to Log Analytics"
-    for account in accounts:
-        if not any(_sends_metrics(s) for s in _to_workspace(index.on(account))):
-            yield account, f"{account.name} sends no metrics to Log Analytics"
+    for resource in measured:
+        if not any(_sends_metrics(s) for s in _to_workspace(index.on(resource))):
+            yield resource, f"{resource.name} sends no metrics to Log Analytics"
 
 
 @stack_policy(
@@ -174,8 +198,9 @@ def storage_access_logs(
     severity="medium",
     controls=["LOG-03"],
     remediation="Add a diagnostic setting sending the audit category group (allLogs for "
-    "security groups) to the archive storage account on each vault, AI account, security "
-    "group, workspace and blob service other than the archive's own (AuditLogging does).",
+    "security groups, VNets and public IPs) to the archive storage account on each vault, "
+    "AI account, security group, VNet, public IP, workspace and blob service other than "
+    "the archive's own (AuditLogging does).",
 )
 def archived_audit_logs(
     resources: Sequence[Resource], requirements: Requirements
@@ -189,7 +214,8 @@ def archived_audit_logs(
         raise NotApplicable("no resource with audit logs")
     index = _Settings(resources)
     for target in targets:
-        if not any(_sends(s, ("audit", "allLogs")) for s in _to_storage(index.on(target))):
+        groups = ("allLogs",) if target.type in _NO_AUDIT_GROUP else ("audit", "allLogs")
+        if not any(_sends(s, groups) for s in _to_storage(index.on(target))):
             yield target, f"{target.name}'s audit logs are not archived to storage"
     for account in accounts:
         settings = _to_storage(index.on_blobs(account))
@@ -234,7 +260,7 @@ def activity_log(
     types=[WORKSPACE],
     controls=["LOG-04"],
     remediation=f"Set retentionInDays to log_retention_days (at most {WORKSPACE_MAX_DAYS}; "
-    "the archive account keeps the rest).",
+    "the audit tables' long-term retention and the archive account keep the rest).",
 )
 def workspace_retention(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Logs stay queryable for the required period, up to the workspace's 730-day
@@ -289,3 +315,48 @@ def workspace_resource_context(resource: Resource, requirements: Requirements) -
     read, not the whole workspace."""
     if resource.get("features", "enableLogAccessUsingOnlyResourcePermissions") is not True:
         yield "workspace-wide permissions decide log access (resource-context access is off)"
+
+
+@stack_policy(
+    id="AZURE-MON-010",
+    title="Audit tables keep records for the profile's whole retention",
+    severity="medium",
+    controls=["LOG-04"],
+    remediation="When log_retention_days exceeds the workspace's 730 interactive days, "
+    "give each audit table (" + ", ".join(AUDIT_TABLES) + ") a table resource with "
+    "totalRetentionInDays of at least log_retention_days (AuditLogging does).",
+)
+def audit_table_retention(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """Beyond 730 days a workspace keeps nothing unless a table's total retention says
+    so; the audit tables keep their records in long-term retention (searchable) for the
+    rest of the required period, besides the immutable archive's copy."""
+    required = requirements.setting("log_retention_days")
+    if required <= WORKSPACE_MAX_DAYS:
+        raise NotApplicable(f"the workspace's interactive retention covers {days(required)}")
+    workspaces = of_type(resources, WORKSPACE)
+    if not workspaces:
+        raise NotApplicable("no Log Analytics workspace")
+    tables = of_type(resources, TABLE)
+    for workspace in workspaces:
+        name = name_of(workspace, "workspaceName")
+        own = {
+            name_of(t, "tableName"): t
+            for t in tables
+            if name and name_of(t, "workspaceName") == name
+        }
+        for table_name in AUDIT_TABLES:
+            table = own.get(table_name.lower())
+            if table is None:
+                yield (
+                    workspace,
+                    f"{workspace.name} keeps {table_name} at most {days(WORKSPACE_MAX_DAYS)}; "
+                    f"{days(required)} required (no table sets its total retention)",
+                )
+                continue
+            # -1 (or none) falls back to the interactive retention, at most 730 days.
+            total = table.get("totalRetentionInDays", default=-1)
+            if total < required:
+                kept = f"{days(total)}" if total > 0 else "its interactive retention"
+                yield table, f"{table.name} keeps {table_name} {kept}; {days(required)} required"

@@ -1,5 +1,5 @@
-"""Network isolation: private subnets, deny-by-default security groups, no internet
-egress unless answered, VNet flow logs.
+"""Network isolation: private subnets, deny-by-default security groups in both
+directions, no internet egress unless answered, VNet flow logs.
 
 Security group rules are read from the group's ``securityRules`` and from separate
 ``SecurityRule`` resources of the same group. Azure's built-in rules allow traffic
@@ -109,6 +109,30 @@ def deny_all_inbound(
     for group in groups:
         if not any(_is_deny_all(rule, "inbound") for rule in _group_rules(group, resources)):
             yield group, f"{group.name} has no explicit deny-all inbound rule"
+
+
+@stack_policy(
+    id="AZURE-NET-012",
+    title="Security groups end with an explicit deny-all outbound rule",
+    severity="high",
+    controls=["NET-02"],
+    remediation="Add an outbound Deny rule from * to * on every protocol and port with a "
+    "priority below 65000, after the allow rules (Network adds deny-all-outbound at 4096), "
+    "so a subnet reaches only the destinations and ports its rules list.",
+)
+def deny_all_outbound(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """Azure's built-in AllowVnetOutBound lets a subnet reach every address of the VNet
+    (and peered networks) on every port; an explicit deny-all makes the listed allow
+    rules the only way out. Azure's DNS, DHCP and metadata addresses stay reachable:
+    security groups do not filter them."""
+    groups = of_type(resources, NSG)
+    if not groups:
+        raise NotApplicable("no network security groups")
+    for group in groups:
+        if not any(_is_deny_all(rule, "outbound") for rule in _group_rules(group, resources)):
+            yield group, f"{group.name} has no explicit deny-all outbound rule"
 
 
 def _is_deny_all(rule: Mapping[str, Any], direction: str) -> bool:
