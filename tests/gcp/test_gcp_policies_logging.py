@@ -14,6 +14,7 @@ from gcp.gcp_policy_support import (
     archive_inputs,
     audit,
     flagged,
+    messages,
     patch,
     reqs,
     res,
@@ -172,6 +173,59 @@ def test_buckets_receiving_logs_keep_them() -> None:
     assert flagged("GCP-LOG-009", [data]) == set()
 
 
+def test_buckets_receiving_logs_delete_them_after_the_retention() -> None:
+    to_archive = sink("archive-sink", "storage.googleapis.com/archive-1a2b3c4")
+    delete = {"type": "Delete"}
+    later = archive(**{"lifecycleRules.0.condition.age": 400.0})  # not before: fine
+    assert flagged("GCP-LOG-009", [later, to_archive]) == set()
+    prefixed_early = {"action": delete, "condition": {"age": 30.0, "matchesPrefixes": ["a/"]}}
+    cold = {
+        "action": {"type": "SetStorageClass", "storageClass": "ARCHIVE"},
+        "condition": {"age": 90.0},
+    }
+    also_fine = archive(lifecycleRules=[cold, *archive_inputs()["lifecycleRules"]])
+    assert flagged("GCP-LOG-009", [also_fine, to_archive]) == set()
+    for kept_forever in (
+        archive(lifecycleRules=DROP),
+        archive(lifecycleRules=[]),
+        archive(lifecycleRules=[cold]),  # moves logs, deletes none
+        archive(**{"lifecycleRules.0.condition": {}}),  # no age: not an expiry
+        # Delete rules that reach only some logs (conditions are ANDed)
+        archive(**{"lifecycleRules.0.condition.matchesPrefixes": ["audit/"]}),
+        archive(**{"lifecycleRules.0.condition.matchesStorageClasses": ["STANDARD"]}),
+        archive(**{"lifecycleRules.0.condition.withState": "ARCHIVED"}),
+        archive(**{"lifecycleRules.0.condition.numNewerVersions": 2.0}),
+        archive(**{"lifecycleRules.0.condition.sizeAboveBytes": 1024.0}),
+        # an early rule for some logs, nothing for the others
+        archive(lifecycleRules=[prefixed_early]),
+    ):
+        assert flagged("GCP-LOG-009", [kept_forever, to_archive]) == {"archive"}
+    # a Delete rule for every live object, with empty or explicit defaults, expires all logs
+    explicit = archive(
+        **{
+            "lifecycleRules.0.condition.withState": "LIVE",
+            "lifecycleRules.0.condition.matchesPrefixes": [],
+        }
+    )
+    assert flagged("GCP-LOG-009", [explicit, to_archive]) == set()
+    # the usage-log bucket of a state bucket must expire its logs too
+    state = res(
+        BUCKET, "state", patch(BUCKET_INPUTS, {"logging": {"logBucket": "archive-1a2b3c4"}})
+    )
+    assert flagged("GCP-LOG-009", [state, archive()]) == set()
+    assert flagged("GCP-LOG-009", [state, archive(lifecycleRules=DROP)]) == {"archive"}
+
+
+def test_log_expiry_messages() -> None:
+    to_archive = sink("archive-sink", "storage.googleapis.com/archive-1a2b3c4")
+    assert messages("GCP-LOG-009", [archive(lifecycleRules=DROP), to_archive]) == [
+        "archive keeps logs forever: delete them after 365 days with a lifecycle rule"
+    ]
+    # an early rule for every log deletes early; it does not keep logs forever
+    early = archive(**{"lifecycleRules.0.condition.age": 30.0})
+    assert messages("GCP-LOG-009", [early, to_archive]) == ["archive deletes logs after 30 days"]
+
+
 def test_buckets_receiving_logs_lock_retention_when_immutable() -> None:
     to_archive = sink("archive-sink", "storage.googleapis.com/archive-1a2b3c4")
     locked = archive(**{"retentionPolicy.isLocked": True})
@@ -221,3 +275,17 @@ def test_unknown_sink_destination() -> None:
 def test_unknown_log_destination(policy: str) -> None:
     resources = [archive(), log_bucket(protect=True), sink("sink", UNKNOWN_STRING_VALUE)]
     assert unknown(policy, resources, RESTRICTED) == {"(stack)"}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"lifecycleRules": UNKNOWN_OBJECT_VALUE},
+        {"lifecycleRules.0.condition.age": UNKNOWN_STRING_VALUE},
+        {"lifecycleRules.0.condition.matchesPrefixes": UNKNOWN_OBJECT_VALUE},
+    ],
+    ids=["rules", "age", "prefixes"],
+)
+def test_unknown_lifecycle_rules(changes: dict[str, Any]) -> None:
+    to_archive = sink("archive-sink", "storage.googleapis.com/archive-1a2b3c4")
+    assert unknown("GCP-LOG-009", [archive(**changes), to_archive]) == {"(stack)"}

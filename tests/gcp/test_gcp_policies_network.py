@@ -11,6 +11,7 @@ from gcp.gcp_policy_support import (
     NETWORK_ID,
     PROJECT,
     flagged,
+    messages,
     patch,
     reqs,
     res,
@@ -106,9 +107,18 @@ def test_flow_logs() -> None:
         subnet("none", logConfig=DROP),
         subnet("no-metadata", **{"logConfig.metadata": "EXCLUDE_ALL_METADATA"}),
         subnet("filtered", **{"logConfig.filterExpr": "connection.dest_port == 443"}),
+        subnet("interval-default", **{"logConfig.aggregationInterval": DROP}),  # 5 s
+        subnet("quarter-hour", **{"logConfig.aggregationInterval": "INTERVAL_15_MIN"}),
+        subnet("half-minute", **{"logConfig.aggregationInterval": "INTERVAL_30_SEC"}),
         subnet("proxy", logConfig=DROP, purpose="REGIONAL_MANAGED_PROXY"),
     ]
-    assert flagged("GCP-NET-004", resources) == {"none", "no-metadata", "filtered"}
+    assert flagged("GCP-NET-004", resources) == {
+        "none",
+        "no-metadata",
+        "filtered",
+        "quarter-hour",
+        "half-minute",
+    }
 
 
 def test_flow_log_sampling_follows_the_profile() -> None:
@@ -142,8 +152,55 @@ def test_restricted_egress() -> None:
     resources = [
         *baseline(),
         firewall("google", "EGRESS", allows=HTTPS, destinationRanges=google),
+        firewall("psc", "EGRESS", allows=HTTPS, destinationRanges=["10.255.255.254/32"]),
+        firewall("private-api", "EGRESS", allows=HTTPS, destinationRanges=["199.36.153.8/30"]),
+        firewall("internet", "EGRESS", allows=HTTPS, destinationRanges=["0.0.0.0/0"]),
+        firewall("anywhere", "EGRESS", allows=HTTPS),
+        firewall("public", "EGRESS", allows=HTTPS, destinationRanges=["8.8.8.8/32", *google]),
+        firewall("off", "EGRESS", allows=HTTPS, destinationRanges=["0.0.0.0/0"], disabled=True),
+        firewall("ingress", "INGRESS", allows=HTTPS, sourceRanges=["10.0.0.0/8"]),
+    ]
+    assert flagged("GCP-NET-007", resources) == {"internet", "anywhere", "public"}
+    # with internet egress chosen, the internet is a destination like any other
+    assert flagged("GCP-NET-007", resources, reqs(allow_internet_egress=True)) == set()
+
+
+IAP = ["35.235.240.0/20"]
+SSH = [{"protocol": "tcp", "ports": ["22"]}]
+
+
+def test_allow_rules_open_only_https() -> None:
+    google = ["199.36.153.4/30"]
+    psc = ["10.255.255.254/32"]
+    resources = [
+        *baseline(),  # deny rules open nothing
+        firewall("google", "EGRESS", allows=HTTPS, destinationRanges=google),
+        firewall("psc", "EGRESS", allows=HTTPS, destinationRanges=psc),
+        firewall("numbered", "EGRESS", allows=[{"protocol": "6", "ports": ["443"]}]),
+        firewall("two-blocks", "EGRESS", allows=[*HTTPS, *HTTPS], destinationRanges=psc),
+        firewall("iap-ssh", "INGRESS", allows=SSH, sourceRanges=IAP),
         firewall(
-            "psc", "EGRESS", allows=[{"protocol": "tcp"}], destinationRanges=["10.255.255.254/32"]
+            "iap-both",
+            "INGRESS",
+            allows=[{"protocol": "tcp", "ports": ["22", "443"]}],
+            sourceRanges=IAP,
+        ),
+        firewall("internal-https", "INGRESS", allows=HTTPS, sourceRanges=["10.0.0.0/8"]),
+        firewall("off", "EGRESS", allows=ALL, destinationRanges=psc, disabled=True),
+        # every way to open more than HTTPS, in either direction and to any destination
+        firewall("psc-all", "EGRESS", allows=ALL, destinationRanges=psc),
+        firewall("psc-every-port", "EGRESS", allows=[{"protocol": "tcp"}], destinationRanges=psc),
+        firewall(
+            "psc-range",
+            "EGRESS",
+            allows=[{"protocol": "tcp", "ports": ["0-65535"]}],
+            destinationRanges=psc,
+        ),
+        firewall(
+            "psc-443-range",
+            "EGRESS",
+            allows=[{"protocol": "tcp", "ports": ["443-444"]}],
+            destinationRanges=psc,
         ),
         firewall(
             "google-http",
@@ -151,21 +208,65 @@ def test_restricted_egress() -> None:
             allows=[{"protocol": "tcp", "ports": ["80", "443"]}],
             destinationRanges=google,
         ),
-        firewall("google-udp", "EGRESS", allows=[{"protocol": "udp"}], destinationRanges=google),
-        firewall("internet", "EGRESS", allows=HTTPS, destinationRanges=["0.0.0.0/0"]),
-        firewall("anywhere", "EGRESS", allows=HTTPS),
+        firewall(
+            "google-udp",
+            "EGRESS",
+            allows=[{"protocol": "udp", "ports": ["443"]}],
+            destinationRanges=google,
+        ),
+        firewall(
+            "extra-block", "EGRESS", allows=[*HTTPS, {"protocol": "icmp"}], destinationRanges=psc
+        ),
+        firewall("no-protocol", "EGRESS", allows=[{"ports": ["443"]}], destinationRanges=psc),
+        firewall("internal-ssh", "INGRESS", allows=SSH, sourceRanges=["10.0.0.0/8"]),
+        firewall("iap-and-more", "INGRESS", allows=SSH, sourceRanges=[*IAP, "10.0.0.0/8"]),
+        firewall("iap-tagged", "INGRESS", allows=SSH, sourceRanges=IAP, sourceTags=["admin"]),
+        firewall(
+            "iap-rdp", "INGRESS", allows=[{"protocol": "tcp", "ports": ["3389"]}], sourceRanges=IAP
+        ),
+        firewall("egress-ssh", "EGRESS", allows=SSH, destinationRanges=IAP),
     ]
-    assert flagged("GCP-NET-007", resources) == {
+    assert flagged("GCP-NET-014", resources) == {
+        "psc-all",
+        "psc-every-port",
+        "psc-range",
+        "psc-443-range",
         "google-http",
         "google-udp",
-        "internet",
-        "anywhere",
+        "extra-block",
+        "no-protocol",
+        "internal-ssh",
+        "iap-and-more",
+        "iap-tagged",
+        "iap-rdp",
+        "egress-ssh",
     }
-    # with internet egress chosen, HTTPS to the internet is fine; other ports are not
-    assert flagged("GCP-NET-007", resources, reqs(allow_internet_egress=True)) == {
-        "google-http",
-        "google-udp",
+    # choosing internet egress opens destinations, never ports
+    assert "psc-all" in flagged("GCP-NET-014", resources, reqs(allow_internet_egress=True))
+
+
+def test_https_only_messages() -> None:
+    psc = ["10.255.255.254/32"]
+    rules = [
+        firewall("all", "EGRESS", allows=ALL, destinationRanges=psc),
+        firewall("range", "EGRESS", allows=[{"protocol": "tcp", "ports": ["0-65535"]}]),
+        firewall("bare", "EGRESS", allows=[{"ports": ["443"]}]),
+        firewall(
+            "rdp", "INGRESS", allows=[{"protocol": "tcp", "ports": ["3389"]}], sourceRanges=IAP
+        ),
+    ]
+    assert set(messages("GCP-NET-014", rules)) == {
+        "all allows all (all ports); only tcp:443",
+        "range allows tcp:0-65535; only tcp:443",
+        "bare allows no protocol:443; only tcp:443",
+        "rdp allows tcp:3389; only tcp:443 or tcp:22",
     }
+
+
+def test_https_rule_needs_no_known_sources() -> None:
+    # only SSH depends on where traffic comes from: HTTPS is judged with the sources unknown
+    pending = firewall("pending", "INGRESS", allows=HTTPS, sourceRanges=UNKNOWN_OBJECT_VALUE)
+    assert unknown("GCP-NET-014", [pending]) == set()
 
 
 def test_firewall_logging() -> None:
@@ -442,6 +543,21 @@ def test_regional_hostname_resolves_to_its_endpoint() -> None:
         (
             "GCP-NET-007",
             firewall("pending", "EGRESS", allows=HTTPS, destinationRanges=UNKNOWN_OBJECT_VALUE),
+        ),
+        (
+            "GCP-NET-004",
+            subnet("pending", **{"logConfig.aggregationInterval": UNKNOWN_STRING_VALUE}),
+        ),
+        ("GCP-NET-014", firewall("pending", "EGRESS", allows=UNKNOWN_OBJECT_VALUE)),
+        (
+            "GCP-NET-014",
+            firewall(
+                "pending", "EGRESS", allows=[{"protocol": "tcp", "ports": UNKNOWN_OBJECT_VALUE}]
+            ),
+        ),
+        (
+            "GCP-NET-014",
+            firewall("pending", "INGRESS", allows=SSH, sourceRanges=UNKNOWN_OBJECT_VALUE),
         ),
         (
             "GCP-DNS-001",

@@ -76,6 +76,7 @@ MANIFEST = {
     "GCP-NET-011": "mandatory",
     "GCP-NET-012": "mandatory",
     "GCP-NET-013": "mandatory",
+    "GCP-NET-014": "mandatory",
     "GCP-ORG-001": "advisory",
     "GCP-ORG-002": "mandatory",
     "GCP-ORG-003": "advisory",

@@ -4,7 +4,8 @@
 module      what its policies verify
 ==========  ===========================================================================
 kms         rotation, destruction window, protect, HSM, key grants, unused keys
-network     custom-mode VPC, private subnets with flow logs, firewall baseline, egress
+network     custom-mode VPC, private subnets with flow logs, firewall baseline,
+            HTTPS-only allow rules, egress
 psc         Private Service Connect endpoint for Google APIs, vpc-sc bundle, Model
             Armor's regional endpoint
 dns         private zones for Google API domains and regional hostnames resolving to

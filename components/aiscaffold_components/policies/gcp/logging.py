@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
 from ._util import (
@@ -254,21 +255,49 @@ def log_archives(resources: Sequence[Resource]) -> list[Resource]:
     return [b for b in buckets if any(refers_to(ref, b) for ref in references)]
 
 
+#: Lifecycle conditions that limit a rule to some objects (conditions are ANDed): a Delete
+#: rule carrying one does not expire every log.
+_NARROWING_CONDITIONS = (
+    "createdBefore",
+    "customTimeBefore",
+    "daysSinceCustomTime",
+    "daysSinceNoncurrentTime",
+    "matchesPrefixes",
+    "matchesStorageClasses",
+    "matchesSuffixes",
+    "noncurrentTimeBefore",
+    "numNewerVersions",
+    "sizeAboveBytes",
+    "sizeBelowBytes",
+)
+
+
+def _expires_every_log(condition: Mapping[str, Any]) -> bool:
+    """Whether a Delete rule's condition, besides its age, selects every live object."""
+    for key in _NARROWING_CONDITIONS:
+        value = condition.get(key)
+        if value is not None and not (isinstance(value, (str, Sequence)) and len(value) == 0):
+            return False
+    return str(condition.get("withState") or "ANY").upper() in ("ANY", "LIVE")
+
+
 @stack_policy(
     id="GCP-LOG-009",
-    title="Buckets receiving logs keep them for the profile's retention",
+    title="Buckets receiving logs keep them for the profile's retention, then delete them",
     severity="high",
     controls=["LOG-04"],
     remediation="Give the log archive a retention policy of the profile's "
-    "log_retention_days and no lifecycle rule deleting objects earlier "
-    "(SecureBucket(retention_days=...)).",
+    "log_retention_days and a Delete lifecycle rule at that age, and no lifecycle rule "
+    "deleting objects earlier (SecureBucket(retention_days=...) sets both).",
 )
 def archive_retention(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
     """A bucket that receives logs (a sink destination or usage-log bucket) has a
-    retention policy of at least `log_retention_days`, and no lifecycle rule deletes
-    objects before then."""
+    retention policy of at least `log_retention_days`, no lifecycle rule deletes
+    objects before then, and a Delete rule expires every log once that age is reached
+    (storage limitation: logs hold personal data such as caller identities and
+    addresses, kept no longer than required)."""
     archives = log_archives(resources)
     if not archives:
         raise NotApplicable("no Cloud Storage bucket receives logs")
@@ -284,11 +313,22 @@ def archive_retention(
                     f"{bucket.name} retains logs {days_text(period)}; the profile requires {required} days"
                 ),
             )
+        expires = False
         for rule in bucket.items("lifecycleRules"):
             action = rule.get("action") or {}
-            age = (rule.get("condition") or {}).get("age")
-            if action.get("type") == "Delete" and age is not None and float(age) < required:
+            condition = rule.get("condition") or {}
+            age = condition.get("age")
+            if action.get("type") != "Delete" or age is None:
+                continue
+            if float(age) < required:
                 yield bucket, f"{bucket.name} deletes logs after {float(age):g} days"
+            expires = expires or _expires_every_log(condition)
+        if not expires:
+            yield (
+                bucket,
+                f"{bucket.name} keeps logs forever: delete them after {required} days "
+                "with a lifecycle rule",
+            )
 
 
 @stack_policy(

@@ -1,4 +1,5 @@
-"""VPC networks: custom mode, private subnets with flow logs, firewall baseline, egress."""
+"""VPC networks: custom mode, private subnets with flow logs, firewall baseline, ports,
+egress."""
 
 from __future__ import annotations
 
@@ -22,6 +23,16 @@ INSTANCE_TYPES = (
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
 ALL_METADATA = "INCLUDE_ALL_METADATA"
+#: Flow log aggregation interval CIS GCP 3.8 asks for (also Google's default).
+FLOW_INTERVAL = "INTERVAL_5_SEC"
+#: The only port the workload's allow rules open: HTTPS to Google APIs, their Private
+#: Service Connect endpoints and, when chosen, the internet.
+HTTPS = "443"
+#: SSH, open only from Identity-Aware Proxy: the tunnel to a Workbench instance (see
+#: ``aiscaffold_components.gcp.vertex``).
+SSH = "22"
+#: IANA protocol numbers the firewall accepts in place of names.
+_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp"}
 
 #: Google API ranges reached through Private Google Access (restricted and private
 #: googleapis.com): public addresses that never leave Google's network.
@@ -31,6 +42,8 @@ GOOGLE_API_RANGES = tuple(ipaddress.ip_network(r) for r in ("199.36.153.4/30", "
 GOOGLE_SOURCE_RANGES = tuple(
     ipaddress.ip_network(r) for r in ("35.235.240.0/20", "130.211.0.0/22", "35.191.0.0/16")
 )
+#: Identity-Aware Proxy's TCP forwarding range.
+IAP_RANGE = ipaddress.ip_network("35.235.240.0/20")
 #: Subnet purposes that carry workloads (others, such as proxy-only subnets, take no
 #: flow logs).
 _WORKLOAD_PURPOSES = (None, "PRIVATE", "PRIVATE_RFC_1918")
@@ -109,16 +122,18 @@ def private_google_access(resource: Resource, requirements: Requirements) -> Ite
 
 @resource_policy(
     id="GCP-NET-004",
-    title="Subnets record flow logs with all metadata",
+    title="Subnets record flow logs with all metadata every 5 seconds",
     severity="medium",
     types=[SUBNET],
     controls=["NET-04"],
-    remediation="Set the subnet's log_config (metadata INCLUDE_ALL_METADATA, no filter "
-    "expression).",
+    remediation="Set the subnet's log_config (metadata INCLUDE_ALL_METADATA, "
+    "aggregation_interval INTERVAL_5_SEC, no filter expression).",
 )
 def subnet_flow_logs(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Flow logs record accepted and rejected connections of the subnet with every
-    metadata field, unfiltered."""
+    metadata field, unfiltered, aggregated over 5 seconds (CIS GCP 3.8): a longer
+    interval merges the flows of up to 15 minutes into one entry, blurring when a
+    connection happened and how short-lived it was."""
     if resource.get("purpose") not in _WORKLOAD_PURPOSES:
         raise NotApplicable(f"a {resource.get('purpose')} subnet takes no flow logs")
     if resource.get("logConfig") is None:
@@ -127,6 +142,9 @@ def subnet_flow_logs(resource: Resource, requirements: Requirements) -> Iterator
     metadata = resource.get("logConfig", "metadata", default=ALL_METADATA)
     if metadata != ALL_METADATA:
         yield f"{resource.name} flow logs record {metadata}, not all metadata"
+    interval = resource.get("logConfig", "aggregationInterval", default=FLOW_INTERVAL)
+    if interval != FLOW_INTERVAL:
+        yield f"{resource.name} flow logs aggregate over {interval}, not {FLOW_INTERVAL}"
     expression = resource.get("logConfig", "filterExpr", default="true")
     if str(expression).strip() != "true":
         yield f"{resource.name} flow logs keep only flows matching {expression!r}"
@@ -183,33 +201,27 @@ def no_internet_ingress(resource: Resource, requirements: Requirements) -> Itera
 
 @resource_policy(
     id="GCP-NET-007",
-    title="Egress leaves the network only over HTTPS, to the internet only when chosen",
+    title="Egress reaches public addresses beyond Google's APIs only when chosen",
     severity="high",
     types=[FIREWALL],
-    controls=["NET-03", "NET-05"],
-    remediation="Allow egress to public addresses only on tcp:443, and to the internet "
-    "(0.0.0.0/0) only with allow_internet_egress answered true.",
+    controls=["NET-03"],
+    remediation="Allow egress to public addresses only to Google's API ranges "
+    "(199.36.153.4/30), or to the internet (0.0.0.0/0) with allow_internet_egress "
+    "answered true.",
 )
 def restricted_egress(resource: Resource, requirements: Requirements) -> Iterator[str]:
-    """Egress allow rules to public addresses permit only HTTPS (tcp:443); beyond
-    Google's API ranges they exist only when the project answered
-    `allow_internet_egress`. Private destinations are the VPC's own business."""
+    """Egress allow rules to public addresses beyond Google's API ranges exist only when
+    the project answered `allow_internet_egress`. Private destinations are the VPC's
+    own business; which ports any allow rule opens is GCP-NET-014's."""
     if _direction(resource) != "EGRESS" or not resource.items("allows"):
         raise NotApplicable("not an egress allow rule")
     if resource.get("disabled") is True:
         raise NotApplicable("the rule is disabled")
     ranges = [str(r) for r in resource.items("destinationRanges")] or ["0.0.0.0/0"]
-    public = [r for r in ranges if (c := _network(r)) is None or not _is_private(c)]
-    if not public:
-        return
-    for allow in resource.items("allows"):
-        protocol = str(allow.get("protocol", "")).lower()
-        ports = [str(p) for p in allow.get("ports") or []]
-        if protocol != "tcp" or ports != ["443"]:
-            what = f"{protocol}:{','.join(ports)}" if ports else f"{protocol} (all ports)"
-            yield f"{resource.name} allows {what} to {', '.join(public)}; only tcp:443"
     internet = [
-        r for r in public if (c := _network(r)) is None or not _within(c, GOOGLE_API_RANGES)
+        r
+        for r in ranges
+        if (c := _network(r)) is None or not (_is_private(c) or _within(c, GOOGLE_API_RANGES))
     ]
     if internet and not requirements.allow_internet_egress:
         yield (
@@ -343,3 +355,49 @@ def no_external_ipv6(resource: Resource, requirements: Requirements) -> Iterator
     addresses; the workload's subnets are IPv4 only or internal IPv6."""
     if str(resource.get("ipv6AccessType", default="")).upper() == "EXTERNAL":
         yield f"{resource.name} gives instances external IPv6 addresses"
+
+
+def _iap_only(resource: Resource) -> bool:
+    """Whether an ingress rule admits Identity-Aware Proxy's range and nothing else."""
+    if resource.items("sourceTags") or resource.items("sourceServiceAccounts"):
+        return False
+    ranges = [_network(r) for r in resource.items("sourceRanges")]
+    return bool(ranges) and all(c is not None and _within(c, [IAP_RANGE]) for c in ranges)
+
+
+@resource_policy(
+    id="GCP-NET-014",
+    title="Firewall allow rules open only HTTPS",
+    severity="high",
+    types=[FIREWALL],
+    controls=["NET-02", "NET-05"],
+    remediation="Allow protocol tcp with ports ['443'] only, in each allow block of the "
+    "rule (the Network and PrivateEndpoints components do); never 'all', another protocol, "
+    "a missing port list or a port range. The one exception is the Workbench tunnel: "
+    "ingress tcp:22 from Identity-Aware Proxy (35.235.240.0/20) alone.",
+)
+def https_only(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Every enabled allow rule, in either direction and to any destination (Google's
+    API ranges, the Private Service Connect endpoints, the internet), opens tcp:443
+    and nothing else: the workload talks only HTTPS, so a wider rule opens ports nobody
+    needs past the deny-all baseline, in clear text. An ingress rule from
+    Identity-Aware Proxy alone may also open tcp:22, the SSH tunnel to a Workbench
+    instance."""
+    if not resource.items("allows"):
+        raise NotApplicable("not an allow rule")
+    if resource.get("disabled") is True:
+        raise NotApplicable("the rule is disabled")
+    for allow in resource.items("allows"):
+        raw = str(allow.get("protocol", "")).lower()
+        protocol = _PROTOCOL_NAMES.get(raw, raw)
+        ports = [str(p) for p in allow.get("ports") or []]
+        if protocol == "tcp" and ports and set(ports) <= {HTTPS}:
+            continue
+        # the sources matter only for SSH: an unknown source range of an HTTPS rule is fine
+        tunnel = _direction(resource) == "INGRESS" and _iap_only(resource)
+        if tunnel and protocol == "tcp" and ports and set(ports) <= {HTTPS, SSH}:
+            continue
+        shown = protocol or "no protocol"
+        what = f"{shown}:{','.join(ports)}" if ports else f"{shown} (all ports)"
+        only = "tcp:443 or tcp:22" if tunnel else "tcp:443"
+        yield f"{resource.name} allows {what}; only {only}"
