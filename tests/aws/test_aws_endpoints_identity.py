@@ -20,6 +20,7 @@ from aiscaffold_components.aws import (
     bedrock_model_arns,
     ecr_layer_bucket_arn,
 )
+from aiscaffold_components.aws.endpoints import ENDPOINT_ACTIONS_WITH
 from aiscaffold_components.aws.identity import unscoped_statement
 from aws.aws_support import (
     ACCOUNT,
@@ -166,10 +167,25 @@ def test_interface_endpoints_admit_the_account_and_the_workloads_actions(ai_serv
         if expected is None:
             assert st["Action"] == f"{service.split('.')[0]}:*", service
         else:
-            assert set(as_list(st["Action"])) == set(expected), service
+            served = ENDPOINT_ACTIONS_WITH["sagemaker.api"].get(service, ())
+            added = served if ai_service == "sagemaker" else ()
+            assert set(as_list(st["Action"])) == {*expected, *added}, service
             assert not [a for a in as_list(st["Action"]) if "*" in a]
         checked.add(service)
     assert checked == {s for s in services if s != "sagemaker.studio"}
+
+
+@pytest.mark.parametrize("ai_service", ["bedrock", "sagemaker"])
+def test_logs_endpoint_admits_creating_groups_only_for_sagemaker(ai_service: str) -> None:
+    """SageMaker AI creates its own log groups as the execution role; in a Bedrock
+    network the logs endpoint admits writing to existing groups only."""
+    result = endpoints(ENDPOINT_SERVICES[ai_service])
+    (st,) = policy(result.one(ENDPOINT, "pe-logs"))["Statement"]
+    writes = {"logs:CreateLogStream", "logs:PutLogEvents"}
+    if ai_service == "sagemaker":
+        assert set(as_list(st["Action"])) == {*writes, "logs:CreateLogGroup"}
+    else:
+        assert set(as_list(st["Action"])) == writes
 
 
 def test_workload_actions_pass_their_endpoints(bedrock_endpoints: MockRun) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from aws.aws_policy_support import (
     ACCOUNT,
     KEY_ARN,
+    REGION,
     ROLE,
     SOURCE_ACCOUNT,
     TAGS,
@@ -404,6 +405,19 @@ def test_sagemaker_domain_policies() -> None:
     assert flagged(report, "AWS-SAGE-004") == {"anonymous"}
 
 
+def test_sage_008_home_volumes_retained_when_the_domain_is_deleted() -> None:
+    report = check(
+        [
+            domain("retained", retentionPolicy={"homeEfsFileSystem": "Retain"}),
+            domain("default-retention"),  # absent means Retain
+            domain("empty-retention", retentionPolicy={}),
+            domain("deleted", retentionPolicy={"homeEfsFileSystem": "Delete"}),
+        ],
+        ai_service="sagemaker",
+    )
+    assert flagged(report, "AWS-SAGE-008") == {"deleted"}
+
+
 def test_sagemaker_notebook_policies() -> None:
     hardened = {
         "directInternetAccess": "Disabled",
@@ -636,6 +650,47 @@ def test_logs_001_002_log_groups_encrypted_and_kept() -> None:
     assert not flagged(
         fedramp, "AWS-LOGS-002"
     )  # 913 days asked, 1096 the next period CloudWatch has
+
+
+def test_logs_003_the_workload_creates_no_log_groups_but_sagemakers() -> None:
+    rp = "aws:iam/rolePolicy:RolePolicy"
+    groups = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group"
+    sagemaker, workload = f"{groups}:/aws/sagemaker/*", f"{groups}:/app/dev/workload"
+
+    def policy(name: str, *statements: dict[str, Any], type_: str = rp) -> Any:
+        return res(type_, name, {"role": "app-dev-workload", "policy": doc(*statements)})
+
+    write = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    report = check(
+        [
+            policy("writes", stmt(write, [workload, f"{workload}:log-stream:*"], condition=TLS)),
+            # WorkloadIdentity creates_log_groups, as the SageMaker AI program sets it
+            policy("sagemaker-groups", stmt("logs:CreateLogGroup", sagemaker, condition=TLS)),
+            policy("its-own-group", stmt(["logs:CreateLogGroup", *write], workload)),
+            policy("lambda-groups", stmt("logs:CreateLogGroup", f"{groups}:/aws/lambda/*")),
+            policy("any-group", stmt("logs:CreateLogGroup", "*")),
+            policy("by-wildcard", stmt("logs:Create*", f"{groups}:*")),
+            policy("and-another", stmt("logs:CreateLogGroup", [sagemaker, workload])),
+            policy("managed", stmt("logs:CreateLogGroup", workload), type_="aws:iam/policy:Policy"),
+        ]
+    )
+    assert flagged(report, "AWS-LOGS-003") == {
+        "its-own-group",
+        "lambda-groups",
+        "any-group",
+        "by-wildcard",
+        "and-another",
+        "managed",
+    }
+    (message,) = [
+        f.message
+        for f in report.violations
+        if f.policy == "AWS-LOGS-003" and f.resource == "and-another"
+    ]
+    assert message == (
+        f"and-another statement #0 lets its principal create log groups ({workload}), which "
+        "the project's logs key does not encrypt"
+    )
 
 
 # ---------------------------------------------------------------- Secrets Manager

@@ -8,6 +8,7 @@ import pytest
 from aiscaffold_components.aws import ECR_ENDPOINT_SERVICES, ENDPOINT_ACTIONS, ENDPOINT_SERVICES
 from aws.aws_policy_support import (
     ACCOUNT,
+    REGION,
     SOURCE_ACCOUNT,
     TAGS,
     TLS,
@@ -16,8 +17,10 @@ from aws.aws_policy_support import (
     flagged,
     res,
     stmt,
+    unknown,
     workload_role,
 )
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 VPC = "aws:ec2/vpc:Vpc"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
@@ -319,6 +322,130 @@ def test_ec2_011_vpc_dns_for_private_endpoints() -> None:
         ]
     )
     assert flagged(report, "AWS-EC2-011") == {"no-hostnames", "no-dns"}
+
+
+def _tcp(low: float, high: float, **peer: Any) -> dict[str, Any]:
+    return {"ipProtocol": "tcp", "fromPort": low, "toPort": high, **peer}
+
+
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+VPC_CIDR = {"cidrIpv4": "10.0.0.0/16"}
+SELF = {"referencedSecurityGroupId": "sg-1"}  # _rule's rules belong to sg-1
+OTHER_GROUP = {"referencedSecurityGroupId": "sg-2"}
+
+
+def test_ec2_012_rules_open_only_the_components_ports_whatever_the_peer() -> None:
+    report = check(
+        [
+            # what the components open: HTTPS to any peer, NFS, Studio apps within their group
+            _rule("Ingress", "https-from-vpc", **_tcp(443.0, 443.0, **VPC_CIDR)),
+            _rule("Egress", "https-to-s3", **_tcp(443.0, 443.0, prefixListId="pl-1")),
+            _rule("Egress", "https-to-group", **_tcp(443.0, 443.0, **OTHER_GROUP)),
+            _rule("Ingress", "nfs-in", **_tcp(2049.0, 2049.0, **SELF)),
+            _rule("Egress", "nfs-out", **_tcp(2049.0, 2049.0, **OTHER_GROUP)),
+            _rule("Ingress", "apps-in", **_tcp(8192.0, 65535.0, **SELF)),
+            _rule("Egress", "apps-out", **_tcp(8192.0, 65535.0, **SELF)),
+            _rule("Ingress", "tcp-by-number", ipProtocol="6", fromPort=443.0, toPort=443.0),
+            # every protocol, another protocol
+            _rule("Egress", "all-protocols", ipProtocol="-1", **VPC_CIDR),
+            _rule("Ingress", "all-to-group", ipProtocol="-1", **SELF),
+            _rule("Egress", "udp-dns", ipProtocol="udp", fromPort=53.0, toPort=53.0, **VPC_CIDR),
+            _rule("Ingress", "icmp", ipProtocol="icmp", fromPort=-1.0, toPort=-1.0, **VPC_CIDR),
+            # TCP, but wider or other ports, inside the VPC
+            _rule("Ingress", "from-zero", **_tcp(0.0, 443.0, **VPC_CIDR)),
+            _rule("Egress", "to-the-top", **_tcp(443.0, 65535.0, prefixListId="pl-1")),
+            _rule("Ingress", "ssh-from-vpc", **_tcp(22.0, 22.0, **VPC_CIDR)),
+            _rule("Egress", "plain-http-to-s3", **_tcp(80.0, 80.0, prefixListId="pl-1")),
+            _rule("Ingress", "apps-below-8192", **_tcp(0.0, 65535.0, **SELF)),
+            # Studio's app range, but to another peer than the group itself
+            _rule("Ingress", "apps-from-vpc", **_tcp(8192.0, 65535.0, **VPC_CIDR)),
+            _rule("Egress", "apps-to-other-group", **_tcp(8192.0, 65535.0, **OTHER_GROUP)),
+            # the older rule resource and inline rules
+            res(SG_RULE, "legacy-https", {"type": "ingress", "protocol": "tcp", "fromPort": 443.0,
+                                           "toPort": 443.0, "cidrBlocks": ["10.0.0.0/16"]}),
+            res(SG_RULE, "legacy-self", {"type": "egress", "protocol": "tcp", "fromPort": 8192.0,
+                                          "toPort": 65535.0, "self": True}),
+            res(SG_RULE, "legacy-source", {"type": "ingress", "protocol": "tcp",
+                                            "fromPort": 8192.0, "toPort": 65535.0,
+                                            "securityGroupId": "sg-1",
+                                            "sourceSecurityGroupId": "sg-1"}),
+            res(SG_RULE, "legacy-wide", {"type": "egress", "protocol": "tcp", "fromPort": 0.0,
+                                          "toPort": 65535.0, "cidrBlocks": ["10.0.0.0/16"]}),
+            res(SECURITY_GROUP, "no-inline-rules", {"vpcId": "vpc-1"}),
+            res(SECURITY_GROUP, "inline-ok", {
+                "ingress": [{"protocol": "tcp", "fromPort": 8192.0, "toPort": 65535.0,
+                             "self": True}],
+                "egress": [{"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0,
+                            "cidrBlocks": ["10.0.0.0/16"]}],
+            }),
+            res(SECURITY_GROUP, "inline-open", {
+                "ingress": [{"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0,
+                             "cidrBlocks": ["10.0.0.0/16"]}],
+                "egress": [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0,
+                            "cidrBlocks": ["10.0.0.0/16"]}],
+            }),
+        ]
+    )  # fmt: skip
+    assert flagged(report, "AWS-EC2-012") == {
+        "all-protocols",
+        "all-to-group",
+        "udp-dns",
+        "icmp",
+        "from-zero",
+        "to-the-top",
+        "ssh-from-vpc",
+        "plain-http-to-s3",
+        "apps-below-8192",
+        "apps-from-vpc",
+        "apps-to-other-group",
+        "legacy-wide",
+        "inline-open",
+    }
+    found = {f.resource: f.message for f in report.violations if f.policy == "AWS-EC2-012"}
+    assert (
+        found["inline-open"]
+        == "inline-open egress rule opens every protocol: the project opens TCP only"
+    )
+    assert found["ssh-from-vpc"] == (
+        "ssh-from-vpc ingress rule opens TCP 22-22: the project opens only TCP 443, 2049, "
+        "8192-65535 within a group"
+    )
+    assert found["apps-from-vpc"] == (
+        "apps-from-vpc ingress rule opens TCP 8192-65535 to another peer: that range is only "
+        "for SageMaker Studio apps among themselves, within their own group"
+    )
+
+
+def test_ec2_012_a_rule_the_workload_needs_takes_a_recorded_override() -> None:
+    """A user-added rule fails with the way out in the remediation; the override that
+    takes it makes the finding advisory, so it no longer blocks, and stays visible."""
+    postgres = _rule("Egress", "workload-to-postgres", **_tcp(5432.0, 5432.0, **OTHER_GROUP))
+    (finding,) = [f for f in check([postgres]).violations if f.policy == "AWS-EC2-012"]
+    assert finding.level == "mandatory"
+    assert "AWS-EC2-012 in policy/enforcement.yaml" in finding.remediation
+    reason = "the workload reads the orders database in the shared VPC"
+    overridden = check(
+        [postgres], overrides={"AWS-EC2-012": {"level": "advisory", "reason": reason}}
+    )
+    (finding,) = [f for f in overridden.violations if f.policy == "AWS-EC2-012"]
+    assert finding.level == "advisory"
+    assert not [f for f in overridden.mandatory if f.policy == "AWS-EC2-012"]
+
+
+def test_ec2_012_the_studio_range_waits_for_unknown_group_ids() -> None:
+    unknown_ids = {"securityGroupId": UNKNOWN_STRING_VALUE}
+    report = check(
+        [
+            res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "apps-in",
+                {**unknown_ids, **_tcp(8192.0, 65535.0, referencedSecurityGroupId=UNKNOWN_STRING_VALUE)}),
+            # HTTPS is allowed whatever the peer: the unknown group id is never read
+            res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "https-in",
+                {**unknown_ids, **_tcp(443.0, 443.0, referencedSecurityGroupId=UNKNOWN_STRING_VALUE)}),
+        ]
+    )  # fmt: skip
+    assert unknown(report, "AWS-EC2-012") == {"apps-in"}
+    assert not flagged(report, "AWS-EC2-012")
 
 
 # ---------------------------------------------------------------------- endpoints
@@ -700,3 +827,61 @@ def test_iam_006_the_workload_has_a_dedicated_role() -> None:
     )  # a state backend
     assert not flagged(report, "AWS-IAM-006")
     assert report.not_applicable
+
+
+EC2_ARN = f"arn:aws:ec2:{REGION}:{ACCOUNT}"
+INTERFACES = f"{EC2_ARN}:network-interface/*"
+PROJECT_SUBNET = f"{EC2_ARN}:subnet/subnet-a"
+WORKLOAD_GROUP = f"{EC2_ARN}:security-group/sg-workload"
+IN_THE_VPC = {"ArnEquals": {"ec2:Vpc": f"{EC2_ARN}:vpc/vpc-0123"}}
+
+
+def test_iam_007_network_interfaces_only_in_named_subnets_and_groups() -> None:
+    rp = "aws:iam/rolePolicy:RolePolicy"
+    create = "ec2:CreateNetworkInterface"
+    in_vpc = [INTERFACES, f"{EC2_ARN}:subnet/*", f"{EC2_ARN}:security-group/*"]
+
+    def policy(name: str, *statements: dict[str, Any], type_: str = rp) -> Any:
+        return res(type_, name, {"role": "app-dev-workload", "policy": doc(*statements)})
+
+    report = check(
+        [
+            # what WorkloadIdentity grants Lambda (lambda_vpc) and SageMaker AI jobs
+            policy("lambda-vpc", stmt(create, [INTERFACES, PROJECT_SUBNET, WORKLOAD_GROUP]),
+                   stmt(["ec2:DeleteNetworkInterface"], INTERFACES),
+                   stmt(["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "*")),
+            policy("sagemaker-vpc", stmt([create, "ec2:DeleteNetworkInterface"], in_vpc,
+                                         condition=IN_THE_VPC)),
+            # the scoping removed
+            policy("any-subnet", stmt(create, [INTERFACES, f"{EC2_ARN}:subnet/*", WORKLOAD_GROUP])),
+            policy("any-group", stmt(create, [INTERFACES, PROJECT_SUBNET,
+                                              f"{EC2_ARN}:security-group/*"])),
+            policy("anything", stmt(create, "*")),
+            policy("all-of-ec2", stmt(create, f"{EC2_ARN}:*")),
+            policy("by-wildcard-action", stmt("ec2:Create*", in_vpc)),
+            policy("any-vpc", stmt(create, in_vpc,
+                                   condition={"ArnLike": {"ec2:Vpc": f"{EC2_ARN}:vpc/*"}})),
+            policy("not-that-vpc", stmt(create, in_vpc,
+                                        condition={"ArnNotEquals": {"ec2:Vpc": f"{EC2_ARN}:vpc/v"}})),
+            policy("managed", stmt(create, in_vpc), type_="aws:iam/policy:Policy"),
+        ]
+    )  # fmt: skip
+    assert flagged(report, "AWS-IAM-007") == {
+        "any-subnet",
+        "any-group",
+        "anything",
+        "all-of-ec2",
+        "by-wildcard-action",
+        "any-vpc",
+        "not-that-vpc",
+        "managed",
+    }
+    (message,) = [
+        f.message
+        for f in report.violations
+        if f.policy == "AWS-IAM-007" and f.resource == "any-subnet"
+    ]
+    assert message == (
+        f"any-subnet statement #0 lets network interfaces be created in {EC2_ARN}:subnet/*: "
+        "name the project's subnets and security groups"
+    )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -47,6 +49,7 @@ MANIFEST = {
     "AWS-EC2-009": "mandatory",
     "AWS-EC2-010": "mandatory",
     "AWS-EC2-011": "mandatory",
+    "AWS-EC2-012": "mandatory",
     "AWS-GOV-001": "mandatory",
     "AWS-GOV-002": "mandatory",
     "AWS-GOV-003": "advisory",
@@ -56,6 +59,7 @@ MANIFEST = {
     "AWS-IAM-004": "mandatory",
     "AWS-IAM-005": "mandatory",
     "AWS-IAM-006": "mandatory",
+    "AWS-IAM-007": "mandatory",
     "AWS-KMS-001": "mandatory",
     "AWS-KMS-002": "mandatory",
     "AWS-KMS-003": "mandatory",
@@ -65,6 +69,7 @@ MANIFEST = {
     "AWS-KMS-007": "mandatory",
     "AWS-LOGS-001": "mandatory",
     "AWS-LOGS-002": "mandatory",
+    "AWS-LOGS-003": "mandatory",
     "AWS-S3-001": "mandatory",
     "AWS-S3-002": "mandatory",
     "AWS-S3-003": "advisory",
@@ -86,6 +91,7 @@ MANIFEST = {
     "AWS-SAGE-005": "mandatory",
     "AWS-SAGE-006": "mandatory",
     "AWS-SAGE-007": "mandatory",
+    "AWS-SAGE-008": "advisory",
     "AWS-SECRETS-001": "mandatory",
     "AWS-SECRETS-002": "mandatory",
     "AWS-SECRETS-003": "mandatory",
@@ -195,6 +201,17 @@ UNKNOWN_CASES: list[tuple[str, CapturedResource | list[CapturedResource]]] = [
         res("aws:secretsmanager/secretPolicy:SecretPolicy", "k", {"policy": STRING}),
     ),
     ("AWS-SAGE-002", res("aws:sagemaker/domain:Domain", "k", {"kmsKeyId": STRING})),
+    ("AWS-SAGE-008", res("aws:sagemaker/domain:Domain", "k", {"retentionPolicy": OBJECT})),
+    (
+        "AWS-EC2-012",
+        res(
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+            "k",
+            {"ipProtocol": "tcp", "fromPort": UNKNOWN_NUMBER_VALUE, "toPort": 443.0},
+        ),
+    ),
+    ("AWS-IAM-007", res("aws:iam/rolePolicy:RolePolicy", "k", {"role": "r", "policy": STRING})),
+    ("AWS-LOGS-003", res("aws:iam/rolePolicy:RolePolicy", "k", {"role": "r", "policy": STRING})),
 ]
 
 
@@ -283,3 +300,44 @@ def test_stack_config_weaker_than_the_answers_fails_the_check(
         "workload-logs",
     }
     assert by_policy["AWS-S3-013"] == {"audit-logs-lifecycle", "audit-access-logs-lifecycle"}
+
+
+def _edited_workload_policy(
+    run: MockRun, edit: Callable[[dict[str, Any]], None]
+) -> tuple[MockRun, CapturedResource]:
+    """The run with the workload role's inline policy edited statement by statement."""
+    original = run.one("aws:iam/rolePolicy:RolePolicy", "workload-policy")
+    document = json.loads(original.inputs["policy"])
+    for st in document["Statement"]:
+        edit(st)
+    edited = dataclasses.replace(
+        original, inputs={**original.inputs, "policy": json.dumps(document)}
+    )
+    resources = [edited if r is original else r for r in run.resources]
+    return dataclasses.replace(run, resources=resources), edited
+
+
+def test_unscoping_the_workloads_network_interfaces_or_logs_fails_the_check(
+    aws_project: Callable[[str], Path], aws_run: Callable[[str], MockRun]
+) -> None:
+    """Hand edits to what WorkloadIdentity scopes: Lambda's interfaces in any subnet and
+    with any group, and creating its own log groups without creates_log_groups."""
+    run, requirements_ = aws_run("defaults"), load_requirements(aws_project("defaults"))
+
+    def any_subnet(st: dict[str, Any]) -> None:
+        if st["Sid"] == "LambdaCreatesInterfacesInProjectSubnets":
+            account_region = st["Resource"][0].rsplit(":", 1)[0]
+            st["Resource"] = [
+                f"{account_region}:{kind}/*"
+                for kind in ("network-interface", "subnet", "security-group")
+            ]
+
+    def creates_groups(st: dict[str, Any]) -> None:
+        if st["Sid"] == "WriteProjectLogs":
+            st["Action"] = [*st["Action"], "logs:CreateLogGroup"]
+
+    for edit, caught in ((any_subnet, "AWS-IAM-007"), (creates_groups, "AWS-LOGS-003")):
+        edited_run, edited = _edited_workload_policy(run, edit)
+        report = evaluate(edited_run, requirements_)
+        found = {(f.policy, f.resource, f.level) for f in report.violations}
+        assert found == {(caught, edited.name, "mandatory")}, found

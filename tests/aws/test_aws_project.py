@@ -117,6 +117,11 @@ def test_bedrock_workload_runs_privately_on_lambda_and_fargate(
     statements = policy(result.one("aws:iam/rolePolicy:RolePolicy", "workload-policy"))
     granted = {a for st in statements["Statement"] for a in as_list(st["Action"])}
     assert "logs:CreateLogGroup" not in granted
+    # nor may any credential create groups through the logs endpoint (SageMaker AI only)
+    (admitted,) = policy(result.one("aws:ec2/vpcEndpoint:VpcEndpoint", "endpoints-logs"))[
+        "Statement"
+    ]
+    assert set(as_list(admitted["Action"])) == {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
 def test_dropping_fargate_drops_what_only_fargate_needs(

@@ -9,6 +9,7 @@ from .audit import AuditLogging, AuditLoggingArgs
 from .endpoints import (
     ECR_ENDPOINT_SERVICES,
     ENDPOINT_ACTIONS,
+    ENDPOINT_ACTIONS_WITH,
     ENDPOINT_SERVICES,
     PrivateEndpoints,
     PrivateEndpointsArgs,
@@ -32,6 +33,7 @@ from .storage import SecureBucket, SecureBucketArgs, ServiceDelivery
 __all__ = [
     "ECR_ENDPOINT_SERVICES",
     "ENDPOINT_ACTIONS",
+    "ENDPOINT_ACTIONS_WITH",
     "ENDPOINT_SERVICES",
     "LAMBDA_VPC_ACTIONS",
     "PII_ENTITY_TYPES",

@@ -13,6 +13,7 @@ from ._common import AwsContext, Statement, aws_context, policy_json
 __all__ = [
     "ECR_ENDPOINT_SERVICES",
     "ENDPOINT_ACTIONS",
+    "ENDPOINT_ACTIONS_WITH",
     "ENDPOINT_SERVICES",
     "S3_GATEWAY_ACTIONS",
     "PrivateEndpoints",
@@ -108,9 +109,9 @@ ENDPOINT_ACTIONS: Mapping[str, tuple[str, ...] | None] = {
     ),
     # SDKs ask who they are; nothing in the VPC needs to assume another role.
     "sts": ("sts:GetCallerIdentity",),
-    # Writing to existing groups; SageMaker AI creates its own groups as the execution
-    # role (WorkloadIdentity creates_log_groups).
-    "logs": ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
+    # Writing to existing groups: the project creates its groups, encrypted with the
+    # logs key (SageMaker AI's own: ENDPOINT_ACTIONS_WITH).
+    "logs": ("logs:CreateLogStream", "logs:PutLogEvents"),
     # The workload uses the keys through S3, Secrets Manager and Bedrock (kms:ViaService),
     # whose calls do not cross the endpoint; these are for direct use inside the VPC.
     "kms": ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"),
@@ -122,6 +123,16 @@ ENDPOINT_ACTIONS: Mapping[str, tuple[str, ...] | None] = {
         "secretsmanager:PutSecretValue",
         "secretsmanager:UpdateSecretVersionStage",
     ),
+}
+
+#: Actions an interface endpoint admits only when the endpoints serve another service as
+#: well, because that service calls them as the workload's role from inside the VPC:
+#: ``{service whose endpoint is created: {endpoint service: actions}}``. SageMaker AI
+#: (the sagemaker.api endpoint) creates its ``/aws/sagemaker/*`` log groups as the
+#: execution role (WorkloadIdentity creates_log_groups); no other workload creates log
+#: groups, so elsewhere the logs endpoint refuses CreateLogGroup.
+ENDPOINT_ACTIONS_WITH: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "sagemaker.api": {"logs": ("logs:CreateLogGroup",)},
 }
 
 #: What the S3 gateway endpoint lets principals of the account do on the project's
@@ -366,7 +377,13 @@ def _actions(service: str, args: PrivateEndpointsArgs) -> list[str] | None:
     base = ENDPOINT_ACTIONS[service]
     if base is None:
         return None
-    return sorted({*base, *args.extra_endpoint_actions.get(service, ())})
+    served = (
+        action
+        for other, added in ENDPOINT_ACTIONS_WITH.items()
+        if other in args.services
+        for action in added.get(service, ())
+    )
+    return sorted({*base, *served, *args.extra_endpoint_actions.get(service, ())})
 
 
 def _service_name(ctx: AwsContext, service: str) -> pulumi.Output[str]:

@@ -10,6 +10,7 @@ three.
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -23,6 +24,7 @@ __all__ = [
     "as_list",
     "conditions",
     "document",
+    "grants",
     "has_condition",
     "is_internet",
     "of_type",
@@ -126,6 +128,12 @@ def statements(doc: Mapping[str, Any] | None, effect: str | None = None) -> list
 
 def actions(statement: Mapping[str, Any]) -> list[str]:
     return [str(a) for a in as_list(statement.get("Action"))]
+
+
+def grants(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether the statement's actions, wildcards included, cover ``action`` (any case)."""
+    wanted = action.lower()
+    return any(fnmatch.fnmatchcase(wanted, granted.lower()) for granted in actions(statement))
 
 
 def principals(statement: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ from ._util import (
     as_list,
     conditions,
     document,
+    grants,
     has_condition,
     is_public_principal,
     of_type,
@@ -257,3 +258,64 @@ def deploys_workload(resources: Sequence[Resource]) -> bool:
     for them), as opposed to a supporting stack such as the state backend. Obligations of
     the whole project (a trail, a guardrail, invocation logging) attach to the former."""
     return bool(of_type(resources, *WORKLOAD_TYPES) or workload_roles(resources))
+
+
+#: Creating a network interface places it in a subnet, with security groups.
+_PLACES_INTERFACES = "ec2:createnetworkinterface"
+#: Condition keys that confine where a network interface is created.
+_PLACEMENT_KEYS = ("ec2:vpc", "ec2:subnet")
+
+
+def _confined(statement: Mapping[str, Any]) -> bool:
+    """Whether a condition names the VPC or subnets (no wildcard) the grant applies in."""
+    for operator, block in conditions(statement).items():
+        test = operator.rsplit(":", 1)[-1]  # ForAnyValue:StringEquals
+        if "Not" in test or test.endswith("IfExists"):
+            continue
+        for key in _PLACEMENT_KEYS:
+            values = block.get(key, [])
+            if values and not any("*" in v or "?" in v for v in values):
+                return True
+    return False
+
+
+def _any_placement(resources: Sequence[str]) -> list[str]:
+    """Resources of a CreateNetworkInterface grant that stand for more than named
+    subnets and security groups (the interface's own ARN aside: its id does not exist
+    before the call)."""
+    out = []
+    for resource in resources:
+        parts = resource.split(":", 5)
+        tail = parts[5] if resource.startswith("arn:") and len(parts) == 6 else resource
+        if tail.startswith("network-interface/"):
+            continue
+        if "*" in tail or "?" in tail:
+            out.append(resource)
+    return out
+
+
+@resource_policy(
+    id="AWS-IAM-007",
+    title="Network interfaces only in the project's subnets and security groups",
+    severity="high",
+    types=IDENTITY_POLICIES,
+    controls=["IAM-02", "NET-01"],
+    remediation="Grant ec2:CreateNetworkInterface on network-interface/* and the ARNs of the "
+    "project's private subnets and security groups (WorkloadIdentity lambda_vpc), or bind it "
+    "to the project's VPC with an ArnEquals ec2:Vpc condition (network_interface_vpc_arn).",
+)
+def scoped_network_interfaces(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Whoever may create network interfaces (Lambda and SageMaker AI attaching the
+    workload to the VPC) may create them only in named subnets with named security
+    groups, or in the project's VPC by an ``ec2:Vpc`` condition: never in any subnet or
+    with any group of the account, which could be public or open."""
+    for index, st in enumerate(statements(document(resource, "policy"), "Allow")):
+        if not grants(st, _PLACES_INTERFACES) or _confined(st):
+            continue
+        broad = _any_placement([str(r) for r in as_list(st.get("Resource"))])
+        if broad:
+            sid = st.get("Sid") or f"#{index}"
+            yield (
+                f"{resource.name} statement {sid} lets network interfaces be created in "
+                f"{', '.join(broad)}: name the project's subnets and security groups"
+            )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from .._core import Requirements, Resource, resource_policy
-from ._util import cloudwatch_retention
+from ._util import as_list, cloudwatch_retention, document, grants, statements
+from .iam import IDENTITY_POLICIES
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+#: The log groups SageMaker AI creates itself, as the execution role
+#: (WorkloadIdentity ``creates_log_groups``): the one documented exception.
+_SERVICE_CREATED_GROUPS = re.compile(r"arn:aws[a-z-]*:logs:[^:]*:[^:]*:log-group:/aws/sagemaker/.*")
 
 
 @resource_policy(
@@ -43,3 +48,36 @@ def log_group_retention(resource: Resource, requirements: Requirements) -> Itera
         yield f"{resource.name} keeps events forever: set a retention of {cloudwatch_retention(required)} days"
     elif days < required:
         yield f"{resource.name} keeps events {days:g} days; the profile asks for {required}"
+
+
+@resource_policy(
+    id="AWS-LOGS-003",
+    title="The workload creates no log groups, except SageMaker AI's own",
+    severity="medium",
+    types=IDENTITY_POLICIES,
+    controls=["KEY-01", "LOG-04"],
+    remediation="Create the log group in the program (WorkloadIdentity log_group_name: "
+    "encrypted with the logs key, kept for the profile's retention) and grant only "
+    "logs:CreateLogStream and logs:PutLogEvents on it. creates_log_groups=True is for SageMaker "
+    "AI's /aws/sagemaker/* groups; another service that must create its own groups needs an "
+    "override of AWS-LOGS-003 in policy/enforcement.yaml, with the reason.",
+)
+def no_workload_log_groups(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """No identity policy grants ``logs:CreateLogGroup`` beyond SageMaker AI's
+    ``/aws/sagemaker/*`` groups (which the service creates as the execution role): a
+    group the workload creates is encrypted with a CloudWatch Logs key rather than the
+    project's, and keeps its events forever."""
+    for index, st in enumerate(statements(document(resource, "policy"), "Allow")):
+        if not grants(st, "logs:CreateLogGroup"):
+            continue
+        other = [
+            str(r)
+            for r in as_list(st.get("Resource"))
+            if not _SERVICE_CREATED_GROUPS.fullmatch(str(r))
+        ]
+        if other:
+            sid = st.get("Sid") or f"#{index}"
+            yield (
+                f"{resource.name} statement {sid} lets its principal create log groups "
+                f"({', '.join(other)}), which the project's logs key does not encrypt"
+            )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._core import Requirements, Resource, resource_policy, stack_policy
 from ._util import as_list, is_internet, of_type
@@ -206,6 +206,94 @@ def restricted_egress(resource: Resource, requirements: Requirements) -> Iterato
         protocol, low, high = _ports(rule)
         if (protocol, low, high) != ("tcp", HTTPS, HTTPS):
             yield f"{resource.name} allows {protocol} ports {low:g}-{high:g} to {cidr}, not HTTPS only"
+
+
+class Opening(NamedTuple):
+    """A TCP port range the components open."""
+
+    low: int
+    high: int
+    within_group: bool
+    """Only between members of one group (the rule's peer is its own group)."""
+    purpose: str
+
+
+#: The only ranges the components open, whatever the peer (an address range, a prefix
+#: list or a group), all TCP: no component opens UDP or all protocols.
+OPENED_PORTS: tuple[Opening, ...] = (
+    Opening(HTTPS, HTTPS, False, "HTTPS to the endpoints, S3 and, if chosen, the internet"),
+    Opening(2049, 2049, False, "NFS to SageMaker Studio's home volume"),
+    Opening(8192, 65535, True, "SageMaker Studio apps among themselves"),
+)
+_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "-1": "all", "all": "all"}
+
+
+def _every_rule(resource: Resource) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(direction, rule) for every rule a security group resource defines."""
+    if resource.type == INGRESS_RULE:
+        yield "ingress", resource.props
+    elif resource.type == EGRESS_RULE:
+        yield "egress", resource.props
+    elif resource.type == SG_RULE:
+        yield str(resource.get("type", default="ingress")), resource.props
+    else:
+        for direction in ("ingress", "egress"):
+            for rule in resource.items(direction):
+                if isinstance(rule, Mapping):
+                    yield direction, rule
+
+
+def _within_itself(rule: Mapping[str, Any]) -> bool:
+    """Whether the rule's peer is the rule's own group (``self``, or the group it belongs
+    to named as the referenced or source group)."""
+    if rule.get("self") is True:
+        return True
+    group = rule.get("securityGroupId")
+    peer = rule.get("referencedSecurityGroupId") or rule.get("sourceSecurityGroupId")
+    return isinstance(group, str) and bool(group) and peer == group
+
+
+@resource_policy(
+    id="AWS-EC2-012",
+    title="Security group rules open only the ports the project uses",
+    severity="high",
+    types=[SECURITY_GROUP, SG_RULE, INGRESS_RULE, EGRESS_RULE],
+    controls=["NET-02"],
+    remediation="Narrow the rule to TCP 443 (HTTPS), TCP 2049 (NFS) or, within one group to "
+    "itself, TCP 8192-65535 (SageMaker Studio apps); never all protocols. A port the "
+    "workload really needs: record an override of AWS-EC2-012 in policy/enforcement.yaml "
+    "(level advisory, and the reason), which reviewers see.",
+)
+def opened_ports(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Every security group rule, inbound or outbound and whatever its peer (inside the
+    VPC too), names TCP and one of the ranges the components open: 443, 2049 for
+    SageMaker Studio's NFS home volume, 8192-65535 only within a group to itself (Studio's
+    apps). Never all protocols, another port, or a wider range."""
+    for direction, rule in _every_rule(resource):
+        raw = str(rule.get("ipProtocol") or rule.get("protocol") or "-1").lower()
+        protocol = _PROTOCOL_NAMES.get(raw, raw)
+        if protocol != "tcp":
+            what = "every protocol" if protocol == "all" else protocol
+            yield f"{resource.name} {direction} rule opens {what}: the project opens TCP only"
+            continue
+        low, high = rule.get("fromPort"), rule.get("toPort")
+        ports = (int(low), int(high)) if low is not None and high is not None else None
+        opened = next((o for o in OPENED_PORTS if ports == (o.low, o.high)), None)
+        shown = f"{ports[0]}-{ports[1]}" if ports else "without a port range"
+        if opened is None:
+            allowed = ", ".join(
+                f"{o.low}" if o.low == o.high else f"{o.low}-{o.high} within a group"
+                for o in OPENED_PORTS
+            )
+            yield (
+                f"{resource.name} {direction} rule opens TCP {shown}: the project opens "
+                f"only TCP {allowed}"
+            )
+        elif opened.within_group and not _within_itself(rule):
+            yield (
+                f"{resource.name} {direction} rule opens TCP {shown} to another peer: that "
+                f"range is only for {opened.purpose}, within their own group"
+            )
 
 
 def _acl_entries(resource: Resource, direction: str) -> Iterator[Mapping[str, Any]]:

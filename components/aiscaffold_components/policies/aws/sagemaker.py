@@ -125,3 +125,20 @@ def notebook_encrypted(resource: Resource, requirements: Requirements) -> Iterat
     """The notebook's storage volume is encrypted with the project's data key."""
     if not resource.get("kmsKeyId"):
         yield f"{resource.name} does not encrypt its volume with a project key"
+
+
+@resource_policy(
+    id="AWS-SAGE-008",
+    title="Studio home volumes outlive the domain",
+    severity="low",
+    types=[DOMAIN],
+    controls=["GOV-04"],
+    remediation='Keep retention_policy.home_efs_file_system "Retain" (absent means Retain); '
+    "delete the volume yourself once its data is no longer needed.",
+)
+def domain_retains_home_volumes(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Deleting the domain keeps its EFS home volume (``Retain``, the default), so users'
+    notebooks and data survive a mistaken or scripted deletion of the domain."""
+    value = resource.get("retentionPolicy", "homeEfsFileSystem", default="Retain")
+    if value != "Retain":
+        yield f"{resource.name} deletes its users' home volume with the domain ({value})"
