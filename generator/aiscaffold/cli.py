@@ -386,10 +386,10 @@ def run() -> NoReturn:
     classes) and run a program in a process that lives for seconds. The cyclic garbage
     collector's repeated full passes over that heap cost more than the work itself, so
     it is off for the process's life, and the heap is frozen at exit so interpreter
-    shutdown does not traverse it either. bench/check.py measures both: a default
-    project checks about 1.5x faster, a 10x project 2-3x faster, for 5-14% more peak
-    memory. In-process callers (tests, scripts) use :func:`main`, which leaves the
-    collector alone.
+    shutdown does not traverse it either. bench/check.py measures both (2 cores, median
+    of 5): default projects check 1.6-1.9x faster (1.5-1.7 s instead of 2.3-3.1 s), 10x
+    projects 1.9-2.5x faster, for 0-13% more peak memory (at most 477 MiB). In-process
+    callers (tests, scripts) use :func:`main`, which leaves the collector alone.
     """
     gc.disable()
     code = main()
