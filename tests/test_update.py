@@ -219,26 +219,50 @@ def test_update_brings_in_what_aiscaffold_derives_in_code(
     assert git(project, "status", "--porcelain") == ""
 
 
-def test_update_without_a_record_adds_but_never_overwrites(
+def test_update_without_a_record_takes_its_base_from_git_history(
     templates: Templates,
     project: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """A project rendered before the record existed: differing values are the user's
-    until they say otherwise; what is missing is added."""
+    """A project rendered before the record existed: the base is what was committed with
+    the answers file's last change (the generation), so later edits are still the user's."""
     git(project, "rm", "--quiet", ".aiscaffold-derived.yml")
-    git(project, "commit", "--quiet", "-m", "an older project")
+    git(project, "commit", "--quiet", "-m", "a project from before the record")
+    user_edits(project)  # log_retention_days 365 -> 400, committed after generation
     newer_aiscaffold(monkeypatch)
     templates.use(templates.v2)
     assert main(["update", str(project), "--defaults"]) == 0
     out = capsys.readouterr().out
-    lines = (project / "requirements.txt").read_text().splitlines()
-    assert "pulumi==3.999.0" not in lines and "kept your `pulumi==" in out
+    assert "pulumi==3.999.0" in (project / "requirements.txt").read_text().splitlines()
     stack = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
-    assert stack["upd-app:key_rotation_days"] != 60 and stack["upd-app:model_capacity"] == 20
-    assert "upd-app:flow_log_sampling" in stack
+    assert stack["upd-app:key_rotation_days"] == 60 and stack["upd-app:model_capacity"] == 20
+    assert stack["upd-app:log_retention_days"] == 400 and "kept your upd-app:log_retention" in out
     assert (project / ".aiscaffold-derived.yml").is_file()  # recorded from now on
+
+
+def test_merge_without_any_base_adds_but_never_overwrites(tmp_path: Path) -> None:
+    """No record and no history: differing values are the user's; missing ones are added."""
+    from aiscaffold.derived import merge_derived
+
+    (tmp_path / "requirements.txt").write_text("# as tested with aiscaffold 0.1.0.\npulumi==1.0\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  p:a: 1\n  p:b:\n  - x\n")
+    new = {
+        "requirements.txt": {"requirements": {"pulumi": "pulumi==2.0", "pytest": "pytest==9"}},
+        "Pulumi.dev.yaml": {"config": {"p:a": 2, "p:b": ["x"], "p:c": True}},
+    }
+    result = merge_derived(tmp_path, None, new, "0.2.0")
+    assert (tmp_path / "requirements.txt").read_text().splitlines()[1:] == [
+        "pulumi==1.0",
+        "pytest==9",
+    ]
+    assert yaml.safe_load((tmp_path / "Pulumi.dev.yaml").read_text())["config"] == {
+        "p:a": 1,
+        "p:b": ["x"],
+        "p:c": True,
+    }
+    assert sorted(result.updated) == ["Pulumi.dev.yaml", "requirements.txt"]
+    assert len(result.kept) == 2  # pulumi and p:a, both listed for review
 
 
 def test_user_deleted_file_stays_deleted(templates: Templates, project: Path) -> None:

@@ -15,8 +15,11 @@ the user removed stays removed; new values are added; values aiscaffold no longe
 derives are removed unless the user changed them. Only the lines of those entries are
 rewritten, so comments and the rest of each file survive.
 
-A project without the record (rendered before it existed) gets the new pins and
-settings added where missing and keeps every differing value, reported for review.
+A project without the record (rendered before it existed) takes its base from git
+history instead: the derived files as committed with the answers file's last change,
+the commit that recorded its generation or last update (``aiscaffold update`` reads
+it). With no base at all, new pins and settings are added where missing and every
+differing value is kept, reported for review.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion, Version
 
 from . import __version__, template_source
 from .answers import QUESTION_KEYS, coerce_answers, problem
-from .derived import Snapshot, merge_derived, read_baseline, snapshot
+from .derived import REQUIREMENTS_FILES, Snapshot, merge_derived, read_baseline, snapshot
 from .errors import AnswersError, Interrupted, MissingAnswersError, ProjectError, RenderError
 
 __all__ = ["ANSWERS_FILE", "UpdateResult", "update"]
@@ -188,6 +188,39 @@ def _refresh_reports(project: Path, recorded: Mapping[str, Any]) -> None:
     write_reports(project, answers)
 
 
+def _history_baseline(project: Path, stack: str) -> tuple[str, Snapshot] | None:
+    """For a project rendered before ``.aiscaffold-derived.yml`` existed: the derived
+    values as committed with the answers file's last change (the commit that recorded
+    the generation or the last update), read from git history."""
+    import re
+
+    last = _git(project, "log", "-1", "--format=%H", "--", ANSWERS_FILE, check=False)
+    commit = last.stdout.strip()
+    if last.returncode != 0 or not commit:
+        return None
+    prefix = _git(project, "rev-parse", "--show-prefix").stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="aiscaffold-base-") as tmp:
+        root = Path(tmp)
+        for name in (
+            *REQUIREMENTS_FILES,
+            f"Pulumi.{stack}.yaml",
+            "bootstrap/Pulumi.bootstrap.yaml",
+        ):
+            shown = _git(project, "show", f"{commit}:{prefix}{name}", check=False)
+            if shown.returncode == 0:
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                (root / name).write_text(shown.stdout, encoding="utf-8")
+        values = snapshot(root, stack)
+        requirements = root / "requirements.txt"
+        tested = re.search(
+            r"aiscaffold (\S+?)\.?$",
+            requirements.read_text(encoding="utf-8").splitlines()[0]
+            if requirements.is_file()
+            else "",
+        )
+    return (tested.group(1) if tested else "", values) if values else None
+
+
 def _merge_derived(
     project: Path,
     baseline: tuple[str, Snapshot] | None,
@@ -274,7 +307,9 @@ def update(
     old_version = str(recorded["_commit"])
     target_ref = vcs_ref or source.ref
 
-    baseline = read_baseline(project)
+    baseline = read_baseline(project) or _history_baseline(
+        project, str(recorded.get("stack", "dev"))
+    )
     import copier
 
     with tempfile.TemporaryDirectory(prefix="aiscaffold-update-") as tmp:
