@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aiscaffold_components.policies.gcp.orgpolicy import GUARDRAIL_CONSTRAINTS, PERIMETER_SERVICES
+from aiscaffold_components.gcp.org_policies import PERIMETER_SERVICES
+from aiscaffold_components.policies.gcp.orgpolicy import GUARDRAIL_CONSTRAINTS
 from gcp.gcp_policy_support import DROP, PROJECT, flagged, patch, reqs, res, unknown
 from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 

@@ -186,21 +186,8 @@ class PrivateEndpoints(pulumi.ComponentResource):
         vertex_regions = dict.fromkeys([args.region, *args.vertex_regions])
         for domain in args.domains:
             slug = domain.replace(".", "-")
-            zone = gcp.dns.ManagedZone(
-                f"{name}-{slug}",
-                project=args.project,
-                dns_name=f"{domain}.",
-                visibility="private",
-                description=f"{domain} through Private Service Connect",
-                private_visibility_config=gcp.dns.ManagedZonePrivateVisibilityConfigArgs(
-                    networks=[
-                        gcp.dns.ManagedZonePrivateVisibilityConfigNetworkArgs(
-                            network_url=args.network_id
-                        )
-                    ]
-                ),
-                labels=labels,
-                opts=child,
+            zone = self._private_zone(
+                f"{name}-{slug}", args, domain, f"{domain} through Private Service Connect"
             )
             self.zone_names[domain] = zone.name
             self._record(f"{name}-{slug}-a", args, zone, f"{domain}.", "A", [args.ip_address])
@@ -276,12 +263,26 @@ class PrivateEndpoints(pulumi.ComponentResource):
             log_config=gcp.compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA"),
             opts=child,
         )
-        zone = gcp.dns.ManagedZone(
+        zone = self._private_zone(
             f"{name}-{service}-rep-zone",
+            args,
+            hostname,
+            f"{hostname} through its regional Private Service Connect endpoint",
+        )
+        self.zone_names[hostname] = zone.name
+        self._record(f"{name}-{service}-rep-a", args, zone, f"{hostname}.", "A", [ip])
+        return endpoint.id
+
+    def _private_zone(
+        self, resource_name: str, args: PrivateEndpointsArgs, domain: str, description: str
+    ) -> gcp.dns.ManagedZone:
+        """A private zone for ``domain``, visible to the project's network only."""
+        return gcp.dns.ManagedZone(
+            resource_name,
             project=args.project,
-            dns_name=f"{hostname}.",
+            dns_name=f"{domain}.",
             visibility="private",
-            description=f"{hostname} through its regional Private Service Connect endpoint",
+            description=description,
             private_visibility_config=gcp.dns.ManagedZonePrivateVisibilityConfigArgs(
                 networks=[
                     gcp.dns.ManagedZonePrivateVisibilityConfigNetworkArgs(
@@ -289,12 +290,9 @@ class PrivateEndpoints(pulumi.ComponentResource):
                     )
                 ]
             ),
-            labels=labels,
-            opts=child,
+            labels=labels_of(args.labels),
+            opts=child_opts(self),
         )
-        self.zone_names[hostname] = zone.name
-        self._record(f"{name}-{service}-rep-a", args, zone, f"{hostname}.", "A", [ip])
-        return endpoint.id
 
     def _record(
         self,

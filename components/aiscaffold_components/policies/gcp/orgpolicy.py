@@ -26,20 +26,6 @@ GUARDRAIL_CONSTRAINTS = {
 }
 #: List constraints that are guardrails only when they deny everything.
 _DENY_ALL = ("compute.vmExternalIpAccess",)
-#: Services the perimeter must restrict: those holding the project's data (Vertex AI,
-#: Cloud Storage, Secret Manager, Cloud KMS) and those the workload calls, which would
-#: otherwise carry data out (Model Armor sees every prompt, Cloud Logging and Monitoring
-#: take entries for any project, Notebooks runs the Workbench instances).
-PERIMETER_SERVICES = (
-    "aiplatform.googleapis.com",
-    "storage.googleapis.com",
-    "secretmanager.googleapis.com",
-    "cloudkms.googleapis.com",
-    "modelarmor.googleapis.com",
-    "logging.googleapis.com",
-    "monitoring.googleapis.com",
-    "notebooks.googleapis.com",
-)
 #: Ingress identity types that admit every caller of a kind, not named identities.
 _ANY_IDENTITY = ("ANY_IDENTITY", "ANY_USER_ACCOUNT", "ANY_SERVICE_ACCOUNT")
 _LOCATION_VALUE = re.compile(r"^(?:in:)?(?P<region>[a-z]+-[a-z]+\d+)(?:-locations)?$")
@@ -164,6 +150,9 @@ def perimeter_restricts(resource: Resource, requirements: Requirements) -> Itera
         yield f"{resource.name} is only a dry run"
     if not resource.items("status", "resources"):
         yield f"{resource.name} surrounds no project"
+    # The services the component restricts, for the reasons its docstring gives.
+    from aiscaffold_components.gcp.org_policies import PERIMETER_SERVICES
+
     restricted = {str(s) for s in resource.items("status", "restrictedServices")}
     missing = [s for s in PERIMETER_SERVICES if s not in restricted]
     if missing:
