@@ -6,12 +6,15 @@ pulumi-policy object would, on props wrapped in pulumi-policy's unknown-checking
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiscaffold.check import CheckReport, evaluate
 from aiscaffold.testing import CapturedResource, MockRun
-from aiscaffold_components.policies import Requirements
+from aiscaffold_components.policies import Requirements, registry
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -73,6 +76,56 @@ def messages(report: CheckReport, policy: str) -> list[str]:
 
 def unknown(report: CheckReport, policy: str) -> set[str]:
     return {f.resource for f in report.unknown if f.policy == policy}
+
+
+STACK = "(stack)"
+"""The resource name of a finding that names no resource (a stack policy's)."""
+
+
+def only(requirements: Requirements, policy_id: str) -> Requirements:
+    """``requirements`` with every other policy of the cloud disabled, so a report holds
+    that policy's findings alone."""
+    overrides = {
+        p.id: {"level": "disabled", "reason": "tested one policy at a time"}
+        for p in registry(requirements.cloud)
+        if p.id != policy_id
+    }
+    return Requirements.model_validate({**requirements.model_dump(), "overrides": overrides})
+
+
+def patch(inputs: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``inputs`` with values set at dotted paths (``rules.0.bucket``).
+
+    A numeric segment indexes a list; missing mappings on the way are created.
+    """
+    out: dict[str, Any] = copy.deepcopy(dict(inputs))
+    for dotted, value in changes.items():
+        keys: list[str | int] = [int(k) if k.isdigit() else k for k in dotted.split(".")]
+        parent: Any = out
+        for key in keys[:-1]:
+            parent = parent[key] if isinstance(key, int) else parent.setdefault(key, {})
+        parent[keys[-1]] = copy.deepcopy(value)
+    return out
+
+
+def patched(
+    run: MockRun,
+    patches: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    drop: Sequence[str] = (),
+    add: Sequence[CapturedResource] = (),
+) -> MockRun:
+    """A copy of ``run`` with resources patched by name, ``drop`` removed, ``add`` added."""
+    patches = patches or {}
+    names = [r.name for r in run.resources]
+    for name in (*patches, *drop):
+        assert names.count(name) == 1, f"{name!r}: {names.count(name)} resources of that name"
+    resources = [
+        dataclasses.replace(r, inputs=patch(r.inputs, patches[r.name])) if r.name in patches else r
+        for r in run.resources
+        if r.name not in drop
+    ]
+    return dataclasses.replace(run, resources=[*resources, *add])
 
 
 def doc(*statements: dict[str, Any]) -> str:

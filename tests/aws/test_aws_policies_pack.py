@@ -7,17 +7,28 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
 from aiscaffold.check import evaluate, load_requirements
 from aiscaffold.cli import main
 from aiscaffold.testing import CapturedResource, MockRun
-from aiscaffold_components.policies import registry
-from aws.aws_policy_support import TAGS, check, flagged, requirements, res, unknown
+from aiscaffold_components.policies import Requirements, ResourcePolicy, StackPolicy, registry
+from aws.aws_policy_support import (
+    STACK,
+    TAGS,
+    check,
+    flagged,
+    only,
+    patched,
+    requirements,
+    res,
+    unknown,
+)
 from aws.aws_support import PROJECTS
 from pulumi_policy.proxy import (
+    UNKNOWN_ARRAY_VALUE,
     UNKNOWN_BOOLEAN_VALUE,
     UNKNOWN_NUMBER_VALUE,
     UNKNOWN_OBJECT_VALUE,
@@ -124,110 +135,258 @@ def test_every_aws_policy_has_a_title_docstring_and_remediation() -> None:
 
 
 # ------------------------------------------------------------- unknown in preview
-STRING, OBJECT = UNKNOWN_STRING_VALUE, UNKNOWN_OBJECT_VALUE
-UNKNOWN_CASES: list[tuple[str, CapturedResource | list[CapturedResource]]] = [
-    ("AWS-KMS-001", res("aws:kms/key:Key", "k", {"enableKeyRotation": UNKNOWN_BOOLEAN_VALUE})),
-    (
-        "AWS-KMS-002",
-        res(
-            "aws:kms/key:Key",
-            "k",
-            {"enableKeyRotation": True, "rotationPeriodInDays": UNKNOWN_NUMBER_VALUE},
-        ),
-    ),
-    ("AWS-KMS-004", res("aws:kms/key:Key", "k", {"enableKeyRotation": True, "policy": STRING})),
-    (
-        "AWS-S3-001",
-        res(
-            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-            "k",
-            {"blockPublicAcls": UNKNOWN_BOOLEAN_VALUE},
-        ),
-    ),
-    (
-        "AWS-S3-002",
-        res(
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            "k",
-            {
-                "rules": [
-                    {
-                        "applyServerSideEncryptionByDefault": {
-                            "sseAlgorithm": "aws:kms",
-                            "kmsMasterKeyId": STRING,
-                        }
-                    }
-                ]
-            },
-        ),
-    ),
-    ("AWS-S3-004", res("aws:s3/bucketPolicy:BucketPolicy", "k", {"bucket": "b", "policy": STRING})),
-    (
-        "AWS-S3-008",
-        [
-            res("aws:s3/bucket:Bucket", "b", {"bucket": "b", "tags": TAGS}),
-            res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "k", {"bucket": STRING}),
-        ],
-    ),
-    (
-        "AWS-EC2-006",
-        res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "k", {"cidrIpv4": STRING}),
-    ),
-    ("AWS-EC2-008", res("aws:ec2/networkAcl:NetworkAcl", "k", {"ingress": OBJECT})),
-    (
-        "AWS-VPCE-002",
-        res(
-            "aws:ec2/vpcEndpoint:VpcEndpoint",
-            "k",
-            {
-                "vpcEndpointType": "Interface",
-                "serviceName": "com.amazonaws.us-east-1.kms",
-                "policy": STRING,
-            },
-        ),
-    ),
-    ("AWS-IAM-002", res("aws:iam/role:Role", "k", {"assumeRolePolicy": STRING})),
-    ("AWS-IAM-003", res("aws:iam/rolePolicy:RolePolicy", "k", {"role": "r", "policy": STRING})),
-    ("AWS-BEDROCK-011", res("aws:iam/rolePolicy:RolePolicy", "k", {"role": "r", "policy": STRING})),
-    (
-        "AWS-BEDROCK-002",
-        res("aws:bedrock/guardrail:Guardrail", "k", {"contentPolicyConfig": OBJECT}),
-    ),
-    ("AWS-BEDROCK-005", res("aws:bedrock/guardrail:Guardrail", "k", {"kmsKeyArn": STRING})),
-    ("AWS-TRAIL-003", res("aws:cloudtrail/trail:Trail", "k", {"kmsKeyId": STRING})),
-    ("AWS-LOGS-001", res("aws:cloudwatch/logGroup:LogGroup", "k", {"kmsKeyId": STRING})),
-    (
-        "AWS-SECRETS-002",
-        res("aws:secretsmanager/secretPolicy:SecretPolicy", "k", {"policy": STRING}),
-    ),
-    ("AWS-SAGE-002", res("aws:sagemaker/domain:Domain", "k", {"kmsKeyId": STRING})),
-    ("AWS-SAGE-008", res("aws:sagemaker/domain:Domain", "k", {"retentionPolicy": OBJECT})),
-    (
-        "AWS-EC2-012",
-        res(
-            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-            "k",
-            {"ipProtocol": "tcp", "fromPort": UNKNOWN_NUMBER_VALUE, "toPort": 443.0},
-        ),
-    ),
-    ("AWS-IAM-007", res("aws:iam/rolePolicy:RolePolicy", "k", {"role": "r", "policy": STRING})),
-    ("AWS-LOGS-003", res("aws:iam/rolePolicy:RolePolicy", "k", {"role": "r", "policy": STRING})),
-]
+S, B, N, OBJ, A = (
+    UNKNOWN_STRING_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+)
+AWS_POLICIES = {p.id for p in registry("aws")}
+STACK_POLICIES = {p.id for p in registry("aws") if isinstance(p, StackPolicy)}
 
 
-@pytest.mark.parametrize(("policy", "resource"), UNKNOWN_CASES, ids=[c[0] for c in UNKNOWN_CASES])
-def test_values_unknown_during_preview_are_reported_as_unknown(
-    policy: str, resource: CapturedResource | list[CapturedResource]
+class Unknown(NamedTuple):
+    """A value a policy reads, made unknown in a generated project's resources."""
+
+    project: str
+    """The generated project (``PROJECTS``) whose run the case starts from."""
+    resource: str
+    path: str
+    """Dotted path of the input (a numeric segment indexes a list)."""
+    sentinel: str
+    drop: tuple[str, ...] = ()
+    """Resources removed first, for a policy that reads the value in another stack shape."""
+    known: frozenset[str] = frozenset()
+    """What the policy flags in the started-from run, where the value is known."""
+
+
+DEFAULTS, SAGEMAKER, RESTRICTED = "defaults", "sagemaker-confidential", "bedrock-restricted"
+#: What a user adds to the SageMaker project's program: a notebook instance (no component
+#: creates one), so the notebook policies have a resource to read.
+NOTEBOOK = "studio-notebook"
+#: Every AWS policy but those in READS_NO_VALUE: a value it reads, set to pulumi-policy's
+#: unknown sentinel as ``pulumi preview`` sends it when the value comes from a resource
+#: not created yet (ARNs, ids, names, documents built with Output.json_dumps) or from an
+#: expression on one.
+UNKNOWN: dict[str, Unknown] = {
+    "AWS-BEDROCK-001": Unknown(
+        DEFAULTS, "guardrail-guardrail", "contentPolicyConfig.filtersConfigs", A
+    ),
+    "AWS-BEDROCK-002": Unknown(DEFAULTS, "guardrail-guardrail", "contentPolicyConfig", OBJ),
+    "AWS-BEDROCK-003": Unknown(
+        DEFAULTS, "guardrail-guardrail", "sensitiveInformationPolicyConfig.piiEntitiesConfigs", A
+    ),
+    "AWS-BEDROCK-004": Unknown(
+        RESTRICTED, "guardrail-guardrail", "topicPolicyConfig.topicsConfigs", A
+    ),
+    "AWS-BEDROCK-005": Unknown(DEFAULTS, "guardrail-guardrail", "kmsKeyArn", S),
+    "AWS-BEDROCK-006": Unknown(DEFAULTS, "guardrail-version", "guardrailArn", S),
+    "AWS-BEDROCK-007": Unknown(
+        DEFAULTS,
+        "audit-bedrock-invocation-logging",
+        "loggingConfig.cloudwatchConfig.logGroupName",
+        S,
+    ),
+    "AWS-BEDROCK-008": Unknown(
+        DEFAULTS, "audit-bedrock-invocation-logging", "loggingConfig.textDataDeliveryEnabled", B
+    ),
+    # Any workload resource (the VPC, the guardrail, the logging itself) decides without a
+    # value; a stack of roles alone is judged by whether a role is a workload's.
+    "AWS-BEDROCK-009": Unknown(
+        DEFAULTS,
+        "workload-role",
+        "assumeRolePolicy",
+        S,
+        drop=("network-vpc", "guardrail-guardrail", "audit-bedrock-invocation-logging"),
+        known=frozenset({STACK}),
+    ),
+    "AWS-BEDROCK-010": Unknown(
+        DEFAULTS, "audit-bedrock-invocation-logging", "loggingConfig.s3Config.bucketName", S
+    ),
+    "AWS-BEDROCK-011": Unknown(DEFAULTS, "workload-policy", "policy", S),
+    "AWS-EC2-002": Unknown(DEFAULTS, "network-private-a", "mapPublicIpOnLaunch", B),
+    "AWS-EC2-003": Unknown(DEFAULTS, "network-main-routes", "routes", A),
+    "AWS-EC2-004": Unknown(DEFAULTS, "network-default-sg", "ingress", A),
+    "AWS-EC2-005": Unknown(DEFAULTS, "network-default-nacl", "egress", A),
+    "AWS-EC2-006": Unknown(DEFAULTS, "endpoints-https-from-vpc", "cidrIpv4", S),
+    "AWS-EC2-007": Unknown(DEFAULTS, "network-workload-https-to-vpc", "cidrIpv4", S),
+    "AWS-EC2-008": Unknown(DEFAULTS, "network-private-nacl", "ingress.0.cidrBlock", S),
+    "AWS-EC2-009": Unknown(DEFAULTS, "network-flow-log", "logDestination", S),
+    "AWS-EC2-010": Unknown(DEFAULTS, "network-flow-log", "vpcId", S),
+    "AWS-EC2-011": Unknown(DEFAULTS, "network-vpc", "enableDnsHostnames", B),
+    "AWS-EC2-012": Unknown(SAGEMAKER, "studio-apps-in", "securityGroupId", S),
+    "AWS-GOV-001": Unknown(DEFAULTS, "data-bucket", "tags", OBJ),
+    "AWS-GOV-002": Unknown(DEFAULTS, "network-private-a", "availabilityZone", S),
+    "AWS-GOV-003": Unknown(RESTRICTED, "audit-trail", "cloudWatchLogsGroupArn", S),
+    "AWS-IAM-002": Unknown(DEFAULTS, "workload-role", "assumeRolePolicy", S),
+    "AWS-IAM-003": Unknown(DEFAULTS, "workload-policy", "policy", S),
+    "AWS-IAM-004": Unknown(DEFAULTS, "workload-role", "managedPolicyArns", A),
+    "AWS-IAM-005": Unknown(DEFAULTS, "workload-policy", "role", S),
+    "AWS-IAM-006": Unknown(SAGEMAKER, "workload-role", "assumeRolePolicy", S),
+    "AWS-IAM-007": Unknown(SAGEMAKER, "studio-studio-policy", "policy", S),
+    "AWS-KMS-001": Unknown(DEFAULTS, "keys-data", "enableKeyRotation", B),
+    "AWS-KMS-002": Unknown(DEFAULTS, "keys-data", "rotationPeriodInDays", N),
+    "AWS-KMS-003": Unknown(DEFAULTS, "keys-data", "deletionWindowInDays", N),
+    "AWS-KMS-004": Unknown(DEFAULTS, "keys-data", "policy", S),
+    "AWS-KMS-005": Unknown(DEFAULTS, "keys-data", "bypassPolicyLockoutSafetyCheck", B),
+    "AWS-KMS-006": Unknown(DEFAULTS, "keys-data", "multiRegion", B),
+    # Under preview the stack policy sees outputs: a new key's ARN is unknown.
+    "AWS-KMS-007": Unknown(DEFAULTS, "keys-data", "arn", S),
+    "AWS-LOGS-001": Unknown(DEFAULTS, "workload-logs", "kmsKeyId", S),
+    "AWS-LOGS-002": Unknown(DEFAULTS, "workload-logs", "retentionInDays", N),
+    "AWS-LOGS-003": Unknown(SAGEMAKER, "studio-studio-policy", "policy", S),
+    "AWS-S3-001": Unknown(DEFAULTS, "data-public-access-block", "blockPublicAcls", B),
+    "AWS-S3-002": Unknown(
+        DEFAULTS, "data-encryption", "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId", S
+    ),
+    "AWS-S3-003": Unknown(DEFAULTS, "data-versioning", "versioningConfiguration.status", S),
+    "AWS-S3-004": Unknown(DEFAULTS, "data-policy", "policy", S),
+    "AWS-S3-005": Unknown(DEFAULTS, "data-access-logging", "bucket", S),
+    "AWS-S3-006": Unknown(DEFAULTS, "data-ownership", "rule.objectOwnership", S),
+    "AWS-S3-007": Unknown(DEFAULTS, "audit-logs-policy", "policy", S),
+    "AWS-S3-008": Unknown(DEFAULTS, "data-public-access-block", "bucket", S),
+    "AWS-S3-009": Unknown(DEFAULTS, "data-encryption", "bucket", S),
+    "AWS-S3-010": Unknown(DEFAULTS, "data-versioning", "bucket", S),
+    "AWS-S3-011": Unknown(DEFAULTS, "data-policy", "bucket", S),
+    "AWS-S3-012": Unknown(RESTRICTED, "audit-logs-object-lock", "rule.defaultRetention.days", N),
+    "AWS-S3-013": Unknown(DEFAULTS, "audit-logs-lifecycle", "bucket", S),
+    "AWS-S3-014": Unknown(DEFAULTS, "data-bucket", "forceDestroy", B),
+    "AWS-SAGE-001": Unknown(SAGEMAKER, "studio-domain", "appNetworkAccessType", S),
+    "AWS-SAGE-002": Unknown(SAGEMAKER, "studio-domain", "kmsKeyId", S),
+    "AWS-SAGE-003": Unknown(
+        SAGEMAKER, "studio-domain", "domainSettings.dockerSettings.enableDockerAccess", S
+    ),
+    "AWS-SAGE-004": Unknown(
+        SAGEMAKER, "studio-domain", "domainSettings.executionRoleIdentityConfig", S
+    ),
+    "AWS-SAGE-005": Unknown(SAGEMAKER, NOTEBOOK, "subnetId", S),
+    "AWS-SAGE-006": Unknown(SAGEMAKER, NOTEBOOK, "rootAccess", S),
+    "AWS-SAGE-007": Unknown(SAGEMAKER, NOTEBOOK, "kmsKeyId", S),
+    "AWS-SAGE-008": Unknown(SAGEMAKER, "studio-domain", "retentionPolicy", OBJ),
+    "AWS-SECRETS-001": Unknown(DEFAULTS, "secrets-app", "kmsKeyId", S),
+    "AWS-SECRETS-002": Unknown(DEFAULTS, "secrets-app-policy", "policy", S),
+    "AWS-SECRETS-003": Unknown(DEFAULTS, "secrets-app-policy", "policy", S),
+    "AWS-SECRETS-004": Unknown(DEFAULTS, "secrets-app", "tags", OBJ),
+    "AWS-SECRETS-005": Unknown(DEFAULTS, "secrets-app", "recoveryWindowInDays", N),
+    "AWS-SECRETS-006": Unknown(DEFAULTS, "secrets-app-policy", "secretArn", S),
+    "AWS-TRAIL-001": Unknown(DEFAULTS, "audit-trail", "isMultiRegionTrail", B),
+    "AWS-TRAIL-002": Unknown(DEFAULTS, "audit-trail", "enableLogFileValidation", B),
+    "AWS-TRAIL-003": Unknown(DEFAULTS, "audit-trail", "kmsKeyId", S),
+    "AWS-TRAIL-004": Unknown(DEFAULTS, "audit-trail", "cloudWatchLogsGroupArn", S),
+    "AWS-TRAIL-005": Unknown(DEFAULTS, "audit-trail", "advancedEventSelectors", A),
+    "AWS-TRAIL-006": Unknown(DEFAULTS, "audit-trail", "isMultiRegionTrail", B),
+    "AWS-TRAIL-007": Unknown(DEFAULTS, "audit-trail", "s3BucketName", S),
+    "AWS-VPCE-001": Unknown(DEFAULTS, "endpoints-bedrock", "privateDnsEnabled", B),
+    "AWS-VPCE-002": Unknown(DEFAULTS, "endpoints-s3", "policy", S),
+    "AWS-VPCE-003": Unknown(DEFAULTS, "endpoints-bedrock-runtime", "serviceName", S),
+    "AWS-VPCE-004": Unknown(DEFAULTS, "endpoints-kms", "serviceName", S),
+}
+#: Policies that read no value of a resource, so nothing they read can be unknown.
+READS_NO_VALUE = {
+    "AWS-EC2-001": "an internet gateway, NAT gateway or Elastic IP is judged by its type "
+    "and the allow_internet_egress answer",
+    "AWS-IAM-001": "an IAM user or long-lived credential is judged by its type",
+}
+
+
+def _notebook(run: MockRun) -> CapturedResource:
+    """A notebook instance placed like the project's Studio domain: its first subnet, its
+    security group, key and execution role, its tags."""
+    domain = run.one("aws:sagemaker/domain:Domain").inputs
+    type_ = "aws:sagemaker/notebookInstance:NotebookInstance"
+    return dataclasses.replace(
+        res(
+            type_,
+            NOTEBOOK,
+            {
+                "instanceType": "ml.t3.medium",
+                "roleArn": domain["defaultUserSettings"]["executionRole"],
+                "subnetId": domain["subnetIds"][0],
+                "securityGroups": list(domain["domainSettings"]["securityGroupIds"]),
+                "kmsKeyId": domain["kmsKeyId"],
+                "directInternetAccess": "Disabled",
+                "rootAccess": "Disabled",
+                "tags": domain["tags"],
+            },
+        ),
+        urn=f"urn:pulumi:{run.stack}::{run.project}::{type_}::{NOTEBOOK}",
+    )
+
+
+@pytest.fixture(scope="module")
+def base(
+    aws_project: Callable[[str], Path], aws_run: Callable[[str], MockRun]
+) -> Callable[[str], tuple[MockRun, Requirements]]:
+    """A generated project's run (the SageMaker one with a notebook instance added) and
+    its requirements."""
+
+    def get(project: str) -> tuple[MockRun, Requirements]:
+        run = aws_run(project)
+        if project == SAGEMAKER:
+            run = patched(run, add=[_notebook(run)])
+        return run, load_requirements(aws_project(project))
+
+    return get
+
+
+def test_every_aws_policy_has_an_unknown_case() -> None:
+    assert set(READS_NO_VALUE) <= AWS_POLICIES
+    assert set(UNKNOWN) == AWS_POLICIES - set(READS_NO_VALUE)
+
+
+@pytest.mark.parametrize("policy_id", sorted(UNKNOWN))
+def test_values_unknown_during_preview_are_reported_unknown(
+    base: Callable[[str], tuple[MockRun, Requirements]], policy_id: str
 ) -> None:
-    report = check(resource if isinstance(resource, list) else [resource])
-    assert unknown(report, policy) in ({"k"}, {"(stack)"})
-    assert not flagged(report, policy)
+    case = UNKNOWN[policy_id]
+    run, project_requirements = base(case.project)
+    requirements = only(project_requirements, policy_id)
+    start = patched(run, drop=case.drop)
+    # Where the value is known, the policy decides (and reads it: see below).
+    known = evaluate(start, requirements)
+    assert not known.unknown, [f.message for f in known.unknown]
+    assert policy_id in known.checked
+    assert flagged(known, policy_id) == case.known
+    report = evaluate(patched(start, {case.resource: {case.path: case.sentinel}}), requirements)
+    assert not report.violations, [f.message for f in report.violations]
+    expected = STACK if policy_id in STACK_POLICIES else case.resource
+    assert unknown(report, policy_id) == {expected}
+    # The unknown reported is the value the case made unknown, not another one.
+    assert [f.message.split(" value at ")[1] for f in report.unknown] == [
+        f".{case.path} can't be known during preview"
+    ]
+
+
+@pytest.mark.parametrize("policy_id", sorted(READS_NO_VALUE))
+def test_policies_reading_no_value_decide_when_every_input_is_unknown(
+    aws_project: Callable[[str], Path], aws_run: Callable[[str], MockRun], policy_id: str
+) -> None:
+    """The exclusions are honest: with every input of every resource unknown, these
+    policies still flag each resource they apply to (the egress project's gateways and
+    addresses, an IAM user and its access key, in a project that did not choose egress)."""
+    added = [
+        res("aws:iam/user:User", "deployer", {"name": "deployer", "tags": TAGS}),
+        res("aws:iam/accessKey:AccessKey", "deployer-key", {"user": "deployer"}),
+    ]
+    resources = [
+        dataclasses.replace(r, inputs={key: S for key in r.inputs})
+        for r in [*aws_run("egress").resources, *added]
+    ]
+    run = dataclasses.replace(aws_run("egress"), resources=resources)
+    report = evaluate(run, only(load_requirements(aws_project("defaults")), policy_id))
+    policy = next(p for p in registry("aws") if p.id == policy_id)
+    assert isinstance(policy, ResourcePolicy)
+    expected = {r.name for r in run.resources if r.custom and policy.applies_to(r.type)}
+    assert expected
+    assert not report.unknown, [f.message for f in report.unknown]
+    assert flagged(report, policy_id) == expected
 
 
 def test_a_known_value_beside_an_unknown_one_still_decides() -> None:
     # The key policy is unknown, but rotation is known to be off: AWS-KMS-001 still fails.
     report = check(
-        [res("aws:kms/key:Key", "k", {"enableKeyRotation": False, "policy": STRING, "tags": TAGS})]
+        [res("aws:kms/key:Key", "k", {"enableKeyRotation": False, "policy": S, "tags": TAGS})]
     )
     assert flagged(report, "AWS-KMS-001") == {"k"}
     assert unknown(report, "AWS-KMS-004") == {"k"}
