@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiscaffold.check import CheckReport, evaluate
 from aiscaffold.testing import CapturedResource, MockRun
-from aiscaffold_components.policies import Requirements
+from aiscaffold_components.policies import Override, Requirements, registry
 
 PROJECT = "mock-project"
 REGION = "us-central1"
@@ -176,3 +177,51 @@ def member(type_: str, name: str, role: str, who: str, **inputs: Any) -> Capture
 def policy_data(role: str, *members: str) -> str:
     """The ``policyData`` of an authoritative IAM policy resource."""
     return json.dumps({"bindings": [{"role": role, "members": list(members)}]})
+
+
+# ------------------------------------------- one policy on a generated project's resources
+def only(requirements: Requirements, policy: str) -> Requirements:
+    """``requirements`` with every other GCP policy disabled, through the project's own
+    override mechanism, so a report holds the verdicts of ``policy`` alone."""
+    overrides = dict(requirements.overrides)
+    for other in registry("gcp"):
+        if other.id != policy:
+            overrides[other.id] = Override(level="disabled", reason="one policy at a time")
+    return requirements.model_copy(update={"overrides": overrides})
+
+
+def derived(run: MockRun, name: str, new_name: str, changes: Mapping[str, Any]) -> CapturedResource:
+    """A renamed copy of the run's resource ``name`` (same type, parent and options)
+    with ``changes`` patched into its inputs: a resource a user adds beside a component's."""
+    original = next(r for r in run.resources if r.name == name)
+    return dataclasses.replace(
+        original,
+        name=new_name,
+        urn=original.urn.rsplit("::", 1)[0] + f"::{new_name}",
+        inputs=patch(original.inputs, changes),
+    )
+
+
+def patched(
+    run: MockRun,
+    patches: Mapping[str, Mapping[str, Any]],
+    add: Sequence[CapturedResource] = (),
+) -> MockRun:
+    """A copy of ``run`` with ``add`` appended and the inputs of the resources named in
+    ``patches`` changed (dotted paths, as :func:`patch`); the run itself is untouched."""
+    resources = [*run.resources, *add]
+    missing = set(patches) - {r.name for r in resources}
+    assert not missing, f"no such resources: {sorted(missing)}"
+    return MockRun(
+        run.project,
+        run.stack,
+        run.config,
+        [
+            dataclasses.replace(r, inputs=patch(r.inputs, patches[r.name]))
+            if r.name in patches
+            else r
+            for r in resources
+        ],
+        run.warnings,
+        run.outputs,
+    )

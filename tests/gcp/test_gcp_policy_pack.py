@@ -1,22 +1,35 @@
-"""The GCP policy pack as a whole: manifest, coverage, generated projects, state backend."""
+"""The GCP policy pack as a whole: manifest, coverage, generated projects, values unknown
+during preview, state backend."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiscaffold.check import check_project, evaluate, load_requirements
 from aiscaffold.cli import main
-from aiscaffold.testing import MockRun, run_program
+from aiscaffold.testing import CapturedResource, MockRun, run_program
 from aiscaffold_components.catalog import load_catalog
 from aiscaffold_components.policies import Requirements, ResourcePolicy, registry
+from gcp.gcp_policy_support import DROP, derived, only, patched, res
 from gcp.gcp_support import VARIANTS, GeneratedRun
+from pulumi_policy.proxy import (
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
 
 #: Every GCP policy and its level for public data without a framework (the weakest
 #: profile, where the catalog makes most of them advisory). A refactor that drops or
@@ -210,6 +223,291 @@ def test_removing_the_model_armor_regional_endpoint_fails_the_check(
     violations = json.loads(capsys.readouterr().out)["violations"]
     assert {(v["policy"], v["level"]) for v in violations} == {("GCP-PSC-003", "mandatory")}
     assert "modelarmor." in violations[0]["message"]
+
+
+# ------------------------------------------------------ values unknown during preview
+S, B, N, OBJ, A = (
+    UNKNOWN_STRING_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+)
+D, R, C, E = "defaults", "restricted-gdpr", "confidential-iso-soc2", "egress-topics"
+#: Answers of a project the shared variants leave out: internet egress (a default route
+#: and Cloud NAT) and a denied topic (a dictionary of the inspect template).
+EGRESS_TOPICS = {"allow_internet_egress": True, "guardrail_denied_topics": ["investment advice"]}
+
+#: Per policy: the generated project it applies to (restricted data for immutable logs,
+#: HSM keys and deletion protection; Workbench and the perimeter in the confidential
+#: variant), the resource (its name after the project's prefix), a value the policy
+#: reads, and the unknown sentinel of its type. Where one exists, the value is one that
+#: comes from another resource's outputs (ids, names, emails, addresses), which is what
+#: is unknown during a first preview.
+UNKNOWN: dict[str, tuple[str, str, str, str]] = {
+    "GCP-ARMOR-001": (D, "guardrail-template", "filterConfig.raiSettings.raiFilters", A),
+    "GCP-ARMOR-002": (
+        D,
+        "guardrail-floor",
+        "filterConfig.piAndJailbreakFilterSettings.confidenceLevel",
+        S,
+    ),
+    "GCP-ARMOR-003": (
+        D,
+        "guardrail-template",
+        "filterConfig.sdpSettings.advancedConfig.inspectTemplate",
+        S,
+    ),
+    "GCP-ARMOR-004": (
+        D,
+        "guardrail-floor",
+        "filterConfig.maliciousUriFilterSettings.filterEnforcement",
+        S,
+    ),
+    "GCP-ARMOR-005": (D, "guardrail-floor", "enableFloorSettingEnforcement", B),
+    "GCP-ARMOR-006": (D, "guardrail-floor", "integratedServices", A),
+    "GCP-ARMOR-007": (D, "guardrail-floor", "aiPlatformFloorSetting.enableCloudLogging", B),
+    "GCP-ARMOR-008": (D, "guardrail-floor", "integratedServices", A),
+    "GCP-ARMOR-009": (D, "guardrail-inspect", "parent", S),
+    "GCP-ARMOR-010": (
+        E,
+        "guardrail-template",
+        "filterConfig.sdpSettings.advancedConfig.inspectTemplate",
+        S,
+    ),
+    "GCP-ARMOR-011": (
+        D,
+        "guardrail-template",
+        "templateMetadata.multiLanguageDetection.enableMultiLanguageDetection",
+        B,
+    ),
+    "GCP-DNS-001": (D, "pe-googleapis-com", "privateVisibilityConfig.networks", A),
+    "GCP-DNS-002": (D, "pe-googleapis-com-a", "managedZone", S),
+    "GCP-DNS-003": (D, "pe-modelarmor-rep-a", "rrdatas", A),
+    "GCP-GOV-001": (D, "vertex-datasets-bucket", "labels", OBJ),
+    "GCP-GOV-002": (D, "vertex-datasets-bucket", "location", S),
+    "GCP-IAM-001": (D, "workload-invoker", "role", S),
+    "GCP-IAM-002": (D, "vertex-datasets-objectviewer-0", "member", S),
+    "GCP-IAM-003": (D, "workload-logwriter", "member", S),
+    "GCP-IAM-004": (D, "workload-invoker-role", "permissions", A),
+    "GCP-IAM-006": (D, "workload-screener", "role", S),
+    "GCP-IAM-007": (D, "keys-data-storage", "member", S),
+    "GCP-IAM-008": (D, "vertex-endpoint-invoker", "member", S),
+    "GCP-KMS-001": (D, "keys-data", "rotationPeriod", S),
+    "GCP-KMS-002": (D, "keys-data", "destroyScheduledDuration", S),
+    "GCP-KMS-004": (R, "keys-data", "versionTemplate.protectionLevel", S),
+    "GCP-KMS-005": (D, "keys-vertex-aiplatform", "member", S),
+    "GCP-KMS-006": (D, "vertex-datasets-bucket", "encryption.defaultKmsKeyName", S),
+    "GCP-LOG-001": (D, "audit-storage", "auditLogConfigs", A),
+    "GCP-LOG-002": (D, "audit-cloudkms", "service", S),
+    "GCP-LOG-003": (D, "audit-sink", "destination", S),
+    "GCP-LOG-004": (D, "audit-archive-sink", "destination", S),
+    "GCP-LOG-005": (D, "audit-log-bucket", "retentionDays", N),
+    "GCP-LOG-006": (R, "audit-log-bucket", "locked", B),
+    "GCP-LOG-007": (D, "audit-log-bucket", "cmekSettings.kmsKeyName", S),
+    "GCP-LOG-008": (D, "audit-archive-sink", "uniqueWriterIdentity", B),
+    "GCP-LOG-009": (D, "audit-archive-bucket", "retentionPolicy.retentionPeriod", S),
+    "GCP-LOG-010": (R, "audit-archive-bucket", "retentionPolicy.isLocked", B),
+    "GCP-LOG-011": (R, "audit-archive-sink", "destination", S),
+    "GCP-NET-001": (D, "net-vpc", "autoCreateSubnetworks", B),
+    "GCP-NET-002": (D, "net-vpc", "deleteDefaultRoutesOnCreate", B),
+    "GCP-NET-003": (D, "net-subnet", "privateIpGoogleAccess", B),
+    "GCP-NET-004": (D, "net-subnet", "logConfig.metadata", S),
+    "GCP-NET-005": (D, "net-subnet", "logConfig.flowSampling", N),
+    "GCP-NET-006": (D, "net-allow-iap-ssh", "sourceRanges", A),
+    "GCP-NET-007": (D, "net-allow-google-apis", "destinationRanges", A),
+    "GCP-NET-008": (D, "net-deny-all-ingress", "logConfig.metadata", S),
+    "GCP-NET-009": (D, "net-deny-all-egress", "network", S),
+    "GCP-NET-010": (E, "net-internet", "nextHopGateway", S),
+    "GCP-NET-011": (E, "net-nat", "logConfig.enable", B),
+    "GCP-NET-012": (D, "net-vm", "networkInterfaces.0.accessConfigs", A),
+    "GCP-NET-013": (D, "net-subnet", "ipv6AccessType", S),
+    "GCP-NET-014": (D, "net-allow-google-apis", "allows.0.ports", A),
+    "GCP-ORG-001": (D, "org-compute-requireoslogin", "spec.rules", A),
+    "GCP-ORG-002": (
+        D,
+        "org-gcp-resourcelocations",
+        "spec.rules.0.values.allowedValues",
+        A,
+    ),
+    "GCP-ORG-003": (D, "org-compute-requireoslogin", "name", S),
+    "GCP-ORG-004": (C, "org-perimeter", "status.resources", A),
+    "GCP-PSC-001": (D, "pe-psc", "network", S),
+    "GCP-PSC-002": (C, "pe-psc", "target", S),
+    "GCP-PSC-003": (D, "pe-modelarmor-rep", "network", S),
+    "GCP-PUBSUB-001": (D, "secrets-rotation", "kmsKeyName", S),
+    "GCP-PUBSUB-002": (
+        D,
+        "secrets-rotation",
+        "messageStoragePolicy.allowedPersistenceRegions",
+        A,
+    ),
+    "GCP-SECRETS-001": (
+        D,
+        "secrets-app-api-key",
+        "replication.userManaged.replicas.0.customerManagedEncryption.kmsKeyName",
+        S,
+    ),
+    "GCP-SECRETS-002": (
+        D,
+        "secrets-app-api-key",
+        "replication.userManaged.replicas.0.location",
+        S,
+    ),
+    "GCP-SECRETS-003": (D, "secrets-app-api-key", "topics", A),
+    "GCP-SECRETS-004": (D, "secrets-app-api-key-accessor", "member", S),
+    "GCP-STORAGE-001": (D, "vertex-datasets-bucket", "uniformBucketLevelAccess", B),
+    "GCP-STORAGE-002": (D, "vertex-datasets-bucket", "publicAccessPrevention", S),
+    "GCP-STORAGE-003": (D, "vertex-datasets-bucket", "encryption.defaultKmsKeyName", S),
+    "GCP-STORAGE-004": (
+        D,
+        "vertex-datasets-bucket",
+        "encryption.googleManagedEncryptionEnforcementConfig.restrictionMode",
+        S,
+    ),
+    "GCP-STORAGE-005": (D, "vertex-datasets-bucket", "versioning.enabled", B),
+    "GCP-STORAGE-006": (
+        D,
+        "vertex-datasets-bucket",
+        "softDeletePolicy.retentionDurationSeconds",
+        N,
+    ),
+    "GCP-STORAGE-007": (D, "vertex-datasets-bucket", "forceDestroy", B),
+    "GCP-STORAGE-008": (D, "vertex-datasets-bucket", "website", OBJ),
+    "GCP-STORAGE-009": (D, "audit-storage", "auditLogConfigs", A),
+    "GCP-VERTEX-001": (
+        D,
+        "vertex-endpoint",
+        "privateServiceConnectConfig.enablePrivateServiceConnect",
+        B,
+    ),
+    "GCP-VERTEX-002": (D, "vertex-endpoint", "privateServiceConnectConfig.projectAllowlists", A),
+    "GCP-VERTEX-003": (D, "vertex-endpoint", "encryptionSpec.kmsKeyName", S),
+    "GCP-VERTEX-004": (C, "vertex-workbench", "gceSetup.disablePublicIp", B),
+    "GCP-VERTEX-005": (C, "vertex-workbench", "gceSetup.bootDisk.kmsKey", S),
+    "GCP-VERTEX-006": (C, "vertex-workbench", "gceSetup.metadata", OBJ),
+    "GCP-VERTEX-007": (
+        C,
+        "vertex-workbench",
+        "gceSetup.shieldedInstanceConfig.enableSecureBoot",
+        B,
+    ),
+    "GCP-VERTEX-008": (C, "vertex-workbench", "gceSetup.serviceAccounts.0.email", S),
+    "GCP-VERTEX-009": (C, "vertex-workbench", "disableProxyAccess", B),
+}
+
+#: Policies that read no input, so nothing they read can be unknown (shown below).
+READS_NO_INPUT = {
+    "GCP-IAM-005": "a service account, HMAC or API key is the violation, whatever its inputs",
+    "GCP-KMS-003": "it reads the protect option, which the engine knows during preview",
+}
+
+
+def _iap_ssh_rule(run: MockRun) -> CapturedResource:
+    """The ingress rule vertex.py tells Workbench users to add: tcp:22 from IAP alone."""
+    return derived(
+        run,
+        f"{run.project}-net-deny-all-ingress",
+        f"{run.project}-net-allow-iap-ssh",
+        {
+            "description": "SSH tunnel to Workbench through Identity-Aware Proxy",
+            "denies": DROP,
+            "allows": [{"protocol": "tcp", "ports": ["22"]}],
+            "sourceRanges": ["35.235.240.0/20"],
+            "priority": 1000.0,
+        },
+    )
+
+
+def _vm(run: MockRun) -> CapturedResource:
+    """A VM in the workload subnet, without an external address (no project creates one)."""
+    subnet = next(r for r in run.resources if r.name == f"{run.project}-net-subnet")
+    return res(
+        "gcp:compute/instance:Instance",
+        f"{run.project}-net-vm",
+        {
+            "machineType": "e2-small",
+            "zone": f"{subnet.inputs['region']}-a",
+            "bootDisk": {"initializeParams": {"image": "debian-cloud/debian-12"}},
+            "networkInterfaces": [{"subnetwork": subnet.outputs["id"]}],
+        },
+    )
+
+
+#: Resources no generated project has, added (compliant) where a policy checks only them.
+ADDED: dict[str, Callable[[MockRun], CapturedResource]] = {
+    "net-allow-iap-ssh": _iap_ssh_rule,
+    "net-vm": _vm,
+}
+GCP_POLICIES = {p.id: p for p in registry("gcp")}
+
+
+@pytest.fixture(scope="module")
+def projects(
+    gcp_projects: dict[str, GeneratedRun], render_project: Any
+) -> dict[str, tuple[MockRun, Requirements]]:
+    """Each generated project's mock run and policy requirements."""
+    out = {v: (p.run, load_requirements(p.path)) for v, p in gcp_projects.items()}
+    path = render_project(cloud="gcp", project_name=f"gcp-{E}", **EGRESS_TOPICS)
+    out[E] = (run_program(path), load_requirements(path))
+    return out
+
+
+def test_every_gcp_policy_has_an_unknown_case() -> None:
+    assert set(UNKNOWN) == set(GCP_POLICIES) - set(READS_NO_INPUT)
+    assert set(READS_NO_INPUT) <= set(GCP_POLICIES)
+
+
+@pytest.mark.parametrize("policy", sorted(UNKNOWN))
+def test_values_unknown_during_preview_are_reported_unknown(
+    policy: str, projects: dict[str, tuple[MockRun, Requirements]]
+) -> None:
+    variant, role, path, sentinel = UNKNOWN[policy]
+    run, requirements = projects[variant]
+    requirements = only(requirements, policy)
+    name = f"{run.project}-{role}"
+    add = [ADDED[role](run)] if role in ADDED else []
+    known = evaluate(patched(run, {}, add), requirements)
+    assert known.policies == 1
+    # While the value is known, the policy gives a verdict, and the project complies...
+    assert policy in known.checked, f"{policy} does not apply to {variant}"
+    assert not known.findings, [(f.resource, f.message) for f in known.findings]
+    pending = patched(run, {name: {path: sentinel}}, add)
+    where = name if isinstance(GCP_POLICIES[policy], ResourcePolicy) else "(stack)"
+    message = UnknownValueError(sentinel, path.split(".")).message
+    # ...with it unknown, the policy reports no violation, but that it cannot tell: on
+    # the resource (the stack, for a stack policy), about that very value. In either
+    # order of the resources: a verdict must not hang on which one a check meets first.
+    for resources in (pending.resources, pending.resources[::-1]):
+        report = evaluate(dataclasses.replace(pending, resources=resources), requirements)
+        assert not report.violations, [(f.resource, f.message) for f in report.violations]
+        assert [(f.resource, f.message) for f in report.unknown] == [(where, message)]
+        # the resource was judged before (not skipped as not applicable): now unknown
+        assert report.not_applicable == known.not_applicable
+
+
+def test_policies_reading_no_input_keep_their_verdict_with_every_input_unknown(
+    projects: dict[str, tuple[MockRun, Requirements]],
+) -> None:
+    run, requirements = projects[D]
+    key = next(r for r in run.resources if r.name == f"{run.project}-keys-data")
+    unknown_key = {path: S for path in key.inputs}
+    unprotected = dataclasses.replace(
+        derived(run, key.name, f"{key.name}-copy", unknown_key), protect=False
+    )
+    credential = res(
+        "gcp:serviceaccount/key:Key",
+        f"{run.project}-workload-key",
+        {"serviceAccountId": S, "publicKeyType": S, "keyAlgorithm": S},
+    )
+    report = evaluate(
+        patched(run, {key.name: unknown_key}, [unprotected]), only(requirements, "GCP-KMS-003")
+    )
+    assert not report.unknown
+    assert {f.resource for f in report.violations} == {unprotected.name}
+    report = evaluate(patched(run, {}, [credential]), only(requirements, "GCP-IAM-005"))
+    assert not report.unknown
+    assert {f.resource for f in report.violations} == {credential.name}
 
 
 # ----------------------------------------------------------------- state backend
