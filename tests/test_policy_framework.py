@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from aiscaffold.check import check_project, evaluate
+from aiscaffold.check import check_project, evaluate, load_extra_policies
 from aiscaffold.cli import main
 from aiscaffold.testing import CapturedResource, MockRun
 from aiscaffold_components.catalog import CLOUDS, load_catalog
@@ -283,6 +284,8 @@ def test_policy_pack_module_builds_without_blocking(render_project: object) -> N
     namespace = runpy.run_path(str(project / "policy" / "__main__.py"))  # not __main__: no server
     pack_requirements = namespace["REQUIREMENTS"]
     assert isinstance(pack_requirements, Requirements) and pack_requirements.cloud == "aws"
+    assert namespace["EXTRA_POLICIES"] == []  # where the team adds its own
+    assert load_extra_policies(project) == []  # imported as `aiscaffold check` does
     assert (project / "policy" / "PulumiPolicy.yaml").is_file()
     assert any(
         line.startswith("pulumi-policy==")
@@ -315,3 +318,313 @@ def test_versioned_azure_types_are_checked_too() -> None:
     assert storage and all(
         p.applies_to("azure-native:storage/v20230101:StorageAccount") for p in storage
     )
+
+
+# ------------------------------------------------------- the team's own policies
+#: A team's policy pack module, as a project's policy/__main__.py holds it.
+PACK = """
+from pathlib import Path
+
+from aiscaffold_components.policies import Requirements, pulumi_policies
+from pulumi_policy import (
+    EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
+    Severity, StackValidationArgs, StackValidationPolicy,
+)
+
+REQUIREMENTS = Requirements.load(Path(__file__).with_name("enforcement.yaml"))
+
+
+def no_topics(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == "aws:sns/topic:Topic":
+        report_violation(f"{{args.name}}: the team sends events through its queue", None)
+
+
+EXTRA_POLICIES = [
+    ResourceValidationPolicy(
+        name="team-no-topics",
+        description="No SNS topics.",
+        validate=no_topics,
+        enforcement_level={level},
+        severity=Severity.HIGH,
+        remediation_steps="Publish to the team's queue instead.",
+    ),
+]
+
+if __name__ == "__main__":
+    from pulumi_policy import PolicyPack
+
+    PolicyPack(name="mini-security", policies=[*pulumi_policies(REQUIREMENTS), *EXTRA_POLICIES])
+"""
+
+
+def write_pack(project: Path, text: str) -> Path:
+    pack = project / "policy" / "__main__.py"
+    pack.write_text(textwrap.dedent(text))
+    return pack
+
+
+def library_policy_count(project: Path) -> int:
+    from aiscaffold.check import load_requirements
+    from aiscaffold_components.policies import policies_for
+
+    return len(list(policies_for(load_requirements(project))))
+
+
+def test_a_mandatory_team_policy_fails_the_check(
+    mini_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_pack(mini_project, PACK.format(level="EnforcementLevel.MANDATORY"))
+    assert main(["check", str(mini_project), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["policies"] == library_policy_count(mini_project) + 1
+    (violation,) = report["violations"]
+    assert violation == {
+        "policy": "team-no-topics",
+        "resource": "data-topic",
+        "type": "aws:sns/topic:Topic",
+        "level": "mandatory",
+        "severity": "high",
+        "controls": [],
+        "frameworks": {},
+        "message": "data-topic: the team sends events through its queue",
+        "remediation": "Publish to the team's queue instead.",
+    }
+    sarif_file = mini_project / "report.sarif"
+    assert main(["check", str(mini_project), "--format", "sarif", "-o", str(sarif_file)]) == 1
+    (run,) = json.loads(sarif_file.read_text())["runs"]
+    rule = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "team-no-topics")
+    assert rule["help"] == {
+        "text": "Publish to the team's queue instead.",
+        "markdown": "**Remediation:** Publish to the team's queue instead.",
+    }  # no catalog controls or frameworks to cite
+    assert rule["properties"]["security-severity"] == "8.0"
+    assert [r["ruleId"] for r in run["results"]] == ["team-no-topics"]
+    # The pack was imported as a module of its own: nothing of it stays behind.
+    assert str(mini_project / "policy") not in sys.path
+    assert not [
+        m for m in list(sys.modules.values())
+        if str(getattr(m, "__file__", None) or "").startswith(str(mini_project))
+    ]  # fmt: skip
+
+
+def test_an_advisory_team_policy_is_listed_without_failing(
+    mini_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_pack(mini_project, PACK.format(level="EnforcementLevel.ADVISORY"))
+    assert main(["check", str(mini_project), "--format", "json"]) == 0
+    (violation,) = json.loads(capsys.readouterr().out)["violations"]
+    assert violation["policy"] == "team-no-topics" and violation["level"] == "advisory"
+    assert main(["check", str(mini_project)]) == 0
+    table = capsys.readouterr().out
+    assert "team-no-topics" in table and "PASS mini (dev)" in table and "1 advisory" in table
+
+
+def test_a_team_policy_without_a_level_is_advisory_as_in_the_pack(mini_project: Path) -> None:
+    write_pack(mini_project, PACK.format(level="None"))
+    report = check_project(mini_project)
+    assert [(f.policy, f.level) for f in report.violations] == [("team-no-topics", "advisory")]
+
+
+def test_a_disabled_team_policy_is_not_run(mini_project: Path) -> None:
+    pack = PACK.format(level="EnforcementLevel.DISABLED").replace(
+        "    if args.resource_type", "    raise AssertionError('a disabled policy ran')\n    if args.resource_type"
+    )  # fmt: skip
+    write_pack(mini_project, pack)
+    report = check_project(mini_project)
+    assert "team-no-topics" not in {p.id for p in report.policy_objects}
+    assert not report.findings and report.policies == library_policy_count(mini_project)
+
+
+def test_team_stack_policies_and_helpers_next_to_the_pack(
+    mini_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stack policy may name resources or the stack; async validations are awaited;
+    a helper module beside the pack imports as it does when Pulumi runs the pack."""
+    (mini_project / "policy" / "team_rules.py").write_text(
+        textwrap.dedent(
+            """
+            from pulumi_policy import StackValidationArgs, ReportViolation
+
+            def owners(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+                topics = [r for r in args.resources if r.resource_type == "aws:sns/topic:Topic"]
+                for topic in topics:
+                    if "owner" not in (topic.props.get("tags") or {}):
+                        report_violation("no owner tag", topic.urn)
+                if len(topics) < 2:
+                    report_violation("the stack needs a dead-letter topic", None)
+
+            async def awaited(args, report_violation) -> None:
+                if args.resource_type == "aws:sns/topic:Topic":
+                    report_violation("reported once awaited", None)
+            """
+        )
+    )
+    write_pack(
+        mini_project,
+        """
+        from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+
+        from team_rules import awaited, owners
+
+        EXTRA_POLICIES = [
+            StackValidationPolicy(name="team-owners", description="Topics have owners.",
+                                  validate=owners, enforcement_level=EnforcementLevel.MANDATORY),
+            ResourceValidationPolicy(name="team-async", description="Awaited.", validate=awaited),
+        ]
+        """,
+    )
+    assert main(["check", str(mini_project), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    found = {
+        (v["policy"], v["resource"], v["message"], v["severity"]) for v in report["violations"]
+    }
+    assert found == {
+        ("team-owners", "data-topic", "no owner tag", "medium"),  # no severity: medium
+        ("team-owners", "(stack)", "the stack needs a dead-letter topic", "medium"),
+        ("team-async", "data-topic", "reported once awaited", "medium"),
+    }
+    assert "team_rules" not in sys.modules
+    levels = {v["policy"]: v["level"] for v in report["violations"]}
+    assert levels == {"team-owners": "mandatory", "team-async": "advisory"}
+
+
+def test_an_old_pack_without_extra_policies_has_none(mini_project: Path) -> None:
+    write_pack(
+        mini_project,
+        """
+        from pathlib import Path
+
+        from aiscaffold_components.policies import Requirements, pulumi_policies
+
+        REQUIREMENTS = Requirements.load(Path(__file__).with_name("enforcement.yaml"))
+
+        if __name__ == "__main__":
+            from pulumi_policy import PolicyPack
+
+            PolicyPack(name="mini-security", policies=pulumi_policies(REQUIREMENTS))
+        """,
+    )
+    report = check_project(mini_project)
+    assert report.policies == library_policy_count(mini_project) and not report.findings
+
+
+@pytest.mark.parametrize(
+    ("pack", "expected"),
+    [
+        ("EXTRA_POLICIES = [\n    oops(\n", ["SyntaxError", "line 2"]),
+        ("import team_rules_nobody_wrote\n", ["ModuleNotFoundError", "team_rules_nobody_wrote"]),
+        (
+            "raise RuntimeError('vault unreachable')\n",
+            ["RuntimeError: vault unreachable", "line 1"],
+        ),
+    ],
+    ids=["syntax-error", "import-error", "raises"],
+)
+def test_a_broken_pack_is_a_usage_error(
+    mini_project: Path, capsys: pytest.CaptureFixture[str], pack: str, expected: list[str]
+) -> None:
+    write_pack(mini_project, pack)
+    assert main(["check", str(mini_project)]) == 2
+    err = " ".join(capsys.readouterr().err.split())  # rich wraps long messages
+    assert "policy/__main__.py cannot be imported" in err
+    for text in expected:
+        assert text in err
+    assert "Traceback" not in err and "aiscaffold/check.py" not in err
+    assert str(mini_project / "policy") not in sys.path
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("[no_topics]", "EXTRA_POLICIES[0] is a function, not a pulumi_policy"),
+        ("[POLICY, 'team-no-topics']", "EXTRA_POLICIES[1] is a str, not a pulumi_policy"),
+        ("POLICY", "EXTRA_POLICIES is a ResourceValidationPolicy, not a list"),
+        ("[POLICY, POLICY]", "two policies in EXTRA_POLICIES are named 'team-no-topics'"),
+        (
+            "[ResourceValidationPolicy(name='AWS-GOV-001', description='d', validate=no_topics)]",
+            "named 'AWS-GOV-001', the id of an aiscaffold policy",
+        ),
+    ],
+    ids=["function", "string", "not-a-list", "duplicate", "library-id"],
+)
+def test_extra_policies_must_be_pulumi_policies_of_their_own_names(
+    mini_project: Path, capsys: pytest.CaptureFixture[str], extra: str, expected: str
+) -> None:
+    pack = PACK.format(level="EnforcementLevel.MANDATORY").replace(
+        "EXTRA_POLICIES = [", "POLICY = ResourceValidationPolicy(name='team-no-topics', "
+        "description='d', validate=no_topics)\nEXTRA_POLICIES = " + extra + "\n_UNUSED = ["
+    )  # fmt: skip
+    write_pack(mini_project, pack)
+    assert main(["check", str(mini_project)]) == 2
+    err = " ".join(capsys.readouterr().err.split())  # rich wraps long messages
+    assert expected in err and "Traceback" not in err
+
+
+def test_a_team_policy_that_raises_is_named_without_a_traceback(
+    mini_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = PACK.format(level="EnforcementLevel.MANDATORY").replace(
+        "    if args.resource_type", "    args.props['owner']\n    if args.resource_type"
+    )  # fmt: skip
+    write_pack(mini_project, pack)
+    assert main(["check", str(mini_project)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "policy 'team-no-topics' from policy/__main__.py failed on resource 'data-topic'" in err
+    assert "KeyError" in err and "__main__.py" in err and "Traceback" not in err
+
+
+def test_a_pack_building_its_policy_pack_on_import_fails_instead_of_hanging(
+    mini_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import signal
+
+    write_pack(
+        mini_project,
+        """
+        from pulumi_policy import PolicyPack, StackValidationPolicy
+
+        never = StackValidationPolicy(name="never", description="d", validate=lambda a, r: None)
+        PolicyPack(name="mini-security", policies=[never])
+        """,
+    )
+
+    def hung(signum: int, frame: object) -> None:
+        raise AssertionError("the check blocked in PolicyPack")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        assert main(["check", str(mini_project)]) == 2
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    err = capsys.readouterr().err
+    assert "builds its PolicyPack on import" in err and "__name__" in err
+    from pulumi_policy import PolicyPack
+
+    with pytest.raises(TypeError, match="Missing policies"):  # the real one is back
+        PolicyPack(name="p", policies=[])
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])  # tags, and GCP's labels
+def test_the_example_in_the_generated_pack_works_as_written(
+    render_project: object, tmp_path: Path, cloud: str
+) -> None:
+    import shutil
+
+    project = shutil.copytree(render_project(cloud=cloud), tmp_path / "app")  # type: ignore[operator]
+    pack = project / "policy" / "__main__.py"
+    text = pack.read_text()
+    example = text.split("For example:\n#\n", 1)[1].split("\nEXTRA_POLICIES:", 1)[0]
+    code = "\n".join(line.removeprefix("#     ") for line in example.splitlines())
+    pack.write_text(text.replace(" = []\n", " = []\n" + code + "\n", 1))
+    from aiscaffold.check import load_requirements, run_project
+
+    run = run_project(project, None)
+    report = evaluate(run, load_requirements(project), load_extra_policies(project))
+    key = "labels" if cloud == "gcp" else "tags"
+    tagged = {r.name for r in run.custom_resources if key in r.inputs}
+    flagged = [f for f in report.violations if f.policy == "team-cost-center"]
+    assert tagged and {f.resource for f in flagged} == tagged
+    assert {(f.level, f.severity) for f in flagged} == {("mandatory", "low")}
+    assert {f.policy for f in report.mandatory} == {"team-cost-center"}

@@ -1,32 +1,47 @@
 """The offline check: run a project's program under mocks, evaluate its policy pack.
 
-The pack's policies are the same pulumi-policy objects ``pulumi preview --policy-pack``
-loads; they are called here with pulumi-policy's own argument types
-(``ResourceValidationArgs``, ``StackValidationArgs``) and with props wrapped in its
-unknown-checking proxy, as the policy analyzer does. Resources on the default provider
-get that provider's properties from the stack config (``aws:region``...), as the engine
-gives them.
+The pack is what ``pulumi preview --policy-pack policy`` loads: aiscaffold's policies
+for the project's ``policy/enforcement.yaml``, and the team's own pulumi-policy
+policies in ``EXTRA_POLICIES`` of ``policy/__main__.py``. Both go through one loop that
+calls them with pulumi-policy's own argument types (``ResourceValidationArgs``,
+``StackValidationArgs``) and with props wrapped in its unknown-checking proxy, as the
+policy analyzer does. Resources on the default provider get that provider's properties
+from the stack config (``aws:region``...), as the engine gives them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
-from collections.abc import Mapping
+import inspect
+import sys
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiscaffold_components.policies import (
+    Level,
     Policy,
     Requirements,
     ResourcePolicy,
     StackPolicy,
     policies_for,
+    registry,
     to_pulumi,
 )
 
 from .errors import AiscaffoldError, ProjectError
 from .testing import CapturedResource, MockRun, ProgramError, ProjectFileError, run_program
+
+if TYPE_CHECKING:
+    from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+    Validator = ResourceValidationPolicy | StackValidationPolicy
 
 __all__ = [
     "CheckReport",
@@ -34,11 +49,21 @@ __all__ = [
     "ProgramFailed",
     "check_project",
     "evaluate",
+    "load_extra_policies",
     "load_requirements",
 ]
 
 Outcome = Literal["violation", "unknown"]
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
+DEFAULT_SEVERITY = "medium"
+"""Severity reported for a team's policy that sets none (pulumi-policy leaves it unset)."""
+
+#: The pack module, relative to the project: it holds EXTRA_POLICIES.
+PACK_FILE = "policy/__main__.py"
+_EXTRA_HINT = (
+    "EXTRA_POLICIES is a list of pulumi_policy ResourceValidationPolicy and "
+    "StackValidationPolicy objects; see docs/offline-check.md, 'Your own policies'."
+)
 
 _PROVIDER_NAMESPACES = {"aws": "aws", "azure-native": "azure-native", "gcp": "gcp"}
 
@@ -144,20 +169,128 @@ def _policy_inputs(
     }
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """One policy as the evaluation loop runs it."""
+
+    policy: Policy
+    """What the reports show: id, title, severity, controls, remediation."""
+    validator: Validator
+    """The pulumi-policy object ``pulumi preview --policy-pack policy`` would call."""
+    level: Level
+    applies_to: Callable[[str], bool]
+    """Resource types worth calling it on (library policies say; the team's see all)."""
+    project: bool
+    """The project's own (``EXTRA_POLICIES``): its errors are the project's to fix."""
+
+
+def _every_type(type_token: str) -> bool:
+    return True
+
+
+def _level(validator: Validator) -> Level:
+    """The level the policy analyzer enforces a policy at.
+
+    A policy without a level takes the pack's default, which the generated pack leaves
+    at pulumi-policy's (advisory); a violation left by a remediating policy is reported
+    as mandatory, as the analyzer does.
+    """
+    from pulumi_policy import EnforcementLevel
+
+    level = validator.enforcement_level or EnforcementLevel.ADVISORY
+    if level is EnforcementLevel.REMEDIATE:
+        return "mandatory"
+    return _LEVELS[level.value]
+
+
+_LEVELS: dict[str, Level] = {
+    "mandatory": "mandatory",
+    "advisory": "advisory",
+    "disabled": "disabled",
+}
+
+
+def _describe(validator: Validator) -> Policy:
+    """Report metadata of a team's policy: no catalog controls, so no framework clauses."""
+    severity: Any = validator.severity.value if validator.severity else DEFAULT_SEVERITY
+    return Policy(
+        id=validator.name,
+        title=validator.display_name or validator.name,
+        description=validator.description or "",
+        severity=severity,
+        controls=(),
+        remediation=validator.remediation_steps or "",
+    )
+
+
+def _checked_extras(extra: Sequence[Any]) -> list[Validator]:
+    """The team's policies, refused unless each is a pulumi-policy policy of its own name."""
+    from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+    if isinstance(extra, (str, bytes)) or not isinstance(extra, Sequence):
+        raise ProjectError(
+            f"{PACK_FILE}: EXTRA_POLICIES is a {type(extra).__name__}, not a list of policies",
+            hint=_EXTRA_HINT,
+        )
+    library = {p.id for p in registry()}
+    seen: set[str] = set()
+    checked: list[Validator] = []
+    for index, policy in enumerate(extra):
+        if not isinstance(policy, (ResourceValidationPolicy, StackValidationPolicy)):
+            raise ProjectError(
+                f"{PACK_FILE}: EXTRA_POLICIES[{index}] is a {type(policy).__name__}, not a "
+                "pulumi_policy ResourceValidationPolicy or StackValidationPolicy",
+                hint=_EXTRA_HINT,
+            )
+        if policy.name in library:
+            raise ProjectError(
+                f"{PACK_FILE}: EXTRA_POLICIES[{index}] is named {policy.name!r}, the id of an "
+                "aiscaffold policy",
+                hint="Give your policy a name of its own; to change how aiscaffold's policy "
+                "is enforced, add an override in policy/enforcement.yaml.",
+            )
+        if policy.name in seen:
+            raise ProjectError(
+                f"{PACK_FILE}: two policies in EXTRA_POLICIES are named {policy.name!r}",
+                hint="Policy names must be unique within a pack.",
+            )
+        seen.add(policy.name)
+        checked.append(policy)
+    return checked
+
+
+def _entries(requirements: Requirements, extra: Sequence[Any]) -> list[_Entry]:
+    """The pack's policies in the order the pack lists them: aiscaffold's, then the team's."""
+    from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+    entries: list[_Entry] = []
+    for policy in policies_for(requirements):
+        validator = to_pulumi(policy, requirements)
+        assert isinstance(validator, (ResourceValidationPolicy, StackValidationPolicy))
+        applies = policy.applies_to if isinstance(policy, ResourcePolicy) else _every_type
+        entries.append(_Entry(policy, validator, _level(validator), applies, project=False))
+    for validator in _checked_extras(extra):
+        level = _level(validator)
+        if level != "disabled":  # the analyzer skips disabled policies altogether
+            entries.append(_Entry(_describe(validator), validator, level, _every_type, True))
+    return entries
+
+
 def _finding(
-    policy: Policy,
+    entry: _Entry,
     requirements: Requirements,
     resource: CapturedResource | None,
     message: str,
     outcome: Outcome = "violation",
 ) -> Finding:
+    policy = entry.policy
     return Finding(
         policy=policy.id,
         title=policy.title,
         resource=resource.name if resource else "(stack)",
         urn=resource.urn if resource else "",
         type=resource.type if resource else "pulumi:pulumi:Stack",
-        level=policy.level(requirements),
+        level=entry.level,
         severity=policy.severity,
         controls=policy.controls,
         frameworks=policy.clauses(requirements.compliance or None),
@@ -167,31 +300,76 @@ def _finding(
     )
 
 
-def evaluate(run: MockRun, requirements: Requirements) -> CheckReport:
-    """Evaluate the project's policies on the resources of a mock run."""
-    from pulumi_policy import (
-        PolicyResource,
-        ResourceValidationArgs,
-        ResourceValidationPolicy,
-        StackValidationArgs,
-        StackValidationPolicy,
-    )
+_Verdict = tuple[Literal["checked", "not applicable", "unknown"], list[tuple[str, str | None]]]
+
+
+def _validate(entry: _Entry, args: Any, subject: str) -> _Verdict:
+    """Call one policy as the policy analyzer does, awaiting an async validation.
+
+    Returns what it reported as (message, urn) pairs, or the unknown value's message.
+    """
     from pulumi_policy.policy import _NotApplicableError  # pulumi-policy's own signal
     from pulumi_policy.proxy import UnknownValueError
 
-    policies = list(policies_for(requirements))
+    reported: list[tuple[str, str | None]] = []
+
+    def report_violation(message: str, urn: str | None = None) -> None:
+        reported.append((message, urn))
+
+    try:
+        result = entry.validator.validate(args, report_violation)
+        if result is not None and inspect.isawaitable(result):
+            loop = asyncio.new_event_loop()
+            try:
+                loop.run_until_complete(result)
+            finally:
+                loop.close()
+    except _NotApplicableError:
+        return "not applicable", []
+    except UnknownValueError as exc:
+        return "unknown", [(exc.message, None)]
+    except Exception as exc:
+        if not entry.project:
+            raise  # a bug in aiscaffold's policy: the traceback is for us
+        raise ProjectError(
+            f"policy {entry.policy.id!r} from {PACK_FILE} failed on {subject}: "
+            f"{type(exc).__name__}: {exc}",
+            hint=_own_frames(exc)
+            + "Fix the policy (it would fail `pulumi preview --policy-pack policy` too) "
+            "and run the check again.",
+        ) from None
+    return "checked", reported
+
+
+def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()) -> CheckReport:
+    """Evaluate the project's policy pack on the resources of a mock run.
+
+    Args:
+        run: the program's offline run.
+        requirements: the project's ``policy/enforcement.yaml``.
+        extra: the team's own pulumi-policy policies (the pack's ``EXTRA_POLICIES``,
+            see :func:`load_extra_policies`), run after aiscaffold's at their own
+            enforcement level; their findings cite no catalog controls.
+
+    Raises:
+        ProjectError: ``extra`` holds something other than a pulumi-policy policy, a
+            name twice or an aiscaffold policy id, or one of its policies raised.
+    """
+    from pulumi_policy import ResourceValidationArgs, StackValidationArgs, StackValidationPolicy
+
+    entries = _entries(requirements, extra)
     report = CheckReport(
         project=run.project,
         stack=run.stack,
         resources=len(run.custom_resources),
-        policies=len(policies),
-        policy_objects=policies,
+        policies=len(entries),
+        policy_objects=[e.policy for e in entries],
     )
     by_urn = {r.urn: r for r in run.resources}
     # Policy inputs (a deep copy behind the unknown-checking proxy) are built once per
     # resource and shared by every policy: policies only read them.
     inputs = {r.urn: _policy_inputs(r, run, by_urn) for r in run.resources}
-    stack_resources: list[PolicyResource] | None = None
+    stack_resources: list[Any] | None = None
     for resource in run.resources:
         top = resource
         while top.parent in by_urn:
@@ -199,66 +377,37 @@ def evaluate(run: MockRun, requirements: Requirements) -> CheckReport:
         report.anchors[resource.urn] = top.name
     custom = [r for r in run.resources if r.custom and not r.type.startswith("pulumi:providers:")]
 
-    for policy in policies:
-        pulumi_policy = to_pulumi(policy, requirements)
-        if isinstance(policy, ResourcePolicy):
-            validator = pulumi_policy
-            assert isinstance(validator, ResourceValidationPolicy)
-            for resource in custom:
-                if not policy.applies_to(resource.type):
-                    continue
-                report.evaluations += 1
-                messages: list[str] = []
-                args = ResourceValidationArgs(
-                    resource.type, urn=resource.urn, name=resource.name, **inputs[resource.urn]
-                )
-
-                def collect(
-                    message: str, urn: str | None = None, sink: list[str] = messages
-                ) -> None:
-                    sink.append(message)
-
-                try:
-                    validator.validate(args, collect)
-                except _NotApplicableError:
-                    report.not_applicable += 1
-                    continue
-                except UnknownValueError as exc:
-                    report.findings.append(
-                        _finding(policy, requirements, resource, exc.message, "unknown")
-                    )
-                    continue
-                report.checked.add(policy.id)
-                report.findings.extend(
-                    _finding(policy, requirements, resource, m) for m in messages
-                )
-        elif isinstance(policy, StackPolicy):
-            stack_validator = pulumi_policy
-            assert isinstance(stack_validator, StackValidationPolicy)
-            report.evaluations += 1
+    for entry in entries:
+        targets: list[tuple[CapturedResource | None, Any]]
+        if isinstance(entry.validator, StackValidationPolicy):
             if stack_resources is None:
                 stack_resources = _stack_resources(run, inputs)
-            reported: list[tuple[str, str | None]] = []
-            stack_args = StackValidationArgs(stack_resources)
-
-            def collect_stack(
-                message: str, urn: str | None = None, sink: list[tuple[str, str | None]] = reported
-            ) -> None:
-                sink.append((message, urn))
-
-            try:
-                stack_validator.validate(stack_args, collect_stack)
-            except _NotApplicableError:
+            targets = [(None, StackValidationArgs(stack_resources))]
+        else:
+            targets = [
+                (r, ResourceValidationArgs(r.type, urn=r.urn, name=r.name, **inputs[r.urn]))
+                for r in custom
+                if entry.applies_to(r.type)
+            ]
+        for target, args in targets:
+            report.evaluations += 1
+            subject = f"resource {target.name!r}" if target else "the stack"
+            verdict, reported = _validate(entry, args, subject)
+            if verdict == "not applicable":
                 report.not_applicable += 1
                 continue
-            except UnknownValueError as exc:
-                report.findings.append(_finding(policy, requirements, None, exc.message, "unknown"))
+            if verdict == "unknown":
+                message = reported[0][0]
+                report.findings.append(_finding(entry, requirements, target, message, "unknown"))
                 continue
-            report.checked.add(policy.id)
-            report.findings.extend(
-                _finding(policy, requirements, by_urn.get(urn or ""), message)
-                for message, urn in reported
-            )
+            report.checked.add(entry.policy.id)
+            for message, urn in reported:
+                # A stack policy names the offending resource; a resource policy is about
+                # its own. The analyzer shows the description when a message is empty.
+                where = target if target is not None else by_urn.get(urn or "")
+                report.findings.append(
+                    _finding(entry, requirements, where, message or entry.policy.description)
+                )
     order = {s: i for i, s in enumerate(SEVERITY_ORDER)}
     report.findings.sort(
         key=lambda f: (f.level != "mandatory", order.get(f.severity, 9), f.policy, f.urn)
@@ -305,6 +454,119 @@ def load_requirements(project: Path) -> Requirements:
         raise ProjectError(f"policy/enforcement.yaml cannot be read: {exc}") from None
 
 
+class _PackBuiltOnImport(Exception):
+    """Raised in place of building a PolicyPack while the pack module is imported."""
+
+
+@contextlib.contextmanager
+def _pack_import_context(policy_dir: Path) -> Iterator[None]:
+    """Import path of the pack as Pulumi runs it; PolicyPack refused; all undone after.
+
+    Pulumi runs the pack with its directory first on the import path, so a team may
+    keep helpers next to it; the entry and the modules imported from there are removed
+    afterwards, so nothing of one project stays for the next. Building a PolicyPack
+    starts its gRPC server and never returns: a pack that builds it outside
+    ``if __name__ == "__main__":`` fails here instead of hanging the check.
+    """
+    from pulumi_policy import PolicyPack
+
+    def refuse(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise _PackBuiltOnImport
+
+    before = set(sys.modules)
+    build = PolicyPack.__init__
+    sys.path.insert(0, str(policy_dir))
+    PolicyPack.__init__ = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        PolicyPack.__init__ = build  # type: ignore[method-assign]
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(policy_dir))
+        for name in set(sys.modules) - before:
+            module_file = getattr(sys.modules[name], "__file__", None) or ""
+            if module_file and Path(module_file).resolve().is_relative_to(policy_dir):
+                del sys.modules[name]
+
+
+def _own_frames(exc: BaseException) -> str:
+    """The traceback lines in the team's code: not aiscaffold's, pulumi-policy's or Python's."""
+    import pulumi_policy
+
+    skip = tuple(
+        Path(p).resolve()
+        for p in (
+            Path(__file__).parent,
+            Path(pulumi_policy.__file__).parent,
+            Path(contextlib.__file__).parent,  # the standard library (importlib, asyncio)
+        )
+    )
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.startswith("<")
+        and not any(Path(frame.filename).resolve().is_relative_to(s) for s in skip)
+    ]
+    return "".join(traceback.format_list(frames))
+
+
+def _import_pack(path: Path) -> ModuleType:
+    """The pack module, imported under a name of its own (not ``__main__``)."""
+    import importlib.util
+
+    name = f"_aiscaffold_pack_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ProjectError(f"{PACK_FILE} cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    with _pack_import_context(path.parent.resolve()):
+        # Registered while it runs: dataclasses and typing find a module's globals there.
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except _PackBuiltOnImport:
+            raise ProjectError(
+                f"{PACK_FILE} builds its PolicyPack on import",
+                hint='Build it under `if __name__ == "__main__":`, as the generated pack does: '
+                "building it starts the pack's server and never returns.",
+            ) from None
+        except SyntaxError as exc:
+            where = "".join(traceback.format_exception_only(exc))
+            raise ProjectError(
+                f"{PACK_FILE} cannot be imported: SyntaxError: {exc.msg} (line {exc.lineno})",
+                hint=where + "Fix the pack and run the check again.",
+            ) from None
+        except (Exception, SystemExit) as exc:
+            raise ProjectError(
+                f"{PACK_FILE} cannot be imported: {type(exc).__name__}: {exc}",
+                hint=_own_frames(exc)
+                + "Fix the pack (`pulumi preview --policy-pack policy` would fail the same "
+                "way) and run the check again.",
+            ) from None
+        finally:
+            sys.modules.pop(name, None)
+    return module
+
+
+def load_extra_policies(project: str | Path) -> list[Validator]:
+    """The team's own policies: ``EXTRA_POLICIES`` of the project's ``policy/__main__.py``.
+
+    The module is imported, not run as ``__main__`` (which builds the pack and starts its
+    server). A pack without ``EXTRA_POLICIES``, as generated before it existed, or a
+    project without a pack, has none.
+
+    Raises:
+        ProjectError: the module cannot be imported, builds its PolicyPack on import, or
+            EXTRA_POLICIES holds something other than pulumi-policy policies, a name twice
+            or the id of an aiscaffold policy.
+    """
+    path = Path(project).resolve() / PACK_FILE
+    if not path.is_file():
+        return []
+    module = _import_pack(path)
+    return _checked_extras(getattr(module, "EXTRA_POLICIES", ()))
+
+
 def run_project(project: Path, stack: str | None) -> MockRun:
     """The project's program under mocks, errors turned into user messages."""
     try:
@@ -336,15 +598,21 @@ def _default_stack(project: Path) -> str:
 def check_project(path: str | Path = ".", *, stack: str | None = None) -> CheckReport:
     """Run the project's program offline and evaluate its policy pack.
 
+    The pack is aiscaffold's policies at the levels ``policy/enforcement.yaml`` gives,
+    and the team's own policies in ``EXTRA_POLICIES`` of ``policy/__main__.py``.
+
     Raises:
-        ProjectError: not a generated project (no Pulumi.yaml, stack or enforcement file).
+        ProjectError: not a generated project (no Pulumi.yaml, stack or enforcement
+            file), or a pack module that cannot be imported or lists something other
+            than pulumi-policy policies of their own names.
         ProgramFailed: the program raised; the message carries its error.
     """
     project = Path(path).resolve()
     if not project.is_dir():
         raise ProjectError(f"{path} is not a directory")
     requirements = load_requirements(project)
-    return evaluate(run_project(project, stack), requirements)
+    extra = load_extra_policies(project)
+    return evaluate(run_project(project, stack), requirements, extra)
 
 
 class _Recorder(Mapping[str, Any]):

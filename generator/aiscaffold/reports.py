@@ -156,6 +156,17 @@ def check_sarif(
     rules = []
     for policy in policies:
         clauses = policy.clauses()
+        # A team's own policy (EXTRA_POLICIES) cites no catalog control and may give no
+        # remediation: its help then says only what it has.
+        help_text = policy.remediation or policy.description or policy.title
+        help_parts = [f"**Remediation:** {help_text}" if policy.remediation else help_text]
+        if policy.controls:
+            help_parts.append("**Controls:** " + ", ".join(policy.controls))
+        if clauses:
+            help_parts.append(
+                "**Frameworks:** "
+                + "; ".join(f"{fw} {', '.join(cl)}" for fw, cl in clauses.items())
+            )
         rules.append(
             {
                 "id": policy.id,
@@ -163,13 +174,7 @@ def check_sarif(
                 or policy.id,
                 "shortDescription": {"text": policy.title},
                 "fullDescription": {"text": policy.description or policy.title},
-                "help": {
-                    "text": policy.remediation,
-                    "markdown": f"**Remediation:** {policy.remediation}\n\n**Controls:** "
-                    + ", ".join(policy.controls)
-                    + "\n\n**Frameworks:** "
-                    + "; ".join(f"{fw} {', '.join(cl)}" for fw, cl in clauses.items()),
-                },
+                "help": {"text": help_text, "markdown": "\n\n".join(help_parts)},
                 "properties": {
                     "tags": ["security", *policy.controls],
                     "security-severity": _SECURITY_SEVERITY[policy.severity],
