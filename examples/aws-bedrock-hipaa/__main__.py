@@ -10,6 +10,7 @@ stack config. Weakening a control takes a named argument (README.md lists them).
 import pulumi
 import pulumi_aws as aws
 from aiscaffold_components.aws import (
+    ECR_ENDPOINT_SERVICES,
     ENDPOINT_SERVICES,
     AuditLogging,
     AuditLoggingArgs,
@@ -17,6 +18,7 @@ from aiscaffold_components.aws import (
     GuardrailArgs,
     Keys,
     KeysArgs,
+    LambdaVpcAccess,
     Network,
     NetworkArgs,
     PrivateEndpoints,
@@ -28,6 +30,7 @@ from aiscaffold_components.aws import (
     WorkloadIdentity,
     WorkloadIdentityArgs,
     bedrock_model_arns,
+    ecr_layer_bucket_arn,
 )
 from aiscaffold_components.profile import Profile
 
@@ -56,8 +59,14 @@ workload_role_arn = pulumi.Output.concat(
 # S3 names are global: the data bucket's name starts with the project and stack, and the
 # trail records object reads and writes of buckets named so.
 data_bucket_prefix = f"{prefix[:31].rstrip('-')}-data-"
+# The workload runs on Lambda, on ECS with Fargate, or both. Set the one you do not use
+# to False: what only it needs (its trust, endpoints and grants) goes with it.
+on_lambda = True
+on_fargate = True
 
-# ------------------------------------------------------------------ keys (KEY-01..04)
+# ------------------------------------------------------------------ keys (KEY-01..05)
+# KEY-05 (profile.hsm_keys) holds for every KMS key: its material exists in plaintext
+# only inside KMS's FIPS 140-validated HSMs. No CloudHSM key store is created (keys.py).
 keys = Keys(
     "keys",
     KeysArgs(
@@ -127,7 +136,13 @@ endpoints = PrivateEndpoints(
         vpc_cidr=network.cidr_block,
         subnet_ids=network.private_subnet_ids,
         route_table_ids=network.private_route_table_ids,
-        services=ENDPOINT_SERVICES["bedrock"],
+        # Fargate pulls the task's image from ECR inside the VPC (Lambda needs nothing
+        # more: it fetches function code and images itself).
+        services=[*ENDPOINT_SERVICES["bedrock"], *(ECR_ENDPOINT_SERVICES if on_fargate else ())],
+        # ECR serves image layers from this AWS-owned bucket, read through the S3 gateway.
+        aws_owned_bucket_arns=(
+            [ecr_layer_bucket_arn(partition=partition, region=region)] if on_fargate else []
+        ),
         bucket_arns=[data.arn, audit.log_bucket.arn, audit.access_log_bucket.arn],
         client_security_group_ids=[network.workload_security_group_id],
         tags=tags,
@@ -175,8 +190,10 @@ workload = WorkloadIdentity(
     "workload",
     WorkloadIdentityArgs(
         role_name=workload_role_name,
-        # The workload runs on Lambda or ECS (Fargate): drop the one you do not use.
-        trusted_services=["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"],
+        trusted_services=[
+            *(["lambda.amazonaws.com"] if on_lambda else []),
+            *(["ecs-tasks.amazonaws.com"] if on_fargate else []),
+        ],
         tags=tags,
         model_arns=bedrock_model_arns(
             guarded_models, partition=partition, region=region, account_id=caller.account_id
@@ -190,10 +207,23 @@ workload = WorkloadIdentity(
         kms_via_services=["s3", "secretsmanager", "bedrock"],
         secret_arns=list(secrets.secret_arns.values()),
         bucket_arns=[data.arn],
-        log_group_arns=[
-            arn("logs", f"log-group:/aws/lambda/{prefix}-*"),
-            arn("logs", f"log-group:/ecs/{prefix}-*"),
-        ],
+        # The workload logs here only (Lambda: logging_config.log_group; ECS:
+        # awslogs-group): a group it created itself would not use the logs key.
+        log_group_name=f"/{profile.project}/{profile.stack}/workload",
+        logs_key_arn=keys.logs_key_arn,
+        log_retention_days=profile.log_retention_days,
+        # Lambda creates the functions' network interfaces in the private subnets, with
+        # the workload security group, as this role.
+        lambda_vpc=(
+            LambdaVpcAccess(
+                subnet_arns=network.private_subnet_arns,
+                security_group_arns=[network.workload_security_group_arn],
+            )
+            if on_lambda
+            else None
+        ),
+        # Fargate pulls the task's image as this role (the task execution role).
+        ecr_repository_arns=([arn("ecr", f"repository/{profile.project}/*")] if on_fargate else []),
     ),
 )
 
@@ -210,6 +240,7 @@ pulumi.export(
 pulumi.export("guardrail_id", guardrail.guardrail_id)
 pulumi.export("guardrail_version", guardrail.guardrail_version)
 pulumi.export("workload_role_arn", workload.role_arn)
+pulumi.export("workload_log_group", workload.log_group_name)
 pulumi.export("data_bucket", data.bucket_name)
 pulumi.export("log_bucket", audit.log_bucket_name)
 pulumi.export("access_log_bucket", audit.access_log_bucket_name)

@@ -51,11 +51,22 @@ network = Network(
 group = network.resource_group_name
 
 # Key Vault (private, RBAC only, purge protection) with one rotating key per purpose.
+# Each key's first version is valid from keys_created_on and expires key_rotation_days
+# + 30 days later, like every version its rotation policy creates. Azure sets these
+# attributes only when it creates a key, so the program never changes them afterwards;
+# pin the day of the first deployment to keep previews of a new stack reproducible:
+#   pulumi config set keys_created_on "$(date -u +%F)"
+keys_created_on = config.get("keys_created_on")
 keys = Keys(
     "keys",
     KeysArgs(
         resource_group_name=group,
         location=location,
+        created_on=(
+            dt.date.fromisoformat(keys_created_on)
+            if keys_created_on
+            else dt.datetime.now(dt.UTC).date()
+        ),
         tags=tags,
         rotation_days=profile.key_rotation_days,
         hsm_keys=profile.hsm_keys,
@@ -79,7 +90,9 @@ data = SecureStorage(
 
 # The AI service: private, keyless, CMK-encrypted; every model deployment is bound to
 # the content filter. Capacity is in thousands of tokens per minute, per deployment:
-# ModelDeployment.parse(model, capacity=50) raises it.
+# 10 unless `model_capacity` gives one number for every model or one per model name:
+#   pulumi config set model_capacity 50
+#   pulumi config set --path 'model_capacity["gpt-4o"]' 50
 openai = OpenAIAccount(
     "openai",
     OpenAIAccountArgs(
@@ -87,7 +100,9 @@ openai = OpenAIAccount(
         location=location,
         cmk=keys.cmk("ai"),
         tags=tags,
-        deployments=[ModelDeployment.parse(model, capacity=10) for model in profile.models],
+        deployments=ModelDeployment.from_models(
+            profile.models, capacity=config.get_object("model_capacity", 10)
+        ),
         guardrail=GuardrailArgs(
             strength=profile.content_filter_strength,
             denied_terms=profile.guardrail_denied_topics,

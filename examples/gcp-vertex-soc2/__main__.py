@@ -4,9 +4,14 @@ Composes aiscaffold's hardened Google Cloud components from the stack's profile
 (Pulumi.dev.yaml). Run `aiscaffold check` to verify it offline.
 
 Optional stack config besides the profile:
-  workbench              true: a Vertex AI Workbench instance for notebooks
+  workbench              true: a Vertex AI Workbench instance for notebooks, reached
+                         through an IAP SSH tunnel (see README)
+  workbench_proxy        true: also publish it on the Workbench proxy (weakens NET-06)
   vpc_sc_access_policy   Access Context Manager policy number: a VPC Service Controls
                          perimeter around the project (needs organization rights)
+  vpc_sc_deployers       list of user:<email> / serviceAccount:<email> admitted through
+                         the perimeter from outside, so `pulumi up` keeps working
+  vpc_sc_access_levels   list of access level names the perimeter admits from outside
   secrets                list of secret ids (default: [app-api-key]); the value of
                          each comes from the config secret `secret-<id>`
                          (pulumi config set --secret secret-<id> ...)
@@ -42,7 +47,10 @@ labels = profile.tags
 name = profile.project
 
 workbench = config.get_bool("workbench") or False
+workbench_proxy = config.get_bool("workbench_proxy") or False
 vpc_sc_access_policy = config.get("vpc_sc_access_policy")
+vpc_sc_deployers: list[str] = list(config.get_object("vpc_sc_deployers") or [])
+vpc_sc_access_levels: list[str] = list(config.get_object("vpc_sc_access_levels") or [])
 secret_ids: list[str] = list(config.get_object("secrets") or ["app-api-key"])
 
 project = gcp.organizations.get_project()
@@ -67,6 +75,7 @@ apis = [
         "dns.googleapis.com",
         "logging.googleapis.com",
         "modelarmor.googleapis.com",
+        "networkconnectivity.googleapis.com",
         "notebooks.googleapis.com",
         "orgpolicy.googleapis.com",
         "pubsub.googleapis.com",
@@ -106,13 +115,17 @@ network = Network(
     opts=after_apis,
 )
 
-# Private endpoints (PE-01..05): Google APIs through Private Service Connect.
+# Private endpoints (PE-01..05): Google APIs through Private Service Connect. Model
+# Armor screens prompts only at its regional endpoint, which the API bundle does not
+# serve: a regional endpoint in the workload subnet lets the workload reach it.
 endpoints = PrivateEndpoints(
     f"{name}-pe",
     PrivateEndpointsArgs(
         project=project_id,
         network_id=network.network_id,
         region=profile.region,
+        subnet_id=network.subnet_id,
+        subnet_cidr=network.subnet_cidr,
         bundle="vpc-sc" if vpc_sc_access_policy else "all-apis",
         labels=labels,
     ),
@@ -188,6 +201,7 @@ vertex = VertexAI(
         workbench=workbench,
         workbench_subnet_id=network.subnet_id,
         workbench_service_account=identity.email,
+        workbench_proxy_access=workbench_proxy,
         labels=labels,
     ),
     opts=after_apis,
@@ -201,6 +215,8 @@ org_policies = OrgPolicies(
         project_number=project_number,
         allowed_regions=profile.allowed_regions,
         vpc_sc_access_policy=vpc_sc_access_policy,
+        perimeter_deployers=vpc_sc_deployers,
+        perimeter_access_levels=vpc_sc_access_levels,
     ),
     opts=after_apis,
 )

@@ -20,7 +20,7 @@ from pathlib import Path
 from aiscaffold_components.catalog import Control, load_catalog
 
 from .answers import Answers
-from .check import CheckReport, evaluate, load_requirements
+from .check import CheckReport, evaluate, load_extra_policies, load_requirements
 from .testing import MockRun, run_program
 
 __all__ = ["architecture_markdown", "compliance_markdown", "write_reports"]
@@ -258,7 +258,7 @@ def write_reports(project: Path, answers: Answers) -> tuple[Path, Path]:
     report: CheckReport | None
     try:
         run = run_program(project, stack=answers.stack)
-        report = evaluate(run, load_requirements(project))
+        report = evaluate(run, load_requirements(project), load_extra_policies(project))
     except Exception:  # the reports then say "not checked" instead of a status
         run, report = None, None
     compliance = project / COMPLIANCE_FILE

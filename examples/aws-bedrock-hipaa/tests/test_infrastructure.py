@@ -6,7 +6,7 @@ No cloud credentials or Pulumi CLI needed: `pytest` in the project directory.
 from pathlib import Path
 
 import pytest
-from aiscaffold.check import evaluate, load_requirements
+from aiscaffold.check import evaluate, load_extra_policies, load_requirements
 from aiscaffold.testing import MockRun, run_program
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,8 @@ def test_program_runs_without_deprecated_resources(run: MockRun) -> None:
 
 
 def test_policy_pack_finds_no_mandatory_violation(run: MockRun) -> None:
-    report = evaluate(run, load_requirements(PROJECT))
+    # aiscaffold's policies and the team's own (EXTRA_POLICIES in policy/__main__.py)
+    report = evaluate(run, load_requirements(PROJECT), load_extra_policies(PROJECT))
     mandatory = [f"{f.policy} {f.resource}: {f.message}" for f in report.mandatory]
     assert not mandatory, "\n".join(mandatory)
 
@@ -106,6 +107,18 @@ def test_workload_invokes_chat_models_only_through_the_guardrail(run: MockRun) -
     for statement in invoking:
         guarded = "bedrock:GuardrailIdentifier" in str(statement.get("Condition"))
         assert guarded or "embed" in str(statement["Resource"]), statement
+
+
+def test_workload_logs_only_to_its_encrypted_group(run: MockRun) -> None:
+    policy = run.one("aws:iam/rolePolicy:RolePolicy", name="workload-policy").inputs["policy"]
+    granted: list[object] = []
+    for statement in _statements(policy):
+        action = statement["Action"]
+        granted.extend(action if isinstance(action, list) else [action])
+    assert "logs:CreateLogGroup" not in granted  # a group it created would use no project key
+    group = run.one("aws:cloudwatch/logGroup:LogGroup", name="workload-logs").inputs
+    assert group["kmsKeyId"]
+    assert group["retentionInDays"] >= int(_setting(run, "log_retention_days"))
 
 
 def test_model_invocations_are_logged(run: MockRun) -> None:

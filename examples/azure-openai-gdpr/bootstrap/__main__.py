@@ -14,6 +14,8 @@ gets the project's profile (Pulumi.bootstrap.yaml), logging and deletion protect
     pulumi stack output secrets_provider   # azurekeyvault://<vault>.vault.azure.net/keys/...
 """
 
+import datetime as dt
+
 import pulumi
 import pulumi_azure_native as azure_native
 from aiscaffold_components.azure import (
@@ -52,12 +54,20 @@ network = Network(
 )
 group = network.resource_group_name
 
-# Key Vault with the keys of the state account and of its logs.
+# Key Vault with the keys of the state account and of its logs. Each key's first version
+# is valid from keys_created_on for key_rotation_days + 30 days, like every rotated
+# version; Azure sets that only when it creates a key, so pin the day of the first
+# deployment (pulumi config set keys_created_on "$(date -u +%F)").
+keys_created_on = config.get("keys_created_on")
+created_on = (
+    dt.date.fromisoformat(keys_created_on) if keys_created_on else dt.datetime.now(dt.UTC).date()
+)
 keys = Keys(
     "keys",
     KeysArgs(
         resource_group_name=group,
         location=location,
+        created_on=created_on,
         tags=tags,
         purposes=("data", "logs"),
         rotation_days=profile.key_rotation_days,
@@ -74,6 +84,7 @@ keys = Keys(
 # the README: re-encrypt with `pulumi stack change-secrets-provider` after a rotation).
 # Protected: without it no stack's secrets can be read.
 expiry_days = profile.key_rotation_days + 30
+valid_from = dt.datetime.combine(created_on, dt.time(), tzinfo=dt.UTC)
 secrets_key = azure_native.keyvault.Key(
     SECRETS_KEY,
     resource_group_name=group,
@@ -83,7 +94,13 @@ secrets_key = azure_native.keyvault.Key(
         kty="RSA-HSM" if profile.hsm_keys else "RSA",
         key_size=3072,
         key_ops=["encrypt", "decrypt"],
-        attributes=azure_native.keyvault.KeyAttributesArgs(enabled=True, exportable=False),
+        # The first version expires like the rotated ones (Key Vault seconds since 1970).
+        attributes=azure_native.keyvault.KeyAttributesArgs(
+            enabled=True,
+            exportable=False,
+            not_before=int(valid_from.timestamp()),
+            expires=int((valid_from + dt.timedelta(days=expiry_days)).timestamp()),
+        ),
         rotation_policy=azure_native.keyvault.RotationPolicyArgs(
             attributes=azure_native.keyvault.KeyRotationPolicyAttributesArgs(
                 expiry_time=f"P{expiry_days}D"
@@ -107,7 +124,11 @@ secrets_key = azure_native.keyvault.Key(
         ),
     ),
     tags={**tags, "key-purpose": SECRETS_KEY},
-    opts=pulumi.ResourceOptions(protect=True),
+    # Azure applies the attributes only on creation: later runs leave them as created.
+    opts=pulumi.ResourceOptions(
+        protect=True,
+        ignore_changes=["properties.attributes.notBefore", "properties.attributes.expires"],
+    ),
 )
 
 # The state: private, Entra ID only, CMK-encrypted, versioned; protected from deletion.

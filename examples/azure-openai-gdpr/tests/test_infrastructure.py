@@ -6,7 +6,7 @@ No cloud credentials or Pulumi CLI needed: `pytest` in the project directory.
 from pathlib import Path
 
 import pytest
-from aiscaffold.check import evaluate, load_requirements
+from aiscaffold.check import evaluate, load_extra_policies, load_requirements
 from aiscaffold.testing import MockRun, run_program
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,8 @@ def test_program_runs_without_deprecated_resources(run: MockRun) -> None:
 
 
 def test_policy_pack_finds_no_mandatory_violation(run: MockRun) -> None:
-    report = evaluate(run, load_requirements(PROJECT))
+    # aiscaffold's policies and the team's own (EXTRA_POLICIES in policy/__main__.py)
+    report = evaluate(run, load_requirements(PROJECT), load_extra_policies(PROJECT))
     mandatory = [f"{f.policy} {f.resource}: {f.message}" for f in report.mandatory]
     assert not mandatory, "\n".join(mandatory)
 
@@ -62,13 +63,30 @@ def test_key_vault_is_private_rbac_only_and_purge_protected(run: MockRun) -> Non
 
 
 def test_storage_accepts_entra_id_only(run: MockRun) -> None:
-    for account in run.of_type("azure-native:storage:StorageAccount"):
-        assert account.inputs["allowSharedKeyAccess"] is False, account.name
-        assert account.inputs["allowBlobPublicAccess"] is False, account.name
+    accounts = {a.name: a for a in run.of_type("azure-native:storage:StorageAccount")}
+    # The workload's data, the immutable log archive and the flow-log account at least.
+    assert {"data-account", "audit-archive-account", "audit-flowlogs-account"} <= set(accounts)
+    for name, account in accounts.items():
+        assert account.inputs["allowSharedKeyAccess"] is False, name
+        assert account.inputs["allowBlobPublicAccess"] is False, name
 
 
 def test_role_assignments_are_scoped_to_single_resources(run: MockRun) -> None:
-    for assignment in run.of_type("azure-native:authorization:RoleAssignment"):
-        scope = assignment.inputs["scope"]
-        assert "/resourceGroups/" in scope and "/providers/" in scope, assignment.name
+    import re
+
+    from aiscaffold_components.azure import ROLES
+
+    resource_id = re.compile(
+        r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/[^/]+/[^/]+/[^/]+", re.IGNORECASE
+    )
+    assignments = {a.name: a for a in run.of_type("azure-native:authorization:RoleAssignment")}
+    # The workload's grants and the key grants of the encryption identity at least.
+    assert {"workload-openai-user", "workload-secrets-user", "keys-data-cmk-user"} <= set(
+        assignments
+    )
+    for name, assignment in assignments.items():
+        assert resource_id.match(assignment.inputs["scope"]), name
+        role = assignment.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+        assert role in ROLES.values(), (name, role)  # no Owner, Contributor, ...
+        assert assignment.inputs["principalType"] == "ServicePrincipal", name
 

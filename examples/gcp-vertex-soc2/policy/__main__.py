@@ -1,16 +1,47 @@
-"""Policy pack of gcp-vertex-soc2: aiscaffold's policies for its controls.
+"""Policy pack of gcp-vertex-soc2: aiscaffold's policies and your own.
 
-`pulumi preview --policy-pack policy` runs this file; `aiscaffold check` evaluates the
-same policies offline. What is enforced, and at which level, is in enforcement.yaml.
+`pulumi preview --policy-pack policy` runs this file; `aiscaffold check` imports it and
+evaluates the same policies offline. What aiscaffold enforces, and at which level, is in
+enforcement.yaml; policies of your own go in EXTRA_POLICIES below.
 """
 
 from pathlib import Path
 
 from aiscaffold_components.policies import Requirements, pulumi_policies
+from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 REQUIREMENTS = Requirements.load(Path(__file__).with_name("enforcement.yaml"))
+
+# Your team's own pulumi-policy policies, run after aiscaffold's by both
+# `pulumi preview --policy-pack policy` and `aiscaffold check`. Each one's
+# enforcement_level decides (MANDATORY blocks, ADVISORY warns, DISABLED skips; unset
+# is advisory); its name must not be an aiscaffold policy id. For example:
+#
+#     from pulumi_policy import (
+#         EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity,
+#     )
+#
+#     def cost_center(args: ResourceValidationArgs, report: ReportViolation) -> None:
+#         tags = args.props.get("labels")
+#         if tags is not None and "cost-center" not in tags:
+#             report("no cost-center label: finance cannot bill it", None)
+#
+#     EXTRA_POLICIES = [
+#         ResourceValidationPolicy(
+#             name="team-cost-center",
+#             description="Every taggable resource names its cost center.",
+#             validate=cost_center,
+#             enforcement_level=EnforcementLevel.MANDATORY,
+#             severity=Severity.LOW,
+#             remediation_steps="Add a cost-center label.",
+#         ),
+#     ]
+EXTRA_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = []
 
 if __name__ == "__main__":  # building the pack starts its gRPC server and blocks
     from pulumi_policy import PolicyPack
 
-    PolicyPack(name="gcp-vertex-soc2-security", policies=pulumi_policies(REQUIREMENTS))
+    PolicyPack(
+        name="gcp-vertex-soc2-security",
+        policies=[*pulumi_policies(REQUIREMENTS), *EXTRA_POLICIES],
+    )

@@ -6,7 +6,7 @@ No cloud credentials or Pulumi CLI needed: `pytest` in the project directory.
 from pathlib import Path
 
 import pytest
-from aiscaffold.check import evaluate, load_requirements
+from aiscaffold.check import evaluate, load_extra_policies, load_requirements
 from aiscaffold.testing import MockRun, run_program
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,8 @@ def test_program_runs_without_deprecated_resources(run: MockRun) -> None:
 
 
 def test_policy_pack_finds_no_mandatory_violation(run: MockRun) -> None:
-    report = evaluate(run, load_requirements(PROJECT))
+    # aiscaffold's policies and the team's own (EXTRA_POLICIES in policy/__main__.py)
+    report = evaluate(run, load_requirements(PROJECT), load_extra_policies(PROJECT))
     mandatory = [f"{f.policy} {f.resource}: {f.message}" for f in report.mandatory]
     assert not mandatory, "\n".join(mandatory)
 
@@ -72,7 +73,9 @@ def test_model_armor_screens_every_model_call(run: MockRun) -> None:
     template = run.one("gcp:modelarmor/template:Template").inputs
     floor = run.one("gcp:modelarmor/floorsetting:Floorsetting").inputs
     for filters in (template["filterConfig"], floor["filterConfig"]):
-        assert filters["piAndJailbreakFilterSettings"]["filterEnforcement"] == "ENABLED"
+        injection = filters["piAndJailbreakFilterSettings"]
+        assert injection["filterEnforcement"] == "ENABLED"
+        assert injection["confidenceLevel"] == "LOW_AND_ABOVE"
         rai = {f["filterType"] for f in filters["raiSettings"]["raiFilters"]}
         assert rai == RAI_FILTERS
         assert filters["maliciousUriFilterSettings"]["filterEnforcement"] == "ENABLED"
@@ -81,6 +84,26 @@ def test_model_armor_screens_every_model_call(run: MockRun) -> None:
     assert floor["enableFloorSettingEnforcement"] is True
     assert "AI_PLATFORM" in floor["integratedServices"]
     assert floor["aiPlatformFloorSetting"]["inspectAndBlock"] is True
+
+
+def test_model_armor_is_reachable_from_the_vpc(run: MockRun) -> None:
+    # Model Armor screens only at its regional endpoint, which the API bundle does not
+    # serve: without a regional endpoint every screening call from the VPC gets 404.
+    template = run.one("gcp:modelarmor/template:Template").inputs
+    host = f"modelarmor.{template['location']}.rep.googleapis.com"
+    endpoint = run.one("gcp:networkconnectivity/regionalEndpoint:RegionalEndpoint").inputs
+    assert endpoint["targetGoogleApi"] == host
+    assert endpoint["subnetwork"] == run.one("gcp:compute/subnetwork:Subnetwork").outputs["id"]
+    zones = {z.inputs["dnsName"]: z for z in run.of_type("gcp:dns/managedZone:ManagedZone")}
+    assert zones[f"{host}."].inputs["visibility"] == "private"
+    records = [r.inputs for r in run.of_type("gcp:dns/recordSet:RecordSet")]
+    assert [r["rrdatas"] for r in records if r["name"] == f"{host}."] == [[endpoint["address"]]]
+    egress = [
+        f.inputs
+        for f in run.of_type("gcp:compute/firewall:Firewall")
+        if f.inputs.get("destinationRanges") == [f"{endpoint['address']}/32"]
+    ]
+    assert [f["allows"] for f in egress] == [[{"protocol": "tcp", "ports": ["443"]}]]
 
 
 def test_vertex_endpoint_is_private_and_encrypted(run: MockRun) -> None:
