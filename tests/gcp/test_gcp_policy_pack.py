@@ -300,8 +300,9 @@ UNKNOWN: dict[str, tuple[str, str, str, str]] = {
     "GCP-KMS-006": (D, "vertex-datasets-bucket", "encryption.defaultKmsKeyName", S),
     "GCP-LOG-001": (D, "audit-storage", "auditLogConfigs", A),
     "GCP-LOG-002": (D, "audit-cloudkms", "service", S),
-    "GCP-LOG-003": (D, "audit-sink", "destination", S),
-    "GCP-LOG-004": (D, "audit-archive-sink", "destination", S),
+    # Both sinks route the audit logs: only with both destinations unknown is it open.
+    "GCP-LOG-003": (D, "audit-sink+audit-archive-sink", "destination", S),
+    "GCP-LOG-004": (D, "net-subnet", "logConfig", OBJ),
     "GCP-LOG-005": (D, "audit-log-bucket", "retentionDays", N),
     "GCP-LOG-006": (R, "audit-log-bucket", "locked", B),
     "GCP-LOG-007": (D, "audit-log-bucket", "cmekSettings.kmsKeyName", S),
@@ -465,14 +466,15 @@ def test_values_unknown_during_preview_are_reported_unknown(
     variant, role, path, sentinel = UNKNOWN[policy]
     run, requirements = projects[variant]
     requirements = only(requirements, policy)
-    name = f"{run.project}-{role}"
+    names = [f"{run.project}-{r}" for r in role.split("+")]  # "a+b": both unknown
+    name = names[0]
     add = [ADDED[role](run)] if role in ADDED else []
     known = evaluate(patched(run, {}, add), requirements)
     assert known.policies == 1
     # While the value is known, the policy gives a verdict, and the project complies...
     assert policy in known.checked, f"{policy} does not apply to {variant}"
     assert not known.findings, [(f.resource, f.message) for f in known.findings]
-    pending = patched(run, {name: {path: sentinel}}, add)
+    pending = patched(run, {n: {path: sentinel} for n in names}, add)
     where = name if isinstance(GCP_POLICIES[policy], ResourcePolicy) else "(stack)"
     message = UnknownValueError(sentinel, path.split(".")).message
     # ...with it unknown, the policy reports no violation, but that it cannot tell: on

@@ -1,4 +1,5 @@
-"""Helpers of the GCP policies: durations, references between resources, IAM grants.
+"""Helpers of the GCP policies: durations, references between resources, IAM grants,
+quantifiers that do not hang on the order of items.
 
 Props are the engine's camelCase inputs (numbers as floats). A resource named by
 Pulumi's auto-naming carries its cloud name in its props once the provider has checked
@@ -9,10 +10,15 @@ logical name followed by Pulumi's random suffix.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._core import Resource
+
+if TYPE_CHECKING:
+    from pulumi_policy.proxy import UnknownValueError
+
+T = TypeVar("T")
 
 DAY = 86400
 
@@ -115,6 +121,68 @@ def refers_to(reference: Any, resource: Resource) -> bool:
         if isinstance(own, str) and own:
             return last == last_segment(own)
     return re.fullmatch(re.escape(resource.name) + r"-[0-9a-f]{7}", last) is not None
+
+
+def _first(pending: UnknownValueError | None, error: UnknownValueError) -> UnknownValueError:
+    # The same unknown is reported whichever item a check meets first.
+    return error if pending is None or error.message < pending.message else pending
+
+
+def some(items: Iterable[T], test: Callable[[T], object]) -> bool:
+    """Whether ``test`` holds for some item, in any order of the items.
+
+    ``any()`` stops at the first item it meets: True when a known item passing comes
+    first, but pulumi-policy's UnknownValueError when an item whose value is unknown
+    during preview does, so a verdict would hang on the order of registration. Here a
+    known item passing decides (True); else an unknown item leaves it open (its
+    UnknownValueError is raised); else False.
+    """
+    from pulumi_policy.proxy import UnknownValueError
+
+    pending: UnknownValueError | None = None
+    for item in items:
+        try:
+            if test(item):
+                return True
+        except UnknownValueError as error:
+            pending = _first(pending, error)
+    if pending is not None:
+        raise pending
+    return False
+
+
+def every(items: Iterable[T], test: Callable[[T], object]) -> bool:
+    """Whether ``test`` holds for every item, in any order of the items: a known item
+    failing decides (False); else an item whose value is unknown during preview leaves
+    it open (its UnknownValueError is raised); else True. See :func:`some`."""
+    from pulumi_policy.proxy import UnknownValueError
+
+    pending: UnknownValueError | None = None
+    for item in items:
+        try:
+            if not test(item):
+                return False
+        except UnknownValueError as error:
+            pending = _first(pending, error)
+    if pending is not None:
+        raise pending
+    return True
+
+
+def audit_log_types(config: Resource) -> set[str]:
+    """The log types an audit config records."""
+    return {str(c.get("logType")) for c in config.items("auditLogConfigs")}
+
+
+def audited(resources: Sequence[Resource], service: str) -> bool:
+    """Whether an audit config of the stack records data reads and writes of ``service``."""
+    return some(
+        of_type(resources, *AUDIT_CONFIG_TYPES),
+        lambda config: (
+            config.get("service") in (service, "allServices")
+            and {"DATA_READ", "DATA_WRITE"} <= audit_log_types(config)
+        ),
+    )
 
 
 def of_type(resources: Iterable[Resource], *types: str) -> list[Resource]:

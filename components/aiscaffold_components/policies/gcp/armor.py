@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
-from ._util import of_type
+from ._util import of_type, some
 
 TEMPLATE = "gcp:modelarmor/template:Template"
 FLOOR = "gcp:modelarmor/floorsetting:Floorsetting"
@@ -245,12 +245,10 @@ def guarded_workload(
         raise NotApplicable("the stack runs no Vertex AI resource")
     if not of_type(resources, TEMPLATE):
         yield None, "no Model Armor template screens the workload's prompts and responses"
-    floors = [
-        f
-        for f in of_type(resources, FLOOR)
-        if "AI_PLATFORM" in [str(s) for s in f.items("integratedServices")]
-    ]
-    if not floors:
+    if not some(
+        of_type(resources, FLOOR),
+        lambda f: "AI_PLATFORM" in [str(s) for s in f.items("integratedServices")],
+    ):
         yield None, "no Model Armor floor setting screens the project's Vertex AI calls"
 
 

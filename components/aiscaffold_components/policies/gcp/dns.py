@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from typing import Any
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
-from ._util import last_segment, of_type, refers_to
+from ._util import last_segment, of_type, refers_to, some
 from .psc import api_endpoints, regional_endpoints, target_host
 
 ZONE = "gcp:dns/managedZone:ManagedZone"
@@ -27,10 +27,6 @@ GOOGLE_DOMAINS = (
 
 def _domain(resource: Resource) -> str:
     return str(resource.get("dnsName", default="")).lower().rstrip(".")
-
-
-def _record_name(resource: Resource) -> str:
-    return str(resource.get("name", default="")).lower().rstrip(".")
 
 
 def _visible_to(zone: Resource, network: Any) -> bool:
@@ -69,6 +65,27 @@ def private_zone(resource: Resource, requirements: Requirements) -> Iterator[str
         yield f"{resource.name} ({domain}) is visible to no network"
 
 
+def _record_of(
+    zone: Resource,
+    names: Set[str],
+    kind: str | None = None,
+    pointing_at: Set[str] = frozenset(),
+) -> Callable[[Resource], bool]:
+    """A test of a record set, for :func:`some`: in ``zone``, named one of ``names``
+    (lowercase), of type ``kind`` (any when None), answering one of ``pointing_at``
+    (anything when empty)."""
+
+    def test(record: Resource) -> bool:
+        return (
+            refers_to(record.get("managedZone"), zone)
+            and str(record.get("name", default="")).lower() in names
+            and (kind is None or record.get("type") == kind)
+            and (not pointing_at or bool(set(map(str, record.items("rrdatas"))) & pointing_at))
+        )
+
+    return test
+
+
 @stack_policy(
     id="GCP-DNS-002",
     title="googleapis.com resolves to the Private Service Connect endpoint",
@@ -100,18 +117,13 @@ def googleapis_resolves_privately(
         yield endpoints[0], "no private googleapis.com zone points at the endpoint"
         return
     records = of_type(resources, RECORD)
+    apex = {"googleapis.com."}
     for zone in zones:
-        mine = [r for r in records if refers_to(r.get("managedZone"), zone)]
-        apex = [
-            r
-            for r in mine
-            if str(r.get("name", default="")).lower() == "googleapis.com." and r.get("type") == "A"
-        ]
-        if not apex:
+        if not some(records, _record_of(zone, apex, "A")):
             yield zone, f"{zone.name} has no A record for googleapis.com"
-        elif addresses and not any(set(map(str, r.items("rrdatas"))) & addresses for r in apex):
+        elif addresses and not some(records, _record_of(zone, apex, "A", addresses)):
             yield zone, f"{zone.name} does not point googleapis.com at the endpoint's address"
-        if not any(str(r.get("name", default="")).lower() == "*.googleapis.com." for r in mine):
+        if not some(records, _record_of(zone, {"*.googleapis.com."})):
             yield zone, f"{zone.name} has no *.googleapis.com record"
 
 
@@ -150,19 +162,13 @@ def regional_hostnames_resolve_privately(
             yield endpoint, f"no private zone visible to its network resolves {host}"
             continue
         zone = max(covering, key=lambda z: len(_domain(z)))
-        answers = [
-            r
-            for r in records
-            if refers_to(r.get("managedZone"), zone)
-            and _record_name(r) == host
-            and r.get("type") == "A"
-        ]
         address = endpoint.get("address")
-        if not answers:
+        names = {host, f"{host}."}
+        if not some(records, _record_of(zone, names, "A")):
             yield endpoint, f"{zone.name} has no A record for {host}"
         elif (
             isinstance(address, str)
             and _IPV4.match(address)
-            and not any(address in map(str, r.items("rrdatas")) for r in answers)
+            and not some(records, _record_of(zone, names, "A", {address}))
         ):
             yield endpoint, f"{zone.name} does not point {host} at {address}"

@@ -12,11 +12,15 @@ from ._util import (
     DAY,
     LOG_BUCKET_TYPE,
     SINK_TYPE,
+    audit_log_types,
+    audited,
     days_text,
+    every,
     is_ai_workload,
     of_type,
     refers_to,
     seconds,
+    some,
 )
 
 LOG_TYPES = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
@@ -37,10 +41,6 @@ _ROUTED_LOGS = {
 }
 
 
-def _audit_log_types(config: Resource) -> set[str]:
-    return {str(c.get("logType")) for c in config.items("auditLogConfigs")}
-
-
 @resource_policy(
     id="GCP-LOG-001",
     title="Audit configs record admin reads and data reads and writes, exempting nobody",
@@ -53,7 +53,7 @@ def _audit_log_types(config: Resource) -> set[str]:
 def audit_config_types(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Reads and writes of data, keys, secrets and the AI service are audited: each
     audit config enables ADMIN_READ, DATA_READ and DATA_WRITE and exempts no one."""
-    missing = [t for t in LOG_TYPES if t not in _audit_log_types(resource)]
+    missing = [t for t in LOG_TYPES if t not in audit_log_types(resource)]
     if missing:
         yield f"{resource.name} does not record {', '.join(missing)}"
     for config in resource.items("auditLogConfigs"):
@@ -63,16 +63,6 @@ def audit_config_types(resource: Resource, requirements: Requirements) -> Iterat
                 f"{resource.name} exempts {', '.join(map(str, exempted))} from "
                 f"{config.get('logType')} logs"
             )
-
-
-def _audited(resources: Sequence[Resource], service: str) -> bool:
-    for config in of_type(resources, *AUDIT_CONFIG_TYPES):
-        if config.get("service") in (service, "allServices") and {
-            "DATA_READ",
-            "DATA_WRITE",
-        } <= _audit_log_types(config):
-            return True
-    return False
 
 
 @stack_policy(
@@ -101,7 +91,7 @@ def audited_services(
         if r.type.startswith(prefix)
     }
     for service in sorted(used):
-        if not _audited(resources, service):
+        if not audited(resources, service):
             yield None, f"no audit config records data reads and writes of {service}"
 
 
@@ -113,17 +103,23 @@ def _routes(sink: Resource, log_name: str) -> bool:
     return not text.strip() or log_name in text
 
 
-def _retained_sinks(resources: Sequence[Resource]) -> list[Resource]:
-    """Sinks writing to a log bucket or Cloud Storage bucket of this stack."""
+def _retained(sink: Resource, stores: Sequence[Resource]) -> bool:
+    """Whether a sink writes to one of ``stores`` (log buckets and Cloud Storage buckets
+    of this stack)."""
+    destination = str(sink.get("destination", default=""))
+    return destination.startswith(("logging.googleapis.com/", "storage.googleapis.com/")) and (
+        some(stores, lambda store: refers_to(destination, store))
+    )
+
+
+def _routed(resources: Sequence[Resource], log_name: str) -> bool:
+    """Whether an enabled sink routes ``log_name`` entries to a log store of this stack
+    (one such sink is enough, whatever other sinks' values unknown during preview)."""
     stores = of_type(resources, LOG_BUCKET_TYPE, BUCKET_TYPE)
-    out = []
-    for sink in of_type(resources, SINK_TYPE):
-        destination = str(sink.get("destination", default=""))
-        if destination.startswith(("logging.googleapis.com/", "storage.googleapis.com/")) and any(
-            refers_to(destination, store) for store in stores
-        ):
-            out.append(sink)
-    return out
+    return some(
+        of_type(resources, SINK_TYPE),
+        lambda sink: _routes(sink, log_name) and _retained(sink, stores),
+    )
 
 
 @stack_policy(
@@ -142,8 +138,13 @@ def audit_logs_routed(
     days), through an enabled sink."""
     if not is_ai_workload(resources):
         raise NotApplicable("no AI workload: the workload stack routes the project's audit logs")
-    if not any(_routes(sink, "cloudaudit.googleapis.com") for sink in _retained_sinks(resources)):
+    if not _routed(resources, "cloudaudit.googleapis.com"):
         yield None, "no enabled sink routes audit logs to a log store of this stack"
+
+
+def _produces(resources: Sequence[Resource], type_: str, key: str | None) -> bool:
+    """Whether a resource of ``type_`` writes logs (has ``key`` set, when one is named)."""
+    return some(of_type(resources, type_), lambda r: key is None or r.get(key) is not None)
 
 
 @stack_policy(
@@ -159,14 +160,12 @@ def other_logs_routed(
 ) -> Iterator[tuple[Resource | None, str]]:
     """VPC flow logs, firewall logs and Model Armor screening logs the stack produces
     are kept as long as the audit logs: a sink to the stack's log store routes them."""
-    sinks = _retained_sinks(resources)
     produced = False
     for what, ((type_, key), log_name) in _ROUTED_LOGS.items():
-        sources = [r for r in of_type(resources, type_) if key is None or r.get(key) is not None]
-        if not sources:
+        if not _produces(resources, type_, key):
             continue
         produced = True
-        if not any(_routes(sink, log_name) for sink in sinks):
+        if not _routed(resources, log_name):
             yield None, f"no sink routes {what} to a log store of this stack"
     if not produced:
         raise NotApplicable("the stack produces no flow, firewall or Model Armor logs")
@@ -240,6 +239,10 @@ def sink_identity(resource: Resource, requirements: Requirements) -> Iterator[st
         yield f"{resource.name} is disabled"
 
 
+def _named_in(resource: Resource, references: Sequence[str]) -> bool:
+    return some(references, lambda reference: refers_to(reference, resource))
+
+
 def log_archives(resources: Sequence[Resource]) -> list[Resource]:
     """Cloud Storage buckets of the stack that receive logs: sink destinations and
     usage-log buckets."""
@@ -252,7 +255,7 @@ def log_archives(resources: Sequence[Resource]) -> list[Resource]:
     references += [
         str(b.get("logging", "logBucket")) for b in buckets if b.get("logging", "logBucket")
     ]
-    return [b for b in buckets if any(refers_to(ref, b) for ref in references)]
+    return [b for b in buckets if _named_in(b, references)]
 
 
 #: Lifecycle conditions that limit a rule to some objects (conditions are ANDed): a Delete
@@ -274,11 +277,14 @@ _NARROWING_CONDITIONS = (
 
 def _expires_every_log(condition: Mapping[str, Any]) -> bool:
     """Whether a Delete rule's condition, besides its age, selects every live object."""
-    for key in _NARROWING_CONDITIONS:
+
+    def selects_all(key: str) -> bool:
         value = condition.get(key)
-        if value is not None and not (isinstance(value, (str, Sequence)) and len(value) == 0):
-            return False
-    return str(condition.get("withState") or "ANY").upper() in ("ANY", "LIVE")
+        if key == "withState":
+            return str(value or "ANY").upper() in ("ANY", "LIVE")
+        return value is None or (isinstance(value, (str, Sequence)) and len(value) == 0)
+
+    return every(("withState", *_NARROWING_CONDITIONS), selects_all)
 
 
 @stack_policy(
@@ -313,7 +319,7 @@ def archive_retention(
                     f"{bucket.name} retains logs {days_text(period)}; the profile requires {required} days"
                 ),
             )
-        expires = False
+        deletions = []
         for rule in bucket.items("lifecycleRules"):
             action = rule.get("action") or {}
             condition = rule.get("condition") or {}
@@ -322,8 +328,8 @@ def archive_retention(
                 continue
             if float(age) < required:
                 yield bucket, f"{bucket.name} deletes logs after {float(age):g} days"
-            expires = expires or _expires_every_log(condition)
-        if not expires:
+            deletions.append(condition)
+        if not some(deletions, _expires_every_log):
             yield (
                 bucket,
                 f"{bucket.name} keeps logs forever: delete them after {required} days "

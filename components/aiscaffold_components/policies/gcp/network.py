@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
-from ._util import of_type, refers_to
+from ._util import of_type, refers_to, some
 
 NETWORK = "gcp:compute/network:Network"
 SUBNET = "gcp:compute/subnetwork:Subnetwork"
@@ -252,11 +252,18 @@ def _deny_all(rule: Resource, direction: str) -> bool:
         return False
     if rule.items("targetTags") or rule.items("targetServiceAccounts"):
         return False
-    if not any(str(d.get("protocol", "")).lower() == "all" for d in rule.items("denies")):
+    if not some(rule.items("denies"), lambda d: str(d.get("protocol", "")).lower() == "all"):
         return False
     key = "sourceRanges" if direction == "INGRESS" else "destinationRanges"
     ranges = [str(r) for r in rule.items(key)] or (["0.0.0.0/0"] if direction == "EGRESS" else [])
     return "0.0.0.0/0" in ranges
+
+
+def _denies_all(network: Resource, direction: str, firewalls: Sequence[Resource]) -> bool:
+    """Whether one of ``firewalls`` is a deny-all rule of ``network`` in ``direction``."""
+    return some(
+        firewalls, lambda f: refers_to(f.get("network"), network) and _deny_all(f, direction)
+    )
 
 
 @stack_policy(
@@ -279,9 +286,8 @@ def deny_all_baseline(
         raise NotApplicable("the stack creates no VPC network")
     firewalls = of_type(resources, FIREWALL)
     for network in networks:
-        rules = [f for f in firewalls if refers_to(f.get("network"), network)]
         for direction in ("INGRESS", "EGRESS"):
-            if not any(_deny_all(rule, direction) for rule in rules):
+            if not _denies_all(network, direction, firewalls):
                 yield network, f"{network.name} has no deny-all {direction.lower()} rule"
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
-from ._util import is_ai_workload, of_type
+from ._util import is_ai_workload, of_type, some
 
 POLICY = "gcp:orgpolicy/policy:Policy"
 PERIMETER = "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter"
@@ -66,14 +66,13 @@ def constraint_enforced(resource: Resource, requirements: Requirements) -> Itera
             yield f"{resource.name} allows everything for {constraint}"
         elif str(rule.get("enforce", "")).upper() == "FALSE":
             yield f"{resource.name} turns {constraint} off"
-    if constraint in _DENY_ALL and rules and not any(_true(r.get("denyAll")) for r in rules):
+    if constraint in _DENY_ALL and rules and not some(rules, lambda r: _true(r.get("denyAll"))):
         yield f"{resource.name} does not deny {constraint} to everything"
-    enforced = any(_true(r.get("enforce")) for r in rules)
     if (
         constraint in GUARDRAIL_CONSTRAINTS
         and constraint not in _DENY_ALL
         and rules
-        and not enforced
+        and not some(rules, lambda r: _true(r.get("enforce")))
     ):
         yield f"{resource.name} does not enforce {constraint}"
 
@@ -95,7 +94,7 @@ def allowed_locations(resource: Resource, requirements: Requirements) -> Iterato
     allowed = set(requirements.setting("allowed_regions"))
     rules = resource.items("spec", "rules")
     values = [str(v) for r in rules for v in (r.get("values") or {}).get("allowedValues", [])]
-    if not values or any(_true(r.get("allowAll")) for r in rules):
+    if not values or some(rules, lambda r: _true(r.get("allowAll"))):
         yield f"{resource.name} does not limit resource locations to an allow list"
     for value in values:
         match = _LOCATION_VALUE.match(value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from .._core import NotApplicable, Requirements, Resource, stack_policy
-from ._util import of_type, refers_to
+from ._util import of_type, refers_to, some
 
 NETWORK = "gcp:compute/network:Network"
 SUBNET = "gcp:compute/subnetwork:Subnetwork"
@@ -21,6 +21,14 @@ API_BUNDLES = ("all-apis", "vpc-sc")
 def api_endpoints(resources: Sequence[Resource]) -> list[Resource]:
     """Forwarding rules that are Private Service Connect endpoints for Google APIs."""
     return [r for r in of_type(resources, FORWARDING_RULE) if r.get("target") in API_BUNDLES]
+
+
+def _reaches_apis(network: Resource, rules: Sequence[Resource]) -> bool:
+    """Whether one of the forwarding ``rules`` is an endpoint for Google APIs in
+    ``network``."""
+    return some(
+        rules, lambda r: r.get("target") in API_BUNDLES and refers_to(r.get("network"), network)
+    )
 
 
 def regional_endpoints(resources: Sequence[Resource]) -> list[Resource]:
@@ -39,7 +47,7 @@ def _in_network(endpoint: Resource, network: Resource, subnets: Sequence[Resourc
     if refers_to(endpoint.get("network"), network):
         return True
     subnet = endpoint.get("subnetwork")
-    return any(refers_to(subnet, s) and refers_to(s.get("network"), network) for s in subnets)
+    return some(subnets, lambda s: refers_to(subnet, s) and refers_to(s.get("network"), network))
 
 
 @stack_policy(
@@ -59,9 +67,9 @@ def psc_for_google_apis(
     networks = of_type(resources, NETWORK)
     if not networks:
         raise NotApplicable("the stack creates no VPC network")
-    endpoints = api_endpoints(resources)
+    rules = of_type(resources, FORWARDING_RULE)
     for network in networks:
-        if not any(refers_to(e.get("network"), network) for e in endpoints):
+        if not _reaches_apis(network, rules):
             yield network, f"{network.name} has no Private Service Connect endpoint for Google APIs"
 
 
@@ -88,6 +96,13 @@ def perimeter_bundle(
                 f"{endpoint.name} serves {endpoint.get('target')} inside a service perimeter; "
                 "use the vpc-sc bundle",
             )
+
+
+def _reaches_host(
+    host: str, network: Resource, endpoints: Sequence[Resource], subnets: Sequence[Resource]
+) -> bool:
+    """Whether one of the regional ``endpoints`` serves ``host`` in ``network``."""
+    return some(endpoints, lambda e: target_host(e) == host and _in_network(e, network, subnets))
 
 
 @stack_policy(
@@ -120,9 +135,8 @@ def model_armor_regional_endpoint(
     subnets = of_type(resources, SUBNET)
     for region in regions:
         host = f"modelarmor.{region}.rep.googleapis.com"
-        reaching = [e for e in endpoints if target_host(e) == host]
         for network in networks:
-            if not any(_in_network(e, network, subnets) for e in reaching):
+            if not _reaches_host(host, network, endpoints, subnets):
                 yield (
                     network,
                     f"{network.name} has no regional Private Service Connect endpoint for "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
-from ._util import AUDIT_CONFIG_TYPES, BUCKET_TYPE, DAY, days_text, of_type, refers_to
+from ._util import BUCKET_TYPE, DAY, audited, days_text, of_type, refers_to, some
 
 #: Cloud Storage's soft-delete duration when a bucket names none.
 DEFAULT_SOFT_DELETE = 7 * DAY
@@ -151,6 +151,10 @@ def no_website(resource: Resource, requirements: Requirements) -> Iterator[str]:
         yield f"{resource.name} is configured as a website (plain HTTP through a CNAME)"
 
 
+def _receives_usage_logs(bucket: Resource, buckets: Sequence[Resource]) -> bool:
+    return some(buckets, lambda b: refers_to(b.get("logging", "logBucket"), bucket))
+
+
 @stack_policy(
     id="GCP-STORAGE-009",
     title="Every bucket records who reads and writes its objects",
@@ -169,16 +173,12 @@ def bucket_access_logged(
     buckets = of_type(resources, BUCKET_TYPE)
     if not buckets:
         raise NotApplicable("the stack creates no bucket")
-    for config in of_type(resources, *AUDIT_CONFIG_TYPES):
-        if config.get("service") in ("storage.googleapis.com", "allServices"):
-            types = {str(c.get("logType")) for c in config.items("auditLogConfigs")}
-            if {"DATA_READ", "DATA_WRITE"} <= types:
-                return
-    targets = [str(b.get("logging", "logBucket")) for b in buckets if b.get("logging", "logBucket")]
+    if audited(resources, "storage.googleapis.com"):
+        return
     for bucket in buckets:
         if bucket.get("logging", "logBucket"):
             continue
-        if any(refers_to(target, bucket) for target in targets):
+        if _receives_usage_logs(bucket, buckets):
             continue
         yield (
             bucket,
