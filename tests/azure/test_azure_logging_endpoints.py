@@ -295,6 +295,22 @@ def test_weakening_traffic_analytics_off_changes_only_its_switch(
     assert flow["enabled"] is True  # the flow log itself still records every flow
 
 
+def test_leaving_out_flow_logs_is_an_error_not_a_silent_weakening() -> None:
+    from aiscaffold_components.azure import AuditLoggingArgs, CustomerManagedKey
+
+    cmk = CustomerManagedKey(
+        key_name="logs",
+        vault_uri="https://kv.vault.azure.net/",
+        identity_id="/subscriptions/0/identity",
+        identity_client_id="00000000-0000-0000-0000-000000000000",
+    )
+    with pytest.raises(TypeError, match="flow_logs"):
+        AuditLoggingArgs(resource_group_name="rg", location="eastus2", cmk=cmk)  # type: ignore[call-arg]
+    # Naming the weakening is accepted (what it removes is the next test).
+    named = AuditLoggingArgs(resource_group_name="rg", location="eastus2", cmk=cmk, flow_logs=None)
+    assert named.flow_logs is None
+
+
 def test_without_flow_logs_only_the_flow_log_and_its_storage_go(
     azure_run: Any, default_run: MockRun, az: Any
 ) -> None:

@@ -35,6 +35,8 @@ WEAKENINGS: list[tuple[str, dict[str, dict[str, Any]], set[str]]] = [
     ("mutable archive", {"audit": {"immutable_archive": False}}, {"AZURE-ST-015"}),
     ("no activity log", {"audit": {"export_activity_log": False}}, {"AZURE-MON-005"}),
     ("public queries", {"audit": {"public_query_access": True}}, {"AZURE-MON-007"}),
+    ("no flow logs", {"audit": {"flow_logs": None}}, {"AZURE-NET-007"}),
+    ("traffic analytics off", {"flow_logs": {"traffic_analytics": False}}, {"AZURE-NET-010"}),
     ("short retention", {"audit": {"retention_days": 90}}, {
         "AZURE-MON-006", "AZURE-NET-008", "AZURE-ST-015", "AZURE-ST-016"
     }),

@@ -12,6 +12,7 @@ composes them in this order (``docs/clouds/azure.md`` shows the whole program)::
     identity = WorkloadIdentity("workload", WorkloadIdentityArgs(...))
     secrets = Secrets("secrets", SecretsArgs(vault_name=keys.vault_name, ...))
     audit = AuditLogging("audit", AuditLoggingArgs(..., cmk=keys.cmk("logs"),
+                         flow_logs=FlowLogArgs(vnet_id=network.vnet_id),
                          diagnostic_targets=[*network.diagnostic_targets, ...]))
     PrivateEndpoints("endpoints", PrivateEndpointsArgs(..., targets=[...]))
 """

@@ -24,6 +24,8 @@
   to a second log account (flow logs rewrite their hourly blobs, which an immutable
   account refuses) with the same retention, written by a dedicated managed identity
   (the account takes no shared keys), with traffic analytics into the workspace.
+  ``flow_logs`` has no default: a caller passes :class:`FlowLogArgs` or names the
+  weakening ``flow_logs=None``.
 
 Azure Monitor and Network Watcher write to storage only through its public endpoint as
 trusted services, so both log accounts admit trusted Azure services and nothing else
@@ -106,13 +108,18 @@ class AuditLoggingArgs:
     """Azure region (a plain string: it names the region's Network Watcher)."""
     cmk: CustomerManagedKey
     """Key of the log accounts (``keys.cmk("logs")``)."""
+    flow_logs: FlowLogArgs | None
+    """VNet flow logs (NET-04), e.g. ``FlowLogArgs(vnet_id=network.vnet_id)``. No
+    default, because a flow log needs the VNet to log: leaving the argument out is a
+    ``TypeError`` rather than a project without flow logs. Weakening: ``None`` creates
+    no flow log, no writer identity and no flow-log account (AZURE-NET-007 reports the
+    VNet)."""
     retention_days: int = 365
     """How long every log is kept, then deleted (LOG-04); at most 4383 days (12 years,
     the longest a Log Analytics table keeps data)."""
     diagnostic_targets: Sequence[DiagnosticTarget] = ()
     """Resources whose logs and metrics are collected (components'
     ``diagnostic_targets``)."""
-    flow_logs: FlowLogArgs | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     immutable_archive: bool = True
     """Weakening when false: archived logs can be changed or deleted before
