@@ -68,6 +68,13 @@ class Profile(BaseModel):
     allow_internet_egress: bool = False
     guardrail_denied_topics: tuple[str, ...] = ()
     pii_action: Literal["block", "anonymize"] = "block"
+    account_services: Literal["this-stack", "shared"] = "this-stack"
+    """Who owns the account-, region- or subscription-level singletons (Bedrock
+    invocation logging today; threat detection and cost monitors later): this stack
+    creates them, or another stack or a central team does and this stack creates none."""
+    gcp_org_policies: bool = False
+    """GCP: create the project's organization policies (needs an organization-level
+    role, ``roles/orgpolicy.policyAdmin``); false leaves them to the organization."""
     # -- derived settings (catalog/settings.yaml)
     allowed_regions: tuple[str, ...]
     log_retention_days: int
@@ -187,6 +194,8 @@ ANSWER_KEYS: tuple[str, ...] = (
     "allow_internet_egress",
     "guardrail_denied_topics",
     "pii_action",
+    "account_services",
+    "gcp_org_policies",
 )
 
 #: Keys of the profile derived from the catalog's settings table.
@@ -252,6 +261,8 @@ def derive_profile(
     allow_internet_egress: bool = False,
     guardrail_denied_topics: Iterable[str] = (),
     pii_action: Literal["block", "anonymize"] = "block",
+    account_services: Literal["this-stack", "shared"] = "this-stack",
+    gcp_org_policies: bool = False,
 ) -> Profile:
     """Derive a project's profile from its answers through the catalog."""
     frameworks = tuple(compliance)
@@ -267,5 +278,7 @@ def derive_profile(
         allow_internet_egress=allow_internet_egress,
         guardrail_denied_topics=tuple(guardrail_denied_topics),
         pii_action=pii_action,
+        account_services=account_services,
+        gcp_org_policies=gcp_org_policies,
         **derive_settings(cloud=cloud, data_sensitivity=data_sensitivity, compliance=frameworks),
     )

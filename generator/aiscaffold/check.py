@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
+from aiscaffold_components.deploy import DeployRule
 from aiscaffold_components.policies import (
     Level,
     Policy,
@@ -88,6 +89,11 @@ class Finding:
     message: str
     remediation: str
     outcome: Outcome = "violation"
+    category: str = "policy"
+    """``policy``, or a deploy rule's category: ``would fail at deploy``,
+    ``irreversible``, ``account-wide`` (see :mod:`aiscaffold_components.deploy`)."""
+    source: str = ""
+    """For a deploy rule: the documentation or issue that states the constraint."""
 
 
 @dataclass
@@ -105,6 +111,17 @@ class CheckReport:
     checked: set[str] = field(default_factory=set)
     """Ids of the policies that reached a verdict on something: a resource they apply to
     (not "not applicable", not unknown), or the stack."""
+    deploy_rules: int = 0
+    """How many deploy rules of the project's cloud were evaluated."""
+    rule_objects: list[DeployRule] = field(default_factory=list)
+
+    @property
+    def policy_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.category == "policy"]
+
+    @property
+    def deploy_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.category != "policy"]
 
     @property
     def violations(self) -> list[Finding]:
@@ -408,11 +425,87 @@ def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()
                 report.findings.append(
                     _finding(entry, requirements, where, message or entry.policy.description)
                 )
+    _evaluate_deploy_rules(run, requirements, report, custom, by_urn)
     order = {s: i for i, s in enumerate(SEVERITY_ORDER)}
     report.findings.sort(
         key=lambda f: (f.level != "mandatory", order.get(f.severity, 9), f.policy, f.urn)
     )
     return report
+
+
+def _deploy_context(run: MockRun, requirements: Requirements) -> Any:
+    """Cloud, region and the stack's config (namespaces dropped) for the deploy rules."""
+    import json
+
+    from aiscaffold_components.deploy import DeployContext
+    from aiscaffold_components.profile import PROVIDER_REGION_KEYS
+
+    config: dict[str, Any] = {}
+    for key, raw in run.config.items():
+        try:
+            value = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            value = raw
+        config[key.split(":", 1)[-1] if key.startswith(f"{run.project}:") else key] = value
+    region = str(config.get(PROVIDER_REGION_KEYS[requirements.cloud], ""))
+    return DeployContext(cloud=requirements.cloud, region=region, config=config)
+
+
+def _evaluate_deploy_rules(
+    run: MockRun,
+    requirements: Requirements,
+    report: CheckReport,
+    custom: Sequence[CapturedResource],
+    by_urn: Mapping[str, CapturedResource],
+) -> None:
+    """Deploy rules on the run's resources: findings in their own categories.
+
+    A rule the cloud would refuse blocks like a mandatory policy; irreversible and
+    account-wide steps are advisory: they say what the first ``pulumi up`` commits to.
+    """
+    from aiscaffold_components.deploy import CATEGORY_TITLES, deploy_rules, evaluate_rules
+    from aiscaffold_components.policies import Resource, base_type
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    views = [
+        Resource(
+            type=base_type(r.type),
+            name=r.name,
+            urn=r.urn,
+            props=unknown_checking_proxy(copy.deepcopy(r.inputs)),
+            protect=r.protect,
+            parent=r.parent,
+            provider_props=_provider_props(r, run, by_urn),
+            dependencies=tuple(r.dependencies),
+        )
+        for r in custom
+    ]
+    found, count = evaluate_rules(views, _deploy_context(run, requirements))
+    report.deploy_rules = count
+    report.rule_objects = deploy_rules(requirements.cloud)
+    for item in found:
+        rule, resource = item.rule, item.resource
+        captured = by_urn.get(resource.urn) if resource is not None else None
+        report.findings.append(
+            Finding(
+                policy=rule.id,
+                title=rule.title,
+                resource=captured.name if captured else "(stack)",
+                urn=captured.urn if captured else "",
+                type=captured.type if captured else "pulumi:pulumi:Stack",
+                level="mandatory" if rule.blocking else "advisory",
+                severity="high" if rule.blocking else "medium",
+                controls=(),
+                frameworks={},
+                message=f"{item.message} (the cloud answers: {rule.error})"
+                if rule.blocking
+                else item.message,
+                remediation=rule.remediation,
+                outcome=item.outcome,
+                category=CATEGORY_TITLES[rule.category],
+                source=rule.source,
+            )
+        )
 
 
 def _stack_resources(run: MockRun, inputs: Mapping[str, dict[str, Any]]) -> list[Any]:

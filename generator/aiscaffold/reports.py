@@ -113,12 +113,28 @@ def check_json(report: CheckReport) -> str:
             "remediation": f.remediation,
         }
 
+    def deploy_entry(f: Finding) -> dict[str, Any]:
+        return {
+            "rule": f.policy,
+            "category": f.category,
+            "resource": f.resource,
+            "type": f.type,
+            "level": f.level,
+            "outcome": f.outcome,
+            "message": f.message,
+            "remediation": f.remediation,
+            "source": f.source,
+        }
+
+    policy_findings = report.policy_findings
     return json.dumps(
         {
             "resources": report.resources,
             "policies": report.policies,
-            "violations": [entry(f) for f in report.violations],
-            "unknown": [entry(f) for f in report.unknown],
+            "violations": [entry(f) for f in policy_findings if f.outcome == "violation"],
+            "unknown": [entry(f) for f in policy_findings if f.outcome == "unknown"],
+            "deploy_rules": report.deploy_rules,
+            "deploy": [deploy_entry(f) for f in report.deploy_findings],
         },
         indent=2,
     )
@@ -147,6 +163,8 @@ def check_sarif(
     creating the component the resource belongs to when it can be found.
     """
     import hashlib
+
+    from aiscaffold_components.deploy import CATEGORY_TITLES
 
     from . import __version__
 
@@ -178,6 +196,27 @@ def check_sarif(
                 "properties": {
                     "tags": ["security", *policy.controls],
                     "security-severity": _SECURITY_SEVERITY[policy.severity],
+                    "precision": "high",
+                },
+            }
+        )
+    for rule in report.rule_objects:
+        index[rule.id] = len(rules)
+        rules.append(
+            {
+                "id": rule.id,
+                "name": "".join(w.capitalize() for w in rule.title.split() if w.isalnum())
+                or rule.id,
+                "shortDescription": {"text": rule.title},
+                "fullDescription": {"text": rule.description or rule.title},
+                "helpUri": rule.source,
+                "help": {
+                    "text": rule.remediation,
+                    "markdown": f"**Remediation:** {rule.remediation}\n\n"
+                    f"**The cloud answers:** {rule.error}\n\n**Source:** {rule.source}",
+                },
+                "properties": {
+                    "tags": ["deploy", CATEGORY_TITLES[rule.category]],
                     "precision": "high",
                 },
             }
@@ -244,8 +283,9 @@ def check_table(report: CheckReport) -> Group:
     from rich.text import Text
 
     parts: list[Any] = []
+    policy_findings = report.policy_findings
     for severity in ("critical", "high", "medium", "low"):
-        findings = [f for f in report.findings if f.severity == severity]
+        findings = [f for f in policy_findings if f.severity == severity]
         if not findings:
             continue
         table = Table(
@@ -272,6 +312,28 @@ def check_table(report: CheckReport) -> Group:
                 "\n".join(f"{fw} {', '.join(cl)}" for fw, cl in f.frameworks.items()),
             )
         parts.append(table)
+    deploy = report.deploy_findings
+    if deploy:
+        table = Table(
+            title=f"DEPLOY RULES ({len(deploy)}): what the cloud would refuse, lock for good "
+            "or share account-wide",
+            title_justify="left",
+            show_lines=True,
+            expand=True,
+        )
+        table.add_column("Rule", no_wrap=True)
+        table.add_column("Category")
+        table.add_column("Resource")
+        table.add_column("Finding")
+        table.add_column("Remediation")
+        table.add_column("Source")
+        for f in deploy:
+            style = "bold red" if f.level == "mandatory" else "yellow"
+            shown = f.category if f.outcome == "violation" else f"{f.category} (unknown)"
+            table.add_row(
+                f.policy, Text(shown, style=style), f.resource, f.message, f.remediation, f.source
+            )
+        parts.append(table)
     mandatory, advisory = len(report.mandatory), len(report.violations) - len(report.mandatory)
     verdict = "[bold green]PASS[/]" if not mandatory else "[bold red]FAIL[/]"
     parts.append(
@@ -279,7 +341,8 @@ def check_table(report: CheckReport) -> Group:
             f"{verdict} {report.project} ({report.stack}): {report.resources} resources, "
             f"{report.policies} policies, {report.evaluations} evaluations: "
             f"{mandatory} mandatory violations, {advisory} advisory, "
-            f"{len(report.unknown)} unknown, {report.not_applicable} not applicable"
+            f"{len(report.unknown)} unknown, {report.not_applicable} not applicable; "
+            f"{report.deploy_rules} deploy rules: {len(deploy)} findings"
         )
     )
     return Group(*parts)

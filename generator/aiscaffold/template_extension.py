@@ -62,7 +62,10 @@ def _stack_config(context: Context, namespace: str | None = None) -> str:
 def _requirements(context: Context) -> list[str]:
     cloud = context["cloud"]
     sdk = {"aws": "pulumi-aws", "azure": "pulumi-azure-native", "gcp": "pulumi-gcp"}[cloud]
-    return [aiscaffold_requirement(cloud), *pinned("pulumi", sdk, "pulumi-policy")]
+    return [
+        aiscaffold_requirement(cloud),
+        *pinned("pulumi", sdk, "pulumi-policy", "pulumiverse-time"),
+    ]
 
 
 class AiscaffoldExtension(Extension):

@@ -64,6 +64,9 @@ class Resource:
     parent: str | None = None
     provider_props: Mapping[str, Any] = field(default_factory=dict)
     """Properties of the resource's provider (region, project...), when known."""
+    dependencies: tuple[str, ...] = ()
+    """URNs the resource depends on (explicit ``depends_on`` and inputs read from other
+    resources), when known: deploy rules check ordering with them."""
 
     def get(self, *path: str | int, default: Any = None) -> Any:
         """The value at ``path`` in the props, or ``default`` when absent.
@@ -284,6 +287,12 @@ class Requirements(BaseModel):
     allow_internet_egress: bool = False
     guardrail_denied_topics: tuple[str, ...] = ()
     pii_action: Literal["block", "anonymize"] = "block"
+    account_services: Literal["this-stack", "shared"] = "this-stack"
+    """Account-level singletons owned by this stack, or by another stack / a central
+    team (this stack then creates none: their policies are not applicable here)."""
+    gcp_org_policies: bool = False
+    """GCP: the project creates its organization policies (else the organization's
+    administrators own them: their policies are not applicable here)."""
     overrides: dict[str, Override] = Field(default_factory=dict)
 
     @field_validator("overrides")

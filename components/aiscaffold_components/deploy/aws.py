@@ -1,0 +1,3 @@
+"""Deploy rules for aws: see the package docstring."""
+
+from __future__ import annotations
