@@ -22,7 +22,14 @@ ANSWERS = {
     "aws": {"cloud": "aws", "data_sensitivity": "restricted", "compliance": ["hipaa"]},
     "aws-sagemaker": {"cloud": "aws", "ai_service": "sagemaker"},
     "azure": {"cloud": "azure", "data_sensitivity": "restricted", "compliance": ["gdpr"]},
-    "gcp": {"cloud": "gcp", "data_sensitivity": "restricted", "compliance": ["soc2"]},
+    # gcp_org_policies: what a project generated before the question existed keeps
+    # through `aiscaffold update` (its organization policies exist).
+    "gcp": {
+        "cloud": "gcp",
+        "data_sensitivity": "restricted",
+        "compliance": ["soc2"],
+        "gcp_org_policies": True,
+    },
 }
 
 

@@ -37,6 +37,7 @@ def test_questions_in_order_with_a_validator_rejection(keyboard: PipeInput, tmp_
         DOWN + ENTER,  # pii_action: anonymize
         "y",  # allow_internet_egress: yes (confirm answers on the key)
         ENTER,  # state_backend: self-managed
+        DOWN + ENTER,  # account_services: shared (gcp_org_policies is not asked on azure)
     ]
     keyboard.send_text("".join(keys))
     result = generate(tmp_path / "Out Dir", interactive=True)  # not a valid name: no default
@@ -47,6 +48,7 @@ def test_questions_in_order_with_a_validator_rejection(keyboard: PipeInput, tmp_
     assert a.region == "swedencentral"  # EU region: eastus2 is not offered under GDPR
     assert a.pii_action == "anonymize"
     assert a.allow_internet_egress is True
+    assert a.account_services == "shared" and a.gcp_org_policies is False
     assert (tmp_path / "Out Dir" / "Pulumi.dev.yaml").is_file()
 
 
@@ -64,9 +66,12 @@ def test_only_unanswered_questions_are_asked(keyboard: PipeInput, tmp_path: Path
         "guardrail_denied_topics": [],
         "pii_action": "block",
     }
-    keyboard.send_text("n" + ENTER)  # allow_internet_egress, then state_backend
+    # allow_internet_egress, state_backend, account_services, then GCP's own question
+    keyboard.send_text("n" + ENTER + ENTER + "y")
     result = generate(tmp_path / "p", answers=given, interactive=True)
     assert result.answers.stack == "prod" and result.answers.allow_internet_egress is False
+    assert result.answers.account_services == "this-stack"
+    assert result.answers.gcp_org_policies is True
 
 
 def test_ctrl_c_writes_nothing(keyboard: PipeInput, tmp_path: Path) -> None:

@@ -99,9 +99,12 @@ def test_stack_config_round_trip() -> None:
     config = p.stack_config()
     assert config["aws:region"] == "eu-west-1"
     assert set(config) == {"aws:region"} | {
-        f"demo:{k}" for k in ANSWER_KEYS + SETTING_KEYS if k != "region"
-    }
+        f"demo:{k}" for k in ANSWER_KEYS + SETTING_KEYS if k not in ("region", "gcp_org_policies")
+    }, "gcp_org_policies is a GCP answer: other clouds' stacks do not carry it"
     assert Profile.from_mapping(_as_config_strings(p), project="demo", stack="dev") == p
+    gcp = profile(cloud="gcp", ai_service="vertex-ai", region="us-central1", gcp_org_policies=True)
+    assert gcp.stack_config()["demo:gcp_org_policies"] is True
+    assert Profile.from_mapping(_as_config_strings(gcp), project="demo", stack="dev") == gcp
 
 
 def test_missing_config_names_the_key_and_the_fix() -> None:

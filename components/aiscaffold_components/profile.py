@@ -117,7 +117,10 @@ class Profile(BaseModel):
         Keys are namespaced by the project (or ``namespace``, for a second program
         such as the state-backend bootstrap that reads the same profile).
         """
-        values = self.model_dump(mode="json", exclude={"project", "stack", "region"})
+        exclude = {"project", "stack", "region"}
+        if self.cloud != "gcp":
+            exclude.add("gcp_org_policies")  # asked on GCP only
+        values = self.model_dump(mode="json", exclude=exclude)
         prefix = namespace or self.project
         config: dict[str, Any] = {PROVIDER_REGION_KEYS[self.cloud]: self.region}
         config.update({f"{prefix}:{key}": value for key, value in values.items()})

@@ -36,8 +36,10 @@ from pydantic import (
 from .errors import AnswersError, UsageError
 
 __all__ = [
+    "CLOUD_ONLY",
     "QUESTION_KEYS",
     "Answers",
+    "applies",
     "choices_for",
     "default_for",
     "fill_defaults",
@@ -105,6 +107,10 @@ Topic = Annotated[
 
 PiiAction = Literal["block", "anonymize"]
 StateBackend = Literal["pulumi-cloud", "self-managed"]
+AccountServices = Literal["this-stack", "shared"]
+
+#: Questions asked only for some clouds (others never see them; their default holds).
+CLOUD_ONLY: dict[str, Cloud] = {"gcp_org_policies": "gcp"}
 
 
 class Answers(BaseModel):
@@ -125,11 +131,20 @@ class Answers(BaseModel):
     pii_action: PiiAction = "block"
     allow_internet_egress: bool = False
     state_backend: StateBackend = "self-managed"
+    account_services: AccountServices = "this-stack"
+    gcp_org_policies: bool = False
 
     @model_validator(mode="after")
     def _cross_field(self) -> Answers:
         values = self.model_dump()
-        for key in ("compliance", "ai_service", "region", "models", "guardrail_denied_topics"):
+        for key in (
+            "compliance",
+            "ai_service",
+            "region",
+            "models",
+            "guardrail_denied_topics",
+            "gcp_org_policies",
+        ):
             message = _cross_check(key, values[key], values)
             if message:
                 raise ValueError(f"{key}: {message}")
@@ -149,6 +164,8 @@ class Answers(BaseModel):
             allow_internet_egress=self.allow_internet_egress,
             guardrail_denied_topics=self.guardrail_denied_topics,
             pii_action=self.pii_action,
+            account_services=self.account_services,
+            gcp_org_policies=self.gcp_org_policies,
         )
 
 
@@ -168,8 +185,15 @@ _STRING_KEYS = frozenset(
         "stack",
         "pii_action",
         "state_backend",
+        "account_services",
     }
 )
+
+
+def applies(key: str, answers: Mapping[str, Any]) -> bool:
+    """Whether question ``key`` is asked given the earlier answers (see CLOUD_ONLY)."""
+    only = CLOUD_ONLY.get(key)
+    return only is None or answers.get("cloud", "aws") == only
 
 
 def allowed_regions(
@@ -212,6 +236,8 @@ def _cross_check(key: str, value: Any, answers: Mapping[str, Any]) -> str:
             )
         why = " and ".join(compliance)
         return f"{value!r} is not allowed by {why}; choose one of: {', '.join(allowed)}"
+    if key in CLOUD_ONLY and value and not applies(key, answers):
+        return f"applies to {CLOUD_ONLY[key]} projects only; leave it out for {cloud}"
     if key in ("models", "guardrail_denied_topics") and value is not None:
         items = list(value)
         duplicates = sorted({x for x in items if items.count(x) > 1})
@@ -312,7 +338,7 @@ def fill_defaults(answers: Mapping[str, Any]) -> dict[str, Any]:
     """``answers`` plus the default of every question left unanswered, in order."""
     filled = dict(answers)
     for key in QUESTION_KEYS:
-        if key not in filled:
+        if key not in filled and applies(key, filled):
             default = default_for(key, filled)
             if default is not None:
                 filled[key] = default
@@ -340,7 +366,9 @@ def validate_answers(answers: Mapping[str, Any]) -> Answers:
             if not field_message:
                 seen[key] = answers[key]
     missing = [
-        k for k in QUESTION_KEYS if k not in answers and Answers.model_fields[k].is_required()
+        k
+        for k in QUESTION_KEYS
+        if k not in answers and Answers.model_fields[k].is_required() and applies(k, answers)
     ]
     problems += [f"{k}: missing" for k in missing]
     if problems:

@@ -37,6 +37,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 __all__ = [
     "BASELINE_FILE",
     "DerivedMerge",
+    "add_config_entries",
     "merge_derived",
     "read_baseline",
     "snapshot",
@@ -284,6 +285,22 @@ def _merge_config(
         kept.append(f"{file}: not merged (its layout is not one aiscaffold can edit safely)")
         return text
     return merged
+
+
+def add_config_entries(project: Path, file: str, entries: Mapping[str, Any]) -> list[str]:
+    """Add config entries a project lacks, line by line (a value the user set is kept).
+
+    Returns what was kept instead, for the update report.
+    """
+    path = project / file
+    kept: list[str] = []
+    if not path.is_file():
+        return kept
+    text = path.read_text(encoding="utf-8")
+    merged = _merge_config(file, text, None, entries, kept)
+    if merged != text:
+        path.write_text(merged, encoding="utf-8")
+    return kept
 
 
 def merge_derived(

@@ -15,8 +15,15 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from . import __version__, template_source
-from .answers import QUESTION_KEYS, coerce_answers, problem
-from .derived import REQUIREMENTS_FILES, Snapshot, merge_derived, read_baseline, snapshot
+from .answers import QUESTION_KEYS, applies, coerce_answers, problem
+from .derived import (
+    REQUIREMENTS_FILES,
+    Snapshot,
+    add_config_entries,
+    merge_derived,
+    read_baseline,
+    snapshot,
+)
 from .errors import AnswersError, Interrupted, MissingAnswersError, ProjectError, RenderError
 
 __all__ = ["ANSWERS_FILE", "UpdateResult", "update"]
@@ -158,7 +165,11 @@ def _version(text: str) -> Version | None:
 
 
 def _notes(old: str, new: str) -> tuple[tuple[str, str], ...]:
-    """Migration notes of the versions after ``old`` up to ``new``."""
+    """Migration notes of the versions after ``old`` up to ``new``.
+
+    A development template (``0.2.1.dev3``, between releases) already holds the changes
+    of the release being prepared, so the notes of that release are shown too.
+    """
     path = template_source.template_dir() / "migrations.yml"
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else []
     low, high = _version(old), _version(new)
@@ -167,7 +178,7 @@ def _notes(old: str, new: str) -> tuple[tuple[str, str], ...]:
     out = []
     for entry in entries or []:
         version = _version(str(entry.get("version", "")))
-        if version is not None and low < version <= high:
+        if version is not None and low < version and (version <= high or high.is_devrelease):
             out.append((str(entry["version"]), str(entry.get("notes", "")).strip()))
     return tuple(out)
 
@@ -251,6 +262,40 @@ def _merge_derived(
     return tuple(merge_derived(project, baseline, new, __version__).kept)
 
 
+#: Answers that keep what a project generated before the question existed already has
+#: (its deployment created these): the update takes them unless the user answers.
+_EXISTING_BEHAVIOUR: dict[str, Any] = {
+    # Before 0.3.0 every stack created the account-level singletons.
+    "account_services": "this-stack",
+    # Before 0.3.0 every GCP project created its organization policies: removing them
+    # on update would weaken the project silently.
+    "gcp_org_policies": True,
+}
+
+
+def _keep_what_exists(
+    recorded: Mapping[str, Any], given: Mapping[str, Any], questions: list[str]
+) -> dict[str, Any]:
+    """Answers to questions newer than the project that keep its deployment as it is."""
+    return {
+        key: value
+        for key, value in _EXISTING_BEHAVIOUR.items()
+        if key in questions
+        and key not in recorded
+        and key not in given
+        and applies(key, {**recorded, **given})
+    }
+
+
+def _keep_locks(project: Path, answers: Mapping[str, Any]) -> tuple[str, ...]:
+    """GCP projects from before 0.3.0 locked their logs on the first ``pulumi up``
+    (bucket and Cloud Logging locks cannot be undone): their stack says so with
+    ``lock_log_archive: true``, so the program keeps asking for the lock it has."""
+    stack = str(answers.get("stack", "dev"))
+    key = f"{answers['project_name']}:lock_log_archive"
+    return tuple(add_config_entries(project, f"Pulumi.{stack}.yaml", {key: True}))
+
+
 def _template_questions() -> list[str]:
     """Question keys of the installed template (it may ask more than earlier ones)."""
     config = yaml.safe_load(
@@ -289,6 +334,8 @@ def update(
     recorded = _check_project(project)
     questions = _template_questions()
     given = coerce_answers(dict(answers or {}))
+    predates = _keep_what_exists(recorded, given, questions)
+    given = {**predates, **given}
     context = {**{k: v for k, v in recorded.items() if k in questions}, **given}
     problems = [f"{k}: not a question of the template" for k in given if k not in questions]
     problems += [
@@ -301,7 +348,7 @@ def update(
 
     source = template_source.ensure_template_source()
     _check_source(recorded, source.src_path)
-    unanswered = [k for k in questions if k not in context]
+    unanswered = [k for k in questions if k not in context and applies(k, context)]
     if unanswered and not defaults and not interactive:
         raise MissingAnswersError(unanswered)
     old_version = str(recorded["_commit"])
@@ -347,6 +394,8 @@ def update(
         kept: tuple[str, ...] = ()
         if not conflicts:
             kept = _merge_derived(target, baseline, after, source.src_path, target_ref, tmp)
+            if predates.get("gcp_org_policies"):
+                kept += _keep_locks(target, after)
             _refresh_reports(target, after)
             added, modified, removed, conflicts = _changes(target)
     new_version = str(after.get("_commit", old_version))
