@@ -215,6 +215,49 @@ def policies_page() -> str:
     return "\n".join(lines)
 
 
+def deploy_rules_page() -> str:
+    """The deploy-rule reference: each cloud constraint with its source and error."""
+    from aiscaffold_components.deploy import CATEGORY_TITLES, deploy_rules
+
+    catalog = load_catalog()
+    lines = [
+        _HEADER + "# Deploy rules",
+        "",
+        "What the clouds would refuse, lock for good, or share account-wide: each rule is a "
+        "constraint the cloud documents (its source is linked), checked by `aiscaffold check` "
+        "on the same offline run as the policies and reported in its own category. "
+        "*would fail at deploy* blocks like a mandatory policy (the cloud would refuse the "
+        "request); *irreversible*, *account-wide* and *deprecated by the cloud* advise.",
+        "",
+    ]
+    groups = [("Every cloud", "ALL"), *((catalog.clouds[c].title, c.upper()) for c in CLOUDS)]
+    for title, prefix in groups:
+        rules = [r for r in deploy_rules() if r.id.startswith(f"{prefix}-")]
+        if not rules:
+            continue
+        lines += [f"## {title} ({len(rules)} rules)", ""]
+        lines += ["| Rule | Category | Title |", "|---|---|---|"]
+        lines += [
+            f"| [{r.id}](#{r.id.lower()}) | {CATEGORY_TITLES[r.category]} | {_cell(r.title)} |"
+            for r in rules
+        ]
+        lines.append("")
+        for rule in rules:
+            lines += [f"### {rule.id}", "", f"**{rule.title}** ({CATEGORY_TITLES[rule.category]})"]
+            lines += ["", rule.description, ""]
+            if rule.types:
+                lines.append("- Resources: " + ", ".join(f"`{t}`" for t in rule.types))
+            else:
+                lines.append("- Scope: the whole stack")
+            lines += [
+                f"- The cloud answers: {_cell(rule.error)}",
+                f"- Source: <{rule.source}>",
+                f"- Remediation: {rule.remediation}",
+                "",
+            ]
+    return "\n".join(lines)
+
+
 _EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -260,6 +303,7 @@ PAGES = {
     "reference/controls.md": controls_page,
     "reference/frameworks.md": frameworks_page,
     "reference/policies.md": policies_page,
+    "reference/deploy-rules.md": deploy_rules_page,
 }
 
 
