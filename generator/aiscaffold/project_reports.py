@@ -266,4 +266,9 @@ def write_reports(project: Path, answers: Answers) -> tuple[Path, Path]:
     architecture = project / ARCHITECTURE_FILE
     architecture.parent.mkdir(parents=True, exist_ok=True)
     architecture.write_text(architecture_markdown(answers, run), encoding="utf-8")
+    # ----- deployer permissions (issue 19): docs/deployer-permissions.md + machine form
+    from .deployer_permissions import write_deployer_permissions
+
+    write_deployer_permissions(project, answers, run)
+    # ----- end deployer permissions
     return compliance, architecture
