@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from aiscaffold.errors import Interrupted, MissingAnswersError
 from aiscaffold.generate import generate
+from aiscaffold_components.catalog import load_catalog
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
@@ -61,7 +62,7 @@ def test_only_unanswered_questions_are_asked(keyboard: PipeInput, tmp_path: Path
         "data_sensitivity": "restricted",
         "compliance": [],
         "region": "us-east1",
-        "models": ["gemini-2.5-flash"],
+        "models": list(load_catalog().clouds["gcp"].ai_services["vertex-ai"].default_models[:1]),
         "stack": "prod",
         "guardrail_denied_topics": [],
         "pii_action": "block",

@@ -91,7 +91,8 @@ ModelId = Annotated[
     _pattern(
         r"[A-Za-z0-9][A-Za-z0-9._:/@+-]*",
         "a model id",
-        "use the provider's model id, for example anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "use the provider's model id, for example us.anthropic.claude-sonnet-4-6 or "
+        "gpt-5.1:2025-11-13",
     ),
     Field(max_length=200),
 ]
@@ -226,7 +227,11 @@ def _cross_check(key: str, value: Any, answers: Mapping[str, Any]) -> str:
         compliance = list(answers.get("compliance") or ())
         allowed = allowed_regions(cloud, compliance)
         if value in allowed:
-            return ""
+            # Does the region offer every resource type the project needs? (AWS: from
+            # the CloudFormation schemas per region, kept as a data file.)
+            from .api_models import region_problem
+
+            return region_problem(cloud, str(answers.get("ai_service") or ""), value) or ""
         if not allowed:
             return ""  # the compliance answer already says no region can satisfy it
         if value not in info.region_group("all"):
@@ -307,7 +312,9 @@ def default_for(key: str, answers: Mapping[str, Any]) -> Any:
         service = info.ai_services.get(answers.get("ai_service", "")) or next(
             iter(info.ai_services.values())
         )
-        return list(service.default_models)
+        # Defaults depend on the region (Bedrock inference profiles name a geography);
+        # a region without a confirmed default has none: the models must be named.
+        return list(service.defaults_for(answers.get("region"))) or None
     if key == "project_name":
         return None
     default = Answers.model_fields[key].default
@@ -370,7 +377,13 @@ def validate_answers(answers: Mapping[str, Any]) -> Answers:
         for k in QUESTION_KEYS
         if k not in answers and Answers.model_fields[k].is_required() and applies(k, answers)
     ]
-    problems += [f"{k}: missing" for k in missing]
+    problems += [
+        f"{k}: missing (no default model is confirmed in {answers.get('region')}; name the "
+        "models your account offers there: --data 'models=[...]')"
+        if k == "models" and answers.get("region")
+        else f"{k}: missing"
+        for k in missing
+    ]
     if problems:
         raise AnswersError(problems)
     try:

@@ -138,6 +138,12 @@ def new(
         pretend=pretend,
     )
     out = _console()
+    if result.warnings:
+        from rich.markup import escape
+
+        err = _console(stderr=True)
+        for line in result.warnings:
+            err.print(f"[bold yellow]warning:[/] {escape(line)}")
     a = result.answers
     verb = "Would write" if pretend else "Wrote"
     out.print(f"{verb} {len(result.files)} files to [bold]{dest}[/]:")

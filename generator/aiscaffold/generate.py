@@ -18,6 +18,7 @@ from . import __version__
 from .answers import (
     QUESTION_KEYS,
     Answers,
+    applies,
     coerce_answers,
     fill_defaults,
     problem,
@@ -47,6 +48,8 @@ class GenerateResult:
     """Paths relative to the destination, sorted."""
     pretend: bool
     template: TemplateSource
+    warnings: tuple[str, ...] = ()
+    """Not errors: what the user should know about the answers (a deprecated model)."""
 
 
 def _check_destination(dst: Path, *, force: bool) -> None:
@@ -225,7 +228,7 @@ def generate(
         given = fill_defaults({**suggested, **given})
         validate_answers(given)
     elif not interactive:
-        missing = [k for k in QUESTION_KEYS if k not in given]
+        missing = [k for k in QUESTION_KEYS if k not in given and applies(k, given)]
         if missing:
             raise MissingAnswersError(missing)
         validate_answers(given)
@@ -253,7 +256,7 @@ def generate(
         except KeyboardInterrupt:
             raise Interrupted("interrupted: nothing was written") from None
         except InteractiveSessionError:
-            missing = [k for k in QUESTION_KEYS if k not in given]
+            missing = [k for k in QUESTION_KEYS if k not in given and applies(k, given)]
             raise MissingAnswersError(missing) from None
         except ValueError as exc:  # a copier validator refused an answer
             raise AnswersError([str(exc).replace("Validation error for question ", "")]) from None
@@ -271,6 +274,16 @@ def generate(
         files = _files(rendered)
         if not pretend:
             _install(rendered, destination, staging / "replaced")
+    from aiscaffold_components.catalog import model_warnings
+
+    # A deprecated or retired model renders (the user may hold an older subscription
+    # that keeps it), but is said: `aiscaffold check` blocks a retired one later anyway.
+    warnings_ = tuple(model_warnings(final.cloud, final.ai_service, final.models))
     return GenerateResult(
-        destination=destination, answers=final, files=files, pretend=pretend, template=source
+        destination=destination,
+        answers=final,
+        files=files,
+        pretend=pretend,
+        template=source,
+        warnings=warnings_,
     )

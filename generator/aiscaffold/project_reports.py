@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from aiscaffold_components.catalog import Control, load_catalog
+from aiscaffold_components.policies import Policy
 
 from .answers import Answers
 from .check import CheckReport, evaluate, load_extra_policies, load_requirements
@@ -90,6 +91,7 @@ def compliance_markdown(answers: Answers, report: CheckReport | None, run: MockR
         "cannot satisfy it).",
         "",
     ]
+    lines += _outside_this_stack(answers, policies)
     if report is None:
         lines += [
             "> The offline check could not run when this file was written; statuses read "
@@ -152,6 +154,39 @@ def compliance_markdown(answers: Answers, report: CheckReport | None, run: MockR
                 lines.append(f"| {clause.id} | {clause.title} | {why} | 👤 |")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _outside_this_stack(answers: Answers, policies: Iterable[Policy]) -> list[str]:
+    """What the answers leave to someone else, named so a reviewer sees the dependency."""
+    rows: list[str] = []
+    if answers.cloud == "gcp" and not answers.gcp_org_policies:
+        org = sorted({c for p in policies if p.id.startswith("GCP-ORG-") for c in p.controls})
+        rows.append(
+            "| Organization policies (allowed regions, no external IPs, no service-account "
+            "keys, OS Login...) | `gcp_org_policies: false`: your organization's "
+            "administrators set them at the organization or folder; this project creates "
+            f"none and its GCP-ORG policies do not apply | {', '.join(org)} |"
+        )
+    if answers.account_services == "shared" and answers.ai_service == "bedrock":
+        rows.append(
+            "| Bedrock model invocation logging (one per account and region) | "
+            "`account_services: shared`: another stack or a central team owns it; "
+            "check it is on: `aws bedrock get-model-invocation-logging-configuration` "
+            "| LOG-05 |"
+        )
+    if not rows:
+        return []
+    return [
+        "## Outside this stack",
+        "",
+        "These controls depend on what another stack or your organization provides; the "
+        "matrix below cannot verify them from this project.",
+        "",
+        "| What | Why and who | Controls |",
+        "|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def _node(name: str) -> str:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 from aiscaffold.testing import MockRun, ProgramError, run_program
+from aiscaffold_components.catalog import load_catalog
 from azure.azure_support import VARIANTS
+
+#: Deployment names of the default models (the catalog's, which change with releases).
+CHAT, EMBEDDING = (
+    model.partition(":")[0]
+    for model in load_catalog().clouds["azure"].ai_services["openai"].default_models
+)
 
 COMPONENTS = {
     "Network",
@@ -39,7 +46,7 @@ def test_program_composes_every_component_without_deprecations(
     assert set(run.outputs) >= EXPORTS
     assert run.outputs["openai_endpoint_host"].endswith(".openai.azure.com")
     assert run.outputs["key_vault_uri"].startswith("https://kv-")
-    assert run.outputs["openai_deployments"] == ["gpt-4o", "text-embedding-3-large"]
+    assert run.outputs["openai_deployments"] == [CHAT, EMBEDDING]
     policy = run.one("azure-native:cognitiveservices:RaiPolicy").inputs["raiPolicyName"]
     for deployment in run.of_type("azure-native:cognitiveservices:Deployment"):
         assert deployment.inputs["properties"]["raiPolicyName"] == policy
@@ -131,11 +138,11 @@ def _capacities(run: MockRun) -> dict[str, int]:
 def test_model_capacity_comes_from_stack_config(
     runs: dict[str, MockRun], projects: dict[str, Path]
 ) -> None:
-    assert _capacities(runs["defaults"]) == {"gpt-4o": 10, "text-embedding-3-large": 10}
+    assert _capacities(runs["defaults"]) == {CHAT: 10, EMBEDDING: 10}
     every = run_program(projects["defaults"], config={"model_capacity": 50})
-    assert _capacities(every) == {"gpt-4o": 50, "text-embedding-3-large": 50}
-    per_model = run_program(projects["defaults"], config={"model_capacity": {"gpt-4o": 120}})
-    assert _capacities(per_model) == {"gpt-4o": 120, "text-embedding-3-large": 10}
+    assert _capacities(every) == {CHAT: 50, EMBEDDING: 50}
+    per_model = run_program(projects["defaults"], config={"model_capacity": {CHAT: 120}})
+    assert _capacities(per_model) == {CHAT: 120, EMBEDDING: 10}
     with pytest.raises(ProgramError, match="capacity given for gpt4o, not among the models"):
         run_program(projects["defaults"], config={"model_capacity": {"gpt4o": 120}})
 

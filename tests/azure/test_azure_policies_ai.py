@@ -7,11 +7,15 @@ from typing import Any
 
 import pytest
 from aiscaffold.testing import MockRun
+from aiscaffold_components.catalog import load_catalog
 from azure.azure_policy_support import DROP, base_run, flagged
 
 ACCOUNT = "openai-account"
 POLICY = "openai-guardrail-policy"
-GPT, EMBEDDING = "openai-gpt-4o", "openai-text-embedding-3-large"
+GPT, EMBEDDING = (
+    "openai-" + model.partition(":")[0]
+    for model in load_catalog().clouds["azure"].ai_services["openai"].default_models
+)
 FILTERS = "properties.contentFilters"
 BLOCKLISTS = "properties.customBlocklists"
 # contentFilters: 0-3 harm categories on prompts, 4-7 on completions, 8 Jailbreak,

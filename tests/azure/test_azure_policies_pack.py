@@ -46,6 +46,12 @@ MANDATORY_FOR_PUBLIC = {
 }  # fmt: skip
 AZURE_POLICIES = {p.id for p in registry("azure")}
 
+#: The default chat model's deployment resource (named after the catalog's default).
+GPT = (
+    "openai-"
+    + load_catalog().clouds["azure"].ai_services["openai"].default_models[0].partition(":")[0]
+)
+
 
 def test_manifest_lists_every_azure_policy_and_its_level() -> None:
     public = Requirements(cloud="azure", data_sensitivity="public", ai_service="openai")
@@ -102,7 +108,7 @@ UNKNOWN: dict[str, tuple[str, str, str, dict[str, Any]]] = {
         {},
     ),
     "AZURE-AI-004": ("openai-account", "properties.allowedFqdnList", A, {}),
-    "AZURE-AI-005": ("openai-gpt-4o", "properties.raiPolicyName", S, {}),
+    "AZURE-AI-005": (GPT, "properties.raiPolicyName", S, {}),
     "AZURE-AI-006": ("openai-guardrail-policy", "properties.contentFilters", A, {}),
     "AZURE-AI-007": ("openai-guardrail-policy", "properties.contentFilters", A, {}),
     "AZURE-AI-008": ("openai-guardrail-policy", "properties.contentFilters", A, {}),
@@ -110,7 +116,7 @@ UNKNOWN: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "AZURE-AI-010": ("openai-guardrail-policy", "properties.basePolicyName", S, {}),
     "AZURE-AI-011": ("openai-guardrail-pii-1", "raiBlocklistName", S, {}),
     "AZURE-AI-012": ("openai-guardrail-denied-terms-0", "raiBlocklistName", S, {}),
-    "AZURE-AI-013": ("openai-gpt-4o", "sku", OBJ, {"compliance": ["gdpr"]}),
+    "AZURE-AI-013": (GPT, "sku", OBJ, {"compliance": ["gdpr"]}),
     "AZURE-IAM-001": ("workload-openai-user", "scope", S, {}),
     "AZURE-IAM-002": ("workload-openai-user", "roleDefinitionId", S, {}),
     "AZURE-IAM-003": ("workload-openai-user", "principalType", S, {}),
@@ -268,8 +274,8 @@ def test_stack_policies_also_read_engine_outputs(base: MockRun) -> None:
     assert report.policies >= 25
     assert not report.findings, [(f.policy, f.resource, f.message) for f in report.findings]
     # ...and still find what they look for.
-    unbound = next(r for r in outputs.resources if r.name == "openai-gpt-4o")
+    unbound = next(r for r in outputs.resources if r.name == GPT)
     del unbound.inputs["properties"]["raiPolicyName"]
     assert {(f.policy, f.resource) for f in evaluate(outputs, stack_only).violations} == {
-        ("AZURE-AI-005", "openai-gpt-4o")
+        ("AZURE-AI-005", GPT)
     }

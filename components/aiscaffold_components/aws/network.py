@@ -1,4 +1,13 @@
-"""Network: a private-only VPC across availability zones, with flow logs."""
+"""Network: a private-only VPC across availability zones, with flow logs.
+
+Subnets are placed by availability zone id (``use1-az1``), not by name: a zone's name
+maps to a different physical zone in each account, and interface endpoint services are
+not offered in every zone ("The VPC endpoint service ... does not support the
+availability zone of the subnet",
+https://github.com/terraform-aws-modules/terraform-aws-vpc/issues/462). The zones are
+chosen, in the region's order, among those offering every interface endpoint service
+the project creates (``NetworkArgs.endpoint_services``).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +25,9 @@ from ._common import (
     policy_json,
     same_account,
 )
+from .endpoints import endpoint_service_name
 
-__all__ = ["Network", "NetworkArgs"]
+__all__ = ["Network", "NetworkArgs", "choose_zone_ids"]
 
 _EPHEMERAL = (1024, 65535)
 #: The ephemeral ports replies from outside the VPC may arrive on, minus 3389 (RDP): a
@@ -55,6 +65,12 @@ class NetworkArgs:
     """With ``allow_internet_egress``: the destinations the workload may reach over HTTPS."""
     allowed_regions: Sequence[str] = ()
     """Regions the project may deploy to (GOV-02); the run fails elsewhere. Empty: any."""
+    endpoint_services: Sequence[str] = ()
+    """Interface endpoint services (names of ``ENDPOINT_SERVICES``: ``bedrock-runtime``,
+    ``kms``...) the subnets will hold endpoints of: subnets go only to zones offering
+    every one of them, so creating the endpoints cannot fail on an unsupported zone.
+    Existing subnets keep their zone when the zones chosen are the ones they are in
+    (the first ``az_count`` zones of the region, when those offer every service)."""
 
 
 class Network(pulumi.ComponentResource):
@@ -111,11 +127,7 @@ class Network(pulumi.ComponentResource):
         def tags(resource: str, **extra: str) -> dict[str, str]:
             return {**args.tags, "Name": f"{name}-{resource}", **extra}
 
-        zones = aws.get_availability_zones_output(
-            state="available",
-            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
+        zones = self._zone_ids(ctx, args)
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -159,13 +171,12 @@ class Network(pulumi.ComponentResource):
         self.private_route_table_ids = []
         private_tables: list[aws.ec2.RouteTable] = []
         for index, subnet_range in enumerate(private_ranges):
-            zone = _zone(zones, index)
             letter = chr(ord("a") + index)
             subnet = aws.ec2.Subnet(
                 f"{name}-private-{letter}",
                 vpc_id=vpc_id,
                 cidr_block=str(subnet_range),
-                availability_zone=zone,
+                availability_zone_id=zones[index],
                 map_public_ip_on_launch=False,
                 assign_ipv6_address_on_creation=False,
                 tags=tags(f"private-{letter}", tier="private"),
@@ -214,7 +225,9 @@ class Network(pulumi.ComponentResource):
         self.workload_security_group = aws.ec2.SecurityGroup(
             f"{name}-workload-sg",
             vpc_id=vpc_id,
-            description="Workload: no inbound; HTTPS to the VPC's private endpoints",
+            # EC2 refuses an apostrophe here (allowed: a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*):
+            # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html
+            description="Workload: no inbound, HTTPS to the private endpoints of the VPC",
             revoke_rules_on_delete=True,
             tags=tags("workload-sg"),
             opts=child,
@@ -256,7 +269,7 @@ class Network(pulumi.ComponentResource):
         vpc_id: pulumi.Output[str],
         cidr: str,
         public_ranges: Sequence[ipaddress.IPv4Network],
-        zones: pulumi.Output[aws.GetAvailabilityZonesResult],
+        zones: Sequence[pulumi.Output[str]],
         private_tables: Sequence[aws.ec2.RouteTable],
     ) -> None:
         child = pulumi.ResourceOptions(parent=self)
@@ -286,7 +299,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-public-{letter}",
                 vpc_id=vpc_id,
                 cidr_block=str(subnet_range),
-                availability_zone=_zone(zones, index),
+                availability_zone_id=zones[index],
                 # Only the NAT gateways live here, on Elastic IPs: nothing gets a
                 # public address by accident.
                 map_public_ip_on_launch=False,
@@ -351,6 +364,37 @@ class Network(pulumi.ComponentResource):
                 tags=tags(f"workload-https-egress-{index}"),
                 opts=child,
             )
+
+    def _zone_ids(self, ctx: AwsContext, args: NetworkArgs) -> list[pulumi.Output[str]]:
+        """The ids of the ``az_count`` zones the subnets go to, one output per subnet."""
+        opts = pulumi.InvokeOutputOptions(parent=self)
+        zones = aws.get_availability_zones_output(
+            state="available",
+            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            opts=opts,
+        )
+        services = list(dict.fromkeys(args.endpoint_services))
+        offered = [
+            aws.ec2.get_vpc_endpoint_service_output(
+                service_name=endpoint_service_name(ctx, service),
+                service_type="Interface",
+                opts=opts,
+            ).availability_zones
+            for service in services
+        ]
+
+        def pick(values: list[list[str]]) -> list[str]:
+            names, ids, *offers = values
+            return choose_zone_ids(
+                names, ids, dict(zip(services, offers, strict=True)), args.az_count
+            )
+
+        chosen = pulumi.Output.all(zones.names, zones.zone_ids, *offered).apply(pick)
+
+        def nth(index: int) -> pulumi.Output[str]:
+            return chosen.apply(lambda ids: ids[index])
+
+        return [nth(index) for index in range(args.az_count)]
 
     def _flow_logs(
         self,
@@ -431,15 +475,33 @@ class Network(pulumi.ComponentResource):
         self.flow_log_group_name = group.name
 
 
-def _zone(zones: pulumi.Output[aws.GetAvailabilityZonesResult], index: int) -> pulumi.Output[str]:
-    def pick(names: list[str]) -> str:
-        if index >= len(names):
-            raise ValueError(
-                f"the region offers {len(names)} availability zones, fewer than az_count"
-            )
-        return names[index]
+def choose_zone_ids(
+    names: Sequence[str],
+    zone_ids: Sequence[str],
+    offered: Mapping[str, Sequence[str]],
+    count: int,
+) -> list[str]:
+    """The first ``count`` zone ids, in the region's order, whose zone offers every service.
 
-    return zones.names.apply(pick)
+    Args:
+        names: the region's zone names (``get_availability_zones``), in its order.
+        zone_ids: their ids, in the same order.
+        offered: per interface endpoint service, the names of the zones offering it.
+        count: how many zones the network spans.
+    """
+    usable = [
+        zone_id
+        for name, zone_id in zip(names, zone_ids, strict=True)
+        if all(name in zones for zones in offered.values())
+    ]
+    if len(usable) < count:
+        missing = {service: sorted(set(names) - set(zones)) for service, zones in offered.items()}
+        gaps = "; ".join(f"{s} is not offered in {', '.join(z)}" for s, z in missing.items() if z)
+        raise ValueError(
+            f"the region has {len(usable)} availability zones offering every endpoint "
+            f"service, fewer than az_count={count}" + (f" ({gaps})" if gaps else "")
+        )
+    return usable[:count]
 
 
 def _acl(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,6 +21,7 @@ __all__ = [
     "CLOUDS",
     "FAMILIES",
     "FRAMEWORKS",
+    "LIFECYCLE_STATUSES",
     "SENSITIVITIES",
     "AIService",
     "Catalog",
@@ -30,9 +32,15 @@ __all__ = [
     "Family",
     "Framework",
     "FrameworkId",
+    "Lifecycle",
+    "LifecycleStatus",
+    "ModelLifecycle",
+    "ModelStatus",
     "Sensitivity",
     "Setting",
     "load_catalog",
+    "model_status",
+    "model_warnings",
 ]
 
 Cloud = Literal["aws", "azure", "gcp"]
@@ -49,11 +57,13 @@ Family = Literal[
     "governance",
 ]
 Merge = Literal["max", "min", "any", "strongest", "union", "intersect"]
+LifecycleStatus = Literal["current", "deprecated", "retired", "unknown"]
 
 CLOUDS: tuple[Cloud, ...] = get_args(Cloud)
 SENSITIVITIES: tuple[Sensitivity, ...] = get_args(Sensitivity)
 FRAMEWORKS: tuple[FrameworkId, ...] = get_args(FrameworkId)
 FAMILIES: tuple[Family, ...] = get_args(Family)
+LIFECYCLE_STATUSES: tuple[LifecycleStatus, ...] = get_args(LifecycleStatus)
 
 _DATA = Path(__file__).parent
 
@@ -90,10 +100,96 @@ class Framework(_Model):
         return self.clauses[clause_id]
 
 
+class ModelLifecycle(_Model):
+    """The dates a provider publishes for one model id (either may be unpublished)."""
+
+    deprecated: date | None = None
+    """From this day new customers (or new deployments) are refused: Azure's deprecation
+    ("no new customers") or Legacy stage, Bedrock's Legacy date, Vertex's "new access
+    blocked" (a month before retirement). Existing users keep working until ``retired``."""
+    retired: date | None = None
+    """From this day every call fails: Azure's retirement, Bedrock's end-of-life (EOL),
+    Vertex's retirement (discontinuation) date."""
+    note: str | None = None
+    """Where a date comes from when not from ``source``, or why one is missing."""
+
+    @model_validator(mode="after")
+    def _order(self) -> ModelLifecycle:
+        if self.deprecated and self.retired and self.deprecated > self.retired:
+            raise ValueError(f"deprecated {self.deprecated} is after retired {self.retired}")
+        return self
+
+
+class Lifecycle(_Model):
+    """A provider's lifecycle table for one AI service: data to maintain, with its date."""
+
+    source: str
+    """The provider's lifecycle page (https): the dates below are copied from it."""
+    checked: date
+    """When the table was last compared with ``source``."""
+    prefixes: tuple[str, ...] = ()
+    """Routing prefixes of model ids that share the base model's lifecycle (Bedrock's
+    cross-region inference profiles: ``us.anthropic.claude-...``)."""
+    models: dict[str, ModelLifecycle] = Field(default_factory=dict)
+
+    @field_validator("source")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError(f"lifecycle source {value!r} is not an https URL")
+        return value
+
+    def entry(self, model_id: str) -> ModelLifecycle | None:
+        """The lifecycle of ``model_id``, a routing prefix removed; None when unlisted."""
+        if model_id in self.models:
+            return self.models[model_id]
+        head, _, rest = model_id.partition(".")
+        if head in self.prefixes and rest in self.models:
+            return self.models[rest]
+        return None
+
+
+class ModelStatus(NamedTuple):
+    """Where a model stands on a given day, per its provider's lifecycle page."""
+
+    status: LifecycleStatus
+    when: date | None
+    """The date that decided ``status`` (deprecation or retirement); None otherwise."""
+    source: str | None
+    """The provider's lifecycle page; None when the service has no lifecycle table."""
+
+
 class AIService(_Model):
     id: str
     title: str
     default_models: tuple[str, ...]
+    default_models_by_region: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Defaults for regions whose name starts with the key (``eu-``), where the
+    ``default_models`` cannot be called: a cross-region inference profile names its
+    geography (``us.`` profiles route within the US only)."""
+    lifecycle: Lifecycle | None = None
+
+    def defaults_for(self, region: str | None) -> tuple[str, ...]:
+        """The default models in ``region`` (the longest matching prefix wins)."""
+        if region:
+            matches = [p for p in self.default_models_by_region if region.startswith(p)]
+            if matches:
+                return self.default_models_by_region[max(matches, key=len)]
+        return self.default_models
+
+    def model_status(self, model_id: str, today: date) -> ModelStatus:
+        """``current``, ``deprecated``, ``retired`` or ``unknown`` (not in the table)."""
+        if self.lifecycle is None:
+            return ModelStatus("unknown", None, None)
+        source = self.lifecycle.source
+        entry = self.lifecycle.entry(model_id)
+        if entry is None:
+            return ModelStatus("unknown", None, source)
+        if entry.retired is not None and today >= entry.retired:
+            return ModelStatus("retired", entry.retired, source)
+        if entry.deprecated is not None and today >= entry.deprecated:
+            return ModelStatus("deprecated", entry.deprecated, source)
+        return ModelStatus("current", None, source)
 
 
 class CloudInfo(_Model):
@@ -221,6 +317,42 @@ class Catalog(_Model):
 def _read(name: str) -> Any:
     with (_DATA / name).open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+def model_status(
+    cloud: Cloud, service: str, model_id: str, today: date | None = None
+) -> ModelStatus:
+    """Lifecycle status of ``model_id`` of ``service`` on ``cloud`` on ``today``.
+
+    ``unknown`` when the cloud, the service or the model is not in the catalog: the
+    catalog lists the defaults, their predecessors and common alternatives, not every
+    model a provider offers.
+    """
+    info = load_catalog().clouds.get(cloud)
+    ai_service = info.ai_services.get(service) if info else None
+    if ai_service is None:
+        return ModelStatus("unknown", None, None)
+    return ai_service.model_status(model_id, today or date.today())
+
+
+def model_warnings(
+    cloud: Cloud, service: str, models: tuple[str, ...] | list[str], today: date | None = None
+) -> list[str]:
+    """One line per deprecated or retired model of ``models``, with its date and source."""
+    lines = []
+    for model in models:
+        status, when, source = model_status(cloud, service, model, today)
+        if status == "retired":
+            lines.append(
+                f"model {model} was retired on {when}: every call to it fails; "
+                f"choose a current model (see {source})"
+            )
+        elif status == "deprecated":
+            lines.append(
+                f"model {model} is deprecated since {when}: new customers may be refused "
+                f"and it retires later; choose a current model (see {source})"
+            )
+    return lines
 
 
 @functools.cache

@@ -1,0 +1,967 @@
+"""Value domains from the clouds' own API models, checked against captured inputs.
+
+A mock run accepts any value: a CloudWatch retention of 2555 days or a KMS key spec the
+API does not know pass every offline test and fail at the first ``pulumi up``. The
+clouds publish machine-readable models of their APIs; this module reads the enums,
+patterns, ranges and lengths there and checks the inputs of a mock run against them:
+
+- AWS: the CloudFormation resource schemas cfn-lint ships per region (close to the
+  Terraform-bridged inputs of pulumi-aws, and each region's file lists only the types
+  that region offers), and botocore's service models where CloudFormation has no type.
+- GCP: Google's discovery documents shipped by google-api-python-client (the Terraform
+  fields of pulumi-gcp are the REST fields in snake case, so camelCase inputs match).
+
+Pulumi input paths map to API fields by name (camelCase to PascalCase for AWS,
+case-insensitive, singular/plural tolerant), with an explicit table where the names
+differ. Inputs that map to no field are listed, not guessed: they are not checked.
+
+The models come from dev-only packages (cfn-lint, botocore, google-api-python-client),
+imported lazily. What ``aiscaffold new`` needs at run time, which region offers the API
+resource types a project needs, is generated once into a data file
+(``aiscaffold_components/catalog/region_types.yaml``, by ``scripts/gen_region_types.py``)
+and read by :func:`region_problem` without those packages.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+__all__ = [
+    "AWS_TYPES",
+    "GCP_TYPES",
+    "REGION_TYPES_FILE",
+    "ApiType",
+    "Problem",
+    "Validation",
+    "project_needs",
+    "region_problem",
+    "region_types_document",
+    "validate",
+]
+
+
+class _Captured(Protocol):
+    """What validation reads of a captured resource (``aiscaffold.testing.CapturedResource``)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def inputs(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class ApiType:
+    """Where a Pulumi resource type's inputs live in a cloud's API model.
+
+    Attributes:
+        model: ``cfn`` (CloudFormation schema), ``botocore`` (AWS service model) or
+            ``discovery`` (Google discovery document).
+        name: the CloudFormation type (``AWS::Logs::LogGroup``), the botocore
+            ``service.Operation`` whose input holds the fields, or the discovery
+            ``api.version.Schema``.
+        root: field path inside the model where the Pulumi inputs start (e.g. the S3
+            sub-resources of pulumi-aws are properties of ``AWS::S3::Bucket``).
+        renames: Pulumi input path (dotted, without list indexes) -> API field name,
+            where the names differ beyond case and plural.
+        skip: Pulumi input paths whose same-named API field has another meaning or
+            form (checked by nothing here; listed so a reader sees it is deliberate).
+        source: documentation of the mapping (the API resource's reference page).
+    """
+
+    model: str
+    name: str
+    source: str
+    root: tuple[str, ...] = ()
+    renames: Mapping[str, str] = field(default_factory=dict)
+    skip: frozenset[str] = frozenset()
+
+
+_CFN_DOC = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
+
+
+def _cfn(
+    cfn_type: str,
+    page: str,
+    *,
+    root: tuple[str, ...] = (),
+    renames: Mapping[str, str] | None = None,
+    skip: Iterable[str] = (),
+) -> ApiType:
+    return ApiType("cfn", cfn_type, _CFN_DOC + page, root, dict(renames or {}), frozenset(skip))
+
+
+#: pulumi-aws type -> CloudFormation type (or botocore operation). pulumi-aws bridges the
+#: Terraform provider, whose resources follow the service APIs like CloudFormation does;
+#: where Terraform splits a CloudFormation resource (the S3 bucket sub-resources), the
+#: ``root`` names the CloudFormation property. Names per the Pulumi registry
+#: (https://www.pulumi.com/registry/packages/aws/api-docs/) and the CloudFormation
+#: template reference (each entry's source).
+AWS_TYPES: dict[str, ApiType] = {
+    "aws:bedrock/guardrail:Guardrail": _cfn(
+        "AWS::Bedrock::Guardrail",
+        "aws-resource-bedrock-guardrail.html",
+        renames={
+            "wordPolicyConfig.managedWordListsConfigs": "ManagedWordListsConfig",
+            "topicPolicyConfig.topicsConfigs": "TopicsConfig",
+        },
+    ),
+    "aws:bedrock/guardrailVersion:GuardrailVersion": _cfn(
+        "AWS::Bedrock::GuardrailVersion",
+        "aws-resource-bedrock-guardrailversion.html",
+        renames={"guardrailArn": "GuardrailIdentifier"},
+        skip=["skipDestroy"],  # provider-only: keep the version when Pulumi deletes it
+    ),
+    # No CloudFormation type: the API operation's input is the model.
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration": ApiType(
+        "botocore",
+        "bedrock.PutModelInvocationLoggingConfiguration",
+        "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_PutModelInvocationLoggingConfiguration.html",
+    ),
+    "aws:cloudtrail/trail:Trail": _cfn(
+        "AWS::CloudTrail::Trail",
+        "aws-resource-cloudtrail-trail.html",
+        renames={
+            "name": "TrailName",
+            "enableLogging": "IsLogging",
+            "cloudWatchLogsGroupArn": "CloudWatchLogsLogGroupArn",
+        },
+    ),
+    "aws:cloudwatch/logGroup:LogGroup": _cfn(
+        "AWS::Logs::LogGroup",
+        "aws-resource-logs-loggroup.html",
+        renames={"name": "LogGroupName"},
+    ),
+    "aws:ec2/eip:Eip": _cfn("AWS::EC2::EIP", "aws-resource-ec2-eip.html"),
+    "aws:ec2/flowLog:FlowLog": _cfn(
+        "AWS::EC2::FlowLog",
+        "aws-resource-ec2-flowlog.html",
+        renames={"iamRoleArn": "DeliverLogsPermissionArn", "vpcId": "ResourceId"},
+    ),
+    # vpcId: CloudFormation attaches the gateway with AWS::EC2::VPCGatewayAttachment.
+    "aws:ec2/internetGateway:InternetGateway": _cfn(
+        "AWS::EC2::InternetGateway", "aws-resource-ec2-internetgateway.html", skip=["vpcId"]
+    ),
+    "aws:ec2/natGateway:NatGateway": _cfn(
+        "AWS::EC2::NatGateway", "aws-resource-ec2-natgateway.html"
+    ),
+    # Terraform inlines the entries and subnet associations; CloudFormation has
+    # AWS::EC2::NetworkAclEntry and AWS::EC2::SubnetNetworkAclAssociation for them.
+    "aws:ec2/networkAcl:NetworkAcl": _cfn(
+        "AWS::EC2::NetworkAcl",
+        "aws-resource-ec2-networkacl.html",
+        skip=["ingress", "egress", "subnetIds"],
+    ),
+    "aws:ec2/route:Route": _cfn("AWS::EC2::Route", "aws-resource-ec2-route.html"),
+    "aws:ec2/routeTable:RouteTable": _cfn(
+        "AWS::EC2::RouteTable", "aws-resource-ec2-routetable.html"
+    ),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": _cfn(
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "aws-resource-ec2-subnetroutetableassociation.html",
+    ),
+    "aws:ec2/securityGroup:SecurityGroup": _cfn(
+        "AWS::EC2::SecurityGroup",
+        "aws-resource-ec2-securitygroup.html",
+        renames={"description": "GroupDescription", "name": "GroupName"},
+        skip=["revokeRulesOnDelete"],  # provider-only: how Pulumi deletes the group
+    ),
+    "aws:ec2/subnet:Subnet": _cfn("AWS::EC2::Subnet", "aws-resource-ec2-subnet.html"),
+    "aws:ec2/vpc:Vpc": _cfn("AWS::EC2::VPC", "aws-resource-ec2-vpc.html"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _cfn(
+        "AWS::EC2::VPCEndpoint",
+        "aws-resource-ec2-vpcendpoint.html",
+        # Terraform's policy is a JSON string; CloudFormation's PolicyDocument an object.
+        renames={"policy": "PolicyDocument"},
+    ),
+    "aws:iam/role:Role": _cfn(
+        "AWS::IAM::Role",
+        "aws-resource-iam-role.html",
+        renames={"assumeRolePolicy": "AssumeRolePolicyDocument", "name": "RoleName"},
+        skip=["forceDetachPolicies"],  # provider-only: how Pulumi deletes the role
+    ),
+    "aws:iam/rolePolicy:RolePolicy": _cfn(
+        "AWS::IAM::RolePolicy",
+        "aws-resource-iam-rolepolicy.html",
+        renames={"policy": "PolicyDocument", "role": "RoleName", "name": "PolicyName"},
+    ),
+    "aws:kms/alias:Alias": _cfn(
+        "AWS::KMS::Alias", "aws-resource-kms-alias.html", renames={"name": "AliasName"}
+    ),
+    "aws:kms/key:Key": _cfn(
+        "AWS::KMS::Key",
+        "aws-resource-kms-key.html",
+        renames={
+            "customerMasterKeySpec": "KeySpec",
+            "keySpec": "KeySpec",
+            "deletionWindowInDays": "PendingWindowInDays",
+            "policy": "KeyPolicy",
+            "isEnabled": "Enabled",
+        },
+    ),
+    "aws:s3/bucket:Bucket": _cfn(
+        "AWS::S3::Bucket",
+        "aws-resource-s3-bucket.html",
+        renames={"bucket": "BucketName", "bucketPrefix": "BucketNamePrefix"},
+        skip=["forceDestroy"],  # provider-only: how Pulumi deletes the bucket
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _cfn(
+        "AWS::S3::Bucket",
+        "aws-properties-s3-bucket-lifecycleconfiguration.html",
+        root=("LifecycleConfiguration",),
+        # Terraform nests filter and expiration blocks; CloudFormation's Rule holds
+        # their fields itself ("." merges a block into its parent).
+        renames={
+            "rules.filter": ".",
+            "rules.expiration": ".",
+            "rules.expiration.days": "ExpirationInDays",
+            "rules.expiration.date": "ExpirationDate",
+        },
+        skip=["bucket"],
+    ),
+    "aws:s3/bucketLogging:BucketLogging": _cfn(
+        "AWS::S3::Bucket",
+        "aws-properties-s3-bucket-loggingconfig.html",
+        root=("LoggingConfiguration",),
+        renames={"targetBucket": "DestinationBucketName", "targetPrefix": "LogFilePrefix"},
+        skip=["bucket"],
+    ),
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": _cfn(
+        "AWS::S3::Bucket",
+        "aws-properties-s3-bucket-objectlockconfiguration.html",
+        root=("ObjectLockConfiguration",),
+        skip=["bucket"],
+    ),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _cfn(
+        "AWS::S3::Bucket",
+        "aws-properties-s3-bucket-ownershipcontrols.html",
+        root=("OwnershipControls",),
+        renames={"rule": "Rules"},
+        skip=["bucket"],
+    ),
+    "aws:s3/bucketPolicy:BucketPolicy": _cfn(
+        "AWS::S3::BucketPolicy",
+        "aws-resource-s3-bucketpolicy.html",
+        renames={"policy": "PolicyDocument"},
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _cfn(
+        "AWS::S3::Bucket",
+        "aws-properties-s3-bucket-publicaccessblockconfiguration.html",
+        root=("PublicAccessBlockConfiguration",),
+        skip=["bucket"],
+    ),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _cfn(
+        "AWS::S3::Bucket",
+        "aws-properties-s3-bucket-bucketencryption.html",
+        root=("BucketEncryption",),
+        renames={
+            "rules": "ServerSideEncryptionConfiguration",
+            "rules.applyServerSideEncryptionByDefault": "ServerSideEncryptionByDefault",
+        },
+        skip=["bucket"],
+    ),
+    "aws:s3/bucketVersioning:BucketVersioning": _cfn(
+        "AWS::S3::Bucket",
+        "aws-properties-s3-bucket-versioningconfiguration.html",
+        skip=["bucket"],
+    ),
+    "aws:sagemaker/domain:Domain": _cfn(
+        "AWS::SageMaker::Domain",
+        "aws-resource-sagemaker-domain.html",
+        skip=["retentionPolicy"],  # an argument of DeleteDomain, not of the domain
+    ),
+    "aws:secretsmanager/secret:Secret": _cfn(
+        "AWS::SecretsManager::Secret",
+        "aws-resource-secretsmanager-secret.html",
+        # arguments of DeleteSecret / replication calls, not of the secret
+        skip=["recoveryWindowInDays", "forceOverwriteReplicaSecret"],
+    ),
+    "aws:secretsmanager/secretPolicy:SecretPolicy": _cfn(
+        "AWS::SecretsManager::ResourcePolicy",
+        "aws-resource-secretsmanager-resourcepolicy.html",
+        renames={"secretArn": "SecretId", "policy": "ResourcePolicy"},
+    ),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _cfn(
+        "AWS::EC2::SecurityGroupEgress",
+        "aws-resource-ec2-securitygroupegress.html",
+        renames={
+            "cidrIpv4": "CidrIp",
+            "securityGroupId": "GroupId",
+            "prefixListId": "DestinationPrefixListId",
+            "referencedSecurityGroupId": "DestinationSecurityGroupId",
+        },
+    ),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _cfn(
+        "AWS::EC2::SecurityGroupIngress",
+        "aws-resource-ec2-securitygroupingress.html",
+        renames={
+            "cidrIpv4": "CidrIp",
+            "securityGroupId": "GroupId",
+            "prefixListId": "SourcePrefixListId",
+            "referencedSecurityGroupId": "SourceSecurityGroupId",
+        },
+    ),
+}
+
+#: pulumi-aws types with no API resource of their own: the Terraform provider adopts the
+#: VPC's default security group, route table and network ACL, which EC2 creates with the
+#: VPC; they need nothing a region could lack beyond AWS::EC2::VPC.
+AWS_ADOPTED = frozenset(
+    {
+        "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl",
+        "aws:ec2/defaultRouteTable:DefaultRouteTable",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    }
+)
+
+
+def _gcp(
+    schema: str,
+    page: str,
+    *,
+    renames: Mapping[str, str] | None = None,
+    skip: Iterable[str] = (),
+) -> ApiType:
+    # project/region/location/parent are URL parameters of the REST call, not body fields.
+    url_parameters = {"project", "region", "location", "parent"}
+    return ApiType(
+        "discovery", schema, page, (), dict(renames or {}), frozenset(url_parameters | set(skip))
+    )
+
+
+#: IAM member resources: one member of a binding (role, members, condition).
+_GCP_BINDING = (
+    "cloudresourcemanager.v1.Binding",
+    "https://cloud.google.com/resource-manager/reference/rest/Shared.Types/Binding",
+)
+
+#: pulumi-gcp type -> discovery document and schema of the REST resource it creates.
+#: pulumi-gcp bridges the Terraform google provider, whose fields are the REST fields in
+#: snake case (so the camelCase inputs match), with the differences listed per entry.
+#: References per the Pulumi registry (https://www.pulumi.com/registry/packages/gcp/api-docs/)
+#: and each entry's REST reference.
+GCP_TYPES: dict[str, ApiType] = {
+    "gcp:compute/firewall:Firewall": _gcp(
+        "compute.v1.Firewall",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/firewalls",
+        renames={
+            "denies": "denied",
+            "allows": "allowed",
+            "denies.protocol": "IPProtocol",
+            "allows.protocol": "IPProtocol",
+        },
+    ),
+    "gcp:compute/globalAddress:GlobalAddress": _gcp(
+        "compute.v1.Address",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/globalAddresses",
+    ),
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule": _gcp(
+        "compute.v1.ForwardingRule",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/globalForwardingRules",
+        renames={"ipAddress": "IPAddress", "ipProtocol": "IPProtocol"},
+    ),
+    "gcp:compute/network:Network": _gcp(
+        "compute.v1.Network",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/networks",
+        # routingMode is routingConfig.routingMode in the API; the provider deletes the
+        # default routes itself.
+        renames={"routingMode": "routingConfig"},
+        skip=["deleteDefaultRoutesOnCreate", "routingMode"],
+    ),
+    "gcp:compute/route:Route": _gcp(
+        "compute.v1.Route", "https://cloud.google.com/compute/docs/reference/rest/v1/routes"
+    ),
+    "gcp:compute/subnetwork:Subnetwork": _gcp(
+        "compute.v1.Subnetwork",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/subnetworks",
+    ),
+    "gcp:dataloss/preventionInspectTemplate:PreventionInspectTemplate": _gcp(
+        "dlp.v2.GooglePrivacyDlpV2InspectTemplate",
+        "https://cloud.google.com/sensitive-data-protection/docs/reference/rest/v2/projects.locations.inspectTemplates",
+        skip=["templateId"],  # a field of the create request
+    ),
+    "gcp:dns/managedZone:ManagedZone": _gcp(
+        "dns.v1.ManagedZone", "https://cloud.google.com/dns/docs/reference/rest/v1/managedZones"
+    ),
+    "gcp:dns/recordSet:RecordSet": _gcp(
+        "dns.v1.ResourceRecordSet",
+        "https://cloud.google.com/dns/docs/reference/rest/v1/resourceRecordSets",
+        skip=["managedZone"],
+    ),
+    "gcp:kms/cryptoKey:CryptoKey": _gcp(
+        "cloudkms.v1.CryptoKey",
+        "https://cloud.google.com/kms/docs/reference/rest/v1/projects.locations.keyRings.cryptoKeys",
+        skip=["keyRing", "skipInitialVersionCreation"],
+    ),
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _gcp(*_GCP_BINDING, skip=["cryptoKeyId"]),
+    "gcp:kms/keyRing:KeyRing": _gcp(
+        "cloudkms.v1.KeyRing",
+        "https://cloud.google.com/kms/docs/reference/rest/v1/projects.locations.keyRings",
+    ),
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": _gcp(
+        "logging.v2.LogBucket",
+        "https://cloud.google.com/logging/docs/reference/v2/rest/v2/projects.locations.buckets",
+        skip=["bucketId"],
+    ),
+    "gcp:logging/projectSink:ProjectSink": _gcp(
+        "logging.v2.LogSink",
+        "https://cloud.google.com/logging/docs/reference/v2/rest/v2/projects.sinks",
+        skip=["uniqueWriterIdentity"],  # a query parameter of sinks.create
+    ),
+    "gcp:networkconnectivity/regionalEndpoint:RegionalEndpoint": _gcp(
+        "networkconnectivity.v1.RegionalEndpoint",
+        "https://cloud.google.com/network-connectivity/docs/reference/networkconnectivity/rest/v1/projects.locations.regionalEndpoints",
+    ),
+    "gcp:orgpolicy/policy:Policy": _gcp(
+        "orgpolicy.v2.GoogleCloudOrgpolicyV2Policy",
+        "https://cloud.google.com/resource-manager/docs/reference/orgpolicy/rest/v2/projects.policies",
+    ),
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": _gcp(
+        "cloudresourcemanager.v1.AuditConfig",
+        "https://cloud.google.com/resource-manager/reference/rest/Shared.Types/Policy#auditconfig",
+    ),
+    "gcp:projects/iAMCustomRole:IAMCustomRole": _gcp(
+        "iam.v1.Role",
+        "https://cloud.google.com/iam/docs/reference/rest/v1/projects.roles",
+        renames={"permissions": "includedPermissions"},
+        skip=["roleId"],  # a field of the create request, not of the role
+    ),
+    "gcp:projects/iAMMember:IAMMember": _gcp(*_GCP_BINDING),
+    "gcp:pubsub/topic:Topic": _gcp(
+        "pubsub.v1.Topic", "https://cloud.google.com/pubsub/docs/reference/rest/v1/projects.topics"
+    ),
+    "gcp:pubsub/topicIAMMember:TopicIAMMember": _gcp(*_GCP_BINDING, skip=["topic"]),
+    "gcp:secretmanager/secret:Secret": _gcp(
+        "secretmanager.v1.Secret",
+        "https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets",
+        skip=["secretId", "deletionProtection"],
+    ),
+    "gcp:secretmanager/secretIamMember:SecretIamMember": _gcp(*_GCP_BINDING, skip=["secretId"]),
+    "gcp:serviceaccount/account:Account": _gcp(
+        "iam.v1.ServiceAccount",
+        "https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts",
+        skip=["accountId", "createIgnoreAlreadyExists"],  # fields of the create request
+    ),
+    "gcp:storage/bucket:Bucket": _gcp(
+        "storage.v1.Bucket",
+        "https://cloud.google.com/storage/docs/json_api/v1/buckets",
+        # Terraform flattens iamConfiguration.{uniformBucketLevelAccess.enabled,
+        # publicAccessPrevention}; the provider deletes objects itself.
+        skip=["forceDestroy", "uniformBucketLevelAccess", "publicAccessPrevention"],
+        renames={"lifecycleRules": "lifecycle.rule"},
+    ),
+    "gcp:storage/bucketIAMMember:BucketIAMMember": _gcp(*_GCP_BINDING, skip=["bucket"]),
+    "gcp:vertex/aiEndpoint:AiEndpoint": _gcp(
+        "aiplatform.v1.GoogleCloudAiplatformV1Endpoint",
+        "https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.endpoints",
+    ),
+    "gcp:vertex/aiEndpointIamMember:AiEndpointIamMember": _gcp(*_GCP_BINDING, skip=["endpoint"]),
+    "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter": _gcp(
+        "accesscontextmanager.v1.ServicePerimeter",
+        "https://cloud.google.com/access-context-manager/docs/reference/rest/v1/accessPolicies.servicePerimeters",
+    ),
+    "gcp:secretmanager/secretVersion:SecretVersion": _gcp(
+        "secretmanager.v1.SecretVersion",
+        "https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets.versions",
+        # the payload of secrets.addVersion on the secret named by `secret`
+        skip=["secret", "secretData"],
+    ),
+    "gcp:workbench/instance:Instance": _gcp(
+        "notebooks.v2.Instance",
+        "https://cloud.google.com/vertex-ai/docs/workbench/reference/rest/v2/projects.locations.instances",
+        skip=["instanceId"],  # a query parameter of instances.create
+    ),
+}
+
+#: pulumi-gcp types whose API call has no body to validate (enabling a service, asking
+#: for a service agent), or whose API has no discovery document in
+#: google-api-python-client (Model Armor: its REST reference is
+#: https://cloud.google.com/security-command-center/docs/reference/model-armor/rest).
+GCP_UNMODELLED = frozenset(
+    {
+        "gcp:projects/service:Service",
+        "gcp:projects/serviceIdentity:ServiceIdentity",
+        "gcp:modelarmor/template:Template",
+        "gcp:modelarmor/floorsetting:Floorsetting",
+    }
+)
+
+
+_NO_MODEL = AWS_ADOPTED | GCP_UNMODELLED
+
+
+# ------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class Problem:
+    """One input value the cloud's API model rejects."""
+
+    type: str
+    name: str
+    path: str
+    """Pulumi input path, camelCase with list indexes (``rules[0].status``)."""
+    field: str
+    """API model field (``AWS::Logs::LogGroup.RetentionInDays``)."""
+    value: Any
+    message: str
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.name}: {self.message} (see {self.source})"
+
+
+@dataclass
+class Validation:
+    """What a validation checked, found wrong, and could not map."""
+
+    problems: list[Problem] = field(default_factory=list)
+    checked: set[tuple[str, str]] = field(default_factory=set)
+    """(Pulumi type, input path without indexes) of every leaf checked against a field."""
+    unmapped: set[tuple[str, str]] = field(default_factory=set)
+    """(Pulumi type, input path) with no API field: not checked."""
+    unknown_types: set[str] = field(default_factory=set)
+    """Custom resource types of the cloud with no API model mapping."""
+
+
+# ---------------------------------------------------------------- model adapters
+Node = Any
+Resolve = Callable[[Node], dict[str, Any]]
+
+
+@functools.cache
+def _cfn_schema(region: str, cfn_type: str) -> dict[str, Any] | None:
+    manager = importlib.import_module("cfnlint.schema").PROVIDER_SCHEMA_MANAGER
+    if cfn_type not in manager.get_resource_types(region):
+        return None
+    schema: dict[str, Any] = manager.get_resource_schema(region, cfn_type).schema
+    return schema
+
+
+def _cfn_resolver(schema: dict[str, Any]) -> Resolve:
+    def resolve(node: Node) -> dict[str, Any]:
+        seen = 0
+        while isinstance(node, dict) and "$ref" in node and seen < 20:
+            ref = node["$ref"]
+            if not ref.startswith("#/definitions/"):
+                return {}
+            merged = {k: v for k, v in node.items() if k != "$ref"}
+            node = {**schema["definitions"][ref.rsplit("/", 1)[1]], **merged}
+            seen += 1
+        return node if isinstance(node, dict) else {}
+
+    return resolve
+
+
+@functools.cache
+def _botocore_session() -> Any:
+    return importlib.import_module("botocore.session").get_session()
+
+
+def _botocore_resolve(node: Node) -> dict[str, Any]:
+    """A botocore shape as the JSON-schema subset the walker reads."""
+    if isinstance(node, dict):
+        return node
+    kind = node.type_name
+    meta = node.metadata
+    out: dict[str, Any] = {}
+    if kind == "structure":
+        out["properties"] = dict(node.members)
+    elif kind == "list":
+        out["items"] = node.member
+        out["minItems"], out["maxItems"] = meta.get("min"), meta.get("max")
+    elif kind == "string":
+        out["type"] = "string"
+        out["enum"] = node.enum or None
+        out["pattern"] = meta.get("pattern")
+        out["minLength"], out["maxLength"] = meta.get("min"), meta.get("max")
+    elif kind in ("integer", "long"):
+        out["type"] = "integer"
+        out["minimum"], out["maximum"] = meta.get("min"), meta.get("max")
+    elif kind == "boolean":
+        out["type"] = "boolean"
+    return {k: v for k, v in out.items() if v is not None}
+
+
+@functools.cache
+def _discovery(api: str) -> dict[str, Any]:
+    package = importlib.import_module("googleapiclient.discovery_cache")
+    documents = Path(str(package.__file__)).parent / "documents"
+    document: dict[str, Any] = json.loads((documents / f"{api}.json").read_text("utf-8"))
+    return document
+
+
+def _discovery_resolver(api: str) -> Resolve:
+    schemas = _discovery(api)["schemas"]
+
+    def resolve(node: Node) -> dict[str, Any]:
+        if isinstance(node, dict) and "$ref" in node:
+            node = {**schemas[node["$ref"]], **{k: v for k, v in node.items() if k != "$ref"}}
+        return node if isinstance(node, dict) else {}
+
+    return resolve
+
+
+# ---------------------------------------------------------------------- matching
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _match(key: str, properties: Mapping[str, Any], rename: str | None) -> str | None:
+    """The API field a Pulumi input key maps to: renamed, same name, or singular/plural."""
+    by_norm = {_norm(name): name for name in properties}
+    if rename is not None:
+        return by_norm.get(_norm(rename))
+    norm = _norm(key)
+    for candidate in (norm, norm[:-1] if norm.endswith("s") else norm + "s", norm + "es"):
+        if candidate in by_norm:
+            return by_norm[candidate]
+    return None
+
+
+def _properties(schema: dict[str, Any], resolve: Resolve) -> dict[str, Any]:
+    """Properties of an object schema, merged over its oneOf/anyOf/allOf alternatives."""
+    props: dict[str, Any] = dict(schema.get("properties") or {})
+    for combinator in ("oneOf", "anyOf", "allOf"):
+        for alternative in schema.get(combinator) or ():
+            for name, sub in (resolve(alternative).get("properties") or {}).items():
+                props.setdefault(name, sub)
+    return props
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+#: Discovery's google-duration: seconds with up to nine fractional digits and an "s"
+#: (https://protobuf.dev/reference/protobuf/google.protobuf/#duration, JSON mapping).
+_DURATION = re.compile(r"-?\d+(\.\d{1,9})?s")
+
+
+def _scalar_problems(value: Any, schema: dict[str, Any]) -> Iterator[str]:
+    """Why ``value`` is outside the schema's domain (nothing when the forms differ)."""
+    kind = schema.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind} if kind else set()
+    enum = schema.get("enum")
+    if value == "":
+        # The Terraform-bridged providers send no empty string for an optional field:
+        # "" means unset (pulumi-gcp's documented Private Service Connect forwarding rule
+        # sets load_balancing_scheme = "").
+        return
+    if enum is not None and isinstance(value, str | int | float) and not isinstance(value, bool):
+        allowed = list(enum)
+        numeric = [a for a in allowed if _number(a)]
+        if _number(value) and numeric:
+            if not any(math.isclose(float(value), float(a)) for a in numeric):
+                yield f"{_show(value)} is not one of {_show_enum(allowed)}"
+        elif (
+            isinstance(value, str)
+            and any(isinstance(a, str) for a in allowed)
+            and value not in allowed
+        ):
+            yield f"{value!r} is not one of {_show_enum(allowed)}"
+    if isinstance(value, str) and (not kinds or "string" in kinds):
+        pattern = schema.get("pattern")
+        if pattern:
+            try:
+                matched = re.search(pattern, value) is not None
+            except re.error:  # ECMA-262 syntax Python lacks: not checked here
+                matched = True
+            if not matched:
+                yield f"{value!r} does not match the pattern {pattern}"
+        if schema.get("format") == "google-duration" and not _DURATION.fullmatch(value):
+            yield f"{value!r} is not a duration in seconds with the suffix s (e.g. '3.5s')"
+        lo, hi = schema.get("minLength"), schema.get("maxLength")
+        if lo is not None and len(value) < int(lo):
+            yield f"{value!r} is shorter than {lo} characters"
+        if hi is not None and len(value) > int(hi):
+            yield f"{value!r} is longer than {hi} characters ({len(value)})"
+    if _number(value) and (not kinds or kinds & {"integer", "number"}):
+        if "integer" in kinds and float(value) != int(value):
+            yield f"{_show(value)} is not an integer"
+        lo, hi = schema.get("minimum"), schema.get("maximum")
+        if lo is not None and float(value) < float(lo):
+            yield f"{_show(value)} is below the minimum {_show(lo)}"
+        if hi is not None and float(value) > float(hi):
+            yield f"{_show(value)} is above the maximum {_show(hi)}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _show_enum(allowed: list[Any]) -> str:
+    shown = ", ".join(_show(a) for a in allowed[:30])
+    return f"[{shown}{', ...' if len(allowed) > 30 else ''}]"
+
+
+class _Walker:
+    def __init__(self, resource: _Captured, api: ApiType, resolve: Resolve, out: Validation):
+        self.resource, self.api, self.resolve, self.out = resource, api, resolve, out
+
+    def object(self, value: dict[str, Any], node: Node, path: str, field: str) -> None:
+        schema = self.resolve(node)
+        props = _properties(schema, self.resolve)
+        if not props:
+            return  # a map or free-form object: keys are the user's, not the API's
+        for key, item in value.items():
+            sub_path = f"{path}.{key}" if path else key
+            plain = re.sub(r"\[\d+\]", "", sub_path)
+            if key == "tags" or plain in self.api.skip:
+                continue
+            rename = self.api.renames.get(plain)
+            if rename == "." and isinstance(item, dict):
+                self.object(item, schema, sub_path, field)
+                continue
+            target, name = self._follow(props, key, rename)
+            if name is None:
+                self.out.unmapped.add((self.resource.type, plain))
+                continue
+            self.value(item, target, sub_path, f"{field}.{name}")
+
+    def _follow(
+        self, props: dict[str, Any], key: str, rename: str | None
+    ) -> tuple[Node, str | None]:
+        """The field node a key maps to; a dotted rename walks nested API objects."""
+        steps = rename.split(".") if rename else [None]
+        node: Node = None
+        names: list[str] = []
+        for step in steps:
+            name = _match(key, props, step)
+            if name is None:
+                return None, None
+            node = props[name]
+            names.append(name)
+            props = _properties(self.resolve(node), self.resolve)
+        return node, ".".join(names)
+
+    def value(self, value: Any, node: Node, path: str, field: str) -> None:
+        if value is None:
+            return
+        schema = self.resolve(node)
+        if isinstance(value, dict):
+            self.object(value, schema, path, field)
+        elif isinstance(value, list):
+            lo, hi = schema.get("minItems"), schema.get("maxItems")
+            plain = re.sub(r"\[\d+\]", "", path)
+            self.out.checked.add((self.resource.type, plain))
+            if lo is not None and len(value) < int(lo):
+                self.problem(path, field, value, f"has {len(value)} items, fewer than {lo}")
+            if hi is not None and len(value) > int(hi):
+                self.problem(path, field, value, f"has {len(value)} items, more than {hi}")
+            if "items" in schema:
+                for index, item in enumerate(value):
+                    self.value(item, schema["items"], f"{path}[{index}]", field)
+            elif _properties(schema, self.resolve) and len(value) == 1:
+                # Terraform's single nested block (a list of one) is an object in the API.
+                self.value(value[0], schema, f"{path}[0]", field)
+        else:
+            plain = re.sub(r"\[\d+\]", "", path)
+            self.out.checked.add((self.resource.type, plain))
+            for message in _scalar_problems(value, schema):
+                self.problem(path, field, value, message)
+
+    def problem(self, path: str, field: str, value: Any, message: str) -> None:
+        self.out.problems.append(
+            Problem(
+                type=self.resource.type,
+                name=self.resource.name,
+                path=path,
+                field=field,
+                value=value,
+                message=f"{path} = {message}; the API field {field} rejects it",
+                source=self.api.source,
+            )
+        )
+
+
+# -------------------------------------------------------------------- validation
+def _root(api: ApiType, region: str) -> tuple[Node, Resolve] | None:
+    """The model node the Pulumi inputs of ``api`` start at, and how to resolve refs."""
+    if api.model == "cfn":
+        schema = _cfn_schema(region, api.name)
+        if schema is None:
+            return None
+        resolve = _cfn_resolver(schema)
+        node: Node = {"properties": schema["properties"]}
+        for step in api.root:
+            node = _properties(resolve(node), resolve)[step]
+        return node, resolve
+    if api.model == "botocore":
+        service, operation = api.name.split(".")
+        model = _botocore_session().get_service_model(service)
+        return model.operation_model(operation).input_shape, _botocore_resolve
+    if api.model == "discovery":
+        doc, schema_name = api.name.rsplit(".", 1)
+        return {"$ref": schema_name}, _discovery_resolver(doc)
+    raise ValueError(f"unknown API model {api.model!r}")
+
+
+def validate(
+    cloud: str, resources: Iterable[_Captured], *, region: str | None = None
+) -> Validation:
+    """Check every input of ``resources`` that maps to an API field against its domain.
+
+    Args:
+        cloud: ``aws`` or ``gcp``. Azure is not modelled yet: pulumi-azure-native's
+            enums come from the REST specifications, which no PyPI package ships as data
+            (the azure-mgmt-* models carry enums and ``_validation`` limits per SDK).
+        resources: captured resources of a mock run (components are skipped).
+        region: the AWS region whose CloudFormation schemas apply; a type the region
+            does not offer is itself a problem. Defaults to us-east-1.
+
+    Returns:
+        The problems found, and which inputs were checked or could not be mapped.
+    """
+    table = {"aws": AWS_TYPES, "gcp": GCP_TYPES}[cloud]
+    prefix = f"{cloud}:"
+    out = Validation()
+    where = region or "us-east-1"
+    for resource in resources:
+        api = table.get(resource.type)
+        if api is None:
+            if resource.type.startswith(prefix) and resource.type not in _NO_MODEL:
+                out.unknown_types.add(resource.type)
+            continue
+        root = _root(api, where)
+        if root is None:
+            out.problems.append(
+                Problem(
+                    resource.type,
+                    resource.name,
+                    "",
+                    api.name,
+                    where,
+                    f"the region {where} does not offer {api.name}",
+                    api.source,
+                )
+            )
+            continue
+        node, resolve = root
+        walker = _Walker(resource, api, resolve, out)
+        walker.object(resource.inputs, node, "", ".".join((api.name, *api.root)))
+    return out
+
+
+# ------------------------------------------------------------- region offering
+def _region_types_file() -> Path:
+    catalog = importlib.import_module("aiscaffold_components.catalog")
+    return Path(str(catalog.__file__)).parent / "region_types.yaml"
+
+
+#: The data file :func:`region_problem` reads (written by scripts/gen_region_types.py).
+REGION_TYPES_FILE = _region_types_file()
+
+#: Where the region offering comes from, for the data file's header and the messages.
+_OFFERING_SOURCE = (
+    "the CloudFormation resource schemas cfn-lint ships per region "
+    "(https://github.com/aws-cloudformation/cfn-lint/tree/main/src/cfnlint/data/schemas/providers) "
+    "and botocore's endpoints"
+)
+
+
+def _api_needs(types: Iterable[str]) -> list[str]:
+    """The API resource types (CloudFormation types, ``api:<service>``) Pulumi types need."""
+    needs: set[str] = set()
+    for pulumi_type in types:
+        api = AWS_TYPES.get(pulumi_type)
+        if api is None:
+            continue
+        needs.add(api.name if api.model == "cfn" else "api:" + api.name.split(".")[0])
+    return sorted(needs)
+
+
+def _offered(region: str, need: str) -> bool:
+    if need.startswith("api:"):
+        session = _botocore_session()
+        service = need.removeprefix("api:")
+        return any(
+            region in session.get_available_regions(service, partition_name=partition)
+            for partition in session.get_available_partitions()
+        )
+    return _cfn_schema(region, need) is not None
+
+
+def _cfn_regions() -> list[str]:
+    providers = (
+        Path(str(importlib.import_module("cfnlint").__file__)).parent / "data/schemas/providers"
+    )
+    return sorted(p.stem for p in providers.glob("*.json") if p.stem != "sam")
+
+
+def project_needs(project: Path, resources: Iterable[_Captured]) -> tuple[str, str, set[str]]:
+    """The cloud, AI service and resource types of a generated project's mock run."""
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    return answers["cloud"], answers["ai_service"], {r.type for r in resources}
+
+
+def region_types_document(needed: Mapping[str, Iterable[str]]) -> str:
+    """The text of the region offering data file.
+
+    Args:
+        needed: per AWS AI service, the Pulumi types its generated projects register (from
+            their mock runs).
+
+    Returns:
+        YAML: per AI service the API resource types it needs, and per region (every
+        region cfn-lint has schemas for) those of them the region does not offer.
+    """
+    needs = {service: _api_needs(types) for service, types in sorted(needed.items())}
+    every = sorted({need for items in needs.values() for need in items})
+    missing = {
+        region: [need for need in every if not _offered(region, need)] for region in _cfn_regions()
+    }
+    versions = {
+        name: importlib.import_module("importlib.metadata").version(name)
+        for name in ("cfn-lint", "botocore")
+    }
+    header = (
+        "# Generated by scripts/gen_region_types.py: do not edit.\n"
+        f"# Source: {_OFFERING_SOURCE};\n"
+        f"# cfn-lint {versions['cfn-lint']}, botocore {versions['botocore']}.\n"
+        "# needs: per AI service, the API resource types its generated projects register;\n"
+        "# missing: per region, those of them the region does not offer.\n"
+    )
+    body = {"aws": {"needs": needs, "missing": missing}}
+    return header + yaml.safe_dump(body, sort_keys=True, width=100)
+
+
+@functools.cache
+def _region_types() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(REGION_TYPES_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+def region_problem(cloud: str, ai_service: str, region: str) -> str | None:
+    """Why ``region`` cannot host a ``cloud``/``ai_service`` project, or None.
+
+    Reads the generated data file only (no cloud SDK, no cfn-lint). Clouds, services and
+    regions the file does not cover give None: their validity is checked elsewhere (the
+    catalog's region lists), and no machine-readable offering exists for them (Azure and
+    GCP publish none offline).
+
+    Example: ``region_problem("aws", "bedrock", "af-south-1")`` names
+    ``AWS::Bedrock::Guardrail``, which that region does not offer.
+    """
+    data = _region_types().get(cloud)
+    if not data or ai_service not in data["needs"] or region not in data["missing"]:
+        return None
+    needs = set(data["needs"][ai_service])
+    lacking = [need for need in data["missing"][region] if need in needs]
+    if not lacking:
+        return None
+    return (
+        f"region {region} does not offer {', '.join(lacking)}, which a {cloud} "
+        f"{ai_service} project needs (per {_OFFERING_SOURCE}); choose another region"
+    )
