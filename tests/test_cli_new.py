@@ -110,6 +110,10 @@ BAD_DATA = [
     (["--data", "cloud=azure", "--data", "ai_service=bedrock"], "not offered on azure"),
     (["--data", "compliance=[gdpr,fedramp]"], "allow no aws region"),
     (["--data", "colour=blue"], "not a question"),
+    # GovCloud: no default model is confirmed there, so none is guessed
+    (["--data", "compliance=[fedramp]"], "no default model is confirmed in us-gov-west-1"),
+    (["--data", "gcp_org_policies=true"], "applies to gcp projects only"),
+    (["--data", "account_services=central"], "account_services"),
     (["--data", "noequals"], "KEY=VALUE"),
     (["--data", "compliance=[unclosed"], "not a YAML value"),
 ]
