@@ -17,6 +17,8 @@ ALLOWED_ROLES = {
     "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",  # Storage Blob Data Reader
     "ba92f5b4-2d11-453d-a403-e96b0029c9fe",  # Storage Blob Data Contributor
 }
+#: Key Vault Crypto Officer: the deploying identity's only (AZURE-DEPLOY-001).
+DEPLOYER_ROLE = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
 COMPONENTS = {
     "Network",
     "PrivateEndpoints",
@@ -40,8 +42,11 @@ VARIANTS: list[dict[str, dict[str, Any]]] = [
 
 @functools.cache
 def takes_tags(type_: str) -> bool:
-    """Whether the azure-native resource class of ``type_`` has a ``tags`` input."""
-    _, module, name = type_.split(":")
+    """Whether the azure-native resource class of ``type_`` has a ``tags`` input (the
+    propagation waits, ``time:index/sleep:Sleep``, are not Azure resources)."""
+    package, module, name = type_.split(":")
+    if package != "azure-native":
+        return False
     cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), name)
     return "tags" in inspect.signature(cls._internal_init).parameters
 
@@ -70,6 +75,11 @@ def test_role_assignments_are_resource_scoped_and_allowed(variant: MockRun, az: 
         assert "/resourceGroups/" in scope and "/providers/" in scope
         role = assignment.inputs["roleDefinitionId"]
         assert role.startswith("/subscriptions/") and "/roleDefinitions/" in role
+        if assignment.name == "keys-deployer-crypto-officer":
+            # The deploying identity's grant for creating the keys: on the vault, to a user.
+            assert role.endswith(f"/{DEPLOYER_ROLE}")
+            assert scope.rsplit("/", 2)[-2] == "vaults"
+            continue
         assert role.rsplit("/", 1)[1] in ALLOWED_ROLES
         assert assignment.inputs["principalType"] == "ServicePrincipal"
 

@@ -40,7 +40,11 @@ def test_workload_gets_exactly_three_roles_on_single_resources(default_run: Mock
         "workload-data-0": (BLOB_READER, container),
     }
     for assignment in default_run.of_type(ASSIGNMENT):
-        assert assignment.inputs["principalType"] == "ServicePrincipal"
+        # The deploying identity's grant for creating the keys goes to a user by default.
+        expected = (
+            "User" if assignment.name == "keys-deployer-crypto-officer" else "ServicePrincipal"
+        )
+        assert assignment.inputs["principalType"] == expected
 
 
 def test_weakening_write_access_changes_only_the_data_role(

@@ -16,12 +16,17 @@ import pulumi_azure_native as azure_native
 
 # ------------------------------------------------------------------ built-in roles
 #: Built-in role definition ids (the GUID part) the components assign, by name. They
-#: are the same in every Azure cloud and tenant. Nothing else is ever assigned: no
-#: Owner, Contributor or User Access Administrator (IAM-02).
+#: are the same in every Azure cloud and tenant, and listed in Azure's built-in roles
+#: reference (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+#: Nothing else is ever assigned: no Owner, Contributor or User Access Administrator
+#: (IAM-02). Key Vault Crypto Officer goes only to the deploying identity, on the vault:
+#: Azure Resource Manager creates a key in an RBAC vault only for a caller holding the
+#: keys' data actions (:class:`~aiscaffold_components.azure.Keys`, AZURE-DEPLOY-001).
 ROLES: dict[str, str] = {
     "Cognitive Services OpenAI User": "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+    "Key Vault Crypto Officer": "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
     "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
 }
@@ -30,9 +35,19 @@ RoleName = Literal[
     "Cognitive Services OpenAI User",
     "Key Vault Secrets User",
     "Key Vault Crypto Service Encryption User",
+    "Key Vault Crypto Officer",
     "Storage Blob Data Reader",
     "Storage Blob Data Contributor",
 ]
+
+PrincipalType = Literal["User", "Group", "ServicePrincipal"]
+
+#: Longest time Azure documents for a role assignment to take effect: "it can take up
+#: to 10 minutes for changes to take effect" (Troubleshoot Azure RBAC,
+#: https://learn.microsoft.com/azure/role-based-access-control/troubleshooting). A
+#: resource using a grant right after creating it otherwise fails on the first run
+#: only (KeyVaultAuthenticationFailure, ForbiddenByRbac: Azure/bicep#16601).
+ROLE_PROPAGATION_SECONDS = 600
 
 # A resource id below a resource group: /subscriptions/<s>/resourceGroups/<g>/providers/...
 _RESOURCE_SCOPE = re.compile(
@@ -69,11 +84,14 @@ def assign_role(
     role: RoleName,
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
+    principal_type: PrincipalType = "ServicePrincipal",
 ) -> azure_native.authorization.RoleAssignment:
     """Assign a built-in ``role`` to a managed identity on one resource.
 
     The assignment's name is a GUID derived from scope, principal and role, so the same
     grant keeps its name across runs. The scope is checked to be a resource id.
+    ``principal_type`` must be the principal's own (Azure refuses another with
+    UnmatchedPrincipalType); managed identities are service principals.
     """
     if isinstance(scope, str):
         resource_scope(scope)  # fail at once for a known scope
@@ -83,13 +101,36 @@ def assign_role(
         name,
         scope=checked,
         principal_id=principal,
-        principal_type="ServicePrincipal",
+        principal_type=principal_type,
         role_definition_id=checked.apply(lambda s: role_definition_id(s, role)),
         role_assignment_name=pulumi.Output.all(checked, principal).apply(
             lambda parts: str(uuid.uuid5(uuid.NAMESPACE_URL, f"{parts[0]}|{parts[1]}|{role}"))
         ),
         description=f"aiscaffold: {role}",
         opts=child_opts(parent, depends_on=depends_on),
+    )
+
+
+def propagation_wait(
+    name: str,
+    grant: azure_native.authorization.RoleAssignment,
+    *,
+    parent: pulumi.Resource,
+    seconds: int = ROLE_PROPAGATION_SECONDS,
+) -> pulumi.Resource:
+    """An explicit wait of ``seconds`` after ``grant`` is created, for resources that
+    use the grant at once (see :data:`ROLE_PROPAGATION_SECONDS`).
+
+    It sleeps when created, and again only when the grant is replaced (its id is a
+    trigger); later runs pass straight through.
+    """
+    import pulumiverse_time
+
+    return pulumiverse_time.Sleep(
+        name,
+        create_duration=f"{seconds}s",
+        triggers={"role_assignment": grant.id},
+        opts=child_opts(parent, depends_on=[grant]),
     )
 
 
@@ -217,7 +258,10 @@ class CustomerManagedKey:
     identity_client_id: pulumi.Input[str]
     """Client id of that identity (Cognitive Services asks for it)."""
     grants: Sequence[pulumi.Resource] = ()
-    """Role assignments the encrypting resource must wait for."""
+    """What the encrypting resource must wait for: the identity's role assignment on
+    the key and the propagation wait after it (Azure checks the grant when the resource
+    is created, and refuses with KeyVaultAuthenticationFailure until it has
+    propagated: AZURE-DEPLOY-002)."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,12 @@
   interactive retention ends at 730 days; beyond that, the tables holding audit
   records (:data:`AUDIT_TABLES`) keep them in long-term retention for the rest of
   ``retention_days`` (table ``totalRetentionInDays``, up to 12 years; read with search
-  jobs), and the immutable archive below holds its own copy either way. Other tables
+  jobs), and the immutable archive below holds its own copy either way. Beyond two
+  years Azure accepts whole years only (1095, 1460, 1826, 2191, 2556 ... 4383 days), so
+  the tables keep the smallest of those covering ``retention_days``: 913 days (FedRAMP)
+  become 1095, 2192 (six years and a leap day) 2556
+  (:func:`~aiscaffold_components.deploy.azure.table_total_retention_days`,
+  AZURE-DEPLOY-003). Other tables
   (metrics, traffic analytics) end at 730 days: their source data (flow log blobs) is
   in the log accounts for the full retention. Log Analytics
   encrypts with a customer-managed key only through a dedicated cluster (a 100 GB/day
@@ -41,6 +46,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_azure_native as azure_native
 
+from ..deploy.azure import table_total_retention_days
 from ._common import (
     CustomerManagedKey,
     DiagnosticTarget,
@@ -116,7 +122,8 @@ class AuditLoggingArgs:
     VNet)."""
     retention_days: int = 365
     """How long every log is kept, then deleted (LOG-04); at most 4383 days (12 years,
-    the longest a Log Analytics table keeps data)."""
+    the longest a Log Analytics table keeps data). The log accounts keep exactly this;
+    Log Analytics tables keep the smallest retention Azure accepts that covers it."""
     diagnostic_targets: Sequence[DiagnosticTarget] = ()
     """Resources whose logs and metrics are collected (components'
     ``diagnostic_targets``)."""
@@ -176,6 +183,8 @@ class AuditLogging(pulumi.ComponentResource):
             opts=child_opts(self),
         )
         if args.retention_days > _WORKSPACE_MAX_DAYS:
+            # Rounded up to the whole years Azure accepts, never below the requirement.
+            total_days = table_total_retention_days(args.retention_days)
             for table in AUDIT_TABLES:
                 azure_native.operationalinsights.Table(
                     f"{name}-table-{table}",
@@ -184,7 +193,7 @@ class AuditLogging(pulumi.ComponentResource):
                     table_name=table,
                     # Interactive retention stays the workspace's (730 days); the rest
                     # is low-cost long-term retention.
-                    total_retention_in_days=args.retention_days,
+                    total_retention_in_days=total_days,
                     opts=child_opts(self),
                 )
         archive = SecureStorage(

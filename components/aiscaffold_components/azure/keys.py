@@ -30,6 +30,19 @@ rotation replaced it.
 
 Services unwrap the keys through one user-assigned identity (``encryption_identity``),
 holding Key Vault Crypto Service Encryption User on each key, not on the vault (KEY-04).
+Azure checks that grant when a service is created with the key, and it takes up to 10
+minutes to propagate: :meth:`Keys.cmk` hands out the grant together with an explicit
+wait after it, which every encrypting resource depends on (AZURE-DEPLOY-002).
+
+Creating a key in an RBAC vault through Azure Resource Manager takes the keys' data
+actions (``Microsoft.KeyVault/vaults/keys/read`` first), which Owner, Contributor and
+Role Based Access Control Administrator do not hold: without them Azure answers
+ForbiddenByRbac (Azure/bicep#7864, pulumi/pulumi-azure-native#890). So the deploying
+identity (``get_client_config``'s object id, or ``deployer_principal_id``, of
+``deployer_principal_type``) gets Key Vault Crypto Officer on this vault, and the keys
+wait for that grant to propagate (AZURE-DEPLOY-001). Other keys created in the vault
+depend on ``key_creation_ready``.
+
 Application secrets share the vault; Key Vault encrypts them with its own HSM-protected
 keys, which cannot be customer-managed.
 """
@@ -39,19 +52,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast, get_args
 
 import pulumi
 import pulumi_azure_native as azure_native
 
 from ._common import (
+    ROLE_PROPAGATION_SECONDS,
     CustomerManagedKey,
     DiagnosticTarget,
+    PrincipalType,
     PrivateLinkTarget,
     assign_role,
     child_opts,
     cloud_suffixes,
     plain_name,
+    propagation_wait,
     tags_of,
     unique_name,
 )
@@ -118,6 +134,23 @@ class KeysArgs:
     """Name of the vault (3-24 characters, globally unique); default derived from the
     project, stack and component name."""
 
+    deployer_principal_id: pulumi.Input[str] | None = None
+    """Object id of the identity that runs ``pulumi up``, granted Key Vault Crypto
+    Officer on the vault so Azure Resource Manager can create the keys; default the
+    deploying identity's (``get_client_config``). Name it when stacks are deployed by
+    one CI identity, so a run by someone else does not move the grant."""
+
+    deployer_principal_type: str = "User"
+    """Kind of the deploying identity: ``User`` (``az login``), ``ServicePrincipal`` (a
+    CI identity) or ``Group``. Azure refuses a grant stating another type than the
+    principal's (UnmatchedPrincipalType), and get_client_config does not tell them
+    apart. A string, checked, because it usually comes from stack config."""
+
+    role_propagation_seconds: int = ROLE_PROPAGATION_SECONDS
+    """Seconds to wait after a role assignment before using it (the deployer's grant
+    before creating keys, the encryption identity's before services use the keys).
+    Azure documents up to 10 minutes; the wait runs once, when the grant is created."""
+
 
 class Keys(pulumi.ComponentResource):
     """A private, RBAC-only, purge-protected vault with rotating keys."""
@@ -128,6 +161,9 @@ class Keys(pulumi.ComponentResource):
     key_ids: dict[str, pulumi.Output[str]]
     """Key resource id per purpose."""
     key_names: dict[str, pulumi.Output[str]]
+    key_creation_ready: list[pulumi.Resource]
+    """Resources a key created in this vault outside the component must depend on: the
+    deployer's Key Vault Crypto Officer grant and the wait for it to propagate."""
     encryption_identity_id: pulumi.Output[str]
     encryption_identity_client_id: pulumi.Output[str]
     encryption_identity_principal_id: pulumi.Output[str]
@@ -144,13 +180,18 @@ class Keys(pulumi.ComponentResource):
             raise ValueError("key_size must be 3072 or 4096 (KEY-01 asks for 3072 or more)")
         if args.rotation_days < 28:
             raise ValueError("Key Vault rotates keys at most every 28 days")
+        if args.deployer_principal_type not in get_args(PrincipalType):
+            raise ValueError(
+                f"deployer_principal_type must be one of {', '.join(get_args(PrincipalType))}, "
+                f"not {args.deployer_principal_type!r}"
+            )
+        if args.role_propagation_seconds < 0:
+            raise ValueError("role_propagation_seconds must not be negative")
         tags = tags_of(args.tags)
-        tenant = (
-            args.tenant_id
-            or azure_native.authorization.get_client_config_output(
-                opts=pulumi.InvokeOptions(parent=self)
-            ).tenant_id
+        client = azure_native.authorization.get_client_config_output(
+            opts=pulumi.InvokeOptions(parent=self)
         )
+        tenant = args.tenant_id or client.tenant_id
 
         vault = azure_native.keyvault.Vault(
             f"{name}-vault",
@@ -189,10 +230,31 @@ class Keys(pulumi.ComponentResource):
             opts=child_opts(self),
         )
 
+        # Azure Resource Manager creates keys in an RBAC vault only for a caller holding
+        # the keys' data actions (ForbiddenByRbac otherwise): the deployer's grant, on
+        # this vault only, and a wait for it to propagate before the first key.
+        deployer_grant = assign_role(
+            f"{name}-deployer-crypto-officer",
+            scope=vault.id,
+            principal_id=args.deployer_principal_id or client.object_id,
+            role="Key Vault Crypto Officer",
+            parent=self,
+            principal_type=cast(PrincipalType, args.deployer_principal_type),
+        )
+        self.key_creation_ready = [
+            deployer_grant,
+            propagation_wait(
+                f"{name}-deployer-crypto-officer-wait",
+                deployer_grant,
+                parent=self,
+                seconds=args.role_propagation_seconds,
+            ),
+        ]
+
         lifetime_days = args.rotation_days + args.expiry_grace_days
         self.key_ids = {}
         self.key_names = {}
-        self._grants: dict[str, pulumi.Resource] = {}
+        self._grants: dict[str, tuple[pulumi.Resource, ...]] = {}
         for purpose in args.purposes:
             size = _FIXED_SIZE.get(purpose, args.key_size)
             hsm = args.hsm_keys or purpose in _FIXED_SIZE
@@ -209,14 +271,27 @@ class Keys(pulumi.ComponentResource):
                     rotation_policy=_rotation_policy(args.rotation_days, args.expiry_grace_days),
                 ),
                 tags={**tags, "key-purpose": purpose},
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=_FIRST_VERSION_ONLY),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    ignore_changes=_FIRST_VERSION_ONLY,
+                    depends_on=self.key_creation_ready,
+                ),
             )
-            self._grants[purpose] = assign_role(
+            grant = assign_role(
                 f"{name}-{purpose}-cmk-user",
                 scope=key.id,
                 principal_id=identity.principal_id,
                 role="Key Vault Crypto Service Encryption User",
                 parent=self,
+            )
+            self._grants[purpose] = (
+                grant,
+                propagation_wait(
+                    f"{name}-{purpose}-cmk-user-wait",
+                    grant,
+                    parent=self,
+                    seconds=args.role_propagation_seconds,
+                ),
             )
             self.key_ids[purpose] = key.id
             self.key_names[purpose] = key.name
@@ -252,7 +327,7 @@ class Keys(pulumi.ComponentResource):
             vault_uri=self.vault_uri,
             identity_id=self.encryption_identity_id,
             identity_client_id=self.encryption_identity_client_id,
-            grants=(self._grants[purpose],),
+            grants=self._grants[purpose],
         )
 
 

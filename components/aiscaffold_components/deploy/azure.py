@@ -1,3 +1,373 @@
-"""Deploy rules for azure: see the package docstring."""
+"""Deploy rules for azure: see the package docstring.
+
+Three ways a first ``pulumi up`` of an Azure project fails although every input is
+well-formed:
+
+* AZURE-DEPLOY-001: a key created in an RBAC vault before the deploying identity holds
+  the keys' data actions there (ForbiddenByRbac);
+* AZURE-DEPLOY-002: a service created with a customer-managed key before its identity's
+  grant on the key has propagated (KeyVaultAuthenticationFailure);
+* AZURE-DEPLOY-003/004: a Log Analytics retention outside the values Azure accepts.
+
+The allowed Log Analytics retentions are data here, with their source, and
+:func:`table_total_retention_days` is how the components pick a value: the smallest
+allowed one that covers the requirement, never less.
+"""
 
 from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Mapping, Sequence
+from urllib.parse import urlparse
+
+from ..policies._core import NotApplicable, Resource
+from ._core import DeployContext, deploy_rule
+
+__all__ = [
+    "DEPLOYER_KEY_ROLES",
+    "KEY_USER_ROLES",
+    "TABLE_INTERACTIVE_RETENTION_DAYS",
+    "TABLE_TOTAL_RETENTION_YEARS",
+    "WORKSPACE_RETENTION_DAYS",
+    "table_total_retention_allowed",
+    "table_total_retention_days",
+]
+
+_VAULT = "azure-native:keyvault:Vault"
+_KEY = "azure-native:keyvault:Key"
+_ROLE = "azure-native:authorization:RoleAssignment"
+_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+_SLEEP = "time:index/sleep:Sleep"
+_STORAGE = "azure-native:storage:StorageAccount"
+_AI_ACCOUNT = "azure-native:cognitiveservices:Account"
+_TABLE = "azure-native:operationalinsights:Table"
+_WORKSPACE = "azure-native:operationalinsights:Workspace"
+
+# ------------------------------------------------------------------ Log Analytics
+#: Source: https://learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure
+#: (a table's interactive retention is 4 to 730 days; -1 takes the workspace's).
+TABLE_INTERACTIVE_RETENTION_DAYS = range(4, 731)
+#: Source: the same page and Azure/azure-cli#25660, quoting the API: "The value beyond
+#: two years is restricted to full years. Allowed values are: [4-730], 1095, 1460, 1826,
+#: 2191, 2556 days", since extended to 12 years (the azurerm provider validates the same
+#: list). Total retention (interactive plus long-term) beyond 730 days is one of these.
+TABLE_TOTAL_RETENTION_YEARS = (1095, 1460, 1826, 2191, 2556, 2922, 3288, 3653, 4018, 4383)
+#: Source: https://learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure
+#: (a workspace's default retention on the pay-as-you-go tiers: 30 to 730 days; the
+#: legacy Free tier keeps 7).
+WORKSPACE_RETENTION_DAYS = range(30, 731)
+_FREE_TIER_DAYS = 7
+
+
+def table_total_retention_allowed(days: int) -> bool:
+    """Whether Azure accepts ``days`` as a table's ``totalRetentionInDays`` (-1: the
+    table's interactive retention)."""
+    return (
+        days == -1
+        or days in TABLE_INTERACTIVE_RETENTION_DAYS
+        or days in (TABLE_TOTAL_RETENTION_YEARS)
+    )
+
+
+def table_total_retention_days(required: int) -> int:
+    """The smallest total retention Azure accepts that keeps data ``required`` days.
+
+    ``913`` gives ``1095`` (three years), ``2192`` gives ``2556``: beyond two years Azure
+    takes whole years only, and rounding down would keep logs shorter than required.
+    ValueError beyond 12 years (4383 days), the longest a table keeps anything.
+    """
+    if required < TABLE_INTERACTIVE_RETENTION_DAYS.start:
+        return TABLE_INTERACTIVE_RETENTION_DAYS.start
+    if required in TABLE_INTERACTIVE_RETENTION_DAYS:
+        return required
+    index = bisect.bisect_left(TABLE_TOTAL_RETENTION_YEARS, required)
+    if index == len(TABLE_TOTAL_RETENTION_YEARS):
+        raise ValueError(
+            f"Log Analytics keeps data at most {TABLE_TOTAL_RETENTION_YEARS[-1]} days, "
+            f"not {required}"
+        )
+    return TABLE_TOTAL_RETENTION_YEARS[index]
+
+
+def _smallest_covering(days: int | None) -> str:
+    try:
+        return f" ({table_total_retention_days(days)} covers it)" if days and days > 0 else ""
+    except ValueError:
+        return " (none covers it)"
+
+
+def _whole(value: object) -> int | None:
+    """A captured number as an int (the engine sends ints as floats); None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-003",
+    title="Log Analytics tables keep data for a retention Azure accepts",
+    category="deploy-failure",
+    source="https://learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure",
+    error="InvalidParameter: The specified total retention value is invalid. The value "
+    "beyond two years is restricted to full years. Allowed values are: [4-730], 1095, "
+    "1460, 1826, 2191, 2556 days (Azure/azure-cli#25660)",
+    remediation="Round totalRetentionInDays up to an allowed value "
+    "(aiscaffold_components.deploy.azure.table_total_retention_days; AuditLogging does): "
+    "4-730 days, then whole years 1095, 1460, 1826, 2191, 2556, 2922, 3288, 3653, 4018, "
+    "4383; retentionInDays 4-730.",
+    types=[_TABLE],
+)
+def _table_retention(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """A table's total retention beyond two years is a whole number of years, and its
+    interactive retention is 4 to 730 days; Azure refuses any other value."""
+    total = resource.get("totalRetentionInDays")
+    interactive = resource.get("retentionInDays")
+    if total is None and interactive is None:
+        raise NotApplicable("the table states no retention")
+    if total is not None:
+        days = _whole(total)
+        if days is None or not table_total_retention_allowed(days):
+            yield (
+                f"{resource.name} keeps data {total} days in total; Azure accepts 4 to 730, "
+                "then whole years only: "
+                + ", ".join(map(str, TABLE_TOTAL_RETENTION_YEARS))
+                + _smallest_covering(days)
+            )
+    if interactive is not None:
+        days = _whole(interactive)
+        if days is None or (days != -1 and days not in TABLE_INTERACTIVE_RETENTION_DAYS):
+            yield (
+                f"{resource.name} keeps data interactively {interactive} days; Azure accepts "
+                "4 to 730 (or -1 for the workspace's)"
+            )
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-004",
+    title="Log Analytics workspaces keep data for a retention Azure accepts",
+    category="deploy-failure",
+    source="https://learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure",
+    error="InvalidParameter: retentionInDays is out of range for the PerGB2018 pricing "
+    "tier: it must be between 30 and 730 days",
+    remediation="Set the workspace's retentionInDays between 30 and 730 (AuditLogging caps "
+    "it at 730 and keeps the rest in the audit tables' long-term retention).",
+    types=[_WORKSPACE],
+)
+def _workspace_retention(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """A workspace's default (interactive) retention is 30 to 730 days on the
+    pay-as-you-go tiers; longer retention is per table."""
+    kept = resource.get("retentionInDays")
+    if kept is None:
+        raise NotApplicable("the workspace keeps Azure's default retention (30 days)")
+    days = _whole(kept)
+    if str(resource.get("sku", "name", default="")).lower() == "free":
+        if days != _FREE_TIER_DAYS:
+            yield f"{resource.name} keeps data {kept} days; the Free tier keeps 7"
+        return
+    if days is None or days not in WORKSPACE_RETENTION_DAYS:
+        yield (
+            f"{resource.name} keeps data {kept} days; a workspace keeps 30 to 730 (longer "
+            "retention is set per table, up to 12 years)"
+        )
+
+
+# ------------------------------------------------------------------ Key Vault grants
+#: Source: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
+#: (Security section). Roles holding the keys' data actions a caller of Azure Resource
+#: Manager needs to create a key (Microsoft.KeyVault/vaults/keys/read, create, and the
+#: rotation policy's write): Key Vault Crypto Officer and Key Vault Administrator.
+DEPLOYER_KEY_ROLES: Mapping[str, str] = {
+    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": "Key Vault Crypto Officer",
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
+}
+#: Source: the same page. Roles that let a service's identity wrap and unwrap with a key:
+#: Key Vault Crypto Service Encryption User (least privilege), and the broader Crypto
+#: User, Crypto Officer and Administrator.
+KEY_USER_ROLES: Mapping[str, str] = {
+    "e147488a-f6f5-4113-8e2d-b22465e65bf6": "Key Vault Crypto Service Encryption User",
+    "12338af0-0e69-4776-bea7-57ae8d297424": "Key Vault Crypto User",
+    **DEPLOYER_KEY_ROLES,
+}
+
+
+def _role_guid(assignment: Resource) -> str:
+    return str(assignment.get("roleDefinitionId", default="")).rsplit("/", 1)[-1].lower()
+
+
+def _path(scope: str) -> list[tuple[str, str]]:
+    """``(collection, name)`` pairs after the last ``/providers/<namespace>`` of a
+    resource id, lowercased: ``[("vaults", "kv"), ("keys", "cmk-data")]``."""
+    parts = [p.lower() for p in scope.strip("/").split("/")]
+    if "providers" not in parts:
+        return []
+    start = len(parts) - parts[::-1].index("providers") + 1
+    rest = parts[start:]
+    return list(zip(rest[::2], rest[1::2], strict=False))
+
+
+def _covers_vault(scope: str, vault: str) -> bool:
+    """Whether a grant at ``scope`` reaches the keys of vault ``vault``: the vault
+    itself, or its resource group or subscription (no provider part)."""
+    if "/providers/" not in scope.lower():
+        return bool(scope)
+    return _path(scope) == [("vaults", vault.lower())]
+
+
+def _covers_key(scope: str, vault: str, key: str) -> bool:
+    """Whether a grant at ``scope`` reaches key ``key`` of vault ``vault``."""
+    if _covers_vault(scope, vault):
+        return True
+    return _path(scope) == [("vaults", vault.lower()), ("keys", key.lower())]
+
+
+class _Graph:
+    """The stack's resources by URN, and what each depends on, directly or not."""
+
+    def __init__(self, resources: Sequence[Resource]) -> None:
+        self.by_urn = {r.urn: r for r in resources}
+
+    def ancestors(self, resource: Resource) -> list[Resource]:
+        """Every resource of the stack ``resource`` depends on, transitively."""
+        seen: set[str] = set()
+        todo = list(resource.dependencies)
+        while todo:
+            urn = todo.pop()
+            if urn in seen:
+                continue
+            seen.add(urn)
+            found = self.by_urn.get(urn)
+            if found is not None:
+                todo.extend(found.dependencies)
+        return [self.by_urn[u] for u in sorted(seen) if u in self.by_urn]
+
+    def identities_of(self, resource: Resource) -> set[str]:
+        """URNs of the stack's managed identities ``resource`` reads directly."""
+        return {
+            urn
+            for urn in resource.dependencies
+            if (found := self.by_urn.get(urn)) is not None and found.type == _IDENTITY
+        }
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-001",
+    title="Keys in an RBAC vault are created after the deployer's key role",
+    category="deploy-failure",
+    source="https://github.com/pulumi/pulumi-azure-native/issues/890",
+    error="ForbiddenByRbac: Caller is not authorized to perform action on resource. "
+    "Action: 'Microsoft.KeyVault/vaults/keys/read' (Azure/bicep#7864)",
+    remediation="Grant the deploying identity (azure_native.authorization.get_client_config "
+    "object_id) Key Vault Crypto Officer on the vault, wait for the grant to propagate "
+    "(pulumiverse_time.Sleep) and make every key depend on the wait (Keys does; other keys "
+    "in its vault depend on keys.key_creation_ready).",
+)
+def _keys_after_deployer_grant(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """Azure Resource Manager reads and creates a key in an RBAC vault with the caller's
+    Key Vault data roles, which Owner, Contributor and Role Based Access Control
+    Administrator lack: each key depends on a grant of Crypto Officer (or Administrator)
+    on its vault to a principal the stack does not create, i.e. the deployer."""
+    # By the vault's name (an input; a key names its vault by it).
+    vaults = {
+        str(v.get("vaultName")): v
+        for v in resources
+        if v.type == _VAULT
+        and v.get("vaultName")
+        and v.get("properties", "enableRbacAuthorization") is True
+    }
+    keys = [
+        r for r in resources if r.type == _KEY and str(r.get("vaultName", default="")) in vaults
+    ]
+    if not keys:
+        raise NotApplicable("no key in an RBAC vault of this stack")
+    graph = _Graph(resources)
+    for key in keys:
+        vault = str(key.get("vaultName"))
+        grants = [
+            r
+            for r in graph.ancestors(key)
+            if r.type == _ROLE
+            and _role_guid(r) in DEPLOYER_KEY_ROLES
+            and _covers_vault(str(r.get("scope", default="")), vault)
+            # A grant to a managed identity of the stack is a workload's, not the caller's.
+            and not graph.identities_of(r)
+        ]
+        if not grants:
+            yield (
+                key,
+                f"{key.name} is created in RBAC vault {vault} without depending on a Key "
+                "Vault Crypto Officer (or Administrator) grant on the vault to the deploying "
+                "identity",
+            )
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-002",
+    title="Services using a customer-managed key wait for their identity's grant",
+    category="deploy-failure",
+    source="https://github.com/Azure/bicep/issues/16601",
+    error="KeyVaultAuthenticationFailure: The operation failed because of authentication "
+    "issue on the keyvault.",
+    remediation="Make the resource depend on its identity's role assignment on the key and "
+    "on an explicit wait after it (pulumiverse_time.Sleep depending on the assignment; "
+    "Azure documents up to 10 minutes: "
+    "https://learn.microsoft.com/azure/role-based-access-control/troubleshooting). "
+    "CustomerManagedKey.grants from Keys.cmk() carry both.",
+)
+def _cmk_users_wait_for_grant(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """Azure checks a customer-managed key through the resource's identity when it
+    creates the resource; a grant made moments before has often not propagated, so the
+    first run fails and a retry passes. Each CMK user depends on its identity's grant
+    on the key (or vault) through an explicit wait."""
+    users = [(r, cmk) for r in resources if (cmk := _cmk_of(r)) is not None]
+    if not users:
+        raise NotApplicable("no resource encrypts with a Key Vault key")
+    graph = _Graph(resources)
+    for user, (vault, key) in users:
+        identities = graph.identities_of(user)
+        ancestors = graph.ancestors(user)
+        grants = [
+            r
+            for r in ancestors
+            if r.type == _ROLE
+            and _role_guid(r) in KEY_USER_ROLES
+            and _covers_key(str(r.get("scope", default="")), vault, key)
+            and (not identities or graph.identities_of(r) & identities)
+        ]
+        if not grants:
+            yield (
+                user,
+                f"{user.name} encrypts with key {key} of vault {vault} but depends on no "
+                "role assignment granting its identity that key",
+            )
+            continue
+        waits = [r for r in ancestors if r.type == _SLEEP]
+        if not any({g.urn for g in grants} & {a.urn for a in graph.ancestors(w)} for w in waits):
+            names = ", ".join(sorted(g.name for g in grants))
+            yield (
+                user,
+                f"{user.name} depends on {names} but on no wait after it: the grant may not "
+                "have propagated when Azure checks the key",
+            )
+
+
+def _cmk_of(resource: Resource) -> tuple[str, str] | None:
+    """``(vault name, key name)`` of the Key Vault key a storage or AI Services account
+    encrypts with; None for one using Microsoft-managed keys."""
+    if resource.type == _STORAGE:
+        encryption: tuple[str, ...] = ("encryption",)
+    elif resource.type == _AI_ACCOUNT:
+        encryption = ("properties", "encryption")
+    else:
+        return None
+    if str(resource.get(*encryption, "keySource", default="")).lower() != "microsoft.keyvault":
+        return None
+    uri = resource.get(*encryption, "keyVaultProperties", "keyVaultUri")
+    key = resource.get(*encryption, "keyVaultProperties", "keyName")
+    if not uri or not key:
+        return None
+    host = urlparse(str(uri)).hostname or ""
+    return host.split(".", 1)[0], str(key)

@@ -2,7 +2,11 @@
 
 Roles are granted only by built-in role definition id, only on single resources, only
 to managed identities, and each role only on the kind of resource it is for; write
-access to storage only where Network Watcher writes flow logs. With deletion
+access to storage only where Network Watcher writes flow logs. One grant goes to the
+deploying identity instead, a user or a CI service principal: Key Vault Crypto Officer
+on the project's vault, because Azure Resource Manager creates keys in an RBAC vault
+only for a caller holding the keys' data actions (AZURE-DEPLOY-001). That role is the
+deployer's alone: accepted on a vault (AZURE-IAM-004), for any principal type. With deletion
 protection, every resource group carries a CanNotDelete (or ReadOnly) lock.
 """
 
@@ -34,6 +38,8 @@ _SCOPES: dict[str, tuple[str, tuple[tuple[str, ...], ...]]] = {
     "Cognitive Services OpenAI User": ("microsoft.cognitiveservices", (("accounts",),)),
     "Key Vault Secrets User": ("microsoft.keyvault", (("vaults",), ("vaults", "secrets"))),
     "Key Vault Crypto Service Encryption User": ("microsoft.keyvault", (("vaults", "keys"),)),
+    # The deployer's grant, for creating the vault's keys (see the module docstring).
+    "Key Vault Crypto Officer": ("microsoft.keyvault", (("vaults",),)),
     "Storage Blob Data Reader": (
         "microsoft.storage",
         (("storageaccounts",), ("storageaccounts", "blobservices", "containers")),
@@ -44,6 +50,12 @@ _SCOPES: dict[str, tuple[str, tuple[tuple[str, ...], ...]]] = {
     ),
 }
 _WRITER = "Storage Blob Data Contributor"
+_DEPLOYER_ROLE = "Key Vault Crypto Officer"
+
+
+def _is_deployer_grant(resource: Resource) -> bool:
+    """The deployer's grant for creating keys (Keys grants Crypto Officer to nobody else)."""
+    return _role_name(resource) == _DEPLOYER_ROLE
 
 
 def _role_name(resource: Resource) -> str | None:
@@ -91,14 +103,16 @@ def resource_scope(resource: Resource, requirements: Requirements) -> Iterator[s
     remediation="Assign one of Cognitive Services OpenAI User, Key Vault Secrets User, Key "
     "Vault Crypto Service Encryption User, Storage Blob Data Reader or Contributor by its "
     "built-in role definition id; never Owner, Contributor, User Access Administrator or a "
-    "custom role.",
+    "custom role. Key Vault Crypto Officer goes only to the deploying identity (Keys does "
+    "that), never to a managed identity.",
 )
 def allowed_roles(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Data-plane roles scoped to what the workload does; no role that can change
-    resources or grant access."""
+    resources or grant access. Crypto Officer (every key operation) only as the
+    deployer's grant, which creating the keys takes."""
     if _role_name(resource) is None:
-        role = resource.get("roleDefinitionId", default="")
-        yield f"role {role or 'unstated'} is not one of the allowed built-in roles"
+        defined = resource.get("roleDefinitionId", default="")
+        yield f"role {defined or 'unstated'} is not one of the allowed built-in roles"
 
 
 @resource_policy(
@@ -112,7 +126,10 @@ def allowed_roles(resource: Resource, requirements: Requirements) -> Iterator[st
 )
 def managed_identity_principals(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """The project's grants go to identities without long-lived credentials, not to
-    users, groups or foreign principals."""
+    users, groups or foreign principals; the deployer's key grant goes to whoever
+    deploys."""
+    if _is_deployer_grant(resource):
+        raise NotApplicable("the deploying identity's grant for creating keys")
     kind = resource.get("principalType")
     if kind != "ServicePrincipal":
         yield f"the role is granted to a {kind or 'principal of unstated type'}"
@@ -126,7 +143,7 @@ def managed_identity_principals(resource: Resource, requirements: Requirements) 
     controls=["IAM-02", "KEY-04", "SEC-02"],
     remediation="Grant Crypto Service Encryption User on a key, Secrets User on a vault or "
     "secret, OpenAI User on a Cognitive Services account, Blob Data roles on a storage "
-    "account or container.",
+    "account or container, the deployer's Crypto Officer on the vault it creates keys in.",
 )
 def role_fits_scope(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """A key role on a whole vault would reach every key in it; each role is held on
