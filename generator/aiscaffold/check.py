@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiscaffold_components.deploy import DeployRule
 from aiscaffold_components.policies import (
     Level,
+    Override,
     Policy,
     Requirements,
     ResourcePolicy,
@@ -114,6 +115,26 @@ class CheckReport:
     deploy_rules: int = 0
     """How many deploy rules of the project's cloud were evaluated."""
     rule_objects: list[DeployRule] = field(default_factory=list)
+    overrides: dict[str, Override] = field(default_factory=dict)
+    """The project's overrides (``policy/enforcement.yaml``) of its cloud's policies, by
+    policy id: the reviewed decisions to enforce a policy differently."""
+    disabled_objects: list[Policy] = field(default_factory=list)
+    """The policies an override disabled: not in the pack, not in ``policies``."""
+    suppressed: list[Finding] = field(default_factory=list)
+    """What the disabled policies would report here (violations, unknown values), at
+    level ``disabled``. They are evaluated for the evidence only: never counted in
+    ``findings`` or the exit code, never credited as passing."""
+    disabled_checked: set[str] = field(default_factory=set)
+    """Disabled policies that would have reached a verdict here (something they judge
+    exists): the verification the override gave up."""
+
+    @property
+    def exceptions(self) -> dict[str, Override]:
+        """The overrides that weaken enforcement (``advisory`` or ``disabled``), by id.
+
+        An override to ``mandatory`` only strengthens a policy: no exception.
+        """
+        return {k: o for k, o in self.overrides.items() if o.level != "mandatory"}
 
     @property
     def policy_findings(self) -> list[Finding]:
@@ -293,6 +314,26 @@ def _entries(requirements: Requirements, extra: Sequence[Any]) -> list[_Entry]:
     return entries
 
 
+def _disabled_entries(requirements: Requirements) -> list[_Entry]:
+    """The policies of the project's cloud an override disabled.
+
+    The pack does not run them (``policies_for`` skips them, as does the analyzer); the
+    check still evaluates them aside, so the evidence can say what the exception gives
+    up: what they would find here, and which controls are then verified by nothing.
+    """
+    from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+    entries: list[_Entry] = []
+    for policy in registry(requirements.cloud):
+        if policy.level(requirements) != "disabled":
+            continue
+        validator = to_pulumi(policy, requirements)
+        assert isinstance(validator, (ResourceValidationPolicy, StackValidationPolicy))
+        applies = policy.applies_to if isinstance(policy, ResourcePolicy) else _every_type
+        entries.append(_Entry(policy, validator, "disabled", applies, project=False))
+    return entries
+
+
 def _finding(
     entry: _Entry,
     requirements: Requirements,
@@ -368,6 +409,10 @@ def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()
             see :func:`load_extra_policies`), run after aiscaffold's at their own
             enforcement level; their findings cite no catalog controls.
 
+    Policies an override disabled are not part of the pack; they are evaluated aside
+    (``suppressed``, ``disabled_checked``) so the evidence can show what the exception
+    gives up, and are never counted or credited.
+
     Raises:
         ProjectError: ``extra`` holds something other than a pulumi-policy policy, a
             name twice or an aiscaffold policy id, or one of its policies raised.
@@ -375,12 +420,20 @@ def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()
     from pulumi_policy import ResourceValidationArgs, StackValidationArgs, StackValidationPolicy
 
     entries = _entries(requirements, extra)
+    disabled = _disabled_entries(requirements)
+    cloud_policies = {p.id for p in registry(requirements.cloud)}
     report = CheckReport(
         project=run.project,
         stack=run.stack,
         resources=len(run.custom_resources),
         policies=len(entries),
         policy_objects=[e.policy for e in entries],
+        overrides={
+            k: requirements.overrides[k]
+            for k in sorted(requirements.overrides)
+            if k in cloud_policies
+        },
+        disabled_objects=[e.policy for e in disabled],
     )
     by_urn = {r.urn: r for r in run.resources}
     # Policy inputs (a deep copy behind the unknown-checking proxy) are built once per
@@ -394,7 +447,8 @@ def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()
         report.anchors[resource.urn] = top.name
     custom = [r for r in run.resources if r.custom and not r.type.startswith("pulumi:providers:")]
 
-    for entry in entries:
+    for entry in [*entries, *disabled]:
+        aside = entry.level == "disabled"  # evaluated for the evidence only
         targets: list[tuple[CapturedResource | None, Any]]
         if isinstance(entry.validator, StackValidationPolicy):
             if stack_resources is None:
@@ -406,30 +460,38 @@ def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()
                 for r in custom
                 if entry.applies_to(r.type)
             ]
+        findings = report.suppressed if aside else report.findings
         for target, args in targets:
-            report.evaluations += 1
             subject = f"resource {target.name!r}" if target else "the stack"
             verdict, reported = _validate(entry, args, subject)
+            if aside:
+                if verdict == "checked":
+                    report.disabled_checked.add(entry.policy.id)
+            else:
+                report.evaluations += 1
+                if verdict == "not applicable":
+                    report.not_applicable += 1
+                elif verdict == "checked":
+                    report.checked.add(entry.policy.id)
             if verdict == "not applicable":
-                report.not_applicable += 1
                 continue
             if verdict == "unknown":
                 message = reported[0][0]
-                report.findings.append(_finding(entry, requirements, target, message, "unknown"))
+                findings.append(_finding(entry, requirements, target, message, "unknown"))
                 continue
-            report.checked.add(entry.policy.id)
             for message, urn in reported:
                 # A stack policy names the offending resource; a resource policy is about
                 # its own. The analyzer shows the description when a message is empty.
                 where = target if target is not None else by_urn.get(urn or "")
-                report.findings.append(
+                findings.append(
                     _finding(entry, requirements, where, message or entry.policy.description)
                 )
     _evaluate_deploy_rules(run, requirements, report, custom, by_urn)
     order = {s: i for i, s in enumerate(SEVERITY_ORDER)}
-    report.findings.sort(
-        key=lambda f: (f.level != "mandatory", order.get(f.severity, 9), f.policy, f.urn)
-    )
+    for found in (report.findings, report.suppressed):
+        found.sort(
+            key=lambda f: (f.level != "mandatory", order.get(f.severity, 9), f.policy, f.urn)
+        )
     return report
 
 

@@ -275,6 +275,7 @@ class CheckFormat(StrEnum):
     table = "table"
     json = "json"
     sarif = "sarif"
+    compliance = "compliance"
 
 
 class PreviewFormat(StrEnum):
@@ -296,16 +297,26 @@ def check(
 ) -> None:
     """Run the program offline under mocks and evaluate its policy pack.
 
-    Exit 0 without mandatory violations, 1 with any, 2 when the program fails.
+    --format compliance writes COMPLIANCE.md, the control matrix, from the current code
+    (every stack, a section each, unless --stack). Exit 0 without mandatory violations,
+    1 with any, 2 when the program fails.
     """
+    if output_format is CheckFormat.compliance:
+        _write_compliance(path, stack, output)
+        return
     from .check import check_project
-    from .reports import check_json, check_sarif, check_table
+    from .reports import ENFORCEMENT_FILE, check_json, check_sarif, check_table
 
     report = check_project(path, stack=stack)
     if output_format is CheckFormat.json:
         text = check_json(report)
     elif output_format is CheckFormat.sarif:
-        text = check_sarif(report, program=path / "__main__.py", anchors=report.anchors)
+        text = check_sarif(
+            report,
+            program=path / "__main__.py",
+            anchors=report.anchors,
+            enforcement=path / ENFORCEMENT_FILE,
+        )
     else:
         text = ""
     if output is not None:
@@ -331,6 +342,31 @@ def check(
     else:
         _console().print(check_table(report))
     if report.mandatory:
+        raise typer.Exit(1)
+
+
+def _write_compliance(path: Path, stack: str | None, output: Path | None) -> None:
+    """``check --format compliance``: the matrix to stdout or FILE; exit 1 on mandatory."""
+    from .project_reports import project_compliance
+
+    compliance = project_compliance(path, stack=stack)
+    if output is None:
+        typer.echo(compliance.text, nl=False)
+    else:
+        try:
+            output.write_text(compliance.text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write the matrix to {str(output)!r}: {exc.strerror or exc}",
+                hint="Give --output a path in an existing, writable directory.",
+            ) from None
+        exceptions = len({p for r in compliance.reports for p in r.exceptions})
+        _console(stderr=True).print(
+            f"wrote {output}: {len(compliance.reports)} stack(s), "
+            f"{compliance.mandatory} mandatory violations, {exceptions} exceptions",
+            markup=False,
+        )
+    if compliance.mandatory:
         raise typer.Exit(1)
 
 

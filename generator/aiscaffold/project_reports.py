@@ -2,10 +2,15 @@
 
 ``COMPLIANCE.md`` is the control matrix of the chosen frameworks: every clause the
 catalog knows, the controls that address it, the components and resources of this
-project that implement them, the policies that verify them, and their status in an
-offline check run when the file is written; clauses infrastructure cannot satisfy are
-listed as the customer's responsibility. ``docs/architecture.md`` is a Mermaid diagram
-of the components the program creates and how they use each other, from the same run.
+project that implement them, the policies that reached a verdict on them in an offline
+check, and their status; the exceptions of ``policy/enforcement.yaml`` on every row they
+touch, with their reasons; the policies that verified nothing here; and the clauses
+infrastructure cannot satisfy, as the customer's responsibility. It is deterministic
+(no date, stable order): ``aiscaffold check --format compliance`` writes it from the
+current code (:func:`project_compliance`) and the project's own tests fail while the
+committed file differs (:func:`stale_compliance`). ``docs/architecture.md`` is a
+Mermaid diagram of the components the program creates and how they use each other,
+from the same run.
 
 Both are written by ``aiscaffold new`` and ``aiscaffold update`` (they are reports, not
 template files: edit the program, not them).
@@ -14,20 +19,32 @@ template files: edit the program, not them).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiscaffold_components.catalog import Control, load_catalog
-from aiscaffold_components.policies import Policy
+from aiscaffold_components.policies import Override, Policy
 
 from .answers import Answers
 from .check import CheckReport, evaluate, load_extra_policies, load_requirements
+from .errors import ProjectError
 from .testing import MockRun, run_program
 
-__all__ = ["architecture_markdown", "compliance_markdown", "write_reports"]
+__all__ = [
+    "Compliance",
+    "StackEvidence",
+    "architecture_markdown",
+    "compliance_document",
+    "compliance_markdown",
+    "project_compliance",
+    "stale_compliance",
+    "write_reports",
+]
 
 COMPLIANCE_FILE = "COMPLIANCE.md"
 ARCHITECTURE_FILE = "docs/architecture.md"
+ANSWERS_FILE = ".copier-answers.yml"
 
 
 def _components_of(control: Control, answers: Answers, run: MockRun | None) -> list[str]:
@@ -61,43 +78,189 @@ def _status(policy_ids: Iterable[str], report: CheckReport | None) -> str:
     return f"✅ {len(passed)} {'policy passes' if len(passed) == 1 else 'policies pass'}"
 
 
-def compliance_markdown(answers: Answers, report: CheckReport | None, run: MockRun | None) -> str:
-    """The control matrix of a project, for its chosen frameworks."""
+@dataclass(frozen=True)
+class StackEvidence:
+    """What the matrix of one stack is written from."""
+
+    stack: str
+    report: CheckReport | None
+    """The offline check of the stack; None when it could not run."""
+    run: MockRun | None
+    exceptions: Mapping[str, Override] = field(default_factory=dict)
+    """The project's ``advisory`` and ``disabled`` overrides of its cloud's policies,
+    known from ``policy/enforcement.yaml`` even when the check could not run."""
+
+
+def _cell(text: str) -> str:
+    """Text kept on one line of a Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
+def _would_find(report: CheckReport, policies: Iterable[str]) -> int:
+    """Violations the given disabled policies would report here."""
+    chosen = set(policies)
+    return sum(1 for f in report.suppressed if f.policy in chosen and f.outcome == "violation")
+
+
+def _unverified(
+    controls: Sequence[Control], by_control: Mapping[str, list[str]], report: CheckReport
+) -> list[tuple[str, list[str]]]:
+    """Controls an exception leaves unverified: a disabled policy would judge them here
+    and no policy that runs reached a verdict on them."""
+    lost = []
+    for control in controls:
+        ids = by_control.get(control.id, [])
+        would = sorted(
+            p
+            for p in ids
+            if p in report.disabled_checked or any(f.policy == p for f in report.suppressed)
+        )
+        if would and not any(p in report.checked for p in ids):
+            lost.append((control.id, would))
+    return lost
+
+
+def _row(
+    controls: Sequence[Control],
+    by_control: Mapping[str, list[str]],
+    evidence: StackEvidence,
+) -> tuple[str, str]:
+    """The "Verified by" and "Status" cells of a row covering ``controls``.
+
+    Verified by lists only the policies that reached a verdict on this project's
+    resources; an exception touching the row is shown on it with its reason, and a
+    control judged here only by disabled policies keeps the row from ✅.
+    """
+    ids = sorted({p for c in controls for p in by_control.get(c.id, [])})
+    report = evidence.report
+    if report is None:
+        verified, status = "—", "not checked"
+    else:
+        verified = ", ".join(i for i in ids if i in report.checked) or "—"
+        status = _status(ids, report)
+        lost = _unverified(controls, by_control, report)
+        if lost and not status.startswith("❌"):
+            parts = []
+            for control_id, policies in lost:
+                part = f"{control_id} only by disabled {', '.join(policies)}"
+                would = _would_find(report, policies)
+                if would:
+                    part += f" (would find {_plural(would, 'violation')})"
+                parts.append(part)
+            status = "⚠ not verified: " + "; ".join(parts)
+    notes = [
+        f"⚠ exception: {p} {evidence.exceptions[p].level} — {_cell(evidence.exceptions[p].reason)}"
+        for p in ids
+        if p in evidence.exceptions
+    ]
+    return verified, "<br>".join([status, *notes])
+
+
+def _exceptions_section(evidence: StackEvidence, heading: str) -> list[str]:
+    """The exceptions in force, each with its reason and what it gives up here."""
+    if not evidence.exceptions:
+        return []
+    from .reports import override_effect
+
+    lines = [
+        f"{heading} Exceptions",
+        "",
+        "Overrides in `policy/enforcement.yaml`, reviewed like code; each is marked ⚠ on "
+        "every row below whose controls its policy verifies. A disabled policy is not run "
+        "by the pack: it is evaluated aside only to say what it would find, and is never "
+        "credited.",
+        "",
+        "| Policy | Level | Reason | Controls | Here |",
+        "|---|---|---|---|---|",
+    ]
+    catalog_policies = {p.id: p for p in _cloud_policies(evidence)}
+    for policy_id, override in sorted(evidence.exceptions.items()):
+        policy = catalog_policies.get(policy_id)
+        controls = ", ".join(policy.controls) if policy else ""
+        here = (
+            override_effect(evidence.report, policy_id)
+            if evidence.report is not None
+            else "not checked"
+        )
+        lines.append(
+            f"| ⚠ {policy_id} | {override.level} | {_cell(override.reason)} | {controls} | {here} |"
+        )
+    return [*lines, ""]
+
+
+def _cloud_policies(evidence: StackEvidence) -> list[Policy]:
+    if evidence.report is None:
+        return []
+    return [*evidence.report.policy_objects, *evidence.report.disabled_objects]
+
+
+def _not_exercised_section(
+    ids: Iterable[str], policies: Mapping[str, Policy], evidence: StackEvidence, heading: str
+) -> list[str]:
+    """The matrix's policies that verified nothing here, and why (never in a ✅ count)."""
+    report = evidence.report
+    if report is None:
+        return []
+    unknown = {f.policy for f in report.unknown}
+    rows = []
+    for policy_id in sorted(set(ids)):
+        if policy_id in report.checked:
+            continue
+        override = evidence.exceptions.get(policy_id)
+        if override is not None and override.level == "disabled":
+            why = "⚠ disabled by an exception"
+        elif policy_id in unknown:
+            why = "❔ a value it reads is unknown offline"
+        else:
+            why = "➖ nothing it judges exists in this project"
+        if override is not None:
+            why += f"<br>⚠ exception: {policy_id} {override.level} — {_cell(override.reason)}"
+        policy = policies[policy_id]
+        rows.append(
+            f"| {policy_id} | {_cell(policy.title)} | {', '.join(policy.controls)} | {why} |"
+        )
+    if not rows:
+        return []
+    return [
+        f"{heading} Not exercised here",
+        "",
+        "Policies of the controls above that reached no verdict on this project's resources: "
+        'they are listed under no "Verified by" and counted in no ✅.',
+        "",
+        "| Policy | Title | Controls | Why |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
+def _stack_lines(answers: Answers, evidence: StackEvidence, depth: int) -> list[str]:
+    """The matrix of one stack; ``depth`` 1 nests its headings under a stack heading."""
     from aiscaffold_components.policies import registry
 
     catalog = load_catalog()
-    policies = registry(answers.cloud)
+    h2, h3 = "#" * (2 + depth), "#" * (3 + depth)
+    policies = {p.id: p for p in registry(answers.cloud)}
     by_control: dict[str, list[str]] = {}
-    for policy in policies:
+    for policy in policies.values():
         for control_id in policy.controls:
             by_control.setdefault(control_id, []).append(policy.id)
     controls = [c for c in catalog.controls if c.applies_to(answers.cloud)]
+    run = evidence.run
 
-    lines = [
-        f"# Compliance matrix: {answers.project_name}",
-        "",
-        f"{answers.ai_service} on {catalog.clouds[answers.cloud].title} in {answers.region}; "
-        f"data sensitivity **{answers.data_sensitivity}**.",
-        "",
-        "Written by aiscaffold from its control catalog and an offline check of this project "
-        f"(stack `{answers.stack}`): the program ran under Pulumi mocks and the policy pack "
-        "evaluated what it would create. Run `aiscaffold check` for the current state; "
-        "`aiscaffold update` rewrites this file.",
-        "",
-        "Status: ✅ the policies verifying the clause's controls that apply to this "
-        "project's resources pass (the count says how many); ❌ a policy finds a violation; "
-        "❔ a value a policy reads is unknown offline; ➖ none of its policies applies to "
-        "what this project creates; 👤 the customer's responsibility (infrastructure alone "
-        "cannot satisfy it).",
-        "",
-    ]
-    lines += _outside_this_stack(answers, policies)
-    if report is None:
+    lines: list[str] = []
+    if evidence.report is None:
         lines += [
             "> The offline check could not run when this file was written; statuses read "
             "*not checked*. Install the project's requirements and run `aiscaffold check`.",
             "",
         ]
+    lines += _exceptions_section(evidence, h2)
+    in_matrix: set[str] = set()
     if not answers.compliance:
         lines += [
             "No compliance framework was chosen. The controls below are in force for the data "
@@ -107,16 +270,18 @@ def compliance_markdown(answers: Answers, report: CheckReport | None, run: MockR
             "|---|---|---|---|---|",
         ]
         for control in controls:
-            ids = by_control.get(control.id, [])
+            in_matrix.update(by_control.get(control.id, []))
+            verified, status = _row([control], by_control, evidence)
             lines.append(
                 f"| {control.id} | {control.title} | {', '.join(_components_of(control, answers, run))} "
-                f"| {', '.join(ids)} | {_status(ids, report)} |"
+                f"| {verified} | {status} |"
             )
-        return "\n".join(lines) + "\n"
+        lines.append("")
+        return lines + _not_exercised_section(in_matrix, policies, evidence, h2)
 
     for framework_id in answers.compliance:
         framework = catalog.frameworks[framework_id]
-        lines += [f"## {framework.title} ({framework.version})", ""]
+        lines += [f"{h2} {framework.title} ({framework.version})", ""]
         if framework_id in catalog.clouds[answers.cloud].notes:
             lines += [f"> {catalog.clouds[answers.cloud].notes[framework_id]}", ""]
         lines += [
@@ -133,16 +298,17 @@ def compliance_markdown(answers: Answers, report: CheckReport | None, run: MockR
                 customer.append(clause)
                 continue
             components = sorted({x for c in cited for x in _components_of(c, answers, run)})
-            ids = sorted({p for c in cited for p in by_control.get(c.id, [])})
+            in_matrix.update(p for c in cited for p in by_control.get(c.id, []))
+            verified, status = _row(cited, by_control, evidence)
             lines.append(
                 f"| {clause.id} | {clause.title} | "
                 + ", ".join(f"{c.id} {c.title}" for c in cited)
-                + f" | {', '.join(components)} | {', '.join(ids)} | {_status(ids, report)} |"
+                + f" | {', '.join(components)} | {verified} | {status} |"
             )
         if customer:
             lines += [
                 "",
-                f"### Customer responsibilities ({framework.title})",
+                f"{h3} Customer responsibilities ({framework.title})",
                 "",
                 "| Clause | Title | Why | Status |",
                 "|---|---|---|---|",
@@ -153,7 +319,181 @@ def compliance_markdown(answers: Answers, report: CheckReport | None, run: MockR
                 )
                 lines.append(f"| {clause.id} | {clause.title} | {why} | 👤 |")
         lines.append("")
+    return lines + _not_exercised_section(in_matrix, policies, evidence, h2)
+
+
+def compliance_document(answers: Answers, stacks: Sequence[StackEvidence]) -> str:
+    """COMPLIANCE.md: the control matrix of a project's stacks, for its chosen frameworks.
+
+    Deterministic (no date, stable order), so a committed copy can be compared with a
+    fresh one. One stack gives one matrix; several give one section per stack.
+    """
+    from aiscaffold_components.policies import registry
+
+    catalog = load_catalog()
+    names = ", ".join(f"`{s.stack}`" for s in stacks)
+    lines = [
+        f"# Compliance matrix: {answers.project_name}",
+        "",
+        f"{answers.ai_service} on {catalog.clouds[answers.cloud].title} in {answers.region}; "
+        f"data sensitivity **{answers.data_sensitivity}**.",
+        "",
+        "Written by aiscaffold from its control catalog and an offline check of this project "
+        f"({'stack' if len(stacks) == 1 else 'stacks'} {names}): the program ran under Pulumi "
+        "mocks and the policy pack evaluated what it would create. "
+        "`aiscaffold check --format compliance --output COMPLIANCE.md` writes this file from "
+        "the current code (`aiscaffold new` and `update` write the same); the project's "
+        "tests fail while the committed file differs from what it would write.",
+        "",
+        "Status: ✅ the policies verifying the clause's controls that reached a verdict on "
+        "this project's resources pass (the count says how many; *Verified by* names them); "
+        "❌ a policy finds a violation; ❔ a value a policy reads is unknown offline; ➖ none "
+        "of its policies applies to what this project creates; ⚠ an exception (an override "
+        "in `policy/enforcement.yaml`) touches the row, with its reason, and *⚠ not verified* "
+        "when a control is judged here only by a disabled policy; 👤 the customer's "
+        "responsibility (infrastructure alone cannot satisfy it). Policies that verified "
+        "nothing here are listed under *Not exercised here*.",
+        "",
+    ]
+    lines += _outside_this_stack(answers, registry(answers.cloud))
+    if len(stacks) == 1:
+        lines += _stack_lines(answers, stacks[0], depth=0)
+    else:
+        for evidence in stacks:
+            lines += [f"## Stack `{evidence.stack}`", ""]
+            lines += _stack_lines(answers, evidence, depth=1)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def compliance_markdown(
+    answers: Answers,
+    report: CheckReport | None,
+    run: MockRun | None,
+    *,
+    exceptions: Mapping[str, Override] | None = None,
+) -> str:
+    """The control matrix of a project with one stack (``answers.stack``).
+
+    ``exceptions`` defaults to the report's (none when the check could not run).
+    """
+    if exceptions is None:
+        exceptions = report.exceptions if report is not None else {}
+    stack = report.stack if report is not None else answers.stack
+    return compliance_document(answers, [StackEvidence(stack, report, run, exceptions)])
+
+
+def project_stacks(project: Path) -> list[str]:
+    """The project's stacks: one per ``Pulumi.<stack>.yaml``, in name order."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project.glob("Pulumi.*.yaml"))
+
+
+def project_answers(project: Path) -> Answers:
+    """The answers recorded in the project's ``.copier-answers.yml``."""
+    import yaml
+    from pydantic import ValidationError
+
+    path = project / ANSWERS_FILE
+    if not path.is_file():
+        raise ProjectError(
+            f"{project} has no {ANSWERS_FILE}: COMPLIANCE.md is written from a generated "
+            "project's answers",
+            hint="Is this a project generated by aiscaffold? `aiscaffold new` writes the file.",
+        )
+    try:
+        recorded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Answers.model_validate(
+            {k: v for k, v in recorded.items() if k in Answers.model_fields}
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ProjectError(f"{ANSWERS_FILE} is invalid: {problems}") from None
+    except Exception as exc:  # YAML errors
+        raise ProjectError(f"{ANSWERS_FILE} cannot be read: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """COMPLIANCE.md as the current code would have it, with the checks it came from."""
+
+    text: str
+    reports: tuple[CheckReport, ...]
+
+    @property
+    def mandatory(self) -> int:
+        """Mandatory violations over all stacks."""
+        return sum(len(r.mandatory) for r in self.reports)
+
+
+def project_compliance(
+    path: str | Path = ".",
+    *,
+    stack: str | None = None,
+    runs: Mapping[str, MockRun] | None = None,
+) -> Compliance:
+    """COMPLIANCE.md from the project's current code: ``check --format compliance``.
+
+    Args:
+        path: the project directory.
+        stack: only this stack; by default every ``Pulumi.<stack>.yaml``, a section each
+            when there are several.
+        runs: mock runs already made, by stack (the project's tests pass theirs).
+
+    Raises:
+        ProjectError: not a generated project, or unreadable answers or policy settings.
+        ProgramFailed: the program raised under mocks.
+    """
+    from .check import run_project
+
+    project = Path(path).resolve()
+    if not project.is_dir():
+        raise ProjectError(f"{path} is not a directory")
+    answers = project_answers(project)
+    requirements = load_requirements(project)
+    extra = load_extra_policies(project)
+    evidence, reports = [], []
+    for name in [stack] if stack else project_stacks(project) or [answers.stack]:
+        run = (runs or {}).get(name) or run_project(project, name)
+        report = evaluate(run, requirements, extra)
+        reports.append(report)
+        evidence.append(StackEvidence(name, report, run, report.exceptions))
+    return Compliance(compliance_document(answers, evidence), tuple(reports))
+
+
+def stale_compliance(
+    path: str | Path = ".", *, runs: Mapping[str, MockRun] | None = None
+) -> str | None:
+    """Why the committed COMPLIANCE.md is stale, or None when it is current.
+
+    Current means equal (line endings aside) to what ``aiscaffold check --format
+    compliance`` writes now from ``__main__.py``, the stacks' config and
+    ``policy/enforcement.yaml``. The message names the file, the command that rewrites
+    it, and the first differing lines.
+    """
+    import difflib
+
+    project = Path(path).resolve()
+    expected = project_compliance(project, runs=runs).text
+    target = project / COMPLIANCE_FILE
+    committed = target.read_text(encoding="utf-8") if target.is_file() else ""
+    if committed.replace("\r\n", "\n") == expected:
+        return None
+    diff = list(
+        difflib.unified_diff(
+            committed.splitlines(),
+            expected.splitlines(),
+            f"{COMPLIANCE_FILE} (committed)",
+            f"{COMPLIANCE_FILE} (from the current code)",
+            lineterm="",
+            n=0,
+        )
+    )
+    shown = "\n".join(line[:300] for line in diff[:40])
+    more = f"\n... {len(diff) - 40} more diff lines" if len(diff) > 40 else ""
+    return (
+        f"{COMPLIANCE_FILE} is stale: it is not what the current __main__.py, stack config "
+        "and policy/enforcement.yaml give. Run `aiscaffold check --format compliance "
+        f"--output {COMPLIANCE_FILE}`, review the change and commit it.\n{shown}{more}"
+    )
 
 
 def _outside_this_stack(answers: Answers, policies: Iterable[Policy]) -> list[str]:
@@ -288,16 +628,36 @@ def architecture_markdown(answers: Answers, run: MockRun | None) -> str:
 
 
 def write_reports(project: Path, answers: Answers) -> tuple[Path, Path]:
-    """Run the project offline and write COMPLIANCE.md and docs/architecture.md."""
-    run: MockRun | None
-    report: CheckReport | None
-    try:
-        run = run_program(project, stack=answers.stack)
-        report = evaluate(run, load_requirements(project), load_extra_policies(project))
-    except Exception:  # the reports then say "not checked" instead of a status
-        run, report = None, None
+    """Run the project offline and write COMPLIANCE.md and docs/architecture.md.
+
+    COMPLIANCE.md is what ``aiscaffold check --format compliance`` writes (every stack),
+    except that a stack whose check cannot run reads *not checked* instead of failing.
+    """
+    from aiscaffold_components.policies import registry
+
+    def check(stack: str) -> tuple[MockRun | None, CheckReport | None]:
+        try:
+            run = run_program(project, stack=stack)
+            return run, evaluate(run, load_requirements(project), load_extra_policies(project))
+        except Exception:  # the reports then say "not checked" instead of a status
+            return None, None
+
+    exceptions: dict[str, Override] = {}
+    try:  # shown even when the program cannot run
+        ids = {p.id for p in registry(answers.cloud)}
+        overrides = load_requirements(project).overrides
+        exceptions = {
+            k: o for k, o in sorted(overrides.items()) if k in ids and o.level != "mandatory"
+        }
+    except Exception:  # noqa: S110 - no readable enforcement file: no exceptions to show
+        pass
+    run, report = check(answers.stack)
+    evidence = []
+    for stack in project_stacks(project) or [answers.stack]:
+        stack_run, stack_report = (run, report) if stack == answers.stack else check(stack)
+        evidence.append(StackEvidence(stack, stack_report, stack_run, exceptions))
     compliance = project / COMPLIANCE_FILE
-    compliance.write_text(compliance_markdown(answers, report, run), encoding="utf-8")
+    compliance.write_text(compliance_document(answers, evidence), encoding="utf-8")
     architecture = project / ARCHITECTURE_FILE
     architecture.parent.mkdir(parents=True, exist_ok=True)
     architecture.write_text(architecture_markdown(answers, run), encoding="utf-8")

@@ -96,12 +96,55 @@ def controls_table(*, cloud: Cloud | None = None, framework: FrameworkId | None 
 # ------------------------------------------------------------------- check reports
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
+#: Where overrides live, relative to the project (SARIF locates override results there).
+ENFORCEMENT_FILE = "policy/enforcement.yaml"
+
+
+def override_effect(report: CheckReport, policy: str) -> str:
+    """What an overridden policy does on this project, in words a reviewer reads.
+
+    A disabled policy is evaluated aside (see :attr:`CheckReport.suppressed`): its
+    verdict is said, never credited.
+    """
+    level = report.overrides[policy].level
+    if level == "disabled":
+        found = [f for f in report.suppressed if f.policy == policy]
+        violations = sum(1 for f in found if f.outcome == "violation")
+        if violations:
+            return f"not run; it would find {violations} violation{'s' * (violations != 1)} here"
+        if any(f.outcome == "unknown" for f in found):
+            return "not run; a value it reads is unknown offline"
+        if policy in report.disabled_checked:
+            return "not run; it would find nothing here"
+        return "not run; nothing it judges exists here"
+    violations = sum(
+        1 for f in report.policy_findings if f.policy == policy and f.outcome == "violation"
+    )
+    if violations:
+        return f"runs at {level}; {violations} violation{'s' * (violations != 1)} here"
+    if policy in report.checked:
+        return f"runs at {level}; passes here"
+    return f"runs at {level}; nothing it judges exists here"
+
+
+def _override_line(path: Path | None, policy: str) -> int:
+    """The line of ``policy/enforcement.yaml`` naming the overridden policy."""
+    if path is None or not path.is_file():
+        return 1
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.split("#", 1)[0].strip()
+        if stripped.startswith((f"{policy}:", f'"{policy}":', f"'{policy}':")):
+            return number
+    return 1
+
 
 def check_json(report: CheckReport) -> str:
     """The check report as JSON: resources, policies, violations (and unknowns)."""
 
+    exceptions = report.exceptions
+
     def entry(f: Finding) -> dict[str, Any]:
-        return {
+        record: dict[str, Any] = {
             "policy": f.policy,
             "resource": f.resource,
             "type": f.type,
@@ -112,6 +155,12 @@ def check_json(report: CheckReport) -> str:
             "message": f.message,
             "remediation": f.remediation,
         }
+        if f.policy in exceptions:  # the reviewed exception this finding falls under
+            record["override"] = {
+                "level": exceptions[f.policy].level,
+                "reason": exceptions[f.policy].reason,
+            }
+        return record
 
     def deploy_entry(f: Finding) -> dict[str, Any]:
         return {
@@ -133,6 +182,18 @@ def check_json(report: CheckReport) -> str:
             "policies": report.policies,
             "violations": [entry(f) for f in policy_findings if f.outcome == "violation"],
             "unknown": [entry(f) for f in policy_findings if f.outcome == "unknown"],
+            "overrides": [
+                {
+                    "policy": policy,
+                    "level": override.level,
+                    "reason": override.reason,
+                    "effect": override_effect(report, policy),
+                }
+                for policy, override in report.overrides.items()
+            ],
+            # What the disabled policies would report: evidence of the exception, never
+            # counted among the violations and never blocking.
+            "suppressed": [entry(f) for f in report.suppressed],
             "deploy_rules": report.deploy_rules,
             "deploy": [deploy_entry(f) for f in report.deploy_findings],
         },
@@ -155,12 +216,24 @@ def _source_line(program: Path | None, finding: Finding, anchors: dict[str, str]
 
 
 def check_sarif(
-    report: CheckReport, *, program: Path | None = None, anchors: dict[str, str] | None = None
+    report: CheckReport,
+    *,
+    program: Path | None = None,
+    anchors: dict[str, str] | None = None,
+    enforcement: Path | None = None,
 ) -> str:
     """The check report as SARIF 2.1.0 for GitHub code scanning.
 
-    Rules are the evaluated policies; results point at ``__main__.py``, at the line
-    creating the component the resource belongs to when it can be found.
+    Rules are the evaluated policies (and the disabled ones); results point at
+    ``__main__.py``, at the line creating the component the resource belongs to when it
+    can be found. Every exception (an ``advisory`` or ``disabled`` override) is a result
+    of level ``note`` at its line of ``policy/enforcement.yaml`` (``enforcement``), even
+    when the policy finds nothing; it and every violation it covers (an advisory
+    policy's, and what a disabled one would report) carry an ``external`` suppression
+    (SARIF 2.1.0, 3.27.23 and 3.35) with status ``accepted`` and the override's reason as
+    justification. GitHub code scanning still lists suppressed results as alerts
+    (github/codeql-action#1230) unless a step such as advanced-security/dismiss-alerts
+    dismisses them; the note's message carries the reason either way.
     """
     import hashlib
 
@@ -169,7 +242,8 @@ def check_sarif(
     from . import __version__
 
     anchors = anchors or {}
-    policies = sorted(report.policy_objects, key=lambda p: p.id)
+    exceptions = report.exceptions
+    policies = sorted([*report.policy_objects, *report.disabled_objects], key=lambda p: p.id)
     index = {p.id: i for i, p in enumerate(policies)}
     rules = []
     for policy in policies:
@@ -221,13 +295,54 @@ def check_sarif(
                 },
             }
         )
+
+    def suppression(policy: str) -> list[dict[str, str]]:
+        override = exceptions.get(policy)
+        if override is None:
+            return []
+        return [{"kind": "external", "status": "accepted", "justification": override.reason}]
+
     results = []
-    for finding in report.findings:
-        level = (
-            "error"
-            if finding.level == "mandatory" and finding.outcome == "violation"
-            else "warning"
+    for policy_id, override in exceptions.items():
+        text = (
+            f"{policy_id} is {override.level} by an override in {ENFORCEMENT_FILE} "
+            f"({override_effect(report, policy_id)}): {override.reason}"
         )
+        results.append(
+            {
+                "ruleId": policy_id,
+                "ruleIndex": index.get(policy_id, 0),
+                # kind stays at its default ("fail"): SARIF 2.1.0 (3.27.9) allows a result
+                # of any other kind no level but "none", and the issue asks for "note".
+                "level": "note",
+                "message": {"text": text},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": ENFORCEMENT_FILE},
+                            "region": {"startLine": _override_line(enforcement, policy_id)},
+                        }
+                    }
+                ],
+                "partialFingerprints": {
+                    "aiscaffoldOverride/v1": hashlib.sha256(
+                        f"{policy_id}|{override.level}".encode()
+                    ).hexdigest()
+                },
+                "suppressions": suppression(policy_id),
+            }
+        )
+    shown = [
+        *report.findings,
+        *(f for f in report.suppressed if f.outcome == "violation"),
+    ]
+    for finding in shown:
+        if finding.level == "disabled":
+            level = "note"  # what a disabled policy would report: it blocks nothing
+        elif finding.level == "mandatory" and finding.outcome == "violation":
+            level = "error"
+        else:
+            level = "warning"
         fingerprint = hashlib.sha256(
             f"{finding.policy}|{finding.urn}|{finding.message}".encode()
         ).hexdigest()
@@ -255,6 +370,8 @@ def check_sarif(
                 "partialFingerprints": {"aiscaffoldFinding/v1": fingerprint},
             }
         )
+        if finding.category == "policy" and finding.policy in exceptions:
+            results[-1]["suppressions"] = suppression(finding.policy)
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -334,6 +451,27 @@ def check_table(report: CheckReport) -> Group:
                 f.policy, Text(shown, style=style), f.resource, f.message, f.remediation, f.source
             )
         parts.append(table)
+    if report.overrides:
+        table = Table(
+            title=f"OVERRIDES ({len(report.overrides)}) in {ENFORCEMENT_FILE}: reviewed "
+            "exceptions, shown with their reasons",
+            title_justify="left",
+            show_lines=True,
+            expand=True,
+        )
+        table.add_column("Policy", no_wrap=True)
+        table.add_column("Level")
+        table.add_column("Reason")
+        table.add_column("Here")
+        for policy, override in report.overrides.items():
+            style = "yellow" if override.level != "mandatory" else ""
+            table.add_row(
+                policy,
+                Text(override.level, style=style),
+                override.reason,
+                override_effect(report, policy),
+            )
+        parts.append(table)
     mandatory, advisory = len(report.mandatory), len(report.violations) - len(report.mandatory)
     verdict = "[bold green]PASS[/]" if not mandatory else "[bold red]FAIL[/]"
     parts.append(
@@ -343,6 +481,12 @@ def check_table(report: CheckReport) -> Group:
             f"{mandatory} mandatory violations, {advisory} advisory, "
             f"{len(report.unknown)} unknown, {report.not_applicable} not applicable; "
             f"{report.deploy_rules} deploy rules: {len(deploy)} findings"
+            + (
+                f"; {len(report.exceptions)} exceptions "
+                f"({', '.join(f'{p} {o.level}' for p, o in report.exceptions.items())})"
+                if report.exceptions
+                else ""
+            )
         )
     )
     return Group(*parts)
