@@ -20,7 +20,7 @@ from collections.abc import Callable
 import pytest
 from aiscaffold.testing import MockRun
 from aiscaffold_components.aws import ENDPOINT_ACTIONS, UNSCOPED_ACTIONS
-from aiscaffold_components.aws.keys import KEY_ADMIN_ACTIONS
+from aiscaffold_components.aws.keys import CLOUDTRAIL_GENERATE_DATA_KEY, KEY_ADMIN_ACTIONS
 from aws.aws_support import PROJECTS, Document, as_list, documents
 
 ROLE = "aws:iam/role:Role"
@@ -67,7 +67,14 @@ def violations(document: Document) -> list[str]:
             whole_api = (
                 kind == ENDPOINT and "aws:PrincipalAccount" in keys and admits_whole_api(document)
             )
-            if not (whole_api or not allow):
+            # CloudTrail's key-policy guide grants its service principal exactly this.
+            cloudtrail_guide = (
+                kind == KEY
+                and st.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}
+                and wildcards == [CLOUDTRAIL_GENERATE_DATA_KEY]
+                and "aws:SourceArn" in keys
+            )
+            if not (whole_api or cloudtrail_guide or not allow):
                 found.append(f"{where}: wildcard actions {wildcards}")
         # -- resources
         if kind == ROLE and document.field == "assumeRolePolicy":

@@ -98,9 +98,10 @@ def test_log_services_are_scoped_to_the_account(keys: MockRun) -> None:
     assert trail["Condition"]["StringLike"] == {
         "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"
     }
-    assert by_sid["S3ServerAccessLogDelivery"]["Condition"]["StringEquals"] == {
-        "aws:SourceAccount": ACCOUNT
-    }
+    # Access-log buckets are SSE-S3 (S3 delivers access logs into no other): S3's log
+    # delivery has no use for the logs key.
+    assert "S3ServerAccessLogDelivery" not in by_sid
+    assert by_sid["CloudTrailDecryptsWithBucketKey"]["Action"] == "kms:Decrypt"
     # Bedrock is let in only when invocation logging is asked for.
     assert "BedrockInvocationLogDelivery" not in by_sid
 

@@ -48,7 +48,8 @@ def test_private_subnets_across_two_zones_inside_the_vpc(private: MockRun) -> No
     assert vpc.inputs["enableDnsSupport"] is True and vpc.inputs["enableDnsHostnames"] is True
     subnets = private.of_type(SUBNET)
     assert len(subnets) == 2
-    assert len({s.inputs["availabilityZone"] for s in subnets}) == 2
+    assert len({s.inputs["availabilityZoneId"] for s in subnets}) == 2
+    assert not any("availabilityZone" in s.inputs for s in subnets)
     ranges = [ipaddress.ip_network(s.inputs["cidrBlock"]) for s in subnets]
     assert all(r.subnet_of(ipaddress.ip_network("10.0.0.0/16")) for r in ranges)
     assert not ranges[0].overlaps(ranges[1])

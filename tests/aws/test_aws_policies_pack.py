@@ -330,6 +330,22 @@ def base(
     return get
 
 
+#: The advisory deploy findings of each generated project: Bedrock model invocation
+#: logging owned by the stack (account-wide), a SageMaker AI domain's retained home
+#: volume (irreversible without scripts/sagemaker-cleanup.sh).
+EXPECTED_ADVISORIES: dict[str, set[str]] = {
+    "defaults": {"AWS-DEPLOY-004"},
+    "bedrock-restricted": {"AWS-DEPLOY-004"},
+    "egress": {"AWS-DEPLOY-004"},
+    "sagemaker-confidential": {"AWS-DEPLOY-003"},
+}
+
+
+def _policy(findings: list[Any]) -> list[Any]:
+    """The policies' findings, without the deploy rules' (judged in test_aws_deploy.py)."""
+    return [f for f in findings if f.category == "policy"]
+
+
 def test_every_aws_policy_has_an_unknown_case() -> None:
     assert set(READS_NO_VALUE) <= AWS_POLICIES
     assert set(UNKNOWN) == AWS_POLICIES - set(READS_NO_VALUE)
@@ -345,15 +361,15 @@ def test_values_unknown_during_preview_are_reported_unknown(
     start = patched(run, drop=case.drop)
     # Where the value is known, the policy decides (and reads it: see below).
     known = evaluate(start, requirements)
-    assert not known.unknown, [f.message for f in known.unknown]
+    assert not _policy(known.unknown), [f.message for f in known.unknown]
     assert policy_id in known.checked
     assert flagged(known, policy_id) == case.known
     report = evaluate(patched(start, {case.resource: {case.path: case.sentinel}}), requirements)
-    assert not report.violations, [f.message for f in report.violations]
+    assert not _policy(report.violations), [f.message for f in report.violations]
     expected = STACK if policy_id in STACK_POLICIES else case.resource
     assert unknown(report, policy_id) == {expected}
     # The unknown reported is the value the case made unknown, not another one.
-    assert [f.message.split(" value at ")[1] for f in report.unknown] == [
+    assert [f.message.split(" value at ")[1] for f in _policy(report.unknown)] == [
         f".{case.path} can't be known during preview"
     ]
 
@@ -379,7 +395,7 @@ def test_policies_reading_no_value_decide_when_every_input_is_unknown(
     assert isinstance(policy, ResourcePolicy)
     expected = {r.name for r in run.resources if r.custom and policy.applies_to(r.type)}
     assert expected
-    assert not report.unknown, [f.message for f in report.unknown]
+    assert not _policy(report.unknown), [f.message for f in report.unknown]
     assert flagged(report, policy_id) == expected
 
 
@@ -398,8 +414,12 @@ def test_generated_project_has_no_violation(
     name: str, aws_project: Callable[[str], Path], aws_run: Callable[[str], MockRun]
 ) -> None:
     report = evaluate(aws_run(name), load_requirements(aws_project(name)))
-    found = [f"{f.policy} {f.resource}: {f.message}" for f in report.findings]
+    found = [f"{f.policy} {f.resource}: {f.message}" for f in report.policy_findings]
     assert not found, "\n".join(found)
+    # Deploy rules: nothing the cloud would refuse, only what the first `pulumi up`
+    # commits the account to (advisory, documented in the README).
+    deploy = {(f.policy, f.level, f.outcome) for f in report.deploy_findings}
+    assert deploy == {(rule, "advisory", "violation") for rule in EXPECTED_ADVISORIES[name]}
     assert report.policies == len(MANIFEST) and report.evaluations > 100
 
 
@@ -498,5 +518,5 @@ def test_unscoping_the_workloads_network_interfaces_or_logs_fails_the_check(
     for edit, caught in ((any_subnet, "AWS-IAM-007"), (creates_groups, "AWS-LOGS-003")):
         edited_run, edited = _edited_workload_policy(run, edit)
         report = evaluate(edited_run, requirements_)
-        found = {(f.policy, f.resource, f.level) for f in report.violations}
+        found = {(f.policy, f.resource, f.level) for f in _policy(report.violations)}
         assert found == {(caught, edited.name, "mandatory")}, found

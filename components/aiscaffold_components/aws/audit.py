@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumiverse_time
 
 from ._common import (
     AwsContext,
@@ -18,7 +19,18 @@ from ._common import (
 )
 from .storage import SecureBucket, SecureBucketArgs, ServiceDelivery
 
-__all__ = ["AuditLogging", "AuditLoggingArgs"]
+__all__ = ["IAM_EVENTUAL_CONSISTENCY", "IAM_PROPAGATION_WAIT", "AuditLogging", "AuditLoggingArgs"]
+
+#: IAM is eventually consistent: "changes that you make [...] take time to become visible
+#: from all possible endpoints", so a role policy just written may not be the one a
+#: service checks. Bedrock checks the delivery role when the configuration is put:
+#: "ValidationException: Failed to validate permissions for log group".
+IAM_EVENTUAL_CONSISTENCY = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+    "troubleshoot_general.html#troubleshoot_general_eventual-consistency"
+)
+#: How long to wait after the delivery role's policy is written before Bedrock checks it.
+IAM_PROPAGATION_WAIT = "30s"
 
 _TRAIL_PREFIX = "cloudtrail"
 _BEDROCK_PREFIX = "bedrock-invocations"
@@ -53,7 +65,10 @@ class AuditLoggingArgs:
     bedrock_invocation_logging: bool = False
     """Configure Bedrock model invocation logging for the account and region (LOG-05),
     to an encrypted log group and the log bucket. Bedrock keeps one such configuration
-    per account and region: a project that enables it owns it."""
+    per account and region: ``pulumi up`` replaces whatever configuration exists, and
+    ``pulumi destroy`` turns invocation logging off for the whole account and region.
+    Only the stack that owns the account's services (``account_services: this-stack``)
+    sets it; AWS-DEPLOY-004 reports it as account-wide."""
     invocation_log_text: bool = False
     """Include prompt and completion text in invocation logs. Off: logs hold metadata
     (caller, model, token counts, guardrail outcome), not the data."""
@@ -91,10 +106,13 @@ class AuditLogging(pulumi.ComponentResource):
         # own: the trail records the object reads, writes and deletions on it instead
         # (its own selector, below). The trail writes to the log bucket, not here, so
         # recording this bucket does not record the trail's own deliveries.
+        # S3 delivers server access logs only into SSE-S3 buckets: this one is encrypted
+        # with S3-managed keys, not the logs key (SecureBucketArgs.server_access_log_target).
         self.access_log_bucket = SecureBucket(
             f"{name}-access-logs",
             SecureBucketArgs(
-                kms_key_arn=args.logs_key_arn,
+                kms_key_arn=None,
+                server_access_log_target=True,
                 tags=args.tags,
                 server_access_logging=False,
                 expiration_days=args.retention_days,
@@ -142,7 +160,7 @@ class AuditLogging(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=guarded,
         )
-        trail_role = self._delivery_role(
+        trail_role, trail_role_policy = self._delivery_role(
             f"{name}-trail-logs-role",
             "cloudtrail.amazonaws.com",
             [trail_arn],
@@ -164,8 +182,11 @@ class AuditLogging(pulumi.ComponentResource):
             cloud_watch_logs_role_arn=trail_role.arn,
             advanced_event_selectors=self._selectors(args, ctx, self.access_log_bucket.bucket_name),
             tags=dict(args.tags),
+            # CreateTrail checks the log delivery role too: its policy comes first.
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, depends_on=[self.log_bucket]
+                parent=self,
+                protect=args.protect,
+                depends_on=[self.log_bucket, trail_role_policy],
             ),
         )
 
@@ -180,13 +201,23 @@ class AuditLogging(pulumi.ComponentResource):
                 tags=dict(args.tags),
                 opts=guarded,
             )
-            role = self._delivery_role(
+            role, role_policy = self._delivery_role(
                 f"{name}-bedrock-invocations-role",
                 "bedrock.amazonaws.com",
                 [ctx.arn("bedrock", "*")],
                 group,
                 ctx,
                 args.tags,
+            )
+            # Bedrock checks, when the configuration is put, that the role may write to
+            # the group: wait for the role policy, then for IAM to propagate it
+            # (IAM_EVENTUAL_CONSISTENCY), or the first `pulumi up` fails with
+            # "Failed to validate permissions for log group".
+            propagated = pulumiverse_time.Sleep(
+                f"{name}-bedrock-invocations-role-propagation",
+                create_duration=IAM_PROPAGATION_WAIT,
+                triggers={"policy": role_policy.policy, "role": role.arn},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
             )
             aws.bedrockmodel.InvocationLoggingConfiguration(
                 f"{name}-bedrock-invocation-logging",
@@ -208,7 +239,9 @@ class AuditLogging(pulumi.ComponentResource):
                         "key_prefix": _BEDROCK_PREFIX,
                     },
                 },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_bucket]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[self.log_bucket, role_policy, propagated]
+                ),
             )
             self.invocation_log_group_name = group.name
 
@@ -291,8 +324,9 @@ class AuditLogging(pulumi.ComponentResource):
         group: aws.cloudwatch.LogGroup,
         ctx: AwsContext,
         tags: Mapping[str, str],
-    ) -> aws.iam.Role:
-        """A role ``service`` assumes to write into ``group``, for this account only."""
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """A role ``service`` assumes to write into ``group``, for this account only, and
+        the policy that lets it."""
         child = pulumi.ResourceOptions(parent=self)
         trust: Statement = {
             "sid": "DeliveryForThisAccount",
@@ -312,7 +346,7 @@ class AuditLogging(pulumi.ComponentResource):
             tags=dict(tags),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        policy = aws.iam.RolePolicy(
             f"{resource_name}-policy",
             role=role.id,
             policy=policy_json(
@@ -328,4 +362,4 @@ class AuditLogging(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        return role
+        return role, policy

@@ -387,6 +387,11 @@ def _actions(service: str, args: PrivateEndpointsArgs) -> list[str] | None:
 
 
 def _service_name(ctx: AwsContext, service: str) -> pulumi.Output[str]:
+    return endpoint_service_name(ctx, service)
+
+
+def endpoint_service_name(ctx: AwsContext, service: str) -> pulumi.Output[str]:
+    """The VPC endpoint service name of ``service`` (a name of ``ENDPOINT_SERVICES``)."""
     if service == "sagemaker.studio":
         # The Studio web UI endpoint lives under its own naming scheme.
         return pulumi.Output.concat("aws.sagemaker.", ctx.region, ".studio")

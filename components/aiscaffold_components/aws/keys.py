@@ -17,7 +17,26 @@ import pulumi_aws as aws
 
 from ._common import Condition, Statement, aws_context, policy_json, same_account
 
-__all__ = ["KEY_ADMIN_ACTIONS", "KEY_PURPOSES", "Keys", "KeysArgs"]
+__all__ = [
+    "CLOUDTRAIL_GENERATE_DATA_KEY",
+    "CLOUDTRAIL_KEY_POLICY_GUIDE",
+    "KEY_ADMIN_ACTIONS",
+    "KEY_PURPOSES",
+    "Keys",
+    "KeysArgs",
+]
+
+#: CloudTrail's guide to the key policy a trail's key needs: encrypt
+#: (``kms:GenerateDataKey*`` with the trail's encryption context and ``aws:SourceArn``),
+#: decrypt (required "to create or update a trail" when the bucket has an S3 Bucket Key)
+#: and describe the key.
+CLOUDTRAIL_KEY_POLICY_GUIDE = (
+    "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/"
+    "create-kms-key-policy-for-cloudtrail.html"
+)
+#: The action the guide grants CloudTrail to encrypt log files, verbatim: the one
+#: wildcard action a key policy here carries (AWS-KMS-004 accepts it for CloudTrail only).
+CLOUDTRAIL_GENERATE_DATA_KEY = "kms:GenerateDataKey*"
 
 #: The purposes a project's keys serve; each gets its own key and alias.
 KEY_PURPOSES: tuple[str, ...] = ("data", "logs", "secrets")
@@ -93,7 +112,12 @@ class KeysArgs:
     secret_rotator_arns: Sequence[pulumi.Input[str]] = ()
     """Roles of secret rotation functions: encrypt and decrypt through Secrets Manager."""
     log_reader_arns: Sequence[pulumi.Input[str]] = ()
-    """Principals (auditors) that may decrypt log files through S3."""
+    """Principals (auditors) that may decrypt the log files kept in S3 (trail files,
+    invocation logs), through S3 only. Empty: nobody reads the S3 copies; the CloudWatch
+    Logs copies stay readable to whom IAM allows."""
+    trail_arns: Sequence[pulumi.Input[str]] = ()
+    """The trails that encrypt with the logs key (``aws:SourceArn``, as CloudTrail's
+    key-policy guide recommends). Empty: any trail of this account (``aws:SourceAccount``)."""
     bedrock_invocation_logging: bool = False
     """Let Bedrock encrypt the model invocation logs it writes to the log bucket."""
     protect: bool = False
@@ -279,6 +303,11 @@ class Keys(pulumi.ComponentResource):
     def _logs_statements(self) -> list[Statement]:
         ctx, args = self._ctx, self._args
         account = same_account(ctx.account_id)
+        trail: Condition = (
+            {"test": "StringEquals", "variable": "aws:SourceArn", "values": list(args.trail_arns)}
+            if args.trail_arns
+            else account
+        )
         out = [
             self._service(
                 "CloudWatchLogsOfThisAccount",
@@ -292,12 +321,17 @@ class Keys(pulumi.ComponentResource):
                     }
                 ],
             ),
+            # CloudTrail's key-policy guide (CLOUDTRAIL_KEY_POLICY_GUIDE): encrypt with
+            # kms:GenerateDataKey* under the trail's encryption context, describe the key,
+            # and decrypt: with an S3 Bucket Key on the log bucket (SecureBucket always
+            # sets one), CreateTrail and UpdateTrail fail with
+            # InsufficientEncryptionPolicyException unless CloudTrail may decrypt.
             self._service(
                 "CloudTrailEncryptsLogFiles",
                 "cloudtrail.amazonaws.com",
-                ["kms:GenerateDataKey"],
+                [CLOUDTRAIL_GENERATE_DATA_KEY],
                 [
-                    account,
+                    trail,
                     {
                         "test": "StringLike",
                         "variable": "kms:EncryptionContext:aws:cloudtrail:arn",
@@ -310,13 +344,13 @@ class Keys(pulumi.ComponentResource):
                 ],
             ),
             self._service(
-                "CloudTrailDescribesKey", "cloudtrail.amazonaws.com", ["kms:DescribeKey"], [account]
+                "CloudTrailDecryptsWithBucketKey",
+                "cloudtrail.amazonaws.com",
+                ["kms:Decrypt"],
+                [trail],
             ),
             self._service(
-                "S3ServerAccessLogDelivery",
-                "logging.s3.amazonaws.com",
-                ["kms:GenerateDataKey"],
-                [account],
+                "CloudTrailDescribesKey", "cloudtrail.amazonaws.com", ["kms:DescribeKey"], [trail]
             ),
         ]
         if args.bedrock_invocation_logging:

@@ -66,6 +66,12 @@ class SageMakerWorkspace(pulumi.ComponentResource):
     domain_id: pulumi.Output[str]
     domain_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
+    home_efs_file_system_id: pulumi.Output[str]
+    """The EFS home volume SageMaker AI creates for the domain. It is retained when the
+    domain is deleted (``retention_policy`` Retain, AWS-SAGE-008), with its mount targets
+    and SageMaker-created security groups in the subnets: ``pulumi destroy`` and any
+    subnet or VPC replacement then fail with DependencyViolation until they are removed
+    (the generated project's ``scripts/sagemaker-cleanup.sh``; AWS-DEPLOY-003)."""
 
     def __init__(
         self, name: str, args: SageMakerWorkspaceArgs, opts: pulumi.ResourceOptions | None = None
@@ -150,6 +156,7 @@ class SageMakerWorkspace(pulumi.ComponentResource):
         )
         self.domain_id = self.domain.id
         self.domain_arn = self.domain.arn
+        self.home_efs_file_system_id = self.domain.home_efs_file_system_id
 
         def scoped(resource: str) -> pulumi.Output[str]:
             return pulumi.Output.concat(

@@ -11,7 +11,15 @@ import pulumi_aws as aws
 
 from ._common import Condition, Statement, aws_context, policy_json, same_account
 
-__all__ = ["SecureBucket", "SecureBucketArgs", "ServiceDelivery"]
+__all__ = ["SERVER_ACCESS_LOG_TARGET_GUIDE", "SecureBucket", "SecureBucketArgs", "ServiceDelivery"]
+
+#: S3's guide to server access logging: "You can use default bucket encryption on the
+#: target bucket only if you use server-side encryption with Amazon S3 managed keys
+#: (SSE-S3) [...]. Default server-side encryption with AWS KMS keys (SSE-KMS) is not
+#: supported." Delivery into an SSE-KMS target fails silently.
+SERVER_ACCESS_LOG_TARGET_GUIDE = (
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html"
+)
 
 
 @dataclass(frozen=True)
@@ -39,12 +47,14 @@ class SecureBucketArgs:
 
     Always on, with no argument to turn them off: all four public access blocks,
     bucket-owner-enforced object ownership (no ACLs), versioning, SSE-KMS with the
-    given key and an S3 bucket key, a policy denying requests without TLS 1.2 or later,
-    aborting incomplete multipart uploads after a week.
+    given key and an S3 bucket key (SSE-S3 for a server access log target, the only
+    encryption S3 delivers access logs into), SSE-C refused, a policy denying requests
+    without TLS 1.2 or later, aborting incomplete multipart uploads after a week.
     """
 
-    kms_key_arn: pulumi.Input[str]
-    """The customer-managed key that encrypts every object by default."""
+    kms_key_arn: pulumi.Input[str] | None
+    """The customer-managed key that encrypts every object by default. ``None`` only
+    with ``server_access_log_target``."""
     tags: Mapping[str, str]
     """Tags of the bucket."""
     name_prefix: str | None = None
@@ -67,6 +77,13 @@ class SecureBucketArgs:
     nobody, the account root included, can delete or overwrite a version earlier."""
     service_deliveries: Sequence[ServiceDelivery] = ()
     """AWS services that may write into the bucket (log delivery)."""
+    server_access_log_target: bool = False
+    """The bucket receives other buckets' S3 server access logs. S3 delivers them only
+    into buckets whose default encryption is SSE-S3 (AES256): SSE-KMS targets receive
+    nothing, silently (``SERVER_ACCESS_LOG_TARGET_GUIDE``). Such a bucket is encrypted
+    with SSE-S3 and takes no ``kms_key_arn``; AWS-S3-002 requires SSE-S3 of server access
+    log targets and SSE-KMS of every other bucket, and AWS-DEPLOY-002 reports a target
+    left on SSE-KMS."""
     protect: bool = False
     """Guard the bucket with Pulumi's ``protect`` option."""
 
@@ -95,6 +112,18 @@ class SecureBucket(pulumi.ComponentResource):
             )
         if args.object_lock_days is not None and args.object_lock_days < 1:
             raise ValueError(f"{name}: object_lock_days must be positive")
+        if args.server_access_log_target:
+            if args.kms_key_arn is not None:
+                raise ValueError(
+                    f"{name}: a server access log target is encrypted with SSE-S3 (S3 "
+                    "delivers no access logs into SSE-KMS buckets): pass kms_key_arn=None"
+                )
+            if args.object_lock_days is not None:
+                raise ValueError(f"{name}: S3 delivers no access logs into a locked bucket")
+        elif args.kms_key_arn is None:
+            raise ValueError(
+                f"{name}: kms_key_arn is required (None only with server_access_log_target)"
+            )
         super().__init__("aiscaffold:aws:SecureBucket", name, None, opts)
         ctx = aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
@@ -130,20 +159,24 @@ class SecureBucket(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled"},
             opts=child,
         )
+        encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgsDict = (
+            {
+                # Server access logs land only in SSE-S3 buckets (see the argument).
+                "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
+                "blocked_encryption_types": ["SSE-C"],
+            }
+            if args.server_access_log_target
+            else {
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": args.kms_key_arn,
+                },
+                "bucket_key_enabled": True,
+                "blocked_encryption_types": ["SSE-C"],
+            }
+        )
         aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket_id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": args.kms_key_arn,
-                    },
-                    "bucket_key_enabled": True,
-                    "blocked_encryption_types": ["SSE-C"],
-                }
-            ],
-            opts=child,
+            f"{name}-encryption", bucket=bucket_id, rules=[encryption], opts=child
         )
         rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
             {

@@ -1,3 +1,385 @@
-"""Deploy rules for aws: see the package docstring."""
+"""Deploy rules for aws: see the package docstring.
+
+Each rule's constraint comes from AWS's documentation or a public issue (``source``),
+with what AWS answers when it is broken (``error``). Values compared against are data
+next to their source.
+"""
 
 from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..policies._core import NotApplicable, Resource
+from ..policies.aws._util import (
+    actions,
+    as_list,
+    bucket_refers_to,
+    conditions,
+    document,
+    of_type,
+    principals,
+    refers_to,
+    statements,
+    strings,
+)
+from ._core import DeployContext, deploy_rule
+
+TRAIL = "aws:cloudtrail/trail:Trail"
+KEY = "aws:kms/key:Key"
+BUCKET = "aws:s3/bucket:Bucket"
+ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+DOMAIN = "aws:sagemaker/domain:Domain"
+INVOCATION_LOGGING = (
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
+)
+ROLE = "aws:iam/role:Role"
+ROLE_POLICIES = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+)
+SLEEP = "time:index/sleep:Sleep"
+SUBNET = "aws:ec2/subnet:Subnet"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+
+#: Source: CloudTrail's key-policy guide. A trail's key must let cloudtrail.amazonaws.com
+#: encrypt (kms:GenerateDataKey*) and describe the key; "If you are using an existing S3
+#: bucket with an S3 Bucket Key, kms:Decrypt permissions are required to create or
+#: update a trail with SSE-KMS encryption enabled."
+CLOUDTRAIL_KEY_GUIDE = (
+    "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/"
+    "create-kms-key-policy-for-cloudtrail.html"
+)
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+
+#: Source: S3's server access logging guide: "You can use default bucket encryption on the
+#: target bucket only if you use server-side encryption with Amazon S3 managed keys
+#: (SSE-S3) [...]. Default server-side encryption with AWS KMS keys (SSE-KMS) is not
+#: supported."
+ACCESS_LOG_GUIDE = (
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html"
+)
+ACCESS_LOG_TARGET_ALGORITHMS = ("AES256",)
+
+#: Source: a SageMaker AI domain's EFS home volume, its mount targets and the security
+#: groups SageMaker AI created stay in the subnets when the domain is deleted with
+#: RetentionPolicy Retain (the API's default), so deleting the subnets, security groups
+#: or VPC fails with DependencyViolation.
+SAGEMAKER_RETAIN_ISSUE = "https://github.com/hashicorp/terraform-provider-aws/issues/20986"
+SAGEMAKER_CLEANUP_SCRIPT = "scripts/sagemaker-cleanup.sh"
+
+#: Source: Bedrock keeps one model invocation logging configuration per account and
+#: region (PutModelInvocationLoggingConfiguration replaces it,
+#: DeleteModelInvocationLoggingConfiguration removes it).
+BEDROCK_LOGGING_GUIDE = (
+    "https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html"
+)
+#: Source: IAM is eventually consistent; a policy just written may not yet be the one a
+#: service checks.
+IAM_EVENTUAL_CONSISTENCY = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+    "troubleshoot_general.html#troubleshoot_general_eventual-consistency"
+)
+
+#: Source: interface endpoint services are not offered in every availability zone, and a
+#: zone name designates a different physical zone in each account; creating an endpoint
+#: in a subnet of a zone the service does not offer fails.
+ENDPOINT_ZONES_ISSUE = "https://github.com/terraform-aws-modules/terraform-aws-vpc/issues/462"
+
+
+# ------------------------------------------------------------------ helpers
+def _closure(resource: Resource, by_urn: Mapping[str, Resource]) -> set[str]:
+    """URNs ``resource`` depends on, directly or through other resources of the stack."""
+    seen: set[str] = set()
+    todo = list(resource.dependencies)
+    while todo:
+        urn = todo.pop()
+        if urn in seen:
+            continue
+        seen.add(urn)
+        found = by_urn.get(urn)
+        if found is not None:
+            todo.extend(found.dependencies)
+    return seen
+
+
+def _keys_of(reference: Any, holder: Resource, resources: Sequence[Resource]) -> list[Resource]:
+    """The stack's keys that ``reference`` (a key ARN or id read from ``holder``) names:
+    by identity when the views hold the keys' outputs (``pulumi preview``), else the
+    keys ``holder`` depends on directly (the offline mock run)."""
+    keys = of_type(resources, KEY)
+    if isinstance(reference, str) and reference:
+        named = [
+            k
+            for k in keys
+            if any(
+                isinstance(v, str) and v and v in reference
+                for v in (k.get("arn"), k.get("keyId"), k.get("id"))
+            )
+        ]
+        if named:
+            return named
+    return [k for k in keys if k.urn in holder.dependencies]
+
+
+def _grants(statement: Mapping[str, Any], action: str) -> bool:
+    return any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions(statement))
+
+
+def _source_arns(statement: Mapping[str, Any]) -> list[str] | None:
+    """The ``aws:SourceArn`` patterns a statement is limited to (None: not limited)."""
+    found: list[str] = []
+    limited = False
+    for test, variables in conditions(statement).items():
+        if test.lower() in ("stringequals", "stringlike", "arnequals", "arnlike"):
+            values = variables.get("aws:sourcearn")
+            if values is not None:
+                limited = True
+                found.extend(str(v) for v in values)
+    return found if limited else None
+
+
+def _allows_trail(statement: Mapping[str, Any], trail_name: str) -> bool:
+    patterns = _source_arns(statement)
+    if patterns is None:
+        return True
+    return any(fnmatch.fnmatchcase(f"trail/{trail_name}", p.split(":", 5)[-1]) for p in patterns)
+
+
+# ------------------------------------------------------------------ 1. CloudTrail's key
+@deploy_rule(
+    id="AWS-DEPLOY-001",
+    title="The trail's KMS key lets CloudTrail encrypt, decrypt and describe",
+    category="deploy-failure",
+    source=CLOUDTRAIL_KEY_GUIDE,
+    error="InsufficientEncryptionPolicyException: Insufficient permissions to access S3 "
+    "bucket <bucket> or KMS key <key>",
+    remediation="Grant cloudtrail.amazonaws.com kms:GenerateDataKey* (with the trail's "
+    "encryption context), kms:DescribeKey and, when the log bucket uses an S3 Bucket Key, "
+    "kms:Decrypt, each limited to the trail (aws:SourceArn) (Keys does, with trail_arns).",
+)
+def _trail_key(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """The key policy of a trail's KMS key lets CloudTrail generate data keys and describe
+    the key and, when the log bucket has an S3 Bucket Key, decrypt: CreateTrail checks
+    them, and so does every later UpdateTrail."""
+    trails = [t for t in of_type(resources, TRAIL) if t.get("kmsKeyId")]
+    if not trails:
+        raise NotApplicable("no trail encrypts with a KMS key")
+    for trail in trails:
+        trail_name = str(trail.get("name") or trail.name)
+        bucket_name = trail.get("s3BucketName")
+        buckets = [b for b in of_type(resources, BUCKET) if bucket_refers_to(bucket_name, b)]
+        bucket_key = any(
+            rule.get("bucketKeyEnabled") is True
+            for config in of_type(resources, ENCRYPTION)
+            if any(bucket_refers_to(config.get("bucket"), b) for b in buckets)
+            for rule in config.items("rules")
+        )
+        needed = ["kms:GenerateDataKey", "kms:DescribeKey"]
+        if bucket_key:
+            needed.append("kms:Decrypt")
+        for key in _keys_of(trail.get("kmsKeyId"), trail, resources):
+            granted = [
+                st
+                for st in statements(document(key, "policy"), "Allow")
+                if CLOUDTRAIL in principals(st).get("Service", []) and _allows_trail(st, trail_name)
+            ]
+            missing = [a for a in needed if not any(_grants(st, a) for st in granted)]
+            if missing:
+                why = " (its log bucket uses an S3 Bucket Key)" if "kms:Decrypt" in missing else ""
+                yield (
+                    key,
+                    f"{key.name} does not let CloudTrail {', '.join(missing)} for trail "
+                    f"{trail_name}{why}: creating the trail fails",
+                )
+
+
+# ------------------------------------------------------------------ 2. access-log targets
+@deploy_rule(
+    id="AWS-DEPLOY-002",
+    title="Server access logs go to a bucket encrypted with SSE-S3",
+    category="deploy-failure",
+    source=ACCESS_LOG_GUIDE,
+    error="No error: S3 accepts the logging configuration, then delivers no server access "
+    "logs into a target bucket whose default encryption is SSE-KMS",
+    remediation="Encrypt the access-log bucket with SSE-S3 (AES256): SecureBucket "
+    "server_access_log_target=True, kms_key_arn=None.",
+)
+def _access_log_target(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """A bucket receiving S3 server access logs has SSE-S3 as its default encryption:
+    S3 does not deliver access logs into SSE-KMS buckets, and says nothing."""
+    loggings = of_type(resources, LOGGING)
+    if not loggings:
+        raise NotApplicable("no bucket records server access logs")
+    targets = {t for t in (r.get("targetBucket") for r in loggings) if isinstance(t, str) and t}
+    buckets = [
+        b for b in of_type(resources, BUCKET) if any(bucket_refers_to(t, b) for t in targets)
+    ]
+    for config in of_type(resources, ENCRYPTION):
+        if not any(bucket_refers_to(config.get("bucket"), b) for b in buckets):
+            continue
+        for rule in config.items("rules"):
+            default = rule.get("applyServerSideEncryptionByDefault") or {}
+            algorithm = default.get("sseAlgorithm")
+            if algorithm not in ACCESS_LOG_TARGET_ALGORITHMS:
+                yield (
+                    config,
+                    f"{config.name} encrypts a server access log target with {algorithm}: "
+                    "S3 delivers no access logs into it",
+                )
+
+
+# ------------------------------------------------------------------ 3. SageMaker home volume
+@deploy_rule(
+    id="AWS-DEPLOY-003",
+    title="A SageMaker AI domain leaves its home volume in the subnets",
+    category="irreversible",
+    source=SAGEMAKER_RETAIN_ISSUE,
+    error="DependencyViolation: The subnet 'subnet-...' has dependencies and cannot be "
+    "deleted. / resource sg-... has a dependent object",
+    remediation=f"Before `pulumi destroy` or a change replacing the subnets or VPC, run "
+    f"{SAGEMAKER_CLEANUP_SCRIPT} (README.md, 'Destroying a SageMaker AI domain'): it "
+    "deletes the domain's apps, spaces and profiles, then, once the home volume is backed "
+    "up, its mount targets and the security groups SageMaker AI created.",
+    types=[DOMAIN],
+)
+def _sagemaker_retain(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """A domain whose home volume is retained (the default; AWS-SAGE-008 requires it)
+    leaves the volume, its mount targets and the security groups SageMaker AI created in
+    the subnets: deleting the subnets, the project's security groups or the VPC fails
+    until they are removed."""
+    retention = resource.get("retentionPolicy", "homeEfsFileSystem", default="Retain")
+    if retention != "Retain":
+        raise NotApplicable(f"the home volume is deleted with the domain ({retention})")
+    yield (
+        f"{resource.name} keeps its EFS home volume, mount targets and security groups after "
+        f"deletion: `pulumi destroy` and subnet or VPC replacement fail with "
+        f"DependencyViolation until {SAGEMAKER_CLEANUP_SCRIPT} removes them"
+    )
+
+
+# ------------------------------------------------------------------ 4. Bedrock logging
+@deploy_rule(
+    id="AWS-DEPLOY-004",
+    title="Bedrock model invocation logging is one setting per account and region",
+    category="account-wide",
+    source=BEDROCK_LOGGING_GUIDE,
+    error="No error: PutModelInvocationLoggingConfiguration silently replaces the "
+    "configuration of the account and region; deleting it turns logging off for all",
+    remediation="Let one stack own the account's services (answer account_services: "
+    "this-stack there, shared everywhere else). If a configuration exists already, import "
+    "it before the first `pulumi up`: `pulumi import "
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration "
+    "<resource name> <region>`.",
+    types=[INVOCATION_LOGGING],
+)
+def _invocation_logging_owner(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """The stack creates the model invocation logging configuration of its account and
+    region: ``pulumi up`` overwrites one another stack or team set, and ``pulumi destroy``
+    turns invocation logging off for every workload of the account and region."""
+    where = context.region or "its region"
+    yield (
+        f"{resource.name} is the account's only Bedrock invocation logging configuration in "
+        f"{where}: `pulumi up` replaces any existing one (import it first: `pulumi import "
+        f"aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration "
+        f"{resource.name} {where}`), `pulumi destroy` turns logging off for every stack"
+    )
+
+
+def _role_policies(role: Resource, resources: Sequence[Resource]) -> list[Resource]:
+    return [p for p in of_type(resources, *ROLE_POLICIES) if refers_to(p.get("role"), role)]
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-005",
+    title="Invocation logging waits for its role's policy to propagate",
+    category="deploy-failure",
+    source=IAM_EVENTUAL_CONSISTENCY,
+    error="ValidationException: Failed to validate permissions for log group: <group>, with "
+    "role: <role>. Verify the IAM role permissions are correct.",
+    remediation="Make the logging configuration depend on the role's policies and on a "
+    "pulumiverse_time.Sleep created after them (AuditLogging does).",
+)
+def _invocation_logging_waits(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """Bedrock checks the CloudWatch delivery role when the configuration is put, so the
+    configuration depends on every policy of that role and on a wait created after them
+    (IAM propagates a new policy within seconds, not at once)."""
+    configs = of_type(resources, INVOCATION_LOGGING)
+    if not configs:
+        raise NotApplicable("the stack configures no invocation logging")
+    by_urn = {r.urn: r for r in resources}
+    for config in configs:
+        role_arn = config.get("loggingConfig", "cloudwatchConfig", "roleArn")
+        if not isinstance(role_arn, str) or not role_arn:
+            continue
+        roles = [r for r in of_type(resources, ROLE) if refers_to(role_arn, r)]
+        reached = _closure(config, by_urn)
+        sleeps = [by_urn[u] for u in reached if u in by_urn and by_urn[u].type == SLEEP]
+        for role in roles:
+            for policy in _role_policies(role, resources):
+                if policy.urn not in reached:
+                    yield (
+                        config,
+                        f"{config.name} does not depend on {policy.name}: Bedrock may check "
+                        "the role before it may write to the log group",
+                    )
+                elif not any(policy.urn in _closure(s, by_urn) for s in sleeps):
+                    yield (
+                        config,
+                        f"{config.name} does not wait for IAM to propagate {policy.name} (no "
+                        "time Sleep created after it)",
+                    )
+
+
+# ------------------------------------------------------------------ 5. subnets by zone id
+@deploy_rule(
+    id="AWS-DEPLOY-006",
+    title="Endpoint subnets are placed by zone id among the zones offering the services",
+    category="deploy-failure",
+    source=ENDPOINT_ZONES_ISSUE,
+    error="InvalidParameter: The VPC endpoint service com.amazonaws.<region>.<service> does "
+    "not support the availability zone of the subnet: subnet-...",
+    remediation="Place the subnets by availability_zone_id, chosen among the zones every "
+    "interface endpoint service offers (Network endpoint_services does, from "
+    "aws.ec2.get_vpc_endpoint_service).",
+)
+def _endpoint_subnet_zones(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """A subnet holding interface endpoints is placed by availability zone id, not by
+    name: a zone name designates a different physical zone in each account, so whether
+    it offers the endpoint services cannot be known from the program. The zone ids
+    themselves come from the services' own zone lists (Network's ``endpoint_services``)."""
+    endpoints = [
+        e for e in of_type(resources, VPC_ENDPOINT) if e.get("vpcEndpointType") == "Interface"
+    ]
+    if not endpoints:
+        raise NotApplicable("the stack creates no interface endpoints")
+    referenced = {s for e in endpoints for s in strings(as_list(e.get("subnetIds", default=[])))}
+    subnets = of_type(resources, SUBNET)
+    hosting = [
+        s
+        for s in subnets
+        if any(refers_to(ref, s, name_keys=("id",), prefix_keys=()) for ref in referenced)
+        or any(s.urn in e.dependencies for e in endpoints)
+    ]
+    for subnet in hosting:
+        if subnet.get("availabilityZoneId"):
+            continue
+        zone = subnet.get("availabilityZone")
+        where = f"zone name {zone}" if zone else "no zone at all (EC2 picks one)"
+        yield (
+            subnet,
+            f"{subnet.name} holds interface endpoints and is placed by {where}: the zone "
+            "may not offer every endpoint service",
+        )

@@ -287,15 +287,50 @@ def _partition(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
     }
 
 
+#: How AWS abbreviates a region's direction in zone ids (``apse2-az1``).
+_DIRECTIONS = {"northeast": "ne", "southeast": "se", "northwest": "nw", "southwest": "sw"}
+
+
+def _zone_id_prefix(name: str) -> str:
+    """The zone id prefix AWS uses for a region: ``us-east-1`` -> ``use1``."""
+    first, *middle, number = name.split("-")
+    return first + "".join(_DIRECTIONS.get(m, m[:1]) for m in middle) + number
+
+
 def _zones(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
     name = region(config)
     letters = "abc"
     return {
         "id": name,
         "names": [f"{name}{x}" for x in letters],
-        "zoneIds": [f"{name[:3]}{name.split('-')[-1]}-az{i + 1}" for i in range(len(letters))],
+        "zoneIds": [f"{_zone_id_prefix(name)}-az{i + 1}" for i in range(len(letters))],
         "groupNames": [name],
         "state": args.get("state", "available"),
+    }
+
+
+def _endpoint_service(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    """An AWS endpoint service, offered in every zone of the region (as most are)."""
+    name = args.get("service_name") or args.get("serviceName") or ""
+    service_type = args.get("service_type") or args.get("serviceType") or "Interface"
+    return {
+        "id": _suffix(str(name)),
+        "serviceName": name,
+        "serviceType": service_type,
+        "service": str(name).rsplit(".", 1)[-1],
+        "availabilityZones": _zones({}, config)["names"],
+        "acceptanceRequired": False,
+        "managesVpcEndpoints": False,
+        "owner": "amazon",
+        "privateDnsName": f"{str(name).rsplit('.', 1)[-1]}.{region(config)}.amazonaws.com",
+        "region": region(config),
+        "serviceId": f"vpce-svc-{_suffix(str(name), 17)}",
+        "vpcEndpointPolicySupported": True,
+        "supportedIpAddressTypes": ["ipv4"],
+        "baseEndpointDnsNames": [],
+        "privateDnsNames": [],
+        "serviceRegions": [],
+        "tags": {},
     }
 
 
@@ -412,5 +447,6 @@ INVOKES: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]] =
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getPartition:getPartition": _partition,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _zones,
+    "aws:ec2/getVpcEndpointService:getVpcEndpointService": _endpoint_service,
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
 }

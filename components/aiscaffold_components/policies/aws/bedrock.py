@@ -291,15 +291,23 @@ def metadata_only(resource: Resource, requirements: Requirements) -> Iterator[st
     title="Model invocation logging configured for Bedrock projects",
     severity="high",
     controls=["LOG-05"],
-    remediation="Enable it with AuditLogging bedrock_invocation_logging=True.",
+    remediation="Enable it with AuditLogging bedrock_invocation_logging=True (answer "
+    "account_services: this-stack), or have the stack that owns the account's services "
+    "configure it (account_services: shared).",
 )
 def invocation_logging_present(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
     """A project whose AI service is Bedrock configures model invocation logging (one
-    configuration per account and region)."""
+    configuration per account and region), unless the account's services belong to
+    another stack or a central team (``account_services: shared``), which then owns it."""
     if requirements.ai_service != "bedrock":
         raise NotApplicable(f"the AI service is {requirements.ai_service}")
+    if requirements.account_services == "shared":
+        raise NotApplicable(
+            "the account's services are shared: the stack owning them configures invocation "
+            "logging for the account and region"
+        )
     if not deploys_workload(resources):
         raise NotApplicable("the stack deploys no workload (a state backend, say)")
     if not of_type(resources, INVOCATION_LOGGING):

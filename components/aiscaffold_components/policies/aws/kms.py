@@ -51,6 +51,23 @@ _SERVICE_SCOPE = (
 )
 
 
+#: Wildcard actions a service's own key-policy guide prescribes, accepted for that
+#: service principal alone: CloudTrail's grants "kms:GenerateDataKey*" to encrypt log
+#: files (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
+_DOCUMENTED_WILDCARDS: dict[str, frozenset[str]] = {
+    "cloudtrail.amazonaws.com": frozenset({"kms:generatedatakey*"}),
+}
+
+
+def _documented_wildcards(found: dict[str, list[str]]) -> frozenset[str]:
+    """The wildcards a statement may carry: only when its principals are all services
+    whose guides prescribe them."""
+    if set(found) != {"Service"}:
+        return frozenset()
+    allowed = [_DOCUMENTED_WILDCARDS.get(service, frozenset()) for service in found["Service"]]
+    return frozenset.intersection(*allowed) if allowed else frozenset()
+
+
 def _symmetric(resource: Resource) -> None:
     spec = resource.get("customerMasterKeySpec", default="SYMMETRIC_DEFAULT")
     if spec != "SYMMETRIC_DEFAULT":
@@ -124,9 +141,10 @@ def _key_policy_findings(name: str, doc: dict[str, object] | None) -> Iterator[s
     for index, st in enumerate(statements(doc, "Allow")):
         sid = st.get("Sid") or f"#{index}"
         granted = [a.lower() for a in actions(st)]
-        if any("*" in a for a in granted):
-            yield f"{name} statement {sid} grants wildcard actions: list them"
         found = principals(st)
+        documented = _documented_wildcards(found)
+        if any("*" in a and a not in documented for a in granted):
+            yield f"{name} statement {sid} grants wildcard actions: list them"
         if is_public_principal(st) and not has_condition(
             st, "kms:CallerAccount", "aws:PrincipalAccount"
         ):

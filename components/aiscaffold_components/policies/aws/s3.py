@@ -89,19 +89,13 @@ def public_access_block(resource: Resource, requirements: Requirements) -> Itera
         yield f"{resource.name} leaves {', '.join(off)} off"
 
 
-@resource_policy(
-    id="AWS-S3-002",
-    title="S3 default encryption with a customer-managed key",
-    severity="high",
-    types=ENCRYPTION,
-    controls=["KEY-01"],
-    remediation="Encrypt by default with sse_algorithm aws:kms and the project's data or logs "
-    "key (kms_master_key_id), and block SSE-C uploads (blocked_encryption_types).",
-)
-def default_encryption(resource: Resource, requirements: Requirements) -> Iterator[str]:
-    """Objects are encrypted by default with SSE-KMS under a customer-managed key (not the
-    AWS-managed ``aws/s3`` key), and uploads with customer-provided keys (SSE-C), which
-    bypass the project key, are refused."""
+#: S3 delivers server access logs only into buckets whose default encryption is SSE-S3:
+#: "Default server-side encryption with AWS KMS keys (SSE-KMS) is not supported"
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+ACCESS_LOG_TARGET_ALGORITHM = "AES256"
+
+
+def _encryption_findings(resource: Resource, access_log_target: bool) -> Iterator[str]:
     rules = resource.items("rules")
     if not rules:
         yield f"{resource.name} sets no default encryption rule"
@@ -110,12 +104,46 @@ def default_encryption(resource: Resource, requirements: Requirements) -> Iterat
         default = rule.get("applyServerSideEncryptionByDefault") or {}
         algorithm = default.get("sseAlgorithm")
         key = default.get("kmsMasterKeyId")
-        if algorithm not in ("aws:kms", "aws:kms:dsse"):
+        if access_log_target:
+            if algorithm != ACCESS_LOG_TARGET_ALGORITHM:
+                yield (
+                    f"{resource.name} encrypts a server access log target with "
+                    f"{algorithm or 'no algorithm'}: S3 delivers access logs only into "
+                    "SSE-S3 (AES256) buckets"
+                )
+        elif algorithm not in ("aws:kms", "aws:kms:dsse"):
             yield f"{resource.name} encrypts with {algorithm or 'no algorithm'}, not SSE-KMS"
         elif not key or str(key).endswith("alias/aws/s3"):
             yield f"{resource.name} uses the AWS-managed key, not a customer-managed one"
         if "SSE-C" not in as_list(rule.get("blockedEncryptionTypes")):
             yield f"{resource.name} accepts SSE-C uploads, which bypass the project key"
+
+
+@stack_policy(
+    id="AWS-S3-002",
+    title="S3 default encryption with a customer-managed key",
+    severity="high",
+    controls=["KEY-01"],
+    remediation="Encrypt by default with sse_algorithm aws:kms and the project's data or logs "
+    "key (kms_master_key_id), and block SSE-C uploads (blocked_encryption_types). A bucket "
+    "receiving server access logs takes AES256 instead, the only encryption S3 delivers "
+    "them into (SecureBucket server_access_log_target=True).",
+)
+def default_encryption(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """Objects are encrypted by default with SSE-KMS under a customer-managed key (not the
+    AWS-managed ``aws/s3`` key), and uploads with customer-provided keys (SSE-C), which
+    bypass the project key, are refused. The one exception is a bucket receiving S3
+    server access logs: S3 delivers them only into SSE-S3 buckets, so such a bucket must
+    use SSE-S3 (AES256), and nothing else may."""
+    _, access = log_bucket_references(resources)
+    buckets = of_type(resources, *BUCKETS)
+    targets = [b for b in buckets if _referenced(b, access)]
+    for config in of_type(resources, *ENCRYPTION):
+        target = any(bucket_refers_to(config.get("bucket"), b) for b in targets)
+        for message in _encryption_findings(config, target):
+            yield config, message
 
 
 @resource_policy(
