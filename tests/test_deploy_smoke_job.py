@@ -121,3 +121,22 @@ def test_cloud_steps_deploy_recheck_and_always_destroy(
         r for r in runs if r.startswith("pulumi ") and not r.startswith("pulumi login")
     ]
     assert stack_commands and all("SMOKE_STACK" in r for r in stack_commands)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [{"cloud": "aws"}, {"cloud": "aws", "ai_service": "sagemaker"}, {"cloud": "gcp"}],
+    ids=["aws", "aws-sagemaker", "gcp"],
+)
+def test_every_script_the_workflow_calls_is_shipped(
+    render_project: RenderProject, answers: dict[str, str]
+) -> None:
+    import re
+
+    project = render_project(**answers)
+    called = set(re.findall(r"scripts/[\w.-]+", (project / WORKFLOW).read_text()))
+    assert called and all((project / path).is_file() for path in called), called
+    if answers.get("ai_service") == "sagemaker":
+        assert "scripts/sagemaker-cleanup.sh" in called
+        done = subprocess.run(["bash", "-n", "scripts/sagemaker-cleanup.sh"], cwd=project)
+        assert done.returncode == 0
