@@ -68,6 +68,31 @@ def _requirements(context: Context) -> list[str]:
     ]
 
 
+#: Policies that judge a log lock the first `pulumi up` must not apply (it cannot be
+#: undone): until the second, explicit step they are advisory, by a visible exception.
+LOCK_STEP_POLICIES: dict[str, tuple[str, ...]] = {"gcp": ("GCP-LOG-006", "GCP-LOG-010")}
+LOCK_STEP_REASON = (
+    "the logs are locked in a second, explicit step once the stack is right "
+    "(`pulumi config set lock_log_archive true && pulumi up`, irreversible); "
+    "delete this exception once they are locked"
+)
+
+
+def lock_overrides(cloud: str, immutable_logs: bool) -> str:
+    """The ``overrides:`` block of a new project's ``policy/enforcement.yaml``."""
+    ids = LOCK_STEP_POLICIES.get(cloud, ()) if immutable_logs else ()
+    if not ids:
+        return "overrides: {}\n"
+    entries = {pid: {"level": "advisory", "reason": LOCK_STEP_REASON} for pid in ids}
+    return yaml.safe_dump({"overrides": entries}, sort_keys=False, width=88)
+
+
+@pass_context
+def _lock_overrides(context: Context) -> str:
+    answers = _complete(context)
+    return lock_overrides(answers.cloud, answers.profile().immutable_logs)
+
+
 class AiscaffoldExtension(Extension):
     """Adds ``aiscaffold_*`` globals to copier's Jinja environment."""
 
@@ -82,4 +107,5 @@ class AiscaffoldExtension(Extension):
             aiscaffold_stack_config=_stack_config,
             aiscaffold_requirements=_requirements,
             aiscaffold_pinned=pinned,
+            aiscaffold_lock_overrides=_lock_overrides,
         )

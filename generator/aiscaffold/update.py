@@ -291,9 +291,18 @@ def _keep_locks(project: Path, answers: Mapping[str, Any]) -> tuple[str, ...]:
     """GCP projects from before 0.3.0 locked their logs on the first ``pulumi up``
     (bucket and Cloud Logging locks cannot be undone): their stack says so with
     ``lock_log_archive: true``, so the program keeps asking for the lock it has."""
+    from .template_extension import lock_overrides
+
     stack = str(answers.get("stack", "dev"))
     key = f"{answers['project_name']}:lock_log_archive"
-    return tuple(add_config_entries(project, f"Pulumi.{stack}.yaml", {key: True}))
+    kept = add_config_entries(project, f"Pulumi.{stack}.yaml", {key: True})
+    # New projects get a visible exception for the lock policies until their second
+    # step; these logs are locked already, so the policies judge them in full.
+    enforcement = project / "policy" / "enforcement.yaml"
+    pending = lock_overrides(str(answers.get("cloud")), immutable_logs=True)
+    if enforcement.is_file() and pending in (text := enforcement.read_text(encoding="utf-8")):
+        enforcement.write_text(text.replace(pending, "overrides: {}\n"), encoding="utf-8")
+    return tuple(kept)
 
 
 def _template_questions() -> list[str]:

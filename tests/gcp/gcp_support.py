@@ -129,6 +129,12 @@ OPTIONAL_CONFIG = {
 }
 
 
+#: Stack config of the shared runs: the organization policies (the answer
+#: gcp_org_policies: true) and the logs after their lock step (lock_log_archive), the
+#: state release 0.2.0 deployed at once. tests/gcp/test_gcp_deploy.py runs the defaults.
+ORG_POLICIES = {"gcp_org_policies": True, "lock_log_archive": True}
+
+
 class GeneratedRun:
     """A rendered GCP project, its stack config and its mock run."""
 

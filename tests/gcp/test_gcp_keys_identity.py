@@ -117,6 +117,9 @@ def test_workbench_disks_add_compute_and_notebooks_agents_on_the_vertex_key(keys
         "+keys-notebooks-agent",
         "+keys-vertex-compute",
         "+keys-vertex-notebooks",
+        # the vertex key's wait restarts when its grantees change
+        "keys-vertex-grants-propagation:triggers.compute",
+        "keys-vertex-grants-propagation:triggers.notebooks",
     }
     members = {
         b.inputs["member"] for b in disks.of_type(KEY_MEMBER) if b.name.startswith("keys-vertex")

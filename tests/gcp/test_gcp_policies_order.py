@@ -364,7 +364,7 @@ def verdict(case: Case, items: Sequence[Item]) -> str:
         (message,) = [f.message for f in result.unknown]
         assert message.endswith(f".{case.path} can't be known during preview"), message
         return "unknown"
-    if result.violations:
+    if [f for f in result.violations if f.category == "policy"]:
         return "violation"
     return "compliant" if case.policy in result.checked else "not applicable"
 

@@ -93,11 +93,14 @@ def test_allowed_locations() -> None:
 def test_guardrail_constraints_present(missing: str) -> None:
     endpoint = res(ENDPOINT, "endpoint", {})
     policies = [org_policy(c) for c in GUARDRAIL_CONSTRAINTS]
-    assert flagged("GCP-ORG-003", [endpoint, *policies]) == set()
+    own = reqs(gcp_org_policies=True)
+    assert flagged("GCP-ORG-003", [endpoint, *policies], own) == set()
     without = [p for p in policies if p.name != missing]
-    assert flagged("GCP-ORG-003", [endpoint, *without]) == {"(stack)"}
+    assert flagged("GCP-ORG-003", [endpoint, *without], own) == {"(stack)"}
     # a stack without AI workload (the state backend) leaves them to the workload stack
-    assert flagged("GCP-ORG-003", without) == set()
+    assert flagged("GCP-ORG-003", without, own) == set()
+    # without gcp_org_policies the organization's administrators set them: not applicable
+    assert flagged("GCP-ORG-003", [endpoint]) == set()
 
 
 def perimeter(name: str = "good", /, **changes: Any) -> Any:
@@ -212,4 +215,5 @@ def test_unknown_policy_name() -> None:
     pending = res(
         POLICY, "pending", {"name": UNKNOWN_STRING_VALUE, "spec": {"rules": [{"enforce": "TRUE"}]}}
     )
-    assert unknown("GCP-ORG-003", [res(ENDPOINT, "endpoint", {}), pending]) == {"(stack)"}
+    own = reqs(gcp_org_policies=True)
+    assert unknown("GCP-ORG-003", [res(ENDPOINT, "endpoint", {}), pending], own) == {"(stack)"}

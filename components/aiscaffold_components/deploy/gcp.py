@@ -1,3 +1,317 @@
-"""Deploy rules for gcp: see the package docstring."""
+"""Deploy rules for gcp: see the package docstring.
+
+What a first ``pulumi up`` of a Google Cloud project meets besides the policies:
+
+* GCP-DEPLOY-001: organization policy constraints need a role grantable only on the
+  organization (or, without them, are the organization administrators' to set);
+* GCP-DEPLOY-002: a VPC Service Controls perimeter is edited in the organization's
+  access policy, with Access Context Manager rights there;
+* GCP-DEPLOY-003: a resource whose API the stack does not enable before it
+  (SERVICE_DISABLED);
+* GCP-DEPLOY-004: a resource encrypted with a key through a service agent, created
+  before the agent's grant on the key has propagated;
+* GCP-DEPLOY-005/006: a locked log bucket, a locked bucket retention policy: neither can
+  be undone.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..policies._core import NotApplicable, Resource
+from ..policies.gcp._util import BUCKET_TYPE, LOG_BUCKET_TYPE, is_ai_workload, of_type
+from ._core import DeployContext, deploy_rule
+
+__all__ = ["ORG_POLICY_ROLE", "PERIMETER_ROLE", "PROPAGATION"]
+
+_POLICY = "gcp:orgpolicy/policy:Policy"
+_PERIMETER = "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter"
+_SERVICE = "gcp:projects/service:Service"
+_KEY_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+_SLEEP = "time:index/sleep:Sleep"
+
+#: Source: https://cloud.google.com/iam/docs/roles-permissions/orgpolicy ("Lowest-level
+#: resources where you can grant this role: Organization").
+ORG_POLICY_ROLE = "roles/orgpolicy.policyAdmin"
+#: Source: https://cloud.google.com/access-context-manager/docs/access-control (editing
+#: a perimeter needs accesscontextmanager.servicePerimeters.update on its access policy,
+#: which belongs to the organization, or is a policy scoped to a folder or project).
+PERIMETER_ROLE = "roles/accesscontextmanager.policyEditor"
+#: Source: https://cloud.google.com/iam/docs/access-change-propagation (a grant takes
+#: effect "typically within 2 minutes", in some cases 7 minutes or more).
+PROPAGATION = "up to 7 minutes"
+
+_KEY_NAME = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
+
+
+def _constraint(policy: Resource) -> str:
+    return str(policy.get("name", default="")).rsplit("/policies/", 1)[-1]
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-001",
+    title="Organization policy constraints need an organization-level role",
+    category="account-wide",
+    source="https://cloud.google.com/iam/docs/roles-permissions/orgpolicy",
+    error="403 PERMISSION_DENIED: Permission 'orgpolicy.policies.create' denied on "
+    "resource 'projects/<project>/policies/<constraint>'",
+    remediation="Have an organization administrator grant the deploying identity "
+    "roles/orgpolicy.policyAdmin on the organization, or answer gcp_org_policies: false "
+    "and have the organization set the constraints on the project.",
+)
+def _org_policies(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """Setting an organization policy on a project takes roles/orgpolicy.policyAdmin,
+    which Google grants only on an organization: a project owner gets 403, a project
+    outside an organization cannot have any. A stack that sets them needs that grant;
+    one that does not (gcp_org_policies: false) leaves the constraints to the
+    organization's administrators."""
+    policies = of_type(resources, _POLICY)
+    if policies:
+        names = ", ".join(sorted(_constraint(p) for p in policies))
+        yield (
+            None,
+            f"the stack sets {len(policies)} organization policies on the project ({names}): "
+            f"whoever deploys needs {ORG_POLICY_ROLE} granted on the organization",
+        )
+        return
+    if not is_ai_workload(resources):
+        raise NotApplicable("no AI workload: the workload stack constrains the project")
+    from ..policies.gcp.orgpolicy import GUARDRAIL_CONSTRAINTS
+
+    yield (
+        None,
+        "the stack sets no organization policy on the project (gcp_org_policies: false): "
+        f"the organization's administrators own {', '.join(GUARDRAIL_CONSTRAINTS)}",
+    )
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-002",
+    title="A VPC Service Controls perimeter is edited in the organization's access policy",
+    category="account-wide",
+    source="https://cloud.google.com/access-context-manager/docs/access-control",
+    error="403 PERMISSION_DENIED: Permission 'accesscontextmanager.servicePerimeters.create' "
+    "denied on resource 'accessPolicies/<policy>'",
+    remediation="Have the access policy's administrators grant the deploying identity "
+    "roles/accesscontextmanager.policyEditor on it (or create the perimeter for you), "
+    "and admit the deployer through it (vpc_sc_deployers or vpc_sc_access_levels).",
+)
+def _perimeter(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """A service perimeter lives in an Access Context Manager access policy, usually the
+    organization's one: creating it needs rights there, and once enforced it applies to
+    every caller of the project's restricted services."""
+    perimeters = of_type(resources, _PERIMETER)
+    if not perimeters:
+        raise NotApplicable("no service perimeter (vpc_sc_access_policy unset)")
+    for perimeter in perimeters:
+        policy = str(perimeter.get("parent", default="the access policy"))
+        yield (
+            perimeter,
+            f"{perimeter.name} is created in {policy}: whoever deploys needs {PERIMETER_ROLE} "
+            "there, and once it is enforced calls from outside it are refused",
+        )
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-003",
+    title="Every resource's API is enabled by the stack, before the resource",
+    category="deploy-failure",
+    source="https://cloud.google.com/service-usage/docs/enable-disable",
+    error="403 SERVICE_DISABLED: <API> has not been used in project <number> before or it "
+    "is disabled. Enable it by visiting https://console.developers.google.com/apis/api/"
+    "<api>/overview?project=<number> then retry.",
+    remediation="Enable the APIs with aiscaffold_components.gcp.ServiceApis registered as a "
+    "stack transformation (the generated program does): it derives them from the "
+    "resources and makes each wait for its API.",
+)
+def _apis_enabled(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """Google refuses every call to an API the project has not enabled, and enabling
+    one in the same ``pulumi up`` helps only if the resource waits for it: each Google
+    Cloud resource's API (by its type, see aiscaffold_components.gcp.apis) is enabled
+    by a projects.Service of the stack that the resource depends on."""
+    services: dict[str, str] = {}
+    for service in of_type(resources, _SERVICE):
+        name = service.get("service")
+        if isinstance(name, str):
+            services[name] = service.urn
+    for resource in resources:
+        if resource.type == _SERVICE:
+            continue
+        try:
+            needed = _apis_needed(resource)
+        except KeyError as unknown:
+            yield resource, str(unknown.args[0])
+            continue
+        for api in sorted(needed):
+            if api not in services:
+                yield resource, f"{resource.name} needs {api}, which the stack does not enable"
+            elif services[api] not in resource.dependencies:
+                yield (
+                    resource,
+                    f"{resource.name} does not wait for {api} to be enabled: on the first "
+                    "`pulumi up` it may be created first",
+                )
+
+
+def _apis_needed(resource: Resource) -> set[str]:
+    """The APIs of :func:`~aiscaffold_components.gcp.apis.apis_of`, reading only the
+    inputs that decide them: a value unknown during preview elsewhere does not matter,
+    and an unknown input that may need an API counts as present."""
+    from pulumi_policy.proxy import UnknownValueError
+
+    from ..gcp.apis import API_OF_INPUT, apis_of
+
+    props: dict[str, Any] = {}
+    for typ, key in API_OF_INPUT:
+        if typ == resource.type:
+            try:
+                value = resource.get(key)
+            except UnknownValueError:
+                value = True
+            if value:
+                props[key] = value
+    try:
+        service = resource.get("service")
+    except UnknownValueError:
+        service = None
+    if isinstance(service, str):
+        props["service"] = service
+    return apis_of(resource.type, props)
+
+
+def _known_strings(value: Any) -> Iterator[str]:
+    """Every string inside a props value whose value is known (unknowns are skipped)."""
+    from pulumi_policy.proxy import UnknownValueError
+
+    if isinstance(value, str):
+        yield value
+        return
+    if isinstance(value, Mapping):
+        items: list[Any] = []
+        for key in list(value.keys()):
+            try:
+                items.append(value[key])
+            except UnknownValueError:
+                continue
+    elif isinstance(value, Sequence):
+        items = []
+        for index in range(len(value)):
+            try:
+                items.append(value[index])
+            except UnknownValueError:
+                continue
+    else:
+        return
+    for item in items:
+        yield from _known_strings(item)
+
+
+def _waits(sleep: Resource) -> bool:
+    """Whether a time Sleep waits at creation (a positive ``createDuration``, "120s")."""
+    match = re.match(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$", str(sleep.get("createDuration", default="")))
+    return match is not None and float(match.group(1)) > 0
+
+
+def _keys_used(resource: Resource) -> set[str]:
+    return {s for s in _known_strings(resource.props) if _KEY_NAME.match(s)}
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-004",
+    title="Resources encrypted with a key wait until its grants have propagated",
+    category="deploy-failure",
+    source="https://cloud.google.com/iam/docs/access-change-propagation",
+    error="403 Permission denied on Cloud KMS key. Please ensure that your Cloud Storage "
+    "service account has been authorized to use this key. (Vertex AI, Workbench: "
+    "'Unable to delegate the access of CMEK. Please try again later.', "
+    "https://github.com/hashicorp/terraform-provider-google/issues/17333)",
+    remediation="Make the resource depend on a pulumiverse_time.Sleep that depends on the "
+    "key's CryptoKeyIAMMember grants (Keys does: use Keys.key_ids, which resolve after it).",
+)
+def _cmek_waits_for_grants(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """A service agent encrypts with a customer-managed key when the resource is
+    created; its grant on the key, made moments before, takes minutes to take effect, so
+    the first ``pulumi up`` is refused and a retry passes. Each resource naming a key
+    the stack grants depends on a wait (time Sleep) that follows every grant on it."""
+    grants: dict[str, set[str]] = {}
+    for grant in of_type(resources, _KEY_GRANT):
+        key = grant.get("cryptoKeyId")
+        if isinstance(key, str):
+            grants.setdefault(key, set()).add(grant.urn)
+    if not grants:
+        raise NotApplicable("the stack grants no key to a service agent")
+    sleeps = {s.urn: set(s.dependencies) for s in of_type(resources, _SLEEP) if _waits(s)}
+    for resource in resources:
+        if resource.type.startswith("gcp:kms/") or resource.type == _SLEEP:
+            continue
+        for key in sorted(_keys_used(resource) & grants.keys()):
+            waited = any(
+                grants[key] <= after
+                for urn, after in sleeps.items()
+                if urn in resource.dependencies
+            )
+            if not waited:
+                yield (
+                    resource,
+                    f"{resource.name} encrypts with {key} without waiting for its grants to "
+                    f"propagate ({PROPAGATION})",
+                )
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-005",
+    title="A locked log bucket cannot be unlocked, shortened or deleted",
+    category="irreversible",
+    source="https://cloud.google.com/logging/docs/buckets#locking-logs-buckets",
+    error="Cloud Logging refuses to unlock a locked bucket, to change its retention and to "
+    "delete it while it holds entries younger than the retention (FAILED_PRECONDITION)",
+    remediation="Lock in a second, explicit step once the stack is right: "
+    "`pulumi config set lock_log_archive true && pulumi up`.",
+    types=[LOG_BUCKET_TYPE],
+)
+def _log_bucket_locked(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Locking a Cloud Logging bucket is for good: its retention can never change, it
+    can never be unlocked, and it can be deleted only once empty."""
+    if resource.get("locked") is not True:
+        raise NotApplicable("the log bucket is not locked")
+    days = resource.get("retentionDays", default=30)
+    yield (
+        f"{resource.name} is locked: its {float(days):g}-day retention can never change, and "
+        "neither it nor `pulumi destroy` can delete it while it holds entries"
+    )
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-006",
+    title="A locked bucket retention policy cannot be removed or shortened",
+    category="irreversible",
+    source="https://cloud.google.com/storage/docs/json_api/v1/buckets/lockRetentionPolicy",
+    error="403 Object '<bucket>/<object>' is subject to bucket's retention policy and "
+    "cannot be deleted, overwritten or archived until <date>",
+    remediation="Lock in a second, explicit step once the stack is right: "
+    "`pulumi config set lock_log_archive true && pulumi up`.",
+    types=[BUCKET_TYPE],
+)
+def _retention_locked(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Locking a bucket's retention policy is for good: the policy can never be removed
+    or shortened, and the bucket can be deleted only once every object has outlived
+    it."""
+    if resource.get("retentionPolicy", "isLocked") is not True:
+        raise NotApplicable("the bucket's retention policy is not locked")
+    period = resource.get("retentionPolicy", "retentionPeriod", default=0)
+    days = int(float(str(period).rstrip("s") or 0)) // 86400
+    yield (
+        f"{resource.name} locks its retention policy: no object can be deleted for {days} "
+        "days after it is written, and the bucket (and `pulumi destroy`) waits for the "
+        "last one"
+    )

@@ -9,6 +9,7 @@ generated project maps its profile to them in ``__main__.py``.
 
 from __future__ import annotations
 
+from .apis import ServiceApis
 from .audit_logging import AuditLogging, AuditLoggingArgs
 from .guardrail import Guardrail, GuardrailArgs
 from .identity import WorkloadIdentity, WorkloadIdentityArgs
@@ -37,6 +38,7 @@ __all__ = [
     "SecretsArgs",
     "SecureBucket",
     "SecureBucketArgs",
+    "ServiceApis",
     "VertexAI",
     "VertexAIArgs",
     "WorkloadIdentity",

@@ -21,6 +21,14 @@ vertex      Vertex AI (endpoint and its resources); with
 Agents that exist only once asked for (Vertex AI, Secret Manager, Pub/Sub,
 Notebooks) are created with ``projects.ServiceIdentity``; Cloud Storage's and Cloud
 Logging's are read from their APIs; Compute Engine's follows from the project number.
+
+A grant takes minutes to reach the services that check it ("typically within 2
+minutes, in some cases 7 minutes or more",
+https://cloud.google.com/iam/docs/access-change-propagation): a bucket or secret
+created with the key right after its grant is refused (``Permission denied on Cloud KMS
+key``). So each key's grants are followed by a ``pulumiverse_time.Sleep`` of
+``grant_propagation_seconds``, and the exported key id resolves only after it: whatever
+encrypts with the key waits for the grant to propagate (GCP-DEPLOY-003 checks it).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from typing import Literal
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumiverse_time
 
 from ._common import child_opts, duration, labels_of, wait_for_dependencies
 
@@ -91,6 +100,10 @@ class KeysArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels of the keys (key rings take none)."""
 
+    grant_propagation_seconds: int = 120
+    """How long users of a key wait after its grants (Google: usually within 2 minutes,
+    sometimes 7 or more); 0 is a weakening: the first ``pulumi up`` may be refused."""
+
 
 class Keys(pulumi.ComponentResource):
     """A key ring and one rotating, protected key per purpose."""
@@ -110,6 +123,8 @@ class Keys(pulumi.ComponentResource):
         wait_for_dependencies(self, opts)
         if not 1 <= args.destroy_scheduled_days <= 120:
             raise ValueError("destroy_scheduled_days must be between 1 and 120")
+        if args.grant_propagation_seconds < 0:
+            raise ValueError("grant_propagation_seconds may not be negative")
         labels = labels_of(args.labels)
         child = child_opts(self)
 
@@ -153,9 +168,21 @@ class Keys(pulumi.ComponentResource):
                 )
                 for agent in agents
             ]
-            # The exported key id resolves only once its grants exist, so whatever
-            # encrypts with the key is created after its service agent may use it.
-            self.key_ids[purpose] = pulumi.Output.all(key.id, *(g.id for g in grants)).apply(
+            # A grant exists at once but takes effect minutes later: wait for it, and
+            # resolve the exported key id only then, so whatever encrypts with the key
+            # is created once its service agent may use it. The sleep is replaced (and
+            # waits again) when the set of grantees changes.
+            waits: list[pulumi.CustomResource] = list(grants)
+            if args.grant_propagation_seconds:
+                waits.append(
+                    pulumiverse_time.Sleep(
+                        f"{name}-{purpose}-grants-propagation",
+                        create_duration=f"{args.grant_propagation_seconds}s",
+                        triggers={g_agent: self.service_agents[g_agent] for g_agent in agents},
+                        opts=child_opts(self, depends_on=grants),
+                    )
+                )
+            self.key_ids[purpose] = pulumi.Output.all(key.id, *(w.id for w in waits)).apply(
                 lambda ids: str(ids[0])
             )
 

@@ -18,8 +18,14 @@ ainotebooks.restrictPublicIp                    no public IP on Workbench instan
 iam.automaticIamGrantsForDefaultServiceAccounts no Editor role for default service accounts
 ==============================================  ============================================
 
-Setting an organization policy on a project needs ``roles/orgpolicy.policyAdmin``
-granted at organization level to whoever deploys.
+Setting an organization policy on a project needs ``roles/orgpolicy.policyAdmin``,
+which Google grants only on an organization
+(https://cloud.google.com/iam/docs/roles-permissions/orgpolicy): a project owner gets
+403, and a project outside an organization can have none. ``organization_policies=False``
+creates none of them (a named weakening of GOV-02, GOV-06: the organization's
+administrators set the constraints instead; GCP-DEPLOY-001 names them), keeping the
+optional perimeter, which needs Access Context Manager rights on the access policy
+instead.
 
 ``gcp.resourceLocations`` allows the ``in:<region>-locations`` value group of each
 allowed region and nothing else, ``global`` included: the constraint governs only
@@ -90,6 +96,11 @@ class OrgPoliciesArgs:
 
     allowed_regions: Sequence[str]
     """Regions resources may be created in (``gcp.resourceLocations``)."""
+
+    organization_policies: bool = True
+    """Set the constraints below on the project (needs ``roles/orgpolicy.policyAdmin`` on
+    the organization). False creates none: the organization's administrators own them
+    (the generated program's ``gcp_org_policies`` answer)."""
 
     disable_service_account_keys: bool = True
     """``iam.disableServiceAccountKeyCreation``; false allows service account keys."""
@@ -191,6 +202,8 @@ class OrgPolicies(pulumi.ComponentResource):
         ]
 
         self.policy_names = {}
+        if not args.organization_policies:
+            rules = {}
         for constraint, rule in rules.items():
             policy = gcp.orgpolicy.Policy(
                 f"{name}-{constraint.replace('.', '-').lower()}",

@@ -195,16 +195,22 @@ def log_bucket_retention(resource: Resource, requirements: Requirements) -> Iter
     severity="high",
     types=[LOG_BUCKET_TYPE],
     controls=["LOG-03"],
-    remediation="Set locked=True on the log bucket (AuditLogging(locked=True)); a locked "
-    "bucket's retention can no longer shrink and the bucket cannot be deleted.",
+    remediation="Lock the log bucket (AuditLogging(locked=True)) in a second, explicit step "
+    "once the stack is right: `pulumi config set lock_log_archive true && pulumi up` in a "
+    "generated project. A locked bucket's retention can no longer change and the bucket "
+    "cannot be deleted while it holds entries (GCP-DEPLOY-005).",
 )
 def log_bucket_locked(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """With immutable logs, the log bucket is locked: no one can shorten its retention or
-    delete it before every entry has expired."""
+    delete it before every entry has expired. Locking is irreversible, so a generated
+    project locks in a second step: until then the lock is missing, and this says so."""
     if not requirements.setting("immutable_logs"):
         raise NotApplicable("the profile does not ask for immutable logs")
     if resource.get("locked") is not True:
-        yield f"{resource.name} is not locked"
+        yield (
+            f"{resource.name} is not locked: once the stack is right, lock it with "
+            "`pulumi config set lock_log_archive true && pulumi up` (irreversible)"
+        )
 
 
 @resource_policy(
@@ -343,7 +349,9 @@ def archive_retention(
     severity="high",
     controls=["LOG-03"],
     remediation="Lock the log archive's retention policy (SecureBucket(lock_retention=True), "
-    "AuditLogging(locked=True)).",
+    "AuditLogging(locked=True)) in a second, explicit step once the stack is right: "
+    "`pulumi config set lock_log_archive true && pulumi up` in a generated project "
+    "(irreversible, GCP-DEPLOY-006).",
 )
 def archive_locked(
     resources: Sequence[Resource], requirements: Requirements
@@ -357,7 +365,11 @@ def archive_locked(
         raise NotApplicable("no Cloud Storage bucket receives logs")
     for bucket in archives:
         if bucket.get("retentionPolicy", "isLocked") is not True:
-            yield bucket, f"{bucket.name} does not lock its retention policy"
+            yield (
+                bucket,
+                f"{bucket.name} does not lock its retention policy: once the stack is "
+                "right, lock it with `pulumi config set lock_log_archive true && pulumi up` (irreversible)",
+            )
 
 
 @stack_policy(

@@ -108,8 +108,8 @@ def allowed_locations(resource: Resource, requirements: Requirements) -> Iterato
     severity="high",
     controls=["GOV-06"],
     remediation="Keep the OrgPolicies component (it needs roles/orgpolicy.policyAdmin at "
-    "organization level); without an organization, set the constraints centrally and "
-    "record an override with that reason.",
+    "organization level), or answer gcp_org_policies: false when the organization's "
+    "administrators set the constraints.",
 )
 def guardrail_constraints(
     resources: Sequence[Resource], requirements: Requirements
@@ -117,7 +117,15 @@ def guardrail_constraints(
     """A stack running an AI workload sets the platform constraints on its project: no
     service account keys, no external IPs, public access prevention and uniform access
     on buckets, allowed locations, OS Login, Shielded VM, no serial port, no public IP
-    on Workbench, no automatic Editor grants."""
+    on Workbench, no automatic Editor grants. Only where the project answers
+    gcp_org_policies: true (setting them needs an organization-level role); otherwise
+    the organization's administrators own them (GCP-DEPLOY-001 says so)."""
+    if not requirements.gcp_org_policies:
+        raise NotApplicable(
+            "gcp_org_policies is false: the organization's administrators set the project's "
+            "organization policies (roles/orgpolicy.policyAdmin is granted only on an "
+            "organization)"
+        )
     if not is_ai_workload(resources):
         raise NotApplicable("no AI workload: the workload stack constrains the project")
     present = {constraint_of(p) for p in of_type(resources, POLICY)}
