@@ -70,7 +70,10 @@ def _requirements(context: Context) -> list[str]:
 
 #: Policies that judge a log lock the first `pulumi up` must not apply (it cannot be
 #: undone): until the second, explicit step they are advisory, by a visible exception.
-LOCK_STEP_POLICIES: dict[str, tuple[str, ...]] = {"gcp": ("GCP-LOG-006", "GCP-LOG-010")}
+LOCK_STEP_POLICIES: dict[str, tuple[str, ...]] = {
+    "aws": ("AWS-S3-016",),
+    "gcp": ("GCP-LOG-006", "GCP-LOG-010"),
+}
 LOCK_STEP_REASON = (
     "the logs are locked in a second, explicit step once the stack is right "
     "(`pulumi config set lock_log_archive true && pulumi up`, irreversible); "

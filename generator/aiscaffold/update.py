@@ -287,9 +287,15 @@ def _keep_what_exists(
     }
 
 
+#: Clouds whose projects, before 0.3.0, locked their logs on the first ``pulumi up`` (S3
+#: Object Lock in COMPLIANCE mode; GCP bucket and Cloud Logging locks). Azure's lock was
+#: already a second step (``lock_log_archive``).
+LOCKED_ON_FIRST_UP = ("aws", "gcp")
+
+
 def _keep_locks(project: Path, answers: Mapping[str, Any]) -> tuple[str, ...]:
-    """GCP projects from before 0.3.0 locked their logs on the first ``pulumi up``
-    (bucket and Cloud Logging locks cannot be undone): their stack says so with
+    """Projects from before 0.3.0 locked their logs on the first ``pulumi up`` (see
+    :data:`LOCKED_ON_FIRST_UP`; a lock cannot be undone): their stack says so with
     ``lock_log_archive: true``, so the program keeps asking for the lock it has."""
     from .template_extension import lock_overrides
 
@@ -403,7 +409,9 @@ def update(
         kept: tuple[str, ...] = ()
         if not conflicts:
             kept = _merge_derived(target, baseline, after, source.src_path, target_ref, tmp)
-            if predates.get("gcp_org_policies"):
+            # A project whose answers predate account_services (0.3.0) was rendered
+            # when the first `pulumi up` locked the logs.
+            if "account_services" not in recorded and after.get("cloud") in LOCKED_ON_FIRST_UP:
                 kept += _keep_locks(target, after)
             _refresh_reports(target, after)
             added, modified, removed, conflicts = _changes(target)

@@ -553,6 +553,36 @@ def test_aws_deploy_rules_cite_their_sources() -> None:
         "AWS-DEPLOY-004": "account-wide",
         "AWS-DEPLOY-005": "deploy-failure",
         "AWS-DEPLOY-006": "deploy-failure",
+        "AWS-DEPLOY-007": "irreversible",
     }
     for r in rules.values():
         assert r.source.startswith("https://") and r.error and r.description
+
+
+# ------------------------------------------------------------------ 7. final object lock
+def test_the_final_object_lock_is_a_second_explicit_step(
+    aws_project: Callable[[str], Path],
+) -> None:
+    """The first `pulumi up` locks in GOVERNANCE (liftable), reported by AWS-S3-016 under a
+    visible exception; `lock_log_archive` makes it COMPLIANCE, which AWS-DEPLOY-007 names
+    as irreversible."""
+    from aiscaffold.check import evaluate, load_requirements
+    from aiscaffold.testing import run_program
+
+    project = aws_project("bedrock-restricted")
+    requirements = load_requirements(project)
+    assert requirements.overrides["AWS-S3-016"].level == "advisory"
+    assert "lock_log_archive" in requirements.overrides["AWS-S3-016"].reason
+
+    first = evaluate(run_program(project), requirements)
+    assert not [f for f in first.deploy_findings if f.policy == "AWS-DEPLOY-007"]
+    pending = [f for f in first.violations if f.policy == "AWS-S3-016"]
+    assert pending and all(f.level == "advisory" for f in pending)
+    assert not first.mandatory, "the first deploy is not blocked by the pending lock"
+
+    locked = evaluate(run_program(project, config={"lock_log_archive": True}), requirements)
+    (lock,) = locked.deploy_findings and [
+        f for f in locked.deploy_findings if f.policy == "AWS-DEPLOY-007"
+    ]
+    assert lock.category == "irreversible" and "COMPLIANCE" in lock.message
+    assert not [f for f in locked.violations if f.policy in ("AWS-S3-012", "AWS-S3-016")]

@@ -450,13 +450,12 @@ def test_s3_012_audit_log_buckets_are_locked_when_logs_must_be_immutable() -> No
         for b in ("locked", "unlocked", "governance", "short", "no-retention")
     ]
     report = check([*buckets, *trails], data_sensitivity="restricted")  # immutable, 2192 days
-    assert flagged(report, "AWS-S3-012") == {
-        "unlocked-bucket",
-        "governance-lock",
-        "short-lock",
-        "no-retention-bucket",
-    }
+    # GOVERNANCE holds the logs for the retention: the state before the final lock step
+    assert flagged(report, "AWS-S3-012") == {"unlocked-bucket", "short-lock", "no-retention-bucket"}
     assert not flagged(check([*buckets, *trails]), "AWS-S3-012")  # confidential: not asked
+    # ... and only COMPLIANCE is final: nobody, root included, can lift it
+    assert flagged(report, "AWS-S3-016") == {"unlocked-bucket", "governance-lock"}
+    assert not flagged(check([*buckets, *trails]), "AWS-S3-016")
 
 
 def _lifecycle(bucket: str, days: float | None, noncurrent: float | None = None) -> Any:

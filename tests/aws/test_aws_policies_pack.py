@@ -95,6 +95,7 @@ MANIFEST = {
     "AWS-S3-012": "advisory",
     "AWS-S3-013": "mandatory",
     "AWS-S3-014": "advisory",
+    "AWS-S3-016": "advisory",
     "AWS-SAGE-001": "mandatory",
     "AWS-SAGE-002": "mandatory",
     "AWS-SAGE-003": "mandatory",
@@ -252,6 +253,7 @@ UNKNOWN: dict[str, Unknown] = {
     "AWS-S3-012": Unknown(RESTRICTED, "audit-logs-object-lock", "rule.defaultRetention.days", N),
     "AWS-S3-013": Unknown(DEFAULTS, "audit-logs-lifecycle", "bucket", S),
     "AWS-S3-014": Unknown(DEFAULTS, "data-bucket", "forceDestroy", B),
+    "AWS-S3-016": Unknown(RESTRICTED, "audit-logs-object-lock", "rule.defaultRetention.mode", S),
     "AWS-SAGE-001": Unknown(SAGEMAKER, "studio-domain", "appNetworkAccessType", S),
     "AWS-SAGE-002": Unknown(SAGEMAKER, "studio-domain", "kmsKeyId", S),
     "AWS-SAGE-003": Unknown(
@@ -413,8 +415,17 @@ def test_a_known_value_beside_an_unknown_one_still_decides() -> None:
 def test_generated_project_has_no_violation(
     name: str, aws_project: Callable[[str], Path], aws_run: Callable[[str], MockRun]
 ) -> None:
-    report = evaluate(aws_run(name), load_requirements(aws_project(name)))
-    found = [f"{f.policy} {f.resource}: {f.message}" for f in report.policy_findings]
+    requirements = load_requirements(aws_project(name))
+    report = evaluate(aws_run(name), requirements)
+    # The one exception a new project declares: with immutable logs, the final lock is a
+    # second step (AWS-S3-016 stays advisory, with its reason, until then).
+    pending = {p for p, o in requirements.overrides.items() if "lock_log_archive" in o.reason}
+    assert pending == ({"AWS-S3-016"} if requirements.setting("immutable_logs") else set())
+    found = [
+        f"{f.policy} {f.resource}: {f.message}"
+        for f in report.policy_findings
+        if f.policy not in pending
+    ]
     assert not found, "\n".join(found)
     # Deploy rules: nothing the cloud would refuse, only what the first `pulumi up`
     # commits the account to (advisory, documented in the README).

@@ -155,7 +155,8 @@ def test_restricted_hipaa_pci_project_is_locked_down(aws_run: Callable[[str], Mo
     assert all(k.inputs["deletionWindowInDays"] == 30 for k in keys)
     assert all(k.protect for k in keys)
     (lock,) = result.of_type(LOCK)
-    assert lock.inputs["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "days": 2192}
+    # The first deployment locks in GOVERNANCE; COMPLIANCE is the second, explicit step.
+    assert lock.inputs["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 2192}
     groups = result.of_type("aws:cloudwatch/logGroup:LogGroup")
     assert {g.inputs["retentionInDays"] for g in groups} == {2192}
     assert result.one(TRAIL).protect

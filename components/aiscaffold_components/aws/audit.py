@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -55,7 +56,10 @@ class AuditLoggingArgs:
     retention_days: int = 365
     """Days logs are kept, in the buckets and the log groups (LOG-04)."""
     object_lock: bool = False
-    """Lock the log bucket's objects in COMPLIANCE mode for ``retention_days`` (LOG-03)."""
+    """Lock the log bucket's objects for ``retention_days`` (LOG-03)."""
+    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    """The lock's mode (see ``SecureBucketArgs.object_lock_mode``). Weakening:
+    GOVERNANCE until the lock is made final in a second, explicit step."""
     data_event_bucket_prefixes: Sequence[str] = ()
     """Name prefixes of the buckets whose object reads and writes the trail records
     (LOG-02). Prefixes, not ARNs, so the data buckets can log their access into this
@@ -145,6 +149,7 @@ class AuditLogging(pulumi.ComponentResource):
                 access_log_bucket=self.access_log_bucket.bucket_name,
                 expiration_days=args.retention_days,
                 object_lock_days=args.retention_days if args.object_lock else None,
+                object_lock_mode=args.object_lock_mode,
                 service_deliveries=deliveries,
                 protect=args.protect,
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -73,8 +74,15 @@ class SecureBucketArgs:
     """Delete objects, and noncurrent versions, this many days after they were written
     (or became noncurrent); ``None`` keeps them."""
     object_lock_days: int | None = None
-    """Enable S3 Object Lock with a COMPLIANCE-mode default retention of this many days:
-    nobody, the account root included, can delete or overwrite a version earlier."""
+    """Enable S3 Object Lock with a default retention of this many days, in
+    ``object_lock_mode``."""
+    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    """COMPLIANCE: nobody, the account root included, can delete or overwrite a version
+    before its retention ends, and the bucket cannot be deleted while it holds one:
+    irreversible for every object written meanwhile. Weakening: GOVERNANCE, which a
+    principal allowed ``s3:BypassGovernanceRetention`` can lift: the state of a first
+    deployment, before the lock is made final in a second, explicit step
+    (``lock_log_archive`` in a generated project; AWS-S3-016 reports it until then)."""
     service_deliveries: Sequence[ServiceDelivery] = ()
     """AWS services that may write into the bucket (log delivery)."""
     server_access_log_target: bool = False
@@ -207,7 +215,12 @@ class SecureBucket(pulumi.ComponentResource):
                 f"{name}-object-lock",
                 bucket=bucket_id,
                 object_lock_enabled="Enabled",
-                rule={"default_retention": {"mode": "COMPLIANCE", "days": args.object_lock_days}},
+                rule={
+                    "default_retention": {
+                        "mode": args.object_lock_mode,
+                        "days": args.object_lock_days,
+                    }
+                },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
             )
         if args.server_access_logging and args.access_log_bucket is not None:

@@ -383,3 +383,37 @@ def _endpoint_subnet_zones(
             f"{subnet.name} holds interface endpoints and is placed by {where}: the zone "
             "may not offer every endpoint service",
         )
+
+
+# ------------------------------------------------------------------ 7. final object lock
+#: S3 Object Lock: "In compliance mode, a protected object version can't be overwritten
+#: or deleted by any user, including the root user in your AWS account. [...] its
+#: retention mode can't be changed, and its retention period can't be shortened."
+OBJECT_LOCK_GUIDE = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html"
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-007",
+    title="A COMPLIANCE-mode object lock cannot be undone",
+    category="irreversible",
+    source=OBJECT_LOCK_GUIDE,
+    error="AccessDenied: Access Denied because object protected by object lock (deleting a "
+    "version, or the bucket, before its retention ends)",
+    remediation="Lock in COMPLIANCE mode only in the second, explicit step, once the stack "
+    "is right (`pulumi config set lock_log_archive true && pulumi up`); a sandbox never "
+    "sets it (scripts/smoke_stack.py).",
+    types=["aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"],
+)
+def _final_object_lock(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Every object version written under a COMPLIANCE-mode default retention stays until
+    its retention ends: nobody, root included, can delete it, so neither the bucket nor
+    the stack can be destroyed before then."""
+    retention = resource.get("rule", "defaultRetention", default={})
+    mode = retention.get("mode") if isinstance(retention, Mapping) else None
+    if mode != "COMPLIANCE":
+        raise NotApplicable(f"default retention in {mode or 'no'} mode can still be lifted")
+    days = retention.get("days") or (retention.get("years") or 0) * 365
+    yield (
+        f"{resource.name} locks every log version for {days:g} days in COMPLIANCE mode: no one "
+        "can delete them, or the bucket, before then"
+    )

@@ -399,20 +399,32 @@ def _retention_days(rule: Any) -> float | None:
     return None
 
 
+def _audit_object_locks(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource, list[Resource]]]:
+    """Each bucket receiving audit logs, with its object lock configurations."""
+    if not requirements.setting("immutable_logs"):
+        raise NotApplicable("the profile does not ask for immutable logs")
+    audit, _ = log_bucket_references(resources)
+    for bucket in of_type(resources, *BUCKETS):
+        if _referenced(bucket, audit):
+            yield bucket, companions(bucket, resources, OBJECT_LOCK)
+
+
 @stack_policy(
     id="AWS-S3-012",
-    title="Audit log buckets are locked in compliance mode",
+    title="Audit log buckets have object lock for the log retention",
     severity="high",
     controls=["LOG-03"],
     remediation="Create the log bucket with object lock (AuditLogging object_lock=True, from "
-    "the profile's immutable_logs): COMPLIANCE mode for at least the log retention.",
+    "the profile's immutable_logs): a default retention of at least the log retention.",
 )
 def log_buckets_locked(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
     """Where the profile asks for immutable logs, the buckets receiving the trail's and the
-    AI service's logs have S3 Object Lock in COMPLIANCE mode (nobody, root included, can
-    delete a version early) for at least the log retention."""
+    AI service's logs have S3 Object Lock with a default retention of at least the log
+    retention (GOVERNANCE until the lock is made final, then COMPLIANCE: AWS-S3-016)."""
     if not requirements.setting("immutable_logs"):
         raise NotApplicable("the profile does not ask for immutable logs")
     audit, _ = log_bucket_references(resources)
@@ -430,8 +442,8 @@ def log_buckets_locked(
             rule = lock.get("rule") or {}
             mode = (rule.get("defaultRetention") or {}).get("mode")
             days = _retention_days(rule)
-            if mode != "COMPLIANCE":
-                yield lock, f"{lock.name} locks in {mode or 'no'} mode, not COMPLIANCE"
+            if mode not in ("COMPLIANCE", "GOVERNANCE"):
+                yield lock, f"{lock.name} sets no retention mode"
             if days is None or days < required:
                 shown = "no" if days is None else f"{days:g} days'"
                 yield (
@@ -483,3 +495,33 @@ def log_bucket_retention(
                         )
         if not expires:
             yield bucket, f"{bucket.name} keeps logs forever: expire them after {required} days"
+
+
+@stack_policy(
+    id="AWS-S3-016",
+    title="Audit log buckets' object lock is final (COMPLIANCE mode)",
+    severity="high",
+    controls=["LOG-03"],
+    remediation="Make the lock final in a second, explicit step once the stack is right: "
+    "`pulumi config set lock_log_archive true && pulumi up` in a generated project "
+    "(AuditLogging object_lock_mode='COMPLIANCE'). Irreversible (AWS-DEPLOY-007).",
+)
+def log_buckets_locked_for_good(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """Where the profile asks for immutable logs, the audit log buckets' default retention
+    is in COMPLIANCE mode: nobody, the account root included, can delete a log version
+    before its retention ends. GOVERNANCE mode can be lifted by whoever holds
+    s3:BypassGovernanceRetention: the state before the second, explicit lock step."""
+    for bucket, locks in _audit_object_locks(resources, requirements):
+        if bucket.get("objectLockEnabled") is not True:
+            yield bucket, f"{bucket.name} receives audit logs without object lock"
+        for lock in locks:
+            mode = ((lock.get("rule") or {}).get("defaultRetention") or {}).get("mode")
+            if mode != "COMPLIANCE":
+                yield (
+                    lock,
+                    f"{lock.name} locks in {mode or 'no'} mode, not COMPLIANCE: once the stack "
+                    "is right, `pulumi config set lock_log_archive true && pulumi up` "
+                    "(irreversible)",
+                )
