@@ -10,13 +10,17 @@ patterns, ranges and lengths there and checks the inputs of a mock run against t
   that region offers), and botocore's service models where CloudFormation has no type.
 - GCP: Google's discovery documents shipped by google-api-python-client (the Terraform
   fields of pulumi-gcp are the REST fields in snake case, so camelCase inputs match).
+- Azure: the msrest models of the azure-mgmt-* packages, generated from the same REST API
+  specifications as pulumi-azure-native, at the API version azure-native uses (its input
+  names are the SDKs' attribute names; ``properties`` is flattened by both), and the
+  resource-name limits of each create call's request builder.
 
 Pulumi input paths map to API fields by name (camelCase to PascalCase for AWS,
 case-insensitive, singular/plural tolerant), with an explicit table where the names
 differ. Inputs that map to no field are listed, not guessed: they are not checked.
 
-The models come from dev-only packages (cfn-lint, botocore, google-api-python-client),
-imported lazily. What ``aiscaffold new`` needs at run time, which region offers the API
+The models come from dev-only packages (cfn-lint, botocore, google-api-python-client,
+azure-mgmt-*), imported lazily. What ``aiscaffold new`` needs at run time, which region offers the API
 resource types a project needs, is generated once into a data file
 (``aiscaffold_components/catalog/region_types.yaml``, by ``scripts/gen_region_types.py``)
 and read by :func:`region_problem` without those packages.
@@ -24,13 +28,17 @@ and read by :func:`region_problem` without those packages.
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
+import inspect
 import json
 import math
 import re
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,7 +46,9 @@ import yaml
 
 __all__ = [
     "AWS_TYPES",
+    "AZURE_TYPES",
     "GCP_TYPES",
+    "NO_API_RESOURCE",
     "REGION_TYPES_FILE",
     "ApiType",
     "Problem",
@@ -66,11 +76,13 @@ class ApiType:
     """Where a Pulumi resource type's inputs live in a cloud's API model.
 
     Attributes:
-        model: ``cfn`` (CloudFormation schema), ``botocore`` (AWS service model) or
-            ``discovery`` (Google discovery document).
+        model: ``cfn`` (CloudFormation schema), ``botocore`` (AWS service model),
+            ``discovery`` (Google discovery document) or ``azure-mgmt`` (the msrest
+            models of an azure-mgmt-* SDK package).
         name: the CloudFormation type (``AWS::Logs::LogGroup``), the botocore
-            ``service.Operation`` whose input holds the fields, or the discovery
-            ``api.version.Schema``.
+            ``service.Operation`` whose input holds the fields, the discovery
+            ``api.version.Schema``, or the azure-mgmt ``package:ModelClass`` of the
+            request body (``azure.mgmt.storage.v2024_01_01:StorageAccountCreateParameters``).
         root: field path inside the model where the Pulumi inputs start (e.g. the S3
             sub-resources of pulumi-aws are properties of ``AWS::S3::Bucket``).
         renames: Pulumi input path (dotted, without list indexes) -> API field name,
@@ -78,6 +90,12 @@ class ApiType:
         skip: Pulumi input paths whose same-named API field has another meaning or
             form (checked by nothing here; listed so a reader sees it is deliberate).
         source: documentation of the mapping (the API resource's reference page).
+        request: azure-mgmt only: ``operations_module:request_builder`` of the create
+            call, whose URL parameters (resource names) carry their own limits.
+        documented: azure-mgmt only: Pulumi input path -> domain (``minimum``,
+            ``maximum``, ``enum`` ...) the REST reference states in a field's
+            description but the model does not encode; each is quoted in the model's
+            docstring (the tests check the quote), so it stays tied to the API version.
     """
 
     model: str
@@ -86,6 +104,11 @@ class ApiType:
     root: tuple[str, ...] = ()
     renames: Mapping[str, str] = field(default_factory=dict)
     skip: frozenset[str] = frozenset()
+    request: str = ""
+    documented: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    version: str = ""
+    """azure-mgmt only: the REST API version of the model (pulumi-azure-native's own, or
+    the nearest one a PyPI package ships with the models in msrest form)."""
 
 
 _CFN_DOC = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
@@ -498,7 +521,314 @@ GCP_UNMODELLED = frozenset(
 )
 
 
-_NO_MODEL = AWS_ADOPTED | GCP_UNMODELLED
+_LEARN = "https://learn.microsoft.com/rest/api/"
+
+
+def _azure(
+    package: str,
+    model: str,
+    request: str,
+    version: str,
+    page: str,
+    *,
+    renames: Mapping[str, str] | None = None,
+    skip: Iterable[str] = (),
+    documented: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ApiType:
+    return ApiType(
+        "azure-mgmt",
+        f"{package}:{model}",
+        _LEARN + page,
+        (),
+        dict(renames or {}),
+        frozenset(skip),
+        request=request,
+        documented=dict(documented or {}),
+        version=version,
+    )
+
+
+_STORAGE = "azure.mgmt.storage.v2024_01_01"
+_NETWORK = "azure.mgmt.network"
+_KEYVAULT = "azure.mgmt.keyvault"
+_COGNITIVE = "azure.mgmt.cognitiveservices"
+_LOGS = "azure.mgmt.loganalytics"
+_PRIVATEDNS = "azure.mgmt.privatedns"
+_MONITOR = "azure.mgmt.monitor.v2021_05_01_preview"
+
+#: pulumi-azure-native type -> the azure-mgmt model of its create request. azure-native is
+#: generated from the Azure REST API specifications, like the azure-mgmt-* packages; each
+#: default module pins one API version per resource ("Uses Azure REST API version ..." in
+#: its source), and each entry names the package holding that version's models in msrest
+#: form (``_attribute_map``, ``_validation``, enum classes; the newer TypeSpec-generated
+#: packages carry no ``_validation``), or the nearest version where none ships it (see
+#: ``version``). azure-native flattens ``properties`` where the specification does
+#: (x-ms-client-flatten), as msrest does: the camelCase input path is the REST key without
+#: ``properties.``. URL parameters (the resource's name, its parent's) are checked against
+#: the create call's request builder. Pages per the Azure REST API reference.
+AZURE_TYPES: dict[str, ApiType] = {
+    "azure-native:authorization:ManagementLockAtResourceGroupLevel": _azure(
+        "azure.mgmt.resource.locks",
+        "ManagementLockObject",
+        "operations._operations:build_management_locks_create_or_update_at_resource_group_level_request",
+        "2020-05-01",
+        "resources/management-locks/create-or-update-at-resource-group-level",
+    ),
+    "azure-native:authorization:RoleAssignment": _azure(
+        "azure.mgmt.authorization.v2022_04_01",
+        "RoleAssignmentCreateParameters",
+        "operations._role_assignments_operations:build_create_request",
+        "2022-04-01",
+        "authorization/role-assignments/create",
+    ),
+    "azure-native:cognitiveservices:Account": _azure(
+        _COGNITIVE,
+        "Account",
+        "operations._accounts_operations:build_create_request",
+        "2025-06-01",
+        "aiservices/accountmanagement/accounts/create",
+    ),
+    "azure-native:cognitiveservices:Deployment": _azure(
+        _COGNITIVE,
+        "Deployment",
+        "operations._deployments_operations:build_create_or_update_request",
+        "2025-06-01",
+        "aiservices/accountmanagement/deployments/create-or-update",
+    ),
+    "azure-native:cognitiveservices:RaiBlocklist": _azure(
+        _COGNITIVE,
+        "RaiBlocklist",
+        "operations._rai_blocklists_operations:build_create_or_update_request",
+        "2025-06-01",
+        "aiservices/accountmanagement/rai-blocklists/create-or-update",
+    ),
+    "azure-native:cognitiveservices:RaiBlocklistItem": _azure(
+        _COGNITIVE,
+        "RaiBlocklistItem",
+        "operations._rai_blocklist_items_operations:build_create_or_update_request",
+        "2025-06-01",
+        "aiservices/accountmanagement/rai-blocklist-items/create-or-update",
+    ),
+    "azure-native:cognitiveservices:RaiPolicy": _azure(
+        _COGNITIVE,
+        "RaiPolicy",
+        "operations._rai_policies_operations:build_create_or_update_request",
+        "2025-06-01",
+        "aiservices/accountmanagement/rai-policies/create-or-update",
+    ),
+    "azure-native:keyvault:Key": _azure(
+        _KEYVAULT,
+        "KeyCreateParameters",
+        "operations._keys_operations:build_create_if_not_exist_request",
+        "2024-11-01",
+        "keyvault/keyvault/keys/create-if-not-exist",
+    ),
+    "azure-native:keyvault:Secret": _azure(
+        _KEYVAULT,
+        "SecretCreateOrUpdateParameters",
+        "operations._secrets_operations:build_create_or_update_request",
+        "2024-11-01",
+        "keyvault/keyvault/secrets/create-or-update",
+    ),
+    "azure-native:keyvault:Vault": _azure(
+        _KEYVAULT,
+        "VaultCreateOrUpdateParameters",
+        "operations._vaults_operations:build_create_or_update_request",
+        "2024-11-01",
+        "keyvault/keyvault/vaults/create-or-update",
+    ),
+    # Registered by the CI deploy identity of bootstrap/ (GitHub OIDC federation).
+    "azure-native:managedidentity:FederatedIdentityCredential": _azure(
+        "azure.mgmt.msi.v2023_01_31",
+        "FederatedIdentityCredential",
+        "operations._federated_identity_credentials_operations:build_create_or_update_request",
+        "2023-01-31",
+        "managedidentity/federated-identity-credentials/create-or-update",
+    ),
+    "azure-native:managedidentity:UserAssignedIdentity": _azure(
+        "azure.mgmt.msi.v2023_01_31",
+        "Identity",
+        "operations._user_assigned_identities_operations:build_create_or_update_request",
+        "2023-01-31",
+        "managedidentity/user-assigned-identities/create-or-update",
+    ),
+    # The alerting types (activity-log and metric alerts, their action group) are mapped
+    # ahead of the components that register them: azure-native's ActionGroup uses
+    # 2024-10-01-preview, whose models no msrest release ships; 2023-01-01 is the nearest.
+    "azure-native:monitor:ActionGroup": _azure(
+        "azure.mgmt.monitor.v2023_01_01",
+        "ActionGroupResource",
+        "operations._action_groups_operations:build_create_or_update_request",
+        "2023-01-01",
+        "monitor/action-groups/create-or-update",
+    ),
+    "azure-native:monitor:ActivityLogAlert": _azure(
+        "azure.mgmt.monitor.v2020_10_01",
+        "ActivityLogAlertResource",
+        "operations._activity_log_alerts_operations:build_create_or_update_request",
+        "2020-10-01",
+        "monitor/activity-log-alerts/create-or-update",
+    ),
+    "azure-native:monitor:MetricAlert": _azure(
+        "azure.mgmt.monitor.v2018_03_01",
+        "MetricAlertResource",
+        "operations._metric_alerts_operations:build_create_or_update_request",
+        "2018-03-01",
+        "monitor/metric-alerts/create-or-update",
+    ),
+    "azure-native:monitor:DiagnosticSetting": _azure(
+        _MONITOR,
+        "DiagnosticSettingsResource",
+        "operations._diagnostic_settings_operations:build_create_or_update_request",
+        "2021-05-01-preview",
+        "monitor/diagnostic-settings/create-or-update",
+    ),
+    "azure-native:monitor:SubscriptionDiagnosticSetting": _azure(
+        _MONITOR,
+        "SubscriptionDiagnosticSettingsResource",
+        "operations._subscription_diagnostic_settings_operations:build_create_or_update_request",
+        "2021-05-01-preview",
+        "monitor/subscription-diagnostic-settings/create-or-update",
+    ),
+    "azure-native:network:FlowLog": _azure(
+        _NETWORK,
+        "FlowLog",
+        "operations._operations:build_flow_logs_create_or_update_request",
+        "2024-05-01",
+        "network-watcher/flow-logs/create-or-update",
+    ),
+    "azure-native:network:NatGateway": _azure(
+        _NETWORK,
+        "NatGateway",
+        "operations._operations:build_nat_gateways_create_or_update_request",
+        "2024-05-01",
+        "virtualnetwork/nat-gateways/create-or-update",
+    ),
+    "azure-native:network:NetworkSecurityGroup": _azure(
+        _NETWORK,
+        "NetworkSecurityGroup",
+        "operations._operations:build_network_security_groups_create_or_update_request",
+        "2024-05-01",
+        "virtualnetwork/network-security-groups/create-or-update",
+        # The model types priority as a bare integer; its description in 2024-05-01 (and
+        # the REST reference of security rules) gives the range: "The value can be
+        # between 100 and 4096." A 2026 report says the service now takes more
+        # (https://github.com/Azure/azure-sdk-for-java/issues/48429): the documented
+        # range of the API version in use stays the safe one.
+        documented={"securityRules.priority": {"minimum": 100, "maximum": 4096}},
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": _azure(
+        _NETWORK,
+        "PrivateDnsZoneGroup",
+        "operations._operations:build_private_dns_zone_groups_create_or_update_request",
+        "2024-05-01",
+        "virtualnetwork/private-dns-zone-groups/create-or-update",
+    ),
+    "azure-native:network:PrivateEndpoint": _azure(
+        _NETWORK,
+        "PrivateEndpoint",
+        "operations._operations:build_private_endpoints_create_or_update_request",
+        "2024-05-01",
+        "virtualnetwork/private-endpoints/create-or-update",
+    ),
+    "azure-native:network:PublicIPAddress": _azure(
+        _NETWORK,
+        "PublicIPAddress",
+        "operations._operations:build_public_ip_addresses_create_or_update_request",
+        "2024-05-01",
+        "virtualnetwork/public-ip-addresses/create-or-update",
+    ),
+    "azure-native:network:Subnet": _azure(
+        _NETWORK,
+        "Subnet",
+        "operations._operations:build_subnets_create_or_update_request",
+        "2024-05-01",
+        "virtualnetwork/subnets/create-or-update",
+    ),
+    "azure-native:network:VirtualNetwork": _azure(
+        _NETWORK,
+        "VirtualNetwork",
+        "operations._operations:build_virtual_networks_create_or_update_request",
+        "2024-05-01",
+        "virtualnetwork/virtual-networks/create-or-update",
+    ),
+    # azure-native uses 2023-09-01; azure-mgmt-loganalytics ships msrest models of
+    # 2025-07-01 only (13.x; 14.x is TypeSpec-generated, without limits), whose
+    # retention limits are those of 2023-09-01 (4-730 days interactive, 4-4383 total).
+    "azure-native:operationalinsights:Table": _azure(
+        _LOGS,
+        "Table",
+        "operations._tables_operations:build_create_or_update_request",
+        "2025-07-01",
+        "loganalytics/tables/create-or-update",
+    ),
+    "azure-native:operationalinsights:Workspace": _azure(
+        _LOGS,
+        "Workspace",
+        "operations._workspaces_operations:build_create_or_update_request",
+        "2025-07-01",
+        "loganalytics/workspaces/create-or-update",
+    ),
+    "azure-native:privatedns:PrivateZone": _azure(
+        _PRIVATEDNS,
+        "PrivateZone",
+        "operations._private_zones_operations:build_create_or_update_request",
+        "2024-06-01",
+        "dns/privatednszones/private-zones/create-or-update",
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": _azure(
+        _PRIVATEDNS,
+        "VirtualNetworkLink",
+        "operations._virtual_network_links_operations:build_create_or_update_request",
+        "2024-06-01",
+        "dns/privatednszones/virtual-network-links/create-or-update",
+    ),
+    # azure-native uses 2024-03-01; the nearest msrest models that install beside
+    # azure-mgmt-resource-locks are 2025-04-01's (a resource group is location, tags
+    # and managedBy in both).
+    "azure-native:resources:ResourceGroup": _azure(
+        "azure.mgmt.resource.resources",
+        "ResourceGroup",
+        "operations._operations:build_resource_groups_create_or_update_request",
+        "2025-04-01",
+        "resources/resource-groups/create-or-update",
+    ),
+    "azure-native:storage:BlobContainer": _azure(
+        _STORAGE,
+        "BlobContainer",
+        "operations._blob_containers_operations:build_create_request",
+        "2024-01-01",
+        "storagerp/blob-containers/create",
+    ),
+    "azure-native:storage:BlobServiceProperties": _azure(
+        _STORAGE,
+        "BlobServiceProperties",
+        "operations._blob_services_operations:build_set_service_properties_request",
+        "2024-01-01",
+        "storagerp/blob-services/set-service-properties",
+    ),
+    "azure-native:storage:ManagementPolicy": _azure(
+        _STORAGE,
+        "ManagementPolicy",
+        "operations._management_policies_operations:build_create_or_update_request",
+        "2024-01-01",
+        "storagerp/management-policies/create-or-update",
+    ),
+    "azure-native:storage:StorageAccount": _azure(
+        _STORAGE,
+        "StorageAccountCreateParameters",
+        "operations._storage_accounts_operations:build_create_request",
+        "2024-01-01",
+        "storagerp/storage-accounts/create",
+    ),
+}
+
+#: Types a project registers that make no cloud API call at all: pulumiverse-time's Sleep
+#: waits in the Pulumi engine (https://www.pulumi.com/registry/packages/time/api-docs/sleep/).
+NO_API_RESOURCE = frozenset({"time:index/sleep:Sleep"})
+
+
+_NO_MODEL = AWS_ADOPTED | GCP_UNMODELLED | NO_API_RESOURCE
 
 
 # ------------------------------------------------------------------------- results
@@ -609,6 +939,177 @@ def _discovery_resolver(api: str) -> Resolve:
         return node if isinstance(node, dict) else {}
 
     return resolve
+
+
+# azure-mgmt (msrest) models: ``_attribute_map`` maps each Python attribute to its REST key
+# ("properties.retentionInDays") and wire type ("int", "[SecurityRule]", "{str}", a model
+# class name), ``_validation`` holds the limits of the REST specification (max_length,
+# min_length, pattern, maximum, minimum, max_items, min_items) and readonly/required/
+# constant flags; enums are typed "str" there and named in ``__init__``'s annotations.
+_MSREST_LIMITS = {
+    "max_length": "maxLength",
+    "min_length": "minLength",
+    "pattern": "pattern",
+    "maximum": "maximum",
+    "minimum": "minimum",
+    "max_items": "maxItems",
+    "min_items": "minItems",
+    "multiple": "multipleOf",
+}
+_MSREST_SCALARS = {"str": "string", "int": "integer", "long": "integer", "float": "number"}
+
+
+def _azure_models(package: str) -> Any:
+    return importlib.import_module(f"{package}.models")
+
+
+def _azure_enum(cls: type, attribute: str, models: Any) -> list[str] | None:
+    """The values of the enum ``__init__`` annotates ``attribute`` with, if any."""
+    try:
+        parameter = inspect.signature(cls.__init__).parameters.get(attribute)  # type: ignore[misc]
+    except (TypeError, ValueError):
+        return None
+    if parameter is None:
+        return None
+    for name in re.findall(r"_models\.(\w+)", str(parameter.annotation)):
+        enum = getattr(models, name, None)
+        if isinstance(enum, type) and issubclass(enum, Enum):
+            return [str(member.value) for member in enum]
+    return None
+
+
+def _azure_field(cls: type, attribute: str, wire: str, models: Any) -> dict[str, Any]:
+    """The JSON-schema subset the walker reads, for one attribute of a model class."""
+    rules: dict[str, Any] = getattr(cls, "_validation", {}).get(attribute, {})
+    limits = {_MSREST_LIMITS[k]: v for k, v in rules.items() if k in _MSREST_LIMITS}
+    if rules.get("constant"):
+        limits["enum"] = [getattr(cls, attribute)]
+    node = _azure_wire(wire, models)
+    item = node.get("items")
+    enum = _azure_enum(cls, attribute, models)
+    if isinstance(item, dict) and item.get("type") == "string" and enum:
+        node["items"] = {**item, "enum": enum}  # a list of enum values
+    elif node.get("type") == "string" and enum and "enum" not in limits:
+        node["enum"] = enum
+    return {**node, **limits}
+
+
+def _azure_wire(wire: str, models: Any) -> dict[str, Any]:
+    if wire.startswith("[") and wire.endswith("]"):
+        return {"items": _azure_wire(wire[1:-1], models)}
+    if wire.startswith("{"):
+        return {}  # a map: keys are the user's (tags, user-assigned identity ids)
+    if wire in _MSREST_SCALARS:
+        return {"type": _MSREST_SCALARS[wire]}
+    if wire == "bool":
+        return {"type": "boolean"}
+    model = getattr(models, wire, None)
+    if isinstance(model, type) and hasattr(model, "_attribute_map"):
+        return {"$model": model}
+    return {}  # iso-8601, duration, object, ...: not checked here
+
+
+@functools.cache
+def _azure_properties(cls: type, package: str) -> dict[str, Any]:
+    """The writable REST fields of a model class, nested by their REST keys.
+
+    azure-native names its inputs like the SDKs name their attributes (both follow the
+    specification's ``x-ms-client-name``: ``enableHttpsTrafficOnly`` for the REST
+    ``properties.supportsHttpsTrafficOnly``, ``notBefore`` for ``nbf``) and flattens
+    ``properties`` like msrest does. So each field is also offered at the class level
+    under its attribute name, with the REST key it stands for as ``x-key``; REST names
+    win where both exist.
+    """
+    models = _azure_models(package)
+    tree: dict[str, Any] = {}
+    aliases: dict[str, Any] = {}
+    for attribute, spec in cls._attribute_map.items():  # type: ignore[attr-defined]
+        if getattr(cls, "_validation", {}).get(attribute, {}).get("readonly"):
+            continue  # "populated by the server, and will be ignored when sending a request"
+        parts = [p.replace("\\.", ".") for p in re.split(r"(?<!\\)\.", spec["key"])]
+        node = _azure_field(cls, attribute, spec["type"], models)
+        level = tree
+        for part in parts[:-1]:
+            level = level.setdefault(part, {"properties": {}})["properties"]
+        level[parts[-1]] = node
+        aliases[attribute] = {**node, "x-key": spec["key"]}
+    known = {_norm(name) for name in tree}
+    for name, node in aliases.items():
+        if _norm(name) not in known:
+            tree[name] = node
+            known.add(_norm(name))
+    # A polymorphic model (a discriminator such as odata.type): the fields of every
+    # subtype, as for a JSON schema's oneOf. Only the declaring base's own map: the
+    # subtypes inherit it.
+    for subtypes in vars(cls).get("_subtype_map", {}).values():
+        for subtype in subtypes.values():
+            sub = getattr(models, subtype, None)
+            if isinstance(sub, type) and sub is not cls and hasattr(sub, "_attribute_map"):
+                for name, node in _azure_properties(sub, package).items():
+                    if _norm(name) not in known:
+                        tree[name] = node
+                        known.add(_norm(name))
+    return tree
+
+
+def _azure_resolver(package: str) -> Resolve:
+    def resolve(node: Node) -> dict[str, Any]:
+        if isinstance(node, dict) and "$model" in node:
+            return {"properties": _azure_properties(node["$model"], package)}
+        return node if isinstance(node, dict) else {}
+
+    return resolve
+
+
+@functools.cache
+def _azure_url_parameters(package: str, request: str) -> dict[str, dict[str, Any]]:
+    """The URL parameters of a request builder and their limits (``accountName``: 3-24 ...).
+
+    Read from the builder's source: msrest serializes them with
+    ``_SERIALIZER.url("account_name", account_name, "str", max_length=24, ...)`` under the
+    REST name as the key of ``path_format_arguments``.
+    """
+    module_name, function = request.split(":")
+    module = importlib.import_module(f"{package}.{module_name}")
+    tree = ast.parse(textwrap.dedent(inspect.getsource(getattr(module, function))))
+    out: dict[str, dict[str, Any]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Dict):
+            continue
+        for key, value in zip(node.keys, node.values, strict=True):
+            if not (
+                isinstance(key, ast.Constant)
+                and isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute)
+                and value.func.attr == "url"
+            ):
+                continue
+            limits = {
+                _MSREST_LIMITS[k.arg]: ast.literal_eval(k.value)
+                for k in value.keywords
+                if k.arg in _MSREST_LIMITS
+            }
+            out[str(key.value)] = {"type": "string", **limits}
+    return out
+
+
+def _azure_scalar_problems(value: Any, schema: dict[str, Any]) -> Iterator[str]:
+    """As :func:`_scalar_problems`, enums compared without case.
+
+    The azure-mgmt SDKs compare their enums that way (azure-core's
+    ``CaseInsensitiveEnumMeta``): a value differing only in case is not reported, so a
+    resource provider strict about case is the one thing this misses.
+    """
+    enum = schema.get("enum")
+    if isinstance(value, str) and enum and all(isinstance(a, str) for a in enum):
+        if value.casefold() not in {a.casefold() for a in enum}:
+            yield f"{value!r} is not one of {_show_enum(list(enum))}"
+        schema = {k: v for k, v in schema.items() if k != "enum"}
+    step = schema.get("multipleOf")
+    # Integer steps only: the fractional ones (0.01) are on read-only statistics.
+    if _number(value) and isinstance(step, int) and step and float(value) % step:
+        yield f"{_show(value)} is not a multiple of {step}"
+    yield from _scalar_problems(value, schema)
 
 
 # ---------------------------------------------------------------------- matching
@@ -786,6 +1287,29 @@ class _Walker:
         )
 
 
+class _AzureWalker(_Walker):
+    """The walker over azure-mgmt models: REST keys in fields, documented domains."""
+
+    def _follow(
+        self, props: dict[str, Any], key: str, rename: str | None
+    ) -> tuple[Node, str | None]:
+        node, name = super()._follow(props, key, rename)
+        if name is not None and "." not in name and isinstance(props.get(name), dict):
+            # a field azure-native flattens: name it by its REST key (properties.x)
+            name = props[name].get("x-key", name)
+        return node, name
+
+    def value(self, value: Any, node: Node, path: str, field: str) -> None:
+        if value is None or isinstance(value, dict | list):
+            super().value(value, node, path, field)
+            return
+        plain = re.sub(r"\[\d+\]", "", path)
+        schema = {**self.resolve(node), **self.api.documented.get(plain, {})}
+        self.out.checked.add((self.resource.type, plain))
+        for message in _azure_scalar_problems(value, schema):
+            self.problem(path, field, value, message)
+
+
 # -------------------------------------------------------------------- validation
 def _root(api: ApiType, region: str) -> tuple[Node, Resolve] | None:
     """The model node the Pulumi inputs of ``api`` start at, and how to resolve refs."""
@@ -805,6 +1329,13 @@ def _root(api: ApiType, region: str) -> tuple[Node, Resolve] | None:
     if api.model == "discovery":
         doc, schema_name = api.name.rsplit(".", 1)
         return {"$ref": schema_name}, _discovery_resolver(doc)
+    if api.model == "azure-mgmt":
+        package, model = api.name.split(":")
+        resolve = _azure_resolver(package)
+        body = getattr(_azure_models(package), model)
+        # The resource's own name and its parents' are URL parameters of the create call.
+        fields = {**_azure_properties(body, package), **_azure_url_parameters(package, api.request)}
+        return {"properties": fields}, resolve
     raise ValueError(f"unknown API model {api.model!r}")
 
 
@@ -814,9 +1345,9 @@ def validate(
     """Check every input of ``resources`` that maps to an API field against its domain.
 
     Args:
-        cloud: ``aws`` or ``gcp``. Azure is not modelled yet: pulumi-azure-native's
-            enums come from the REST specifications, which no PyPI package ships as data
-            (the azure-mgmt-* models carry enums and ``_validation`` limits per SDK).
+        cloud: ``aws``, ``gcp`` or ``azure`` (the azure-mgmt-* models of the REST API
+            versions pulumi-azure-native uses: enums, lengths, patterns, ranges, and
+            the limits of the resource names in the create call's URL).
         resources: captured resources of a mock run (components are skipped).
         region: the AWS region whose CloudFormation schemas apply; a type the region
             does not offer is itself a problem. Defaults to us-east-1.
@@ -824,8 +1355,8 @@ def validate(
     Returns:
         The problems found, and which inputs were checked or could not be mapped.
     """
-    table = {"aws": AWS_TYPES, "gcp": GCP_TYPES}[cloud]
-    prefix = f"{cloud}:"
+    table = {"aws": AWS_TYPES, "gcp": GCP_TYPES, "azure": AZURE_TYPES}[cloud]
+    prefix = "azure-native:" if cloud == "azure" else f"{cloud}:"
     out = Validation()
     where = region or "us-east-1"
     for resource in resources:
@@ -849,7 +1380,9 @@ def validate(
             )
             continue
         node, resolve = root
-        walker = _Walker(resource, api, resolve, out)
+        walker = (_AzureWalker if api.model == "azure-mgmt" else _Walker)(
+            resource, api, resolve, out
+        )
         walker.object(resource.inputs, node, "", ".".join((api.name, *api.root)))
     return out
 
