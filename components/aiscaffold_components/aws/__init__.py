@@ -5,6 +5,7 @@ its ``*Args``. Arguments take plain values, not the profile, so the components a
 reusable outside aiscaffold's generated programs.
 """
 
+from .alerts import AlertChannel, AlertChannelArgs
 from .audit import AuditLogging, AuditLoggingArgs
 from .endpoints import (
     ECR_ENDPOINT_SERVICES,
@@ -38,6 +39,8 @@ __all__ = [
     "LAMBDA_VPC_ACTIONS",
     "PII_ENTITY_TYPES",
     "UNSCOPED_ACTIONS",
+    "AlertChannel",
+    "AlertChannelArgs",
     "AuditLogging",
     "AuditLoggingArgs",
     "Guardrail",

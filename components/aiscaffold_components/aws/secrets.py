@@ -1,7 +1,17 @@
-"""Secrets: Secrets Manager secrets readable by the workload, through the VPC only."""
+"""Secrets: Secrets Manager secrets readable by the workload, through the VPC only.
+
+Rotation (SEC-03) is done where the project can: given a rotation function
+(``rotation_lambda_arn``), Secrets Manager rotates each secret every ``rotation_days``
+(``SecretRotation``). Without one nothing changes a value on its own, so each secret
+gets a reminder instead: an EventBridge Scheduler schedule publishing "rotate <secret>"
+to the project's alert topic (:class:`~aiscaffold_components.aws.AlertChannel`) every
+``rotation_days``. A reminder is not rotation, and the policies say so (AWS-SECRETS-004
+reports such a secret "reminder only", never as rotating).
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,10 +53,18 @@ class SecretsArgs:
     """The Secrets Manager interface endpoint(s) reads must come through."""
     tags: Mapping[str, str]
     rotation_days: int = 90
-    """Rotation period; applied when ``rotation_lambda_arn`` is given, and recorded as
-    the ``rotation-days`` tag either way."""
+    """Rotation period: of the rotation function's schedule, or else of the reminders
+    (also recorded as the ``rotation-days`` tag, which no policy takes as proof)."""
     rotation_lambda_arn: pulumi.Input[str] | None = None
-    """A rotation function to schedule. Without one, rotate by hand (see the README)."""
+    """A rotation function to schedule (Secrets Manager must be allowed to invoke it, and
+    its role to use the secrets key: ``KeysArgs.secret_rotator_arns``). Without one,
+    rotate by hand when the reminder comes (see the README)."""
+    reminder_topic_arn: pulumi.Input[str] | None = None
+    """Without a rotation function: the alert topic the rotation reminders go to
+    (``AlertChannel.topic_arn``). Neither this nor a function: no rotation and no
+    reminder, which AWS-SECRETS-004 reports."""
+    reminder_role_arn: pulumi.Input[str] | None = None
+    """The role the reminder schedules publish as (``AlertChannel.scheduler_role_arn``)."""
     readers_outside_vpc: Sequence[pulumi.Input[str]] = ()
     """Weakening: principals that may read values without going through the endpoint
     (a break-glass or deployment role). They are added to the readers."""
@@ -67,6 +85,8 @@ class Secrets(pulumi.ComponentResource):
             raise ValueError("vpc_endpoint_ids must name the Secrets Manager endpoint")
         if not 1 <= args.rotation_days <= 1000:
             raise ValueError(f"rotation_days must be between 1 and 1000, not {args.rotation_days}")
+        if (args.reminder_topic_arn is None) != (args.reminder_role_arn is None):
+            raise ValueError("reminder_topic_arn and reminder_role_arn go together")
         for secret_name in args.names:
             if not _SECRET_NAME.fullmatch(f"{args.prefix}/{secret_name}"):
                 raise ValueError(f"invalid secret name {args.prefix}/{secret_name!r}")
@@ -101,9 +121,43 @@ class Secrets(pulumi.ComponentResource):
                     rotation_rules={"automatically_after_days": args.rotation_days},
                     opts=child,
                 )
+            elif args.reminder_topic_arn is not None and args.reminder_role_arn is not None:
+                _reminder(f"{name}-{label}-reminder", full, args, child)
             self.secrets[secret_name] = secret
             self.secret_arns[secret_name] = secret.arn
         self.register_outputs({"secret_arns": self.secret_arns})
+
+
+def _reminder(
+    resource_name: str, secret_name: str, args: SecretsArgs, opts: pulumi.ResourceOptions
+) -> aws.scheduler.Schedule:
+    """A schedule telling the alert topic, every rotation period, to rotate the secret.
+
+    EventBridge Scheduler writes ``rate(1 day)`` in the singular, as EventBridge does
+    (``ValidationException: Invalid Schedule Expression`` otherwise).
+    """
+    assert args.reminder_topic_arn is not None
+    assert args.reminder_role_arn is not None
+    unit = "day" if args.rotation_days == 1 else "days"
+    message = {
+        "reminder": "rotate secret",
+        "secret": secret_name,
+        "rotation_days": args.rotation_days,
+        "how": "aws secretsmanager put-secret-value --secret-id <secret> --secret-string ...",
+    }
+    return aws.scheduler.Schedule(
+        resource_name,
+        description=f"Rotate {secret_name} every {args.rotation_days} days (aiscaffold)",
+        schedule_expression=f"rate({args.rotation_days} {unit})",
+        flexible_time_window={"mode": "OFF"},
+        state="ENABLED",
+        target={
+            "arn": args.reminder_topic_arn,
+            "role_arn": args.reminder_role_arn,
+            "input": json.dumps(message),
+        },
+        opts=opts,
+    )
 
 
 def _policy(args: SecretsArgs) -> list[Statement]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .._core import Requirements, Resource, resource_policy, stack_policy
+from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
 from ._schedule import UnboundedSchedule, longest_interval_days
 from ._util import (
     actions,
@@ -20,7 +21,8 @@ from ._util import (
 SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a type token
 SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"  # noqa: S105 - a type token
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
-ROTATION_TAG = "rotation-days"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+TOPIC = "aws:sns/topic:Topic"
 
 _READ = {"secretsmanager:getsecretvalue", "secretsmanager:*", "*"}
 
@@ -113,50 +115,131 @@ def endpoint_only(resource: Resource, requirements: Requirements) -> Iterator[st
             yield f"{resource.name} exempts principals from the endpoint-only rule ({', '.join(extra)})"
 
 
-@resource_policy(
+def _rotation_findings(rotation: Resource, required: int) -> list[str]:
+    """What is wrong with a SecretRotation's schedule: ``automaticallyAfterDays``, or the
+    longest gap between two runs of a ``rate()`` or ``cron()`` ``scheduleExpression``."""
+    days = rotation.get("rotationRules", "automaticallyAfterDays")
+    expression = rotation.get("rotationRules", "scheduleExpression")
+    if expression:
+        try:
+            longest = longest_interval_days(str(expression))
+        except UnboundedSchedule as exc:
+            return [f"{rotation.name} rotates on a schedule with no bound ({exc})"]
+        out = []
+        if longest > required:
+            out.append(
+                f"{rotation.name} may go {longest:g} days between rotations "
+                f"({expression}); the profile asks for {required}"
+            )
+        if days is not None and days > required:
+            out.append(
+                f"{rotation.name} rotates every {days} days; the profile asks for {required}"
+            )
+        return out
+    if days is None or days > required:
+        return [f"{rotation.name} rotates every {days} days; the profile asks for {required}"]
+    return []
+
+
+def _reminded_secret(schedule: Resource) -> str | None:
+    """The secret a rotation reminder names (the ``secret`` of its target's JSON input)."""
+    raw = schedule.get("target", "input")
+    try:
+        message = json.loads(str(raw)) if raw else None
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or message.get("reminder") != "rotate secret":
+        return None
+    secret = message.get("secret")
+    return secret if isinstance(secret, str) else None
+
+
+def _reminder_findings(schedule: Resource, required: int) -> list[str]:
+    """What keeps a reminder from reaching the alert topic every rotation period."""
+    out = []
+    if schedule.get("state", default="ENABLED") != "ENABLED":
+        out.append(f"{schedule.name} is disabled: the reminder never comes")
+    if ":sns:" not in str(schedule.get("target", "arn", default="")):
+        out.append(f"{schedule.name} does not publish to an SNS topic (the alert channel)")
+    expression = str(schedule.get("scheduleExpression", default=""))
+    try:
+        longest = longest_interval_days(expression)
+    except UnboundedSchedule as exc:
+        out.append(f"{schedule.name} reminds on a schedule with no bound ({exc})")
+    else:
+        if longest > required:
+            out.append(
+                f"{schedule.name} may go {longest:g} days between reminders "
+                f"({expression}); the profile asks for {required}"
+            )
+    return out
+
+
+#: The start of AWS-SECRETS-004's not-applicable reason when the secrets only have
+#: reminders: reports render it as "reminder only".
+REMINDER_ONLY = "reminder only"
+
+
+@stack_policy(
     id="AWS-SECRETS-004",
     title="Secrets rotate within the profile's period",
     severity="medium",
-    types=[SECRET, ROTATION],
     controls=["SEC-03"],
-    remediation="Schedule rotation (SecretRotation automatically_after_days, or a rate() or "
-    "cron() schedule_expression whose runs are never further apart) and record the period "
-    "in the rotation-days tag, at most the stack's secret_rotation_days.",
+    remediation="Give the stack a rotation function (stack config secret_rotation_lambda_arn, "
+    "passed to SecretsArgs.rotation_lambda_arn): each secret then gets a SecretRotation at "
+    "most secret_rotation_days apart. Until then, keep the reminders (SecretsArgs."
+    "reminder_topic_arn): rotation by hand is reported 'reminder only', never as rotating.",
 )
-def rotation(resource: Resource, requirements: Requirements) -> Iterator[str]:
-    """Each secret carries its rotation period (the ``rotation-days`` tag, the schedule
-    the team follows or a rotation function applies), and rotation schedules are no
-    longer than ``secret_rotation_days``: ``automaticallyAfterDays``, or the longest gap
-    between two runs of a ``rate()`` or ``cron()`` ``scheduleExpression``. An expression
-    that cannot be bounded (unreadable, or bounded by a year field) is flagged."""
-    required = requirements.setting("secret_rotation_days")
-    if resource.type == ROTATION:
-        days = resource.get("rotationRules", "automaticallyAfterDays")
-        expression = resource.get("rotationRules", "scheduleExpression")
-        if expression:
-            try:
-                longest = longest_interval_days(str(expression))
-            except UnboundedSchedule as exc:
-                yield f"{resource.name} rotates on a schedule with no bound ({exc})"
-                return
-            if longest > required:
-                yield (
-                    f"{resource.name} may go {longest:g} days between rotations "
-                    f"({expression}); the profile asks for {required}"
-                )
-            if days is None:
-                return
-        if days is None or days > required:
-            yield f"{resource.name} rotates every {days} days; the profile asks for {required}"
+def rotation(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """A leaked value stops working: every secret has a ``SecretRotation`` (a rotation
+    function Secrets Manager runs) at most ``secret_rotation_days`` apart, judged by
+    ``automaticallyAfterDays`` or the longest gap between two runs of its ``rate()`` or
+    ``cron()`` expression (an expression with no bound is flagged). A secret with
+    neither rotation nor reminder is a violation. A secret without a rotation function
+    but with an enabled EventBridge Scheduler reminder to an SNS topic, at most the
+    period apart, is not judged ("reminder only": nothing rotates the value, so the
+    policy cannot pass); a broken reminder is a violation. Tags are not evidence."""
+    required = int(requirements.setting("secret_rotation_days"))
+    secrets = of_type(resources, SECRET)
+    rotations = of_type(resources, ROTATION)
+    if not secrets and not rotations:
+        raise NotApplicable("the stack has no Secrets Manager secrets")
+    found: list[tuple[Resource | None, str]] = []
+    for item in rotations:
+        found += [(item, message) for message in _rotation_findings(item, required)]
+    rotated = [item.get("secretId") for item in rotations]
+    reminders = [
+        (schedule, _reminded_secret(schedule)) for schedule in of_type(resources, SCHEDULE)
+    ]
+    reminder_only: list[str] = []
+    for secret in secrets:
+        if any(_secret_refers(ref, secret) for ref in rotated):
+            continue
+        name = secret.get("name")
+        mine = [schedule for schedule, named in reminders if named is not None and named == name]
+        if not mine:
+            found.append(
+                (secret, f"{secret.name} neither rotates (no SecretRotation) nor has a reminder")
+            )
+            continue
+        problems = [_reminder_findings(schedule, required) for schedule in mine]
+        if all(problems):  # no reminder of this secret works
+            found += [
+                (schedule, m) for schedule, ms in zip(mine, problems, strict=True) for m in ms
+            ]
+        else:
+            reminder_only.append(secret.name)
+    if found:
+        yield from found
         return
-    tag = (resource.get("tags") or {}).get(ROTATION_TAG)
-    try:
-        days = float(str(tag))
-    except (TypeError, ValueError):
-        yield f"{resource.name} has no rotation period (tag {ROTATION_TAG})"
-        return
-    if days > required:
-        yield f"{resource.name} rotates every {days:g} days; the profile asks for {required}"
+    if reminder_only:
+        raise NotApplicable(
+            f"{REMINDER_ONLY}: {', '.join(reminder_only)} have no rotation function "
+            f"(stack config secret_rotation_lambda_arn); a reminder every {required} days or "
+            "sooner goes to the alert topic, and nothing rotates the values"
+        )
 
 
 @resource_policy(
@@ -206,3 +289,23 @@ def secrets_have_policies(
     for secret in of_type(resources, SECRET):
         if not any(_secret_refers(ref, secret) for ref in policies):
             yield secret, f"{secret.name} has no resource policy"
+
+
+@resource_policy(
+    id="AWS-SNS-001",
+    title="Alert topics are encrypted with a customer-managed key",
+    severity="medium",
+    types=[TOPIC],
+    controls=["KEY-01"],
+    remediation="Set kms_master_key_id to a customer-managed key whose policy lets the "
+    "publishers use it (AlertChannel does).",
+)
+def topic_encrypted(resource: Resource, requirements: Requirements) -> Iterator[str]:
+    """Messages (alerts, rotation reminders naming the project's secrets) are stored
+    encrypted with a key the project controls, not unencrypted nor with the AWS-managed
+    ``alias/aws/sns`` key, whose policy no one can restrict."""
+    key = resource.get("kmsMasterKeyId")
+    if not key:
+        yield f"{resource.name} stores its messages unencrypted"
+    elif str(key).endswith("alias/aws/sns"):
+        yield f"{resource.name} is encrypted with the AWS-managed key alias/aws/sns"
