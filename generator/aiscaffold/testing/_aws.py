@@ -158,6 +158,15 @@ def _policy(
     return arn, {"arn": arn, "policyId": f"ANPA{_suffix(name, 17).upper()}"}
 
 
+def _oidc_provider_resource(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    # IAM names an OIDC provider by its issuer's host (one per URL and account).
+    host = str(inputs.get("url", physical)).removeprefix("https://")
+    arn = _arn("iam", f"oidc-provider/{host}", config, regional=False)
+    return arn, {"arn": arn}
+
+
 def _log_group(
     name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
@@ -246,6 +255,7 @@ _SPECIAL: dict[str, _Special] = {
     "ec2:VpcEndpoint": _vpc_endpoint,
     "iam:Role": _role,
     "iam:Policy": _policy,
+    "iam:OpenIdConnectProvider": _oidc_provider_resource,
     "cloudwatch:LogGroup": _log_group,
     "secretsmanager:Secret": _secret,
     "cloudtrail:Trail": _trail,
@@ -263,6 +273,20 @@ def _caller_identity(args: dict[str, Any], config: dict[str, str]) -> dict[str, 
         "arn": f"arn:{partition(config)}:iam::{ACCOUNT_ID}:user/mock",
         "userId": "AIDAMOCKUSER",
         "id": ACCOUNT_ID,
+    }
+
+
+def _oidc_provider(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    """An IAM OIDC provider that exists: its ARN names the issuer's host."""
+    url = str(args.get("url") or "https://token.actions.githubusercontent.com")
+    host = url.removeprefix("https://")
+    return {
+        "arn": args.get("arn") or _arn("iam", f"oidc-provider/{host}", config, regional=False),
+        "url": host,
+        "clientIdLists": ["sts.amazonaws.com"],
+        "thumbprintLists": [],
+        "tags": {},
+        "id": host,
     }
 
 
@@ -449,4 +473,5 @@ INVOKES: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]] =
     "aws:index/getAvailabilityZones:getAvailabilityZones": _zones,
     "aws:ec2/getVpcEndpointService:getVpcEndpointService": _endpoint_service,
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
+    "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": _oidc_provider,
 }

@@ -209,6 +209,25 @@ def _zone(
     }
 
 
+def _identity_pool(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    # Workload identity pools are named by the project's number, not its id.
+    rid = (
+        f"projects/{PROJECT_NUMBER}/locations/global/workloadIdentityPools/"
+        f"{inputs.get('workloadIdentityPoolId', own)}"
+    )
+    return rid, {"name": rid, "state": "ACTIVE"}
+
+
+def _identity_pool_provider(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    pool, _ = _identity_pool(name, own, inputs, config)
+    rid = f"{pool}/providers/{inputs.get('workloadIdentityPoolProviderId', own)}"
+    return rid, {"name": rid, "state": "ACTIVE"}
+
+
 def _named(
     name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
@@ -218,6 +237,8 @@ def _named(
 
 _SPECIAL: dict[str, _Special] = {
     "serviceaccount:Account": _service_account,
+    "iam:WorkloadIdentityPool": _identity_pool,
+    "iam:WorkloadIdentityPoolProvider": _identity_pool_provider,
     "kms:KeyRing": _key_ring,
     "kms:CryptoKey": _crypto_key,
     "projects:ServiceIdentity": _service_identity,
