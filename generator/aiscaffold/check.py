@@ -56,6 +56,13 @@ __all__ = [
 ]
 
 Outcome = Literal["violation", "unknown"]
+Verdict = Literal["violation", "passed", "not applicable", "unknown"]
+"""How one evaluation of a policy on one subject (a resource, or the stack) ends.
+
+``passed`` only when the policy read a value of what it judges (an input present on
+the resource) and reported nothing; a policy that reported nothing and read nothing
+judged nothing: ``not applicable``, never ``passed``, whatever its code returned."""
+VERDICTS: tuple[Verdict, ...] = ("passed", "violation", "unknown", "not applicable")
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 DEFAULT_SEVERITY = "medium"
 """Severity reported for a team's policy that sets none (pulumi-policy leaves it unset)."""
@@ -109,9 +116,12 @@ class CheckReport:
     policy_objects: list[Policy] = field(default_factory=list)
     anchors: dict[str, str] = field(default_factory=dict)
     """Resource URN -> name of its top-level component (to locate it in __main__.py)."""
-    checked: set[str] = field(default_factory=set)
-    """Ids of the policies that reached a verdict on something: a resource they apply to
-    (not "not applicable", not unknown), or the stack."""
+    passed: set[str] = field(default_factory=set)
+    """Ids of the policies that passed on at least one subject: they read the values they
+    judge and those comply. The only verdict ever credited as evidence."""
+    verdicts: dict[str, dict[str, Verdict]] = field(default_factory=dict)
+    """Per policy id of the pack, per subject (a resource's URN, ``""`` for the stack),
+    how its evaluation ended."""
     deploy_rules: int = 0
     """How many deploy rules of the project's cloud were evaluated."""
     rule_objects: list[DeployRule] = field(default_factory=list)
@@ -125,8 +135,21 @@ class CheckReport:
     level ``disabled``. They are evaluated for the evidence only: never counted in
     ``findings`` or the exit code, never credited as passing."""
     disabled_checked: set[str] = field(default_factory=set)
-    """Disabled policies that would have reached a verdict here (something they judge
-    exists): the verification the override gave up."""
+    """Disabled policies that would have judged something here (passed or found a
+    violation on a value they read): the verification the override gave up."""
+
+    @property
+    def checked(self) -> set[str]:
+        """Deprecated name of :attr:`passed`, kept for the report writers."""
+        return self.passed
+
+    def verdict_counts(self) -> dict[Verdict, int]:
+        """How many evaluations of the pack's policies ended in each verdict."""
+        counts: dict[Verdict, int] = dict.fromkeys(VERDICTS, 0)
+        for by_subject in self.verdicts.values():
+            for verdict in by_subject.values():
+                counts[verdict] += 1
+        return counts
 
     @property
     def exceptions(self) -> dict[str, Override]:
@@ -358,13 +381,15 @@ def _finding(
     )
 
 
-_Verdict = tuple[Literal["checked", "not applicable", "unknown"], list[tuple[str, str | None]]]
-
-
-def _validate(entry: _Entry, args: Any, subject: str) -> _Verdict:
+def _validate(
+    entry: _Entry, args: Any, subject: str, reads: set[tuple[str, ...]]
+) -> tuple[Verdict, list[tuple[str, str | None]]]:
     """Call one policy as the policy analyzer does, awaiting an async validation.
 
-    Returns what it reported as (message, urn) pairs, or the unknown value's message.
+    ``reads`` is the sink of the recording view the props of ``args`` are wrapped in:
+    it holds the present inputs the policy read once it returns. Returns the verdict
+    with what the policy reported as (message, urn) pairs, or the unknown value's
+    message.
     """
     from pulumi_policy.policy import _NotApplicableError  # pulumi-policy's own signal
     from pulumi_policy.proxy import UnknownValueError
@@ -396,7 +421,10 @@ def _validate(entry: _Entry, args: Any, subject: str) -> _Verdict:
             + "Fix the policy (it would fail `pulumi preview --policy-pack policy` too) "
             "and run the check again.",
         ) from None
-    return "checked", reported
+    if reported:
+        return "violation", reported
+    # A silent return is a pass only when the policy read what it judges.
+    return ("passed" if reads else "not applicable"), []
 
 
 def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()) -> CheckReport:
@@ -412,6 +440,11 @@ def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()
     Policies an override disabled are not part of the pack; they are evaluated aside
     (``suppressed``, ``disabled_checked``) so the evidence can show what the exception
     gives up, and are never counted or credited.
+
+    Each evaluation ends in one :data:`Verdict` (``report.verdicts``): the props each
+    policy sees are recorded as it reads them, on top of pulumi-policy's unknown-checking
+    proxy, so a policy that returns without reading anything it judges is "not
+    applicable", never "passed".
 
     Raises:
         ProjectError: ``extra`` holds something other than a pulumi-policy policy, a
@@ -439,7 +472,6 @@ def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()
     # Policy inputs (a deep copy behind the unknown-checking proxy) are built once per
     # resource and shared by every policy: policies only read them.
     inputs = {r.urn: _policy_inputs(r, run, by_urn) for r in run.resources}
-    stack_resources: list[Any] | None = None
     for resource in run.resources:
         top = resource
         while top.parent in by_urn:
@@ -449,30 +481,34 @@ def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()
 
     for entry in [*entries, *disabled]:
         aside = entry.level == "disabled"  # evaluated for the evidence only
-        targets: list[tuple[CapturedResource | None, Any]]
+        # Each evaluation gets its own sink: what this policy read on this subject.
+        targets: list[tuple[CapturedResource | None, Any, set[tuple[str, ...]]]] = []
         if isinstance(entry.validator, StackValidationPolicy):
-            if stack_resources is None:
-                stack_resources = _stack_resources(run, inputs)
-            targets = [(None, StackValidationArgs(stack_resources))]
+            reads: set[tuple[str, ...]] = set()
+            targets.append((None, StackValidationArgs(_stack_resources(run, inputs, reads)), reads))
         else:
-            targets = [
-                (r, ResourceValidationArgs(r.type, urn=r.urn, name=r.name, **inputs[r.urn]))
-                for r in custom
-                if entry.applies_to(r.type)
-            ]
+            for r in custom:
+                if entry.applies_to(r.type):
+                    reads = set()
+                    given = _recording(inputs[r.urn], (), reads)
+                    args = ResourceValidationArgs(r.type, urn=r.urn, name=r.name, **given)
+                    targets.append((r, args, reads))
         findings = report.suppressed if aside else report.findings
-        for target, args in targets:
+        for target, args, reads in targets:
             subject = f"resource {target.name!r}" if target else "the stack"
-            verdict, reported = _validate(entry, args, subject)
+            verdict, reported = _validate(entry, args, subject, reads)
             if aside:
-                if verdict == "checked":
+                if verdict in ("passed", "violation"):
                     report.disabled_checked.add(entry.policy.id)
             else:
                 report.evaluations += 1
+                report.verdicts.setdefault(entry.policy.id, {})[target.urn if target else ""] = (
+                    verdict
+                )
                 if verdict == "not applicable":
                     report.not_applicable += 1
-                elif verdict == "checked":
-                    report.checked.add(entry.policy.id)
+                elif verdict == "passed":
+                    report.passed.add(entry.policy.id)
             if verdict == "not applicable":
                 continue
             if verdict == "unknown":
@@ -570,19 +606,42 @@ def _evaluate_deploy_rules(
         )
 
 
-def _stack_resources(run: MockRun, inputs: Mapping[str, dict[str, Any]]) -> list[Any]:
-    """pulumi-policy's PolicyResource for every resource, parents linked."""
+def _recording(
+    given: Mapping[str, Any], prefix: tuple[str, ...], reads: set[tuple[str, ...]]
+) -> dict[str, Any]:
+    """A resource's policy inputs with its props, options and provider's props recorded
+    into ``reads`` as a policy reads them (under ``<opts>`` and ``<provider>``): the
+    region a residency policy judges, or ``protect``, is a value read too."""
+    from pulumi_policy import PolicyProviderResource
+
+    provider = given["provider"]
+    return {
+        **given,
+        "props": _Recorder(given["props"], prefix, reads),
+        "opts": _RecordedOptions(given["opts"], (*prefix, "<opts>"), reads),
+        "provider": PolicyProviderResource(
+            resource_type=provider.resource_type,
+            props=_Recorder(provider.props, (*prefix, "<provider>"), reads),
+            urn=provider.urn,
+            name=provider.name,
+        ),
+    }
+
+
+def _stack_resources(
+    run: MockRun, inputs: Mapping[str, dict[str, Any]], reads: set[tuple[str, ...]]
+) -> list[Any]:
+    """pulumi-policy's PolicyResource for every resource, parents linked; reads of any
+    resource's props are recorded in ``reads`` (prefixed by the resource's URN)."""
     from pulumi_policy import PolicyResource
 
     built: dict[str, PolicyResource] = {}
     for resource in run.resources:
         built[resource.urn] = PolicyResource(
             resource_type=resource.type,
-            props=inputs[resource.urn]["props"],
             urn=resource.urn,
             name=resource.name,
-            opts=inputs[resource.urn]["opts"],
-            provider=inputs[resource.urn]["provider"],
+            **_recording(inputs[resource.urn], (resource.urn,), reads),
             parent=built.get(resource.parent or ""),
             dependencies=[built[d] for d in resource.dependencies if d in built],
             property_dependencies={},
@@ -771,7 +830,12 @@ def check_project(path: str | Path = ".", *, stack: str | None = None) -> CheckR
 
 
 class _Recorder(Mapping[str, Any]):
-    """A read-only view of props that records every path a policy reads."""
+    """A read-only view of props that records every path a policy reads.
+
+    A path is recorded once its value was read and is present: looking up an absent
+    input records nothing, and an unknown value raises (pulumi-policy's proxy, when it
+    is the target) before anything is recorded.
+    """
 
     def __init__(
         self, target: Mapping[str, Any], path: tuple[str, ...], sink: set[tuple[str, ...]]
@@ -789,6 +853,23 @@ class _Recorder(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._target)
+
+
+class _RecordedOptions:
+    """The engine's resource options, recording each option a policy reads.
+
+    ``parent`` is not recorded: it says where the resource sits (the adapter passes it
+    on to every check), not a setting a policy judges.
+    """
+
+    def __init__(self, target: Any, path: tuple[str, ...], sink: set[tuple[str, ...]]) -> None:
+        self._target, self._path, self._sink = target, path, sink
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if name != "parent" and not name.startswith("_"):
+            self._sink.add((*self._path, name))
+        return value
 
 
 def _record(value: Any, path: tuple[str, ...], sink: set[tuple[str, ...]]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from aws.aws_policy_support import (
@@ -173,7 +174,12 @@ def test_kms_007_every_key_is_used() -> None:
         _identified("exported-key", "bbbb"),
         _identified("idle-key", "cccc"),
         _identified("aliased-only", "dddd"),
-        key("unidentified"),  # an inputs-only view: not judged
+        key("unidentified"),  # an inputs-only view, nothing depends on it: unused
+        key("depended-on"),  # an inputs-only view a resource depends on: used
+        dataclasses.replace(
+            res("aws:sns/topic:Topic", "alerts", {"name": "alerts"}),
+            dependencies=(key("depended-on").urn,),
+        ),
         res(
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
             "encryption",
@@ -199,7 +205,7 @@ def test_kms_007_every_key_is_used() -> None:
             {"secrets_provider": "awskms://alias/app-secrets?region=us-east-1"},
         ),
     ]
-    assert flagged(check(resources), "AWS-KMS-007") == {"idle-key", "aliased-only"}
+    assert flagged(check(resources), "AWS-KMS-007") == {"idle-key", "aliased-only", "unidentified"}
 
 
 # ----------------------------------------------------------------------------- S3

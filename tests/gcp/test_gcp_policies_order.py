@@ -366,7 +366,7 @@ def verdict(case: Case, items: Sequence[Item]) -> str:
         return "unknown"
     if [f for f in result.violations if f.category == "policy"]:
         return "violation"
-    return "compliant" if case.policy in result.checked else "not applicable"
+    return "compliant" if case.policy in result.passed else "not applicable"
 
 
 def verdicts(case: Case, items: Sequence[Item]) -> set[str]:

@@ -1,6 +1,7 @@
 """Policies that verify the catalog's controls, as pulumi-policy packs and offline.
 
-Every policy is a small unit (see :mod:`._core`): per cloud in ``aws/``, ``azure/``,
+Every policy is a small unit (see :mod:`._core`, which imports no pack; the registry
+that gathers the packs is :mod:`._registry`): per cloud in ``aws/``, ``azure/``,
 ``gcp/`` (one module per service), and the cross-cloud ones in ``common.py``.
 
 A generated project's ``policy/__main__.py`` builds its pack with
@@ -15,18 +16,15 @@ from ._core import (
     NotApplicable,
     Override,
     Policy,
-    Requirements,
     Resource,
     ResourcePolicy,
     StackPolicy,
     base_type,
-    policies_for,
-    pulumi_policies,
-    registry,
     resource_policy,
     stack_policy,
     to_pulumi,
 )
+from ._registry import Requirements, policies_for, pulumi_policies, registry
 
 __all__ = [
     "Level",

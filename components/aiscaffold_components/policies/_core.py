@@ -1,4 +1,4 @@
-"""Policy units, the registry, enforcement requirements and pulumi-policy adapters.
+"""Policy units, enforcement requirements and the pulumi-policy adapter.
 
 A policy is one small unit: a stable id (``AWS-KMS-001``), a title, a description (the
 check's docstring), a severity, the resource types it reads, the catalog controls it
@@ -10,19 +10,24 @@ A resource check returns the violation messages (none: compliant) or raises
 raises pulumi-policy's ``UnknownValueError`` (props are pulumi-policy's
 unknown-checking proxy, offline too), which the engine reports as advisory and the
 offline check reports as "unknown".
+
+This module holds the base types every pack imports; it imports no pack. The registry
+that gathers the packs (``registry``, ``policies_for``, ``pulumi_policies`` and the
+``Requirements`` that checks override ids against it) is :mod:`._registry`, so the
+packs and this module do not import each other.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..catalog import Cloud, FrameworkId, Sensitivity, load_catalog
 from ..profile import derive_settings
@@ -39,9 +44,10 @@ __all__ = [
     "Resource",
     "ResourcePolicy",
     "StackPolicy",
-    "registry",
+    "base_type",
     "resource_policy",
     "stack_policy",
+    "to_pulumi",
 ]
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -102,6 +108,23 @@ class Resource:
         if isinstance(raw, str):
             return json.loads(raw)
         return raw
+
+
+@dataclass(frozen=True)
+class _EngineResource(Resource):
+    """A Resource over what the policy engine gives: its ``protect`` option is read from
+    the engine's options when a check reads it, not before, so an evaluation that records
+    what a policy reads (``aiscaffold check``) sees the options it judged."""
+
+    options: Any = None
+    """The engine's ``PolicyResourceOptions``."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "protect":
+            options = object.__getattribute__(self, "options")
+            if options is not None:
+                return bool(options.protect)
+        return object.__getattribute__(self, name)
 
 
 ResourceCheck = Callable[[Resource, "Requirements"], Iterable[str]]
@@ -182,6 +205,7 @@ class StackPolicy(Policy):
 
 
 _REGISTRY: dict[str, Policy] = {}
+"""Every declared policy by id, filled as the packs are imported (see :mod:`._registry`)."""
 
 
 def _register(policy: Policy) -> None:
@@ -251,17 +275,6 @@ def stack_policy(
     return register
 
 
-def registry(cloud: Cloud | None = None) -> list[Policy]:
-    """Every registered policy (of one cloud), in id order."""
-    from . import aws, azure, common, gcp  # noqa: F401 - importing registers
-
-    policies = sorted(_REGISTRY.values(), key=lambda p: p.id)
-    if cloud is None:
-        return policies
-    prefixes = {cloud.upper(), "ALL"}
-    return [p for p in policies if p.id.split("-", 1)[0] in prefixes]
-
-
 class Override(BaseModel):
     """A project's explicit decision to enforce one policy differently."""
 
@@ -276,6 +289,10 @@ class Requirements(BaseModel):
     Read from the generated project's ``policy/enforcement.yaml``; the settings (minimum
     log retention, immutable logs, allowed regions...) derive from the sensitivity and
     frameworks through the catalog, so they cannot drift from it.
+
+    This is the type the checks read. Projects load the public
+    ``aiscaffold_components.policies.Requirements`` (:mod:`._registry`), which also
+    refuses overrides naming a policy no pack declares.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -295,15 +312,6 @@ class Requirements(BaseModel):
     administrators own them: their policies are not applicable here)."""
     overrides: dict[str, Override] = Field(default_factory=dict)
 
-    @field_validator("overrides")
-    @classmethod
-    def _known_policies(cls, value: dict[str, Override]) -> dict[str, Override]:
-        known = {p.id for p in registry()}
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise ValueError(f"overrides name unknown policies: {', '.join(unknown)}")
-        return value
-
     @property
     def settings(self) -> dict[str, Any]:
         return derive_settings(
@@ -314,17 +322,10 @@ class Requirements(BaseModel):
         return self.settings[name]
 
     @classmethod
-    def load(cls, path: Path) -> Requirements:
+    def load(cls, path: Path) -> Self:
         """Read ``policy/enforcement.yaml``."""
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return cls.model_validate(data)
-
-
-def policies_for(requirements: Requirements) -> Iterator[Policy]:
-    """The policies of the project's cloud, except those it disabled."""
-    for policy in registry(requirements.cloud):
-        if policy.level(requirements) != "disabled":
-            yield policy
 
 
 def _framework(policy: Policy, requirements: Requirements) -> Any:
@@ -369,14 +370,14 @@ def to_pulumi(policy: Policy, requirements: Requirements) -> PulumiPolicy:
             if not policy.applies_to(args.resource_type):
                 return
             provider = args.provider
-            resource = Resource(
+            resource = _EngineResource(
                 type=base_type(args.resource_type),
                 name=args.name,
                 urn=args.urn,
                 props=args.props,
-                protect=bool(args.opts.protect) if args.opts else False,
                 parent=args.opts.parent if args.opts else None,
                 provider_props=provider.props if provider is not None else {},
+                options=args.opts,
             )
             try:
                 messages = policy.evaluate(resource, requirements)
@@ -392,14 +393,17 @@ def to_pulumi(policy: Policy, requirements: Requirements) -> PulumiPolicy:
 
     def validate_stack(args: StackValidationArgs, report_violation: Callable[..., None]) -> None:
         resources = [
-            Resource(
+            _EngineResource(
                 type=base_type(r.resource_type),
                 name=r.name,
                 urn=r.urn,
                 props=r.props,
-                protect=bool(r.opts.protect) if r.opts else False,
                 parent=r.parent.urn if r.parent is not None else None,
                 provider_props=r.provider.props if r.provider is not None else {},
+                # What the engine knows resources depend on (inputs read from another
+                # resource, explicit depends_on): AWS-KMS-007 judges use by it.
+                dependencies=tuple(d.urn for d in r.dependencies or ()),
+                options=r.opts,
             )
             for r in args.resources
         ]
@@ -412,8 +416,3 @@ def to_pulumi(policy: Policy, requirements: Requirements) -> PulumiPolicy:
             report_violation(message, resource.urn if resource is not None else None)
 
     return StackValidationPolicy(validate=validate_stack, **common)
-
-
-def pulumi_policies(requirements: Requirements) -> list[PulumiPolicy]:
-    """The project's policy pack content: every enabled policy, at its level."""
-    return [to_pulumi(policy, requirements) for policy in policies_for(requirements)]

@@ -300,7 +300,8 @@ def invocation_logging_present(
 ) -> Iterator[tuple[Resource | None, str]]:
     """A project whose AI service is Bedrock configures model invocation logging (one
     configuration per account and region), unless the account's services belong to
-    another stack or a central team (``account_services: shared``), which then owns it."""
+    another stack or a central team (``account_services: shared``), which then owns it;
+    the configuration names where the logs go."""
     if requirements.ai_service != "bedrock":
         raise NotApplicable(f"the AI service is {requirements.ai_service}")
     if requirements.account_services == "shared":
@@ -310,8 +311,13 @@ def invocation_logging_present(
         )
     if not deploys_workload(resources):
         raise NotApplicable("the stack deploys no workload (a state backend, say)")
-    if not of_type(resources, INVOCATION_LOGGING):
+    configs = of_type(resources, INVOCATION_LOGGING)
+    if not configs:
         yield None, "Bedrock model invocations are not logged"
+    # A configuration is judged by what it configures, not by its presence alone.
+    for config in configs:
+        if not config.get("loggingConfig"):
+            yield config, f"{config.name} configures no destination for invocation logs"
 
 
 def _writable(bucket_name: str, prefix: str, policy: Resource) -> bool:

@@ -230,30 +230,35 @@ def _key_identity(key: Resource) -> list[str]:
 def keys_used(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
-    """Every key is referenced by another resource of the stack, directly or through an
-    alias (exports count: the engine gives the stack's outputs to stack policies). Judged
-    where the view carries the keys' ARNs or ids (resource outputs, as under ``pulumi
-    preview``); keys whose identity the view lacks are not judged."""
+    """Every key is used by another resource of the stack: one depends on it (reads its
+    ARN or id: the engine records the dependency under ``pulumi preview``, and the
+    offline run alike), or on an alias of it, or names the alias (an export such as an
+    awskms:// secrets provider URL); where the view carries the keys' ARNs or ids
+    (resource outputs, as under ``pulumi up``), naming them counts too."""
     keys = of_type(resources, KEY)
+    if not keys:
+        raise NotApplicable("the stack creates no KMS key")
     known = {key.urn: _key_identity(key) for key in keys}
-    if not any(known.values()):
-        return
-    # An alias names a key, it does not use it; what names the alias does (an export
-    # such as an awskms:// secrets provider URL).
-    texts = [
-        text
-        for resource in resources
-        if resource.type not in (KEY, ALIAS)
-        for text in strings(resource.props)
-    ]
+    # An alias names a key, it does not use it; what names or depends on the alias does.
+    users = [r for r in resources if r.type not in (KEY, ALIAS)]
+    texts = [text for resource in users for text in strings(resource.props)]
+    depended = {urn for resource in users for urn in resource.dependencies}
     referenced = {
-        urn for urn, ids in known.items() if any(i in text for text in texts for i in ids)
+        urn
+        for urn, ids in known.items()
+        if urn in depended or any(i in text for text in texts for i in ids)
     }
     for alias in of_type(resources, ALIAS):
         name, target = alias.get("name"), alias.get("targetKeyId")
         named = isinstance(name, str) and bool(name) and any(name in text for text in texts)
-        if named and isinstance(target, str) and target:
-            referenced |= {urn for urn, ids in known.items() if any(i in target for i in ids)}
+        if not (named or alias.urn in depended):
+            continue
+        referenced |= {
+            urn
+            for urn, ids in known.items()
+            if urn in alias.dependencies
+            or (isinstance(target, str) and bool(target) and any(i in target for i in ids))
+        }
     for key in keys:
-        if known[key.urn] and key.urn not in referenced:
+        if key.urn not in referenced:
             yield key, f"{key.name} is not used by any resource of the stack"

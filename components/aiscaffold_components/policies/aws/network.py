@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from .._core import Requirements, Resource, resource_policy, stack_policy
+from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
 from ._util import as_list, is_internet, of_type
 
 VPC = "aws:ec2/vpc:Vpc"
@@ -50,8 +50,9 @@ ADMINISTRATION_PORTS = (22, 3389)
 def internet_path(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Internet gateways, NAT gateways and Elastic IPs exist only when the project chose
     internet egress; otherwise the network has no path to or from the internet."""
-    if not requirements.allow_internet_egress:
-        yield f"{resource.name} is an {INTERNET_PATH[resource.type]}, and internet egress was not chosen"
+    if requirements.allow_internet_egress:
+        raise NotApplicable("internet egress was chosen (allow_internet_egress)")
+    yield f"{resource.name} is an {INTERNET_PATH[resource.type]}, and internet egress was not chosen"
 
 
 @resource_policy(
@@ -99,7 +100,7 @@ def no_internet_routes(resource: Resource, requirements: Requirements) -> Iterat
     """Route tables send nothing beyond the VPC (the S3 gateway endpoint adds its own
     prefix-list routes) unless the project chose internet egress."""
     if requirements.allow_internet_egress:
-        return
+        raise NotApplicable("internet egress was chosen (allow_internet_egress)")
     for route in _routes(resource):
         for key in (
             "destinationCidrBlock",
@@ -162,6 +163,13 @@ def _sg_rules(resource: Resource, direction: str) -> Iterator[tuple[str, Mapping
                 yield cidr, rule
 
 
+def _same_direction(resource: Resource, direction: str) -> None:
+    """A rule resource of the other direction is not what a policy of ``direction``
+    judges (reading its ``type`` is not judging it)."""
+    if resource.type == SG_RULE and resource.get("type") != direction:
+        raise NotApplicable(f"a {resource.get('type')} rule")
+
+
 def _ports(rule: Mapping[str, Any]) -> tuple[str, float, float]:
     protocol = str(rule.get("ipProtocol") or rule.get("protocol") or "-1").lower()
     if protocol in ("-1", "all"):
@@ -180,6 +188,7 @@ def _ports(rule: Mapping[str, Any]) -> tuple[str, float, float]:
 def no_internet_ingress(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """No security group rule admits traffic from 0.0.0.0/0, ::/0 or any other public
     range: inbound traffic comes from inside the network."""
+    _same_direction(resource, "ingress")
     for cidr, _ in _sg_rules(resource, "ingress"):
         if is_internet(cidr):
             yield f"{resource.name} admits traffic from {cidr}"
@@ -197,6 +206,7 @@ def no_internet_ingress(resource: Resource, requirements: Requirements) -> Itera
 def restricted_egress(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Egress rules to public ranges exist only when internet egress was chosen, and then
     allow TCP 443 only."""
+    _same_direction(resource, "egress")
     for cidr, rule in _sg_rules(resource, "egress"):
         if not is_internet(cidr):
             continue

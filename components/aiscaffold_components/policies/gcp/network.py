@@ -307,8 +307,9 @@ def no_internet_route(resource: Resource, requirements: Requirements) -> Iterato
     gateway = str(resource.get("nextHopGateway", default=""))
     if destination not in ANYWHERE or not gateway.endswith("default-internet-gateway"):
         raise NotApplicable("not a default route to the internet gateway")
-    if not requirements.allow_internet_egress:
-        yield f"{resource.name} routes {destination} to the internet gateway"
+    if requirements.allow_internet_egress:
+        raise NotApplicable("internet egress was chosen (allow_internet_egress)")
+    yield f"{resource.name} routes {destination} to the internet gateway"
 
 
 @resource_policy(
