@@ -616,6 +616,22 @@ AZURE_TYPES: dict[str, ApiType] = {
         "2025-06-01",
         "aiservices/accountmanagement/rai-policies/create-or-update",
     ),
+    # The vault's Event Grid system topic and its subscriptions (secret expiry alerts to
+    # the action group, the rotation function): 2025-02-15, as azure-native 3.29 uses.
+    "azure-native:eventgrid:SystemTopic": _azure(
+        "azure.mgmt.eventgrid",
+        "SystemTopic",
+        "operations._system_topics_operations:build_create_or_update_request",
+        "2025-02-15",
+        "eventgrid/controlplane/system-topics/create-or-update",
+    ),
+    "azure-native:eventgrid:SystemTopicEventSubscription": _azure(
+        "azure.mgmt.eventgrid",
+        "EventSubscription",
+        "operations._system_topic_event_subscriptions_operations:build_create_or_update_request",
+        "2025-02-15",
+        "eventgrid/controlplane/system-topic-event-subscriptions/create-or-update",
+    ),
     "azure-native:keyvault:Key": _azure(
         _KEYVAULT,
         "KeyCreateParameters",

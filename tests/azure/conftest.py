@@ -39,6 +39,8 @@ AzureRun = Callable[..., MockRun]
 def compose(overrides: dict[str, dict[str, Any]]) -> None:
     """The Azure components wired like the generated program, secure defaults."""
     from aiscaffold_components.azure import (
+        AlertChannel,
+        AlertChannelArgs,
         AppSecret,
         AuditLogging,
         AuditLoggingArgs,
@@ -119,13 +121,20 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
             **extra("identity"),
         ),
     )
+    alerts = AlertChannel(
+        "alerts",
+        AlertChannelArgs(resource_group_name=group, name_prefix=f"{PROJECT}-{STACK}", tags=TAGS),
+    )
     Secrets(
         "secrets",
         SecretsArgs(
             resource_group_name=group,
             vault_name=keys.vault_name,
+            vault_id=keys.vault_id,
+            location=LOCATION,
             tags=TAGS,
             expiry_days=90,
+            **{"expiry_action_group_id": alerts.action_group_id, **extra("secrets")},
             secrets={
                 "search-api-key": AppSecret(
                     value=pulumi.Output.secret("s3cret-value"),

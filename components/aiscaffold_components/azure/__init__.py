@@ -18,6 +18,7 @@ composes them in this order (``docs/clouds/azure.md`` shows the whole program)::
 """
 
 from ._common import ROLES, CustomerManagedKey, DiagnosticTarget, PrivateLinkTarget
+from .alerts import AlertChannel, AlertChannelArgs
 from .audit_logging import AuditLogging, AuditLoggingArgs, FlowLogArgs
 from .guardrail import PII_PATTERNS, Guardrail, GuardrailArgs
 from .identity import WorkloadIdentity, WorkloadIdentityArgs
@@ -32,6 +33,8 @@ __all__ = [
     "KEY_PURPOSES",
     "PII_PATTERNS",
     "ROLES",
+    "AlertChannel",
+    "AlertChannelArgs",
     "AppSecret",
     "AuditLogging",
     "AuditLoggingArgs",

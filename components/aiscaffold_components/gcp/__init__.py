@@ -9,6 +9,7 @@ generated project maps its profile to them in ``__main__.py``.
 
 from __future__ import annotations
 
+from .alerts import AlertChannel, AlertChannelArgs
 from .apis import ServiceApis
 from .audit_logging import AuditLogging, AuditLoggingArgs
 from .guardrail import Guardrail, GuardrailArgs
@@ -22,6 +23,8 @@ from .storage import SecureBucket, SecureBucketArgs
 from .vertex import VertexAI, VertexAIArgs
 
 __all__ = [
+    "AlertChannel",
+    "AlertChannelArgs",
     "AuditLogging",
     "AuditLoggingArgs",
     "Guardrail",

@@ -5,9 +5,13 @@ with that region's secrets key, and every region must be in ``allowed_regions`` 
 residency, GOV-02). Versions come from values the caller passes (in a generated
 project, Pulumi config secrets; a secret without a value gets no version). Only the
 ``accessor`` is granted ``roles/secretmanager.secretAccessor``, per secret (SEC-02).
-Rotation (SEC-03): Secret Manager publishes a rotation notice to a CMEK-encrypted
-Pub/Sub topic, kept in the replica regions, every ``rotation_days``; the rotating
-function subscribes to it.
+Rotation (SEC-03): every ``rotation_days`` Secret Manager publishes a ``SECRET_ROTATE``
+notice to the secret's topics: a CMEK-encrypted rotation topic kept in the replica
+regions, which a rotating function subscribes to, and the project's alert topic
+(``notify_topics``, :class:`~aiscaffold_components.gcp.AlertChannel`), which tells the
+owners. Secret Manager itself changes no value: "You must configure a Pub/Sub subscriber
+to receive and act on the SECRET_ROTATE messages"
+(https://cloud.google.com/secret-manager/docs/secret-rotation).
 """
 
 from __future__ import annotations
@@ -53,6 +57,11 @@ class SecretsArgs:
     next_rotation_time: str | None = None
     """First rotation notice (RFC 3339); one rotation period from the first deployment
     if unset. Later changes to it are ignored: Secret Manager moves it forward."""
+
+    notify_topics: Sequence[pulumi.Input[str]] = ()
+    """Further topics told of every rotation (``AlertChannel.topic_id``: the owners);
+    the Secret Manager service agent must be allowed to publish to them. Secret Manager
+    takes at most 10 topics per secret."""
 
     version_destroy_days: int = 7
     """Days a destroyed version stays recoverable before it is gone."""
@@ -116,7 +125,11 @@ class Secrets(pulumi.ComponentResource):
                     opts=child,
                 )
             )
-            topics = [gcp.secretmanager.SecretTopicArgs(name=topic.id)]
+            if len(args.notify_topics) > 9:
+                raise ValueError("Secret Manager takes at most 10 topics per secret")
+            topics = [
+                gcp.secretmanager.SecretTopicArgs(name=t) for t in [topic.id, *args.notify_topics]
+            ]
             first = args.next_rotation_time or (
                 datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=args.rotation_days)
             ).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -38,6 +38,7 @@ def location(config: dict[str, str]) -> str:
 # Resources whose name input is not "<resource>Name".
 _NAME_KEYS = {
     "StorageAccount": "accountName",
+    "SystemTopicEventSubscription": "eventSubscriptionName",
     "BlobContainer": "containerName",
     "BlobServiceProperties": "blobServicesName",
     "ManagementLockAtResourceGroupLevel": "lockName",
@@ -49,6 +50,7 @@ _NAME_KEYS = {
 # Resource types whose id is not <group>/providers/<namespace>/<resources>/<name>: the
 # collection name, and the parents (collection, name input) their id nests under.
 _COLLECTIONS = {
+    "SystemTopicEventSubscription": "eventSubscriptions",
     "PrivateZone": "privateDnsZones",
     "UserAssignedIdentity": "userAssignedIdentities",
     "BlobServiceProperties": "blobServices",
@@ -64,6 +66,7 @@ _PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "storage:BlobServiceProperties": (("storageAccounts", "accountName"),),
     "storage:BlobContainer": (("storageAccounts", "accountName"), ("blobServices", "")),
     "storage:ManagementPolicy": (("storageAccounts", "accountName"),),
+    "eventgrid:SystemTopicEventSubscription": (("systemTopics", "systemTopicName"),),
     "network:Subnet": (("virtualNetworks", "virtualNetworkName"),),
     "network:SecurityRule": (("networkSecurityGroups", "networkSecurityGroupName"),),
     "network:FlowLog": (("networkWatchers", "networkWatcherName"),),

@@ -5,6 +5,8 @@ module              what its policies verify
 ==================  =====================================================================
 keyvault            private RBAC-only purge-protected vaults; key rotation, expiry,
                     strength, HSM and use; secret expiry
+secrets             secret rotation by its mechanism (rotation function, or "reminder
+                    only": expiry alerts to the action group)
 storage             private Entra-only CMK storage, TLS, tenant boundary, SAS, versioning
                     and soft delete; immutable, expiring log accounts
 cognitiveservices   private keyless CMK AI accounts with restricted outbound; deployments
@@ -19,7 +21,16 @@ authorization       role scope, allowed roles and principals; resource group loc
 Tags (AZURE-GOV-001) and residency (AZURE-GOV-002) live in ``policies/common.py``.
 """
 
-from . import authorization, cognitiveservices, keyvault, monitor, network, privatelink, storage
+from . import (
+    authorization,
+    cognitiveservices,
+    keyvault,
+    monitor,
+    network,
+    privatelink,
+    secrets,
+    storage,
+)
 
 __all__ = [
     "authorization",
@@ -28,5 +39,6 @@ __all__ = [
     "monitor",
     "network",
     "privatelink",
+    "secrets",
     "storage",
 ]
