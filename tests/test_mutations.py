@@ -8,6 +8,7 @@ silently smaller mutation set.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -303,3 +304,128 @@ def test_the_docstring_lists_every_enum_weakening() -> None:
     doc = engine.__doc__ or ""
     for safe, weak, _ in ENUM_WEAKENINGS:
         assert f"``{safe}``" in doc and f"``{weak}``" in doc, (safe, weak)
+
+
+# ------------------------------------------------------------------ liveness proof
+KEY = "aws:kms/key:Key"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+
+
+def _requirements() -> Any:
+    from aiscaffold_components.policies import Requirements
+
+    return Requirements(cloud="aws", data_sensitivity="internal", ai_service="bedrock")
+
+
+def _inventory(rotation: bool = True) -> MockRun:
+    key = CapturedResource(
+        type=KEY,
+        name="keys-data",
+        urn=f"urn:pulumi:dev::p::{KEY}::keys-data",
+        parent=None,
+        custom=True,
+        inputs={
+            "enableKeyRotation": rotation,
+            "rotationPeriodInDays": 90.0,
+            "deletionWindowInDays": 30.0,
+            "description": "data",
+            "isEnabled": True,
+        },
+        outputs={},
+    )
+    group = CapturedResource(
+        type=DEFAULT_SG,
+        name="network-default-sg",
+        urn=f"urn:pulumi:dev::p::{DEFAULT_SG}::network-default-sg",
+        parent=None,
+        custom=True,
+        inputs={"vpcId": "vpc-1", "ingress": [], "egress": []},
+        outputs={},
+    )
+    return MockRun("p", "dev", {"aws:region": "us-east-1"}, [key, group])
+
+
+def test_a_policy_is_live_only_when_a_weakening_of_this_inventory_is_caught() -> None:
+    from aiscaffold.liveness import prove_liveness
+
+    proof = prove_liveness(_inventory(), _requirements())
+    rotation = proof.proofs["AWS-KMS-001"]
+    assert rotation.live
+    assert "keys-data enableKeyRotation" in rotation.reads
+    assert any("enableKeyRotation (negate" in k for k in rotation.kills)
+    # the period is read, and moved past the profile's bound (ten times longer)
+    period = proof.proofs["AWS-KMS-002"]
+    assert any("rotationPeriodInDays" in k and "-> 900.0" in k for k in period.kills)
+    # nothing here for the bucket policies to read: no proof, never credited
+    assert not proof.proofs["AWS-S3-001"].live
+    assert "AWS-S3-001" not in proof.live
+
+
+def test_an_absence_policy_is_proven_live_by_its_declared_addition() -> None:
+    from aiscaffold.liveness import prove_liveness
+
+    proof = prove_liveness(_inventory(), _requirements())
+    # an empty rule list has nothing to weaken: the declared allow-all rule proves it
+    assert any("widen-list" in k and "ingress" in k for k in proof.proofs["AWS-EC2-004"].kills)
+
+
+def test_the_proof_is_cached_per_inventory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiscaffold import liveness
+
+    first = liveness.project_liveness(tmp_path, "dev", _inventory(), _requirements())
+    cache = tmp_path / ".aiscaffold" / "liveness" / "dev.json"
+    assert cache.is_file() and first.inventory in cache.read_text(encoding="utf-8")
+    # git-ignored even where the project's .gitignore predates it (update needs a clean tree)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    status = subprocess.run(
+        ["git", "-C", str(tmp_path), "status", "--porcelain", "--untracked-files=all"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert status.stdout == ""
+
+    def no_proof(*args: Any) -> Any:
+        raise AssertionError("proved again")
+
+    monkeypatch.setattr(liveness, "prove_liveness", no_proof)
+    again = liveness.project_liveness(tmp_path, "dev", _inventory(), _requirements())
+    assert again == first  # read back from the cache, not proven again
+    with pytest.raises(AssertionError, match="proved again"):  # a changed input invalidates
+        liveness.project_liveness(tmp_path, "dev", _inventory(rotation=False), _requirements())
+    assert liveness.inventory_hash(_inventory(), _requirements()) != liveness.inventory_hash(
+        _inventory(rotation=False), _requirements()
+    )
+
+
+def test_a_passing_policy_without_a_proof_is_not_exercised_and_never_credited() -> None:
+    from aiscaffold.answers import Answers
+    from aiscaffold.check import evaluate
+    from aiscaffold.liveness import prove_liveness
+    from aiscaffold.project_reports import StackEvidence, compliance_document
+
+    run, requirements = _inventory(), _requirements()
+    report = evaluate(run, requirements)
+    passed = set(getattr(report, "passed", None) or report.checked)
+    assert "AWS-KMS-001" in passed
+    answers = Answers.model_validate(
+        {
+            "cloud": "aws",
+            "project_name": "demo",
+            "ai_service": "bedrock",
+            "region": "us-east-1",
+            "models": ["anthropic.claude-3-haiku-20240307-v1:0"],
+        }
+    )
+    live = prove_liveness(run, requirements).live
+    proven = compliance_document(answers, [StackEvidence("dev", report, run, {}, live)])
+    unproven = compliance_document(
+        answers, [StackEvidence("dev", report, run, {}, live - {"AWS-KMS-001"})]
+    )
+    row = next(line for line in proven.splitlines() if line.startswith("| KEY-02 "))
+    assert "AWS-KMS-001" in row.split("|")[4] and "✅" in row
+    row = next(line for line in unproven.splitlines() if line.startswith("| KEY-02 "))
+    assert "AWS-KMS-001" not in row.split("|")[4]
+    section = unproven.split("Not exercised here", 1)[1]
+    line = next(x for x in section.splitlines() if x.startswith("| AWS-KMS-001 "))
+    assert "not proven live here" in line

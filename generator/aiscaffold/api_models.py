@@ -310,6 +310,15 @@ AWS_TYPES: dict[str, ApiType] = {
         # arguments of DeleteSecret / replication calls, not of the secret
         skip=["recoveryWindowInDays", "forceOverwriteReplicaSecret"],
     ),
+    "aws:sns/topic:Topic": _cfn(
+        "AWS::SNS::Topic",
+        "aws-resource-sns-topic.html",
+        renames={"name": "TopicName"},
+    ),
+    "aws:scheduler/schedule:Schedule": _cfn(
+        "AWS::Scheduler::Schedule",
+        "aws-resource-scheduler-schedule.html",
+    ),
     "aws:secretsmanager/secretPolicy:SecretPolicy": _cfn(
         "AWS::SecretsManager::ResourcePolicy",
         "aws-resource-secretsmanager-resourcepolicy.html",

@@ -472,6 +472,9 @@ def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()
     # Policy inputs (a deep copy behind the unknown-checking proxy) are built once per
     # resource and shared by every policy: policies only read them.
     inputs = {r.urn: _policy_inputs(r, run, by_urn) for r in run.resources}
+    root = _root_stack(run)
+    if root is not None:
+        inputs[root.urn] = _policy_inputs(root, run, by_urn)
     for resource in run.resources:
         top = resource
         while top.parent in by_urn:
@@ -628,6 +631,23 @@ def _recording(
     }
 
 
+def _root_stack(run: MockRun) -> CapturedResource | None:
+    """The stack itself, as stack policies see it: its outputs are its properties (an
+    export such as the state backend's ``awskms://`` secrets provider names what it uses).
+    None when the run already holds it (a hand-built one, in tests)."""
+    if any(r.type == "pulumi:pulumi:Stack" for r in run.resources):
+        return None
+    return CapturedResource(
+        type="pulumi:pulumi:Stack",
+        name=f"{run.project}-{run.stack}",
+        urn=f"urn:pulumi:{run.stack}::{run.project}::pulumi:pulumi:Stack::{run.project}-{run.stack}",
+        parent=None,
+        custom=False,
+        inputs=dict(run.outputs),
+        outputs=dict(run.outputs),
+    )
+
+
 def _stack_resources(
     run: MockRun, inputs: Mapping[str, dict[str, Any]], reads: set[tuple[str, ...]]
 ) -> list[Any]:
@@ -636,7 +656,8 @@ def _stack_resources(
     from pulumi_policy import PolicyResource
 
     built: dict[str, PolicyResource] = {}
-    for resource in run.resources:
+    root = _root_stack(run)
+    for resource in (*([root] if root is not None else []), *run.resources):
         built[resource.urn] = PolicyResource(
             resource_type=resource.type,
             urn=resource.urn,

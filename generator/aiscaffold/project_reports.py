@@ -29,6 +29,7 @@ from aiscaffold_components.policies import Override, Policy
 from .answers import Answers
 from .check import CheckReport, evaluate, load_extra_policies, load_requirements
 from .errors import ProjectError
+from .liveness import project_liveness
 from .testing import MockRun, run_program
 
 __all__ = [
@@ -59,11 +60,25 @@ def _components_of(control: Control, answers: Answers, run: MockRun | None) -> l
     return found
 
 
-def _status(policy_ids: Iterable[str], report: CheckReport | None) -> str:
-    """A clause's or control's status: only policies that reached a verdict count."""
+def _passed(report: CheckReport) -> set[str]:
+    """The policies that passed: they read what they judge here and it complies."""
+    return set(getattr(report, "passed", None) or report.checked)
+
+
+def _credited(report: CheckReport, live: frozenset[str] | None) -> set[str]:
+    """Passed and proven live on this project: the only policies credited as evidence."""
+    return _passed(report) & (live or frozenset())
+
+
+def _status(
+    policy_ids: Iterable[str], report: CheckReport | None, credited: set[str] | None = None
+) -> str:
+    """A clause's or control's status: only passing policies proven live here count."""
     ids = sorted(set(policy_ids))
     if report is None:
         return "not checked"
+    if credited is None:
+        credited = _passed(report)
     if not ids:
         return "no policy"
     failing = sorted({f.policy for f in report.violations if f.policy in ids})
@@ -72,8 +87,10 @@ def _status(policy_ids: Iterable[str], report: CheckReport | None) -> str:
     unknown = sorted({f.policy for f in report.unknown if f.policy in ids})
     if unknown:
         return "❔ unknown offline: " + ", ".join(unknown)
-    passed = [i for i in ids if i in report.checked]
+    passed = [i for i in ids if i in credited]
     if not passed:
+        if any(i in _passed(report) for i in ids):
+            return "➖ its policies pass, none proven able to fail here"
         return "➖ nothing here for its policies to verify"
     return f"✅ {len(passed)} {'policy passes' if len(passed) == 1 else 'policies pass'}"
 
@@ -89,6 +106,13 @@ class StackEvidence:
     exceptions: Mapping[str, Override] = field(default_factory=dict)
     """The project's ``advisory`` and ``disabled`` overrides of its cloud's policies,
     known from ``policy/enforcement.yaml`` even when the check could not run."""
+    live: frozenset[str] | None = None
+    """The policies the mutation engine proved live on this stack's resources (see
+    :mod:`aiscaffold.liveness`); None when no proof was made: nothing is credited."""
+
+    @property
+    def credited(self) -> set[str]:
+        return _credited(self.report, self.live) if self.report is not None else set()
 
 
 def _cell(text: str) -> str:
@@ -107,10 +131,13 @@ def _would_find(report: CheckReport, policies: Iterable[str]) -> int:
 
 
 def _unverified(
-    controls: Sequence[Control], by_control: Mapping[str, list[str]], report: CheckReport
+    controls: Sequence[Control],
+    by_control: Mapping[str, list[str]],
+    report: CheckReport,
+    credited: set[str],
 ) -> list[tuple[str, list[str]]]:
     """Controls an exception leaves unverified: a disabled policy would judge them here
-    and no policy that runs reached a verdict on them."""
+    and no policy that runs is credited on them."""
     lost = []
     for control in controls:
         ids = by_control.get(control.id, [])
@@ -119,7 +146,7 @@ def _unverified(
             for p in ids
             if p in report.disabled_checked or any(f.policy == p for f in report.suppressed)
         )
-        if would and not any(p in report.checked for p in ids):
+        if would and not any(p in credited for p in ids):
             lost.append((control.id, would))
     return lost
 
@@ -131,18 +158,19 @@ def _row(
 ) -> tuple[str, str]:
     """The "Verified by" and "Status" cells of a row covering ``controls``.
 
-    Verified by lists only the policies that reached a verdict on this project's
-    resources; an exception touching the row is shown on it with its reason, and a
-    control judged here only by disabled policies keeps the row from ✅.
+    Verified by lists only the policies that passed on this project's resources and
+    were proven live on them; an exception touching the row is shown on it with its
+    reason, and a control judged here only by disabled policies keeps the row from ✅.
     """
     ids = sorted({p for c in controls for p in by_control.get(c.id, [])})
     report = evidence.report
     if report is None:
         verified, status = "—", "not checked"
     else:
-        verified = ", ".join(i for i in ids if i in report.checked) or "—"
-        status = _status(ids, report)
-        lost = _unverified(controls, by_control, report)
+        credited = evidence.credited
+        verified = ", ".join(i for i in ids if i in credited) or "—"
+        status = _status(ids, report, credited)
+        lost = _unverified(controls, by_control, report, credited)
         if lost and not status.startswith("❌"):
             parts = []
             for control_id, policies in lost:
@@ -201,20 +229,27 @@ def _cloud_policies(evidence: StackEvidence) -> list[Policy]:
 def _not_exercised_section(
     ids: Iterable[str], policies: Mapping[str, Policy], evidence: StackEvidence, heading: str
 ) -> list[str]:
-    """The matrix's policies that verified nothing here, and why (never in a ✅ count)."""
+    """The matrix's policies credited with nothing here, and why (never in a ✅ count)."""
     report = evidence.report
     if report is None:
         return []
     unknown = {f.policy for f in report.unknown}
+    violating = {f.policy for f in report.violations}
+    passed, credited = _passed(report), evidence.credited
     rows = []
     for policy_id in sorted(set(ids)):
-        if policy_id in report.checked:
+        if policy_id in credited or policy_id in violating:
             continue
         override = evidence.exceptions.get(policy_id)
         if override is not None and override.level == "disabled":
             why = "⚠ disabled by an exception"
         elif policy_id in unknown:
             why = "❔ a value it reads is unknown offline"
+        elif policy_id in passed:
+            why = (
+                "⚗ passes, but no weakening of this project's resources makes it fail: "
+                "not proven live here"
+            )
         else:
             why = "➖ nothing it judges exists in this project"
         if override is not None:
@@ -228,7 +263,8 @@ def _not_exercised_section(
     return [
         f"{heading} Not exercised here",
         "",
-        "Policies of the controls above that reached no verdict on this project's resources: "
+        "Policies of the controls above credited with nothing on this project's resources "
+        "(no verdict, or a pass the mutation engine could not prove able to fail here): "
         'they are listed under no "Verified by" and counted in no ✅.',
         "",
         "| Policy | Title | Controls | Why |",
@@ -345,14 +381,18 @@ def compliance_document(answers: Answers, stacks: Sequence[StackEvidence]) -> st
         "the current code (`aiscaffold new` and `update` write the same); the project's "
         "tests fail while the committed file differs from what it would write.",
         "",
-        "Status: ✅ the policies verifying the clause's controls that reached a verdict on "
-        "this project's resources pass (the count says how many; *Verified by* names them); "
+        "Status: ✅ the policies verifying the clause's controls that judged this project's "
+        "resources pass, and each was proven live here: the mutation engine weakened this "
+        "project's own resources and the policy caught it (the count says how many; "
+        "*Verified by* names them); "
         "❌ a policy finds a violation; ❔ a value a policy reads is unknown offline; ➖ none "
-        "of its policies applies to what this project creates; ⚠ an exception (an override "
+        "of its policies applies to what this project creates, or none was proven able to "
+        "fail here; ⚠ an exception (an override "
         "in `policy/enforcement.yaml`) touches the row, with its reason, and *⚠ not verified* "
         "when a control is judged here only by a disabled policy; 👤 the customer's "
-        "responsibility (infrastructure alone cannot satisfy it). Policies that verified "
-        "nothing here are listed under *Not exercised here*.",
+        "responsibility (infrastructure alone cannot satisfy it). Policies credited with "
+        "nothing here (no verdict, or no proof they can fail here) are listed under *Not "
+        "exercised here*.",
         "",
     ]
     lines += _outside_this_stack(answers, registry(answers.cloud))
@@ -371,15 +411,18 @@ def compliance_markdown(
     run: MockRun | None,
     *,
     exceptions: Mapping[str, Override] | None = None,
+    live: frozenset[str] | None = None,
 ) -> str:
     """The control matrix of a project with one stack (``answers.stack``).
 
-    ``exceptions`` defaults to the report's (none when the check could not run).
+    ``exceptions`` defaults to the report's (none when the check could not run);
+    ``live`` is the policies proven live on the run (:mod:`aiscaffold.liveness`):
+    without it nothing is credited.
     """
     if exceptions is None:
         exceptions = report.exceptions if report is not None else {}
     stack = report.stack if report is not None else answers.stack
-    return compliance_document(answers, [StackEvidence(stack, report, run, exceptions)])
+    return compliance_document(answers, [StackEvidence(stack, report, run, exceptions, live)])
 
 
 def project_stacks(project: Path) -> list[str]:
@@ -455,7 +498,8 @@ def project_compliance(
         run = (runs or {}).get(name) or run_project(project, name)
         report = evaluate(run, requirements, extra)
         reports.append(report)
-        evidence.append(StackEvidence(name, report, run, report.exceptions))
+        live = project_liveness(project, name, run, requirements).live
+        evidence.append(StackEvidence(name, report, run, report.exceptions, live))
     return Compliance(compliance_document(answers, evidence), tuple(reports))
 
 
@@ -635,12 +679,14 @@ def write_reports(project: Path, answers: Answers) -> tuple[Path, Path]:
     """
     from aiscaffold_components.policies import registry
 
-    def check(stack: str) -> tuple[MockRun | None, CheckReport | None]:
+    def check(stack: str) -> tuple[MockRun | None, CheckReport | None, frozenset[str] | None]:
         try:
             run = run_program(project, stack=stack)
-            return run, evaluate(run, load_requirements(project), load_extra_policies(project))
+            requirements = load_requirements(project)
+            report = evaluate(run, requirements, load_extra_policies(project))
+            return run, report, project_liveness(project, stack, run, requirements).live
         except Exception:  # the reports then say "not checked" instead of a status
-            return None, None
+            return None, None, None
 
     exceptions: dict[str, Override] = {}
     try:  # shown even when the program cannot run
@@ -651,11 +697,13 @@ def write_reports(project: Path, answers: Answers) -> tuple[Path, Path]:
         }
     except Exception:  # noqa: S110 - no readable enforcement file: no exceptions to show
         pass
-    run, report = check(answers.stack)
+    run, report, live = check(answers.stack)
     evidence = []
     for stack in project_stacks(project) or [answers.stack]:
-        stack_run, stack_report = (run, report) if stack == answers.stack else check(stack)
-        evidence.append(StackEvidence(stack, stack_report, stack_run, exceptions))
+        stack_run, stack_report, stack_live = (
+            (run, report, live) if stack == answers.stack else check(stack)
+        )
+        evidence.append(StackEvidence(stack, stack_report, stack_run, exceptions, stack_live))
     compliance = project / COMPLIANCE_FILE
     compliance.write_text(compliance_document(answers, evidence), encoding="utf-8")
     architecture = project / ARCHITECTURE_FILE

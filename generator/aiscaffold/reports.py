@@ -138,8 +138,21 @@ def _override_line(path: Path | None, policy: str) -> int:
     return 1
 
 
-def check_json(report: CheckReport) -> str:
-    """The check report as JSON: resources, policies, violations (and unknowns)."""
+def _pass_figures(report: CheckReport, live: frozenset[str] | None) -> tuple[list[str], list[str]]:
+    """(credited, passed without a proof): only policies that passed and were proven
+    live on this project (:mod:`aiscaffold.liveness`) are counted as passing."""
+    passed = sorted(set(getattr(report, "passed", None) or report.checked))
+    if live is None:
+        return [], passed
+    return [p for p in passed if p in live], [p for p in passed if p not in live]
+
+
+def check_json(report: CheckReport, live: frozenset[str] | None = None) -> str:
+    """The check report as JSON: resources, policies, violations (and unknowns).
+
+    With ``live`` (the policies proven live here), ``passed`` lists the credited
+    policies and ``passed_not_proven`` those that passed without a liveness proof.
+    """
 
     exceptions = report.exceptions
 
@@ -176,6 +189,7 @@ def check_json(report: CheckReport) -> str:
         }
 
     policy_findings = report.policy_findings
+    credited, unproven = _pass_figures(report, live)
     return json.dumps(
         {
             "resources": report.resources,
@@ -196,6 +210,7 @@ def check_json(report: CheckReport) -> str:
             "suppressed": [entry(f) for f in report.suppressed],
             "deploy_rules": report.deploy_rules,
             "deploy": [deploy_entry(f) for f in report.deploy_findings],
+            **({"passed": credited, "passed_not_proven": unproven} if live is not None else {}),
         },
         indent=2,
     )
@@ -393,8 +408,12 @@ def check_sarif(
     return json.dumps(sarif, indent=2)
 
 
-def check_table(report: CheckReport) -> Group:
-    """The check report for people: findings grouped by severity, then a summary."""
+def check_table(report: CheckReport, live: frozenset[str] | None = None) -> Group:
+    """The check report for people: findings grouped by severity, then a summary.
+
+    With ``live`` the summary counts as passing only the policies that passed and were
+    proven live on this project, and says how many passed without that proof.
+    """
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -473,6 +492,7 @@ def check_table(report: CheckReport) -> Group:
             )
         parts.append(table)
     mandatory, advisory = len(report.mandatory), len(report.violations) - len(report.mandatory)
+    credited, unproven = _pass_figures(report, live)
     verdict = "[bold green]PASS[/]" if not mandatory else "[bold red]FAIL[/]"
     parts.append(
         Text.from_markup(
@@ -480,7 +500,13 @@ def check_table(report: CheckReport) -> Group:
             f"{report.policies} policies, {report.evaluations} evaluations: "
             f"{mandatory} mandatory violations, {advisory} advisory, "
             f"{len(report.unknown)} unknown, {report.not_applicable} not applicable; "
-            f"{report.deploy_rules} deploy rules: {len(deploy)} findings"
+            + (
+                f"{len(credited)} passed (proven live here), {len(unproven)} passed "
+                "without a liveness proof (not counted); "
+                if live is not None
+                else ""
+            )
+            + f"{report.deploy_rules} deploy rules: {len(deploy)} findings"
             + (
                 f"; {len(report.exceptions)} exceptions "
                 f"({', '.join(f'{p} {o.level}' for p, o in report.exceptions.items())})"

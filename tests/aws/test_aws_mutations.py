@@ -23,6 +23,7 @@ from aiscaffold.testing.mutations import (
     stale_exemptions,
 )
 from aws.aws_support import PROJECTS
+from liveness_support import credited_without_kill, proof_of, unexempted_reads
 
 EXEMPTIONS = load_exemptions(Path(__file__).with_name("mutation_exemptions.yaml"))
 
@@ -71,3 +72,29 @@ def test_every_exemption_is_used(runs: dict[str, tuple[MockRun, Path]]) -> None:
     """An exemption that matches nothing is stale (a renamed input): remove or fix it."""
     stale = stale_exemptions(EXEMPTIONS, {name: run for name, (run, _) in runs.items()})
     assert not stale, stale
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MUTATED_PROJECTS)
+def test_every_credited_policy_has_a_kill_the_full_pack_confirms(
+    name: str, runs: dict[str, tuple[MockRun, Path]]
+) -> None:
+    """COMPLIANCE.md credits a policy only with a kill on the project; each is applied
+    again through a full evaluation of the pack, which must catch it too."""
+    run, project = runs[name]
+    problems = credited_without_kill(run, project, proof_of(run, project))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MUTATED_PROJECTS)
+def test_every_input_a_policy_reads_is_weakened_or_exempted(
+    name: str, runs: dict[str, tuple[MockRun, Path]]
+) -> None:
+    """Each input path a policy reads is weakened by a mutation some policy catches, or
+    exempted (kind ``read``) with its reason."""
+    run, project = runs[name]
+    missing = unexempted_reads(proof_of(run, project), EXEMPTIONS, name)
+    assert not missing, "inputs policies read that no caught weakening touches:\n" + "\n".join(
+        missing
+    )

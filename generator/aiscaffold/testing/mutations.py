@@ -55,7 +55,8 @@ to the security vocabulary below. Each gets the mutations its place and value al
   - ``RESTRICTED-SERVICES`` -> ``ALL-SERVICES`` (VPC-accessible services);
   - ``USER_PROFILE_NAME`` -> ``DISABLED`` (source identity in CloudTrail);
   - ``Block`` -> ``Log`` (use of an expired SAS);
-  - ``Retain`` -> ``Delete`` (data kept when its owner is deleted).
+  - ``Retain`` -> ``Delete`` (data kept when its owner is deleted);
+  - ``Disabled`` -> ``Allowed`` [outputoption] (SageMaker notebook output shared).
 
 Values already at their widest (``0.0.0.0/0``, ``*``, ``Internet``, all ports) are not
 widened. Tags and labels count as one setting each: removing them all, and removing the
@@ -72,7 +73,7 @@ import fnmatch
 import ipaddress
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -83,11 +84,14 @@ from aiscaffold_components.policies import Requirements
 from ._harness import CapturedResource, MockRun
 
 __all__ = [
+    "ADDITIONS",
     "ENUM_WEAKENINGS",
+    "Addition",
     "Exemption",
     "Mutation",
     "MutationReport",
     "derive_mutations",
+    "derive_read_mutations",
     "exemption_for",
     "load_exemptions",
     "mutate",
@@ -105,6 +109,11 @@ Kind = Literal[
     "widen-ports",
     "widen-grant",
     "enum",
+    "lower",
+    "raise",
+    "widen-list",
+    "relocate",
+    "read",
 ]
 
 #: Key fragments that mark an input as security-relevant (regular expressions, matched
@@ -192,6 +201,7 @@ ENUM_WEAKENINGS: tuple[tuple[str, str, str | None], ...] = (
     ("USER_PROFILE_NAME", "DISABLED", None),
     ("Block", "Log", None),
     ("Retain", "Delete", None),
+    ("Disabled", "Allowed", "outputoption"),
 )
 
 # ------------------------------------------------------------ what widens, per cloud
@@ -239,11 +249,12 @@ class Mutation:
 
     @property
     def label(self) -> str:
-        shown = (
-            f" -> {self.to!r}"
-            if self.kind not in ("remove", "drop", "widen") and self.to is not None
-            else ""
-        )
+        if self.kind == "widen-list":
+            shown = f" + {self.to!r}"
+        elif self.kind not in ("remove", "drop", "widen") and self.to is not None:
+            shown = f" -> {self.to!r}"
+        else:
+            shown = ""
         return f"{self.type} {self.resource} {self.dotted} ({self.kind}{shown})"
 
 
@@ -344,7 +355,8 @@ def stale_exemptions(
     exemptions: Sequence[Exemption], runs: Mapping[str, MockRun]
 ) -> list[Exemption]:
     """Exemptions no mutation of any of ``runs`` (by project label) needs: remove or fix them."""
-    used: set[int] = set()
+    used: set[int] = {i for i, e in enumerate(exemptions) if e.kinds == ("read",)}
+    # (``read`` exemptions cover inputs a policy reads, checked by the liveness tests)
     for project, run in runs.items():
         for mutation in derive_mutations(run):
             used |= {i for i, e in enumerate(exemptions) if e.matches(mutation, run, project)}
@@ -557,6 +569,257 @@ def derive_mutations(run: MockRun) -> list[Mutation]:
     return mutations
 
 
+# ------------------------------------------------------ mutations of what policies read
+#: A duration as Google APIs spell it ("86400s").
+_DURATION = re.compile(r"^(?P<seconds>\d+(\.\d+)?)s$")
+#: A region of each jurisdiction region rules tell apart (United States, European Union):
+#: a resource moved out of the allowed regions.
+_ELSEWHERE = {
+    "aws": ("us-east-1", "eu-west-1"),
+    "azure-native": ("eastus", "westeurope"),
+    "gcp": ("us-central1", "europe-west1"),
+}
+#: The most alternatives of one SDK enum tried on one input.
+_MAX_ENUM_MEMBERS = 8
+
+
+def _sdk_enum_members(type_token: str, key: str, value: str) -> list[str]:
+    """The other members of the SDK enum an input of ``key`` holding ``value`` belongs to.
+
+    The enum is found by name in the resource module's ``_enums`` (azure-native) or the
+    package's (pulumi-aws): the class named like the key (``principalType`` ->
+    ``PrincipalType``, ``minimumTlsVersion`` -> ``MinimumTlsVersion``) that has the
+    value as a member. Which member is weakest is the SDK's silence, so each is tried.
+    """
+    import enum
+    import importlib
+
+    package, _, rest = type_token.partition(":")
+    module_name = rest.split(":", 1)[0].split("/", 1)[0]
+    candidates = {
+        "azure-native": [f"pulumi_azure_native.{module_name}._enums"],
+        "aws": [f"pulumi_aws.{module_name}._enums", "pulumi_aws._enums"],
+    }.get(package, [])
+    wanted = key[:1].upper() + key[1:]
+    for name in candidates:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        for attribute in dir(module):
+            found = getattr(module, attribute)
+            if not (
+                isinstance(found, type)
+                and issubclass(found, enum.Enum)
+                and (attribute == wanted or attribute.endswith(wanted))
+            ):
+                continue
+            members = [str(m.value) for m in found]
+            if value in members:
+                return [m for m in members if m != value][:_MAX_ENUM_MEMBERS]
+    return []
+
+
+def _read_value_mutations(
+    type_token: str, key: str, value: Any, cloud: str
+) -> Iterator[tuple[Kind, Any]]:
+    """Every weaker value of a scalar a policy read (it may hold a stronger one too:
+    which way is weaker is the policy's to say, and only a kill counts)."""
+    seen: set[tuple[Kind, Any]] = set()
+    for kind, to in _value_mutations(value, key, True, cloud):
+        seen.add((kind, to))
+        yield kind, to
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        # past the bound the policy checks, whichever side it is on
+        bounds: tuple[tuple[Kind, Any], ...] = (
+            ("lower", type(value)(0)),
+            ("raise", type(value)(value * 10 or 3650)),
+        )
+        for kind, to in bounds:
+            if to != value and not any(k in ("weaken", "widen-ports") and t == to for k, t in seen):
+                yield kind, to
+        return
+    if not isinstance(value, str):
+        return
+    if match := _DURATION.match(value):
+        seconds = float(match["seconds"])
+        yield "lower", "0s"
+        yield "raise", f"{int(seconds * 10 or 315360000)}s"
+        return
+    if key in ("location", "region") and cloud in _ELSEWHERE:
+        for region in _ELSEWHERE[cloud]:
+            if region.lower() != value.lower():
+                yield "relocate", region
+        return
+    for member in _sdk_enum_members(type_token, key, value):
+        if ("enum", member) not in seen:
+            yield "enum", member
+
+
+def derive_read_mutations(
+    run: MockRun, reads: Mapping[str, Iterable[tuple[str | int, ...]]]
+) -> list[Mutation]:
+    """Every weakening of every input path a policy read (``reads``: paths by URN).
+
+    A read mapping key is removed and a read list entry dropped; a boolean flips; a
+    number moves below zero's side and ten times past its value (the bound a policy
+    checks is on one side); a duration likewise; a string takes the weaker values the
+    word-list engine knows for it and every other member of its SDK enum; a list of
+    strings gains ``"*"``. Unlike :func:`derive_mutations` no vocabulary filters the
+    paths: a policy reading an input makes it security-relevant.
+    """
+    mutations: list[Mutation] = []
+    by_urn = {r.urn: r for r in run.resources}
+    for urn, paths in reads.items():
+        resource = by_urn.get(urn)
+        if resource is None or not resource.custom or resource.type.startswith("pulumi:"):
+            continue
+        cloud = resource.type.split(":", 1)[0]
+        for path in sorted(set(paths), key=lambda p: tuple(map(str, p))):
+            if not path:
+                continue
+            value: Any = resource.inputs
+            try:
+                for key in path:
+                    value = value[key]
+            except (KeyError, IndexError, TypeError):
+                continue
+            keys = [k for k in path if isinstance(k, str)]
+            name = keys[-1] if keys else ""
+
+            found: list[tuple[Kind, Any]] = [
+                ("drop" if isinstance(path[-1], int) else "remove", None)
+            ]
+            if isinstance(value, list):
+                if value and all(isinstance(v, str) for v in value) and "*" not in value:
+                    found.append(("widen-list", "*"))
+            elif not isinstance(value, Mapping):
+                found += _read_value_mutations(resource.type, name, value, cloud)
+            mutations += [
+                Mutation(urn, resource.name, resource.type, path, kind, to) for kind, to in found
+            ]
+    return mutations
+
+
+@dataclass(frozen=True)
+class Addition:
+    """A declared mutation that adds a resource a policy forbids.
+
+    Policies that check for something being absent (no internet gateway, no NAT, no
+    orphan key) cannot be weakened by changing an input: their liveness is proven by
+    adding the forbidden resource and seeing the policy report it.
+    """
+
+    policy: str
+    type: str
+    why: str
+    name: str = "liveness-added"
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    """A new resource of ``type`` with these inputs is added to the stack..."""
+    path: str | None = None
+    """... or, when set, ``entry`` is added to the list input at this (dotted) path of
+    each resource of ``type`` (a rule in an adopted default security group, a route)."""
+    entry: Any = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.type} {self.name} (add: {self.why})"
+
+    def mutations(self, run: MockRun) -> list[Mutation]:
+        """The entry added to each resource of the type (``path`` declarations)."""
+        assert self.path is not None
+        keys = tuple(self.path.split("."))
+        out = []
+        for resource in run.resources:
+            if resource.type != self.type:
+                continue
+            value: Any = resource.inputs
+            for key in keys:
+                value = value.get(key) if isinstance(value, Mapping) else None
+            if isinstance(value, list):
+                out.append(
+                    Mutation(resource.urn, resource.name, self.type, keys, "widen-list", self.entry)
+                )
+        return out
+
+    def resource(self, project: str, stack: str, parent: str | None) -> CapturedResource:
+        return CapturedResource(
+            type=self.type,
+            name=self.name,
+            urn=f"urn:pulumi:{stack}::{project}::{self.type}::{self.name}",
+            parent=parent,
+            custom=True,
+            inputs=copy.deepcopy(dict(self.inputs)),
+            outputs={},
+        )
+
+
+_IGW = "igw-0123456789abcdef0"
+_OPEN_RULE = {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}
+
+#: Declared additions, by the policy whose absence check each proves live. (They belong
+#: next to their policy; until the policy declaration takes them, they are kept here.)
+ADDITIONS: tuple[Addition, ...] = (
+    Addition(
+        "AWS-EC2-001",
+        "aws:ec2/internetGateway:InternetGateway",
+        "an internet gateway",
+        inputs={"vpcId": "vpc-0123456789abcdef0"},
+    ),
+    Addition(
+        "AWS-EC2-001",
+        "aws:ec2/natGateway:NatGateway",
+        "a NAT gateway",
+        name="liveness-added-nat",
+        inputs={"subnetId": "subnet-0123456789abcdef0", "connectivityType": "public"},
+    ),
+    Addition(
+        "AWS-EC2-003",
+        "aws:ec2/route:Route",
+        "a default route to an internet gateway",
+        inputs={"routeTableId": "rtb-0123456789abcdef0", "destinationCidrBlock": "0.0.0.0/0",
+                "gatewayId": _IGW},
+    ),
+    Addition(
+        "AWS-EC2-003",
+        "aws:ec2/defaultRouteTable:DefaultRouteTable",
+        "a default route to an internet gateway in the main route table",
+        path="routes",
+        entry={"cidrBlock": "0.0.0.0/0", "gatewayId": _IGW},
+    ),
+    Addition(
+        "AWS-EC2-003",
+        "aws:ec2/routeTable:RouteTable",
+        "a default route to an internet gateway",
+        path="routes",
+        entry={"cidrBlock": "0.0.0.0/0", "gatewayId": _IGW},
+    ),
+    Addition(
+        "AWS-EC2-004",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "an allow-all ingress rule in the default security group",
+        path="ingress",
+        entry=_OPEN_RULE,
+    ),
+    Addition(
+        "AWS-EC2-005",
+        "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl",
+        "an allow-all ingress rule in the default network ACL",
+        path="ingress",
+        entry={**_OPEN_RULE, "action": "allow", "ruleNo": 100, "cidrBlock": "0.0.0.0/0"},
+    ),
+    Addition(
+        "AWS-KMS-007",
+        "aws:kms/key:Key",
+        "a key nothing uses",
+        name="liveness-orphan-key",
+        inputs={"description": "orphan", "enableKeyRotation": True, "deletionWindowInDays": 30},
+    ),
+)  # fmt: skip
+
+
 def mutate(resource: CapturedResource, mutation: Mutation) -> CapturedResource:
     """A copy of ``resource`` with ``mutation`` applied to its inputs."""
     inputs = copy.deepcopy(resource.inputs)
@@ -566,6 +829,8 @@ def mutate(resource: CapturedResource, mutation: Mutation) -> CapturedResource:
     last = mutation.path[-1]
     if mutation.kind in ("remove", "drop"):
         parent.pop(last)
+    elif mutation.kind == "widen-list":
+        parent[last] = [*parent[last], copy.deepcopy(mutation.to)]
     else:
         parent[last] = copy.deepcopy(mutation.to)
     return replace(resource, inputs=inputs)
