@@ -304,12 +304,13 @@ def check(
     if output_format is CheckFormat.compliance:
         _write_compliance(path, stack, output)
         return
-    from .check import check_project
+    from .liveness import check_with_liveness
     from .reports import ENFORCEMENT_FILE, check_json, check_sarif, check_table
 
-    report = check_project(path, stack=stack)
+    # Pass figures count a policy only where this project proves it live (cached).
+    report, live = check_with_liveness(path, stack=stack)
     if output_format is CheckFormat.json:
-        text = check_json(report)
+        text = check_json(report, live=live)
     elif output_format is CheckFormat.sarif:
         text = check_sarif(
             report,
@@ -325,7 +326,7 @@ def check(
                 from rich.console import Console
 
                 with output.open("w", encoding="utf-8") as handle:
-                    Console(file=handle, width=160).print(check_table(report))
+                    Console(file=handle, width=160).print(check_table(report, live=live))
             else:
                 output.write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
@@ -340,7 +341,7 @@ def check(
     elif text:
         typer.echo(text)
     else:
-        _console().print(check_table(report))
+        _console().print(check_table(report, live=live))
     if report.mandatory:
         raise typer.Exit(1)
 
