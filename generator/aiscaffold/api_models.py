@@ -474,6 +474,10 @@ GCP_TYPES: dict[str, ApiType] = {
         "pubsub.v1.Topic", "https://cloud.google.com/pubsub/docs/reference/rest/v1/projects.topics"
     ),
     "gcp:pubsub/topicIAMMember:TopicIAMMember": _gcp(*_GCP_BINDING, skip=["topic"]),
+    "gcp:pubsub/subscription:Subscription": _gcp(
+        "pubsub.v1.Subscription",
+        "https://cloud.google.com/pubsub/docs/reference/rest/v1/projects.subscriptions",
+    ),
     "gcp:secretmanager/secret:Secret": _gcp(
         "secretmanager.v1.Secret",
         "https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets",

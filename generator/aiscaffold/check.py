@@ -122,6 +122,9 @@ class CheckReport:
     verdicts: dict[str, dict[str, Verdict]] = field(default_factory=dict)
     """Per policy id of the pack, per subject (a resource's URN, ``""`` for the stack),
     how its evaluation ended."""
+    not_applicable_reasons: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per policy id, per subject: the reason a policy gave for not applying (a chosen
+    answer, "reminder only: ..."), where it gave one."""
     deploy_rules: int = 0
     """How many deploy rules of the project's cloud were evaluated."""
     rule_objects: list[DeployRule] = field(default_factory=list)
@@ -407,8 +410,8 @@ def _validate(
                 loop.run_until_complete(result)
             finally:
                 loop.close()
-    except _NotApplicableError:
-        return "not applicable", []
+    except _NotApplicableError as exc:
+        return "not applicable", [(exc.reason, None)] if exc.reason else []
     except UnknownValueError as exc:
         return "unknown", [(exc.message, None)]
     except Exception as exc:
@@ -510,6 +513,10 @@ def evaluate(run: MockRun, requirements: Requirements, extra: Sequence[Any] = ()
                 )
                 if verdict == "not applicable":
                     report.not_applicable += 1
+                    if reported:
+                        report.not_applicable_reasons.setdefault(entry.policy.id, {})[
+                            target.urn if target else ""
+                        ] = reported[0][0]
                 elif verdict == "passed":
                     report.passed.add(entry.policy.id)
             if verdict == "not applicable":

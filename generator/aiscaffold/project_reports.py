@@ -70,6 +70,24 @@ def _credited(report: CheckReport, live: frozenset[str] | None) -> set[str]:
     return _passed(report) & (live or frozenset())
 
 
+def _reminders(ids: Iterable[str], report: CheckReport) -> list[str]:
+    """Policies that found only a reminder where the control asks for a mechanism (they
+    say so with a not-applicable reason starting with REMINDER_ONLY)."""
+    from aiscaffold_components.policies import REMINDER_ONLY
+
+    out = []
+    for policy_id in sorted(set(ids)):
+        reasons = getattr(report, "not_applicable_reasons", {}).get(policy_id, {})
+        out += sorted(
+            {
+                f"{policy_id}: {r.removeprefix(REMINDER_ONLY).lstrip(': ')}"
+                for r in reasons.values()
+                if r.startswith(REMINDER_ONLY)
+            }
+        )
+    return out
+
+
 def _status(
     policy_ids: Iterable[str], report: CheckReport | None, credited: set[str] | None = None
 ) -> str:
@@ -87,6 +105,10 @@ def _status(
     unknown = sorted({f.policy for f in report.unknown if f.policy in ids})
     if unknown:
         return "❔ unknown offline: " + ", ".join(unknown)
+    reminders = _reminders(ids, report)
+    if reminders:
+        # Something only reminds people: whatever else passes, nothing rotates.
+        return "⚠ reminder only: " + "; ".join(reminders)
     passed = [i for i in ids if i in credited]
     if not passed:
         if any(i in _passed(report) for i in ids):

@@ -166,7 +166,6 @@ def test_topic_residency() -> None:
                 "pending", **{"replication.userManaged.replicas.0.location": UNKNOWN_STRING_VALUE}
             ),
         ),
-        ("GCP-SECRETS-003", secret("pending", rotation=UNKNOWN_OBJECT_VALUE)),
         (
             "GCP-SECRETS-004",
             member(
@@ -179,3 +178,9 @@ def test_topic_residency() -> None:
 )
 def test_unknown_values(policy: str, resource: Any) -> None:
     assert unknown(policy, [resource]) == {"pending"}
+
+
+def test_unknown_rotation_is_unknown_on_the_stack() -> None:
+    """GCP-SECRETS-003 judges the stack (secrets and the subscriptions on their topics)."""
+    pending = secret("pending", rotation=UNKNOWN_OBJECT_VALUE)
+    assert unknown("GCP-SECRETS-003", [pending]) == {"(stack)"}

@@ -442,10 +442,41 @@ def _vm(run: MockRun) -> CapturedResource:
     )
 
 
+def _rotation_push(run: MockRun) -> CapturedResource:
+    """The push subscription Secrets adds on the rotation topic once the stack names a
+    rotation service (stack config secret_rotation_push_endpoint)."""
+    topic = next(r for r in run.resources if r.name == f"{run.project}-secrets-rotation")
+    endpoint = "https://rotate-abc123-uc.a.run.app/rotate"
+    return res(
+        "gcp:pubsub/subscription:Subscription",
+        f"{run.project}-secrets-rotation-push",
+        {
+            "topic": topic.outputs["id"],
+            "filter": 'attributes.eventType = "SECRET_ROTATE"',
+            "pushConfig": {
+                "pushEndpoint": endpoint,
+                "oidcToken": {
+                    "serviceAccountEmail": "rotator@mock-project.iam.gserviceaccount.com",
+                    "audience": endpoint,
+                },
+            },
+            "expirationPolicy": {"ttl": ""},
+            "messageRetentionDuration": "604800s",
+            "labels": topic.inputs["labels"],
+        },
+    )
+
+
 #: Resources no generated project has, added (compliant) where a policy checks only them.
 ADDED: dict[str, Callable[[MockRun], CapturedResource]] = {
     "net-allow-iap-ssh": _iap_ssh_rule,
     "net-vm": _vm,
+}
+#: Resources added for one policy's case, beside the resource whose value is unknown:
+#: without a rotation service GCP-SECRETS-003 finds the secrets "reminder only" (not
+#: applicable), so the case starts from a project that names one.
+ADDED_FOR: dict[str, Callable[[MockRun], CapturedResource]] = {
+    "GCP-SECRETS-003": _rotation_push,
 }
 GCP_POLICIES = {p.id: p for p in registry("gcp")}
 
@@ -484,6 +515,7 @@ def test_values_unknown_during_preview_are_reported_unknown(
     names = [f"{run.project}-{r}" for r in role.split("+")]  # "a+b": both unknown
     name = names[0]
     add = [ADDED[role](run)] if role in ADDED else []
+    add += [ADDED_FOR[policy](run)] if policy in ADDED_FOR else []
     known = evaluate(patched(run, {}, add), requirements)
     assert known.policies == 1
     # While the value is known, the policy gives a verdict, and the project complies...

@@ -5,18 +5,25 @@ with that region's secrets key, and every region must be in ``allowed_regions`` 
 residency, GOV-02). Versions come from values the caller passes (in a generated
 project, Pulumi config secrets; a secret without a value gets no version). Only the
 ``accessor`` is granted ``roles/secretmanager.secretAccessor``, per secret (SEC-02).
+
 Rotation (SEC-03): every ``rotation_days`` Secret Manager publishes a ``SECRET_ROTATE``
 notice to the secret's topics: a CMEK-encrypted rotation topic kept in the replica
-regions, which a rotating function subscribes to, and the project's alert topic
-(``notify_topics``, :class:`~aiscaffold_components.gcp.AlertChannel`), which tells the
-owners. Secret Manager itself changes no value: "You must configure a Pub/Sub subscriber
-to receive and act on the SECRET_ROTATE messages"
-(https://cloud.google.com/secret-manager/docs/secret-rotation).
+regions, and the project's alert topic (``notify_topics``,
+:class:`~aiscaffold_components.gcp.AlertChannel`), which tells the owners. Secret
+Manager itself changes no value: "You must configure a Pub/Sub subscriber to receive
+and act on the SECRET_ROTATE messages"
+(https://cloud.google.com/secret-manager/docs/secret-rotation). Given the team's rotation
+service (``rotation_push_endpoint``, e.g. a Cloud Run service, and the service account
+Pub/Sub signs its requests as), a push subscription on the rotation topic delivers each
+notice to it, and the values really rotate; without one the notices are reminders, and
+GCP-SECRETS-003 says so ("reminder only", never credited).
 """
 
 from __future__ import annotations
 
 import datetime
+import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +33,34 @@ import pulumi_gcp as gcp
 from ._common import child_opts, duration, labels_of, wait_for_dependencies
 
 __all__ = ["Secrets", "SecretsArgs"]
+
+#: How long an undelivered rotation notice stays in the push subscription: Pub/Sub keeps
+#: unacknowledged messages "Defaults to 7 days. Cannot be more than 31 days or less than
+#: 10 minutes" (pubsub v1 Subscription.messageRetentionDuration); a week lets the
+#: rotation service be repaired while Pub/Sub keeps retrying.
+PUSH_RETENTION_DAYS = 7
+#: Seconds Pub/Sub waits for the rotation service to answer a push ("For push delivery,
+#: this value is also used to set the request timeout"; 10 to 600 seconds,
+#: Subscription.ackDeadlineSeconds): issuing a new credential can take minutes.
+PUSH_ACK_DEADLINE_SECONDS = 600
+#: The push delivers rotation notices only: Secret Manager publishes every change of the
+#: secret to its topics (SECRET_VERSION_ADD, ...), each with an ``eventType`` attribute
+#: (https://cloud.google.com/secret-manager/docs/event-notifications).
+ROTATE_FILTER = 'attributes.eventType = "SECRET_ROTATE"'
+
+_EMAIL = re.compile(r"[^@\s:]+@[^@\s]+\.[^@\s]+")
+
+
+def _https_endpoint(url: str) -> str:
+    """``url`` if Pub/Sub can push to it: "A publicly accessible HTTPS address", with
+    "a valid SSL certificate signed by a certificate authority"
+    (https://cloud.google.com/pubsub/docs/create-push-subscription)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(
+            f"rotation_push_endpoint must be an https:// URL of the rotation service, not {url!r}"
+        )
+    return url
 
 
 @dataclass(frozen=True)
@@ -63,6 +98,19 @@ class SecretsArgs:
     the Secret Manager service agent must be allowed to publish to them. Secret Manager
     takes at most 10 topics per secret."""
 
+    rotation_push_endpoint: pulumi.Input[str] | None = None
+    """HTTPS URL of the team's rotation service (e.g. a Cloud Run service's URL): a push
+    subscription on the rotation topic delivers each ``SECRET_ROTATE`` notice to it, and
+    it adds the new version. Needs ``rotation_push_service_account``. Without it nothing
+    changes the values: the notices are reminders to the owners."""
+
+    rotation_push_service_account: pulumi.Input[str] | None = None
+    """Email of the service account Pub/Sub signs each push's OIDC token as (audience:
+    the endpoint URL), which the rotation service verifies. Whoever runs ``pulumi up``
+    needs ``iam.serviceAccounts.actAs`` on it ("The caller ... must have the
+    iam.serviceAccounts.actAs permission for the service account", pubsub v1
+    PushConfig.OidcToken)."""
+
     version_destroy_days: int = 7
     """Days a destroyed version stays recoverable before it is gone."""
 
@@ -77,6 +125,9 @@ class Secrets(pulumi.ComponentResource):
     """Resource id (``projects/<n>/secrets/<id>``) per secret."""
     rotation_topic: pulumi.Output[str] | None
     """Id of the rotation topic (``None`` without rotation)."""
+    rotation_subscription: pulumi.Output[str] | None
+    """Id of the push subscription delivering rotation notices to the rotation service
+    (``None`` without ``rotation_push_endpoint``)."""
 
     def __init__(
         self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None
@@ -90,11 +141,27 @@ class Secrets(pulumi.ComponentResource):
             raise ValueError(
                 f"replica regions {', '.join(outside)} are not among the allowed regions"
             )
+        endpoint, pusher = args.rotation_push_endpoint, args.rotation_push_service_account
+        if (endpoint is None) != (pusher is None):
+            raise ValueError(
+                "rotation_push_endpoint and rotation_push_service_account go together "
+                "(Pub/Sub pushes only signed requests to the rotation service)"
+            )
+        if endpoint is not None and args.rotation_days is None:
+            raise ValueError("rotation_push_endpoint needs rotation_days (no notice, no push)")
+        if isinstance(endpoint, str):
+            _https_endpoint(endpoint)
+        if isinstance(pusher, str) and not _EMAIL.fullmatch(pusher):
+            raise ValueError(
+                "rotation_push_service_account is a service account email "
+                f"(name@project.iam.gserviceaccount.com), not {pusher!r}"
+            )
         labels = labels_of(args.labels)
         child = child_opts(self)
         regions = list(args.replicas)
 
         self.rotation_topic = None
+        self.rotation_subscription = None
         topics: list[gcp.secretmanager.SecretTopicArgs] | None = None
         rotation: gcp.secretmanager.SecretRotationArgs | None = None
         ignore: list[str] = []
@@ -139,6 +206,8 @@ class Secrets(pulumi.ComponentResource):
             # The first rotation time is set once; later runs must not move it.
             ignore.append("rotation.nextRotationTime")
             self.rotation_topic = topic.id
+            if endpoint is not None and pusher is not None:
+                self.rotation_subscription = self._push(name, args, topic, endpoint, pusher)
 
         self.secret_ids = {}
         for secret_id, value in args.secrets.items():
@@ -184,5 +253,53 @@ class Secrets(pulumi.ComponentResource):
             self.secret_ids[secret_id] = secret.id
 
         self.register_outputs(
-            {"secret_ids": self.secret_ids, "rotation_topic": self.rotation_topic}
+            {
+                "secret_ids": self.secret_ids,
+                "rotation_topic": self.rotation_topic,
+                "rotation_subscription": self.rotation_subscription,
+            }
         )
+
+    def _push(
+        self,
+        name: str,
+        args: SecretsArgs,
+        topic: gcp.pubsub.Topic,
+        endpoint: pulumi.Input[str],
+        pusher: pulumi.Input[str],
+    ) -> pulumi.Output[str]:
+        """The push subscription delivering the rotation notices to the rotation service.
+
+        Its messages stay in the topic's CMEK-protected, region-bound storage (a
+        subscription has no key of its own). No dead-letter topic: one would need a
+        second topic and Pub/Sub service agent grants on both; an undelivered notice is
+        retried for ``PUSH_RETENTION_DAYS`` and the owners get every notice on the alert
+        topic anyway.
+        """
+        url = pulumi.Output.from_input(endpoint).apply(_https_endpoint)
+        subscription = gcp.pubsub.Subscription(
+            f"{name}-rotation-push",
+            project=args.project,
+            topic=topic.id,
+            filter=ROTATE_FILTER,
+            push_config=gcp.pubsub.SubscriptionPushConfigArgs(
+                push_endpoint=url,
+                oidc_token=gcp.pubsub.SubscriptionPushConfigOidcTokenArgs(
+                    service_account_email=pusher, audience=url
+                ),
+            ),
+            ack_deadline_seconds=PUSH_ACK_DEADLINE_SECONDS,
+            message_retention_duration=duration(PUSH_RETENTION_DAYS),
+            retain_acked_messages=False,
+            # Pub/Sub deletes a subscription idle for 31 days unless told otherwise ("If
+            # expiration_policy is not set, a default policy with ttl of 31 days will be
+            # used", Subscription.expirationPolicy); notices come every rotation period,
+            # so it must never expire ("" in the provider: never).
+            expiration_policy=gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl=""),
+            retry_policy=gcp.pubsub.SubscriptionRetryPolicyArgs(
+                minimum_backoff="10s", maximum_backoff="600s"
+            ),
+            labels=labels_of(args.labels),
+            opts=child_opts(self),
+        )
+        return subscription.id

@@ -12,6 +12,7 @@ same pulumi-policy objects against the resources of an offline run.
 from __future__ import annotations
 
 from ._core import (
+    REMINDER_ONLY,
     Level,
     NotApplicable,
     Override,
@@ -27,6 +28,7 @@ from ._core import (
 from ._registry import Requirements, policies_for, pulumi_policies, registry
 
 __all__ = [
+    "REMINDER_ONLY",
     "Level",
     "NotApplicable",
     "Override",

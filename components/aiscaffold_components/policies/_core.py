@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from pulumi_policy import Policy as PulumiPolicy
 
 __all__ = [
+    "REMINDER_ONLY",
+    "Addition",
     "Level",
     "NotApplicable",
     "Override",
@@ -56,6 +58,12 @@ Level = Literal["mandatory", "advisory", "disabled"]
 
 class NotApplicable(Exception):
     """The policy does not apply to this resource (reason in the message)."""
+
+
+#: The start of a secret-rotation policy's not-applicable reason when nothing rotates the
+#: values and the owners are only reminded (AWS-SECRETS-004, AZURE-SECRETS-001,
+#: GCP-SECRETS-003): never credited, never a violation; reports render it "reminder only".
+REMINDER_ONLY = "reminder only"
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,44 @@ class _EngineResource(Resource):
         return object.__getattribute__(self, name)
 
 
+@dataclass(frozen=True)
+class Addition:
+    """A declared weakening that adds what a policy forbids, kept next to the policy.
+
+    Policies that check for something being absent (no internet gateway, no NAT, no
+    orphan key) cannot be weakened by changing an input the stack sets: the mutation
+    engine proves them live on a project by adding the forbidden thing and seeing the
+    policy report it (``live_when`` of :func:`resource_policy` / :func:`stack_policy`).
+    One of three forms:
+
+    - a new resource of ``type`` with ``inputs`` (``path`` unset);
+    - ``entry`` appended to the list input at ``path`` of each resource of ``type`` (a
+      rule in an adopted default security group, a route);
+    - ``value`` set at ``path`` of each resource of ``type`` that has that input (a
+      value the SDK types as a free string, so no enum names it: a Global SKU).
+    """
+
+    type: str
+    why: str
+    """What is added, as the kill report shows it (``a NAT gateway``)."""
+    name: str = "liveness-added"
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None
+    """A dotted input path of each resource of ``type``, for ``entry`` or ``value``."""
+    entry: Any = None
+    value: Any = None
+
+    def __post_init__(self) -> None:
+        if self.path is None and (self.entry is not None or self.value is not None):
+            raise ValueError(f"{self.why}: an entry or a value needs the path it goes to")
+        if self.path is not None and (self.entry is None) == (self.value is None):
+            raise ValueError(f"{self.why}: give either the entry to append or the value to set")
+
+    @property
+    def label(self) -> str:
+        return f"{self.type} {self.name} (add: {self.why})"
+
+
 ResourceCheck = Callable[[Resource, "Requirements"], Iterable[str]]
 StackCheck = Callable[[Sequence[Resource], "Requirements"], Iterable[tuple[Resource | None, str]]]
 
@@ -139,6 +185,8 @@ class Policy:
     severity: Severity
     controls: tuple[str, ...]
     remediation: str
+    live_when: tuple[Addition, ...] = ()
+    """Declared weakenings that prove an absence check live (see :class:`Addition`)."""
 
     @property
     def cloud(self) -> str:
@@ -229,8 +277,13 @@ def resource_policy(
     types: Sequence[str],
     controls: Sequence[str],
     remediation: str,
+    live_when: Sequence[Addition] = (),
 ) -> Callable[[ResourceCheck], ResourcePolicy]:
-    """Declare a resource policy; the decorated check's docstring is its description."""
+    """Declare a resource policy; the decorated check's docstring is its description.
+
+    ``live_when``: the declared additions that prove an absence check live (what it
+    forbids, added to a project's resources, must make it report a violation).
+    """
 
     def register(check: ResourceCheck) -> ResourcePolicy:
         policy = ResourcePolicy(
@@ -240,6 +293,7 @@ def resource_policy(
             severity=severity,
             controls=tuple(controls),
             remediation=remediation,
+            live_when=tuple(live_when),
             resource_types=tuple(types),
             check=check,
         )
@@ -256,8 +310,10 @@ def stack_policy(
     severity: Severity,
     controls: Sequence[str],
     remediation: str,
+    live_when: Sequence[Addition] = (),
 ) -> Callable[[StackCheck], StackPolicy]:
-    """Declare a stack policy (sees every resource at once)."""
+    """Declare a stack policy (sees every resource at once); ``live_when`` as for
+    :func:`resource_policy`."""
 
     def register(check: StackCheck) -> StackPolicy:
         policy = StackPolicy(
@@ -267,6 +323,7 @@ def stack_policy(
             severity=severity,
             controls=tuple(controls),
             remediation=remediation,
+            live_when=tuple(live_when),
             check_stack=check,
         )
         _register(policy)

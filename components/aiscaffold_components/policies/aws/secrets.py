@@ -6,7 +6,14 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
+from .._core import (
+    REMINDER_ONLY,
+    NotApplicable,
+    Requirements,
+    Resource,
+    resource_policy,
+    stack_policy,
+)
 from ._schedule import UnboundedSchedule, longest_interval_days
 from ._util import (
     actions,
@@ -173,11 +180,6 @@ def _reminder_findings(schedule: Resource, required: int) -> list[str]:
                 f"({expression}); the profile asks for {required}"
             )
     return out
-
-
-#: The start of AWS-SECRETS-004's not-applicable reason when the secrets only have
-#: reminders: reports render it as "reminder only".
-REMINDER_ONLY = "reminder only"
 
 
 @stack_policy(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .._core import NotApplicable, Requirements, Resource, stack_policy
+from .._core import REMINDER_ONLY, NotApplicable, Requirements, Resource, stack_policy
 from ._util import SECRET, days, id_path, listed, name_of, of_type
 
 SYSTEM_TOPIC = "azure-native:eventgrid:SystemTopic"
@@ -29,9 +29,6 @@ VAULT_TOPIC_TYPE = "microsoft.keyvault.vaults"
 NEAR_EXPIRY = "Microsoft.KeyVault.SecretNearExpiry"
 #: Destinations that run code on the event: a rotation function.
 ROTATING_ENDPOINTS = frozenset({"azurefunction", "webhook"})
-#: The start of AZURE-SECRETS-001's not-applicable reason when the secrets only have
-#: reminders: reports render it as "reminder only".
-REMINDER_ONLY = "reminder only"
 
 _DAY_SECONDS = 86400
 

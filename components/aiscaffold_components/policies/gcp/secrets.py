@@ -1,15 +1,56 @@
-"""Secret Manager: CMEK replicas in allowed regions, rotation, access for the workload only."""
+"""Secret Manager: CMEK replicas in allowed regions, rotation, access for the workload only.
+
+Rotation (SEC-03) is judged by its mechanism: Secret Manager only sends ``SECRET_ROTATE``
+notices, "You must configure a Pub/Sub subscriber to receive and act on the
+SECRET_ROTATE messages" (https://cloud.google.com/secret-manager/docs/secret-rotation).
+A push subscription to the team's rotation service is that subscriber; notices that
+only reach the owners are a reminder ("reminder only", never credited), as
+AWS-SECRETS-004 and AZURE-SECRETS-001 report theirs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from .._core import Requirements, Resource, resource_policy
-from ._util import DAY, SECRET_IAM_TYPES, days_text, grants, seconds
+from .._core import (
+    REMINDER_ONLY,
+    NotApplicable,
+    Requirements,
+    Resource,
+    resource_policy,
+    stack_policy,
+)
+from ._util import (
+    DAY,
+    SECRET_IAM_TYPES,
+    days_text,
+    grants,
+    last_segment,
+    of_type,
+    seconds,
+    some,
+)
+
+if TYPE_CHECKING:
+    from pulumi_policy.proxy import UnknownValueError
 
 SECRET = "gcp:secretmanager/secret:Secret"  # noqa: S105 - a type token
 REGIONAL_SECRET = "gcp:secretmanager/regionalSecret:RegionalSecret"  # noqa: S105
+SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 ACCESSOR_ROLES = frozenset({"roles/secretmanager.secretAccessor"})
+#: The filter Secrets puts on its push subscription: rotation notices only (Secret
+#: Manager sets each message's ``eventType`` attribute,
+#: https://cloud.google.com/secret-manager/docs/event-notifications).
+ROTATE_FILTER = 'attributes.eventType = "SECRET_ROTATE"'
+#: Seconds a subscription may be idle before Pub/Sub deletes it, when its expiration
+#: policy is unset (31 days, pubsub v1 Subscription.expirationPolicy).
+DEFAULT_SUBSCRIPTION_TTL = 31 * DAY
+_How = Literal["expires", "pushed", "unpushed"]
+#: The shortest rotation period: "Must be in seconds and at least 3600s (1h)"
+#: (https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets#rotation).
+MIN_ROTATION_PERIOD = 3600
 
 
 def _replicas(resource: Resource) -> list[tuple[str | None, object]]:
@@ -76,33 +117,203 @@ def secret_residency(resource: Resource, requirements: Requirements) -> Iterator
             yield f"{resource.name} has a replica in {location}, outside the allowed regions"
 
 
-@resource_policy(
+def _secret_findings(secret: Resource, required: int) -> list[str] | None:
+    """What keeps ``secret`` from rotating (or expiring) within ``required`` days; None
+    when it expires within them (a real mechanism: Secret Manager deletes it)."""
+    ttl = seconds(secret.get("ttl"))
+    if ttl is not None and ttl <= required * DAY:
+        return None
+    period = seconds(secret.get("rotation", "rotationPeriod"))
+    if period is None:
+        return [f"{secret.name} neither rotates nor expires; the profile requires {required} days"]
+    out = []
+    if period < MIN_ROTATION_PERIOD:
+        out.append(
+            f"{secret.name} rotates every {period:g}s; Secret Manager takes at least "
+            f"{MIN_ROTATION_PERIOD}s"
+        )
+    if period > required * DAY:
+        out.append(
+            f"{secret.name} rotates every {days_text(period)}; the profile requires {required} days"
+        )
+    if not secret.get("rotation", "nextRotationTime"):
+        out.append(f"{secret.name} has a rotation period but no next rotation time")
+    if not secret.items("topics"):
+        out.append(f"{secret.name} sends its rotation notices to no topic")
+    return out
+
+
+def _same_topic(a: Any, b: Any) -> bool:
+    """Whether two topic references (``projects/<p>/topics/<t>`` or a bare ``<t>`` in the
+    subscription's project) name the same topic."""
+    if not isinstance(a, str) or not isinstance(b, str) or not a or not b:
+        return False
+    if a == b:
+        return True
+    return ("/" not in a or "/" not in b) and last_segment(a) == last_segment(b)
+
+
+def _subscribed_to(subscription: Resource, topic: Any) -> bool:
+    return _same_topic(subscription.get("topic"), topic)
+
+
+def _push_findings(subscription: Resource, period: float) -> list[str] | None:
+    """What keeps a subscription from delivering each SECRET_ROTATE notice to a rotation
+    service; None when it is no push subscription (a pull subscriber may act on the
+    notices or not: nothing here says). Pub/Sub pushes only to "A publicly accessible
+    HTTPS address" (https://cloud.google.com/pubsub/docs/create-push-subscription)."""
+    if not subscription.get("pushConfig"):
+        return None
+    endpoint = subscription.get("pushConfig", "pushEndpoint")
+    if not isinstance(endpoint, str) or not endpoint.lower().startswith("https://"):
+        return [f"{subscription.name} pushes to {endpoint or 'no endpoint'}, not an HTTPS URL"]
+    notices = subscription.get("filter", default="")
+    if notices and " ".join(str(notices).split()) != ROTATE_FILTER:
+        return [f"{subscription.name} may filter out the SECRET_ROTATE notices ({notices})"]
+    return _expiry_findings(subscription, period)
+
+
+def _is_rotation_service(subscription: Resource) -> bool:
+    """A push of rotation notices alone (Secrets' filter): the stack's rotation service,
+    whichever topic it is on."""
+    if not subscription.get("pushConfig"):
+        return False
+    notices = subscription.get("filter", default="")
+    return " ".join(str(notices).split()) == ROTATE_FILTER
+
+
+def _expiry_findings(subscription: Resource, period: float) -> list[str]:
+    """A push subscription Pub/Sub deletes between two notices rotates nothing: idle for
+    its ``expirationPolicy.ttl`` (31 days when unset: "If expiration_policy is not set, a
+    default policy with ttl of 31 days will be used", pubsub v1
+    Subscription.expirationPolicy; ``""`` never) it is gone."""
+    ttl_text = subscription.get("expirationPolicy", "ttl", default=None)
+    if subscription.get("expirationPolicy") is not None and not ttl_text:
+        return []  # set without a ttl: never expires
+    ttl = seconds(ttl_text) if ttl_text else DEFAULT_SUBSCRIPTION_TTL
+    if ttl is not None and ttl > period:
+        return []
+    return [
+        f"{subscription.name} expires after {days_text(ttl or 0)} without a delivery, before "
+        f'the next rotation notice ({days_text(period)}): set expiration_policy ttl ""'
+    ]
+
+
+@stack_policy(
     id="GCP-SECRETS-003",
     title="Secrets rotate or expire within the profile's period",
     severity="medium",
-    types=[SECRET, REGIONAL_SECRET],
     controls=["SEC-03"],
     remediation="Set rotation.rotation_period (at most the profile's secret_rotation_days) "
-    "with next_rotation_time and a rotation topic (Secrets(rotation_days=...)), or an "
-    "expiry within the period.",
+    "with next_rotation_time and a rotation topic (Secrets(rotation_days=...)), and give the "
+    "stack a rotation service (stack config secret_rotation_push_endpoint and "
+    "secret_rotation_push_service_account, SecretsArgs.rotation_push_endpoint): a push "
+    "subscription delivers each SECRET_ROTATE notice to it. Notices nobody acts on are "
+    "reported 'reminder only'. Or let the secret expire (ttl) within the period.",
 )
-def secret_rotation(resource: Resource, requirements: Requirements) -> Iterator[str]:
-    """A leaked value stops working: Secret Manager sends rotation notices to a topic at
-    least every `secret_rotation_days` days, or the secret expires within them."""
+def secret_rotation(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """A leaked value stops working: every secret expires (``ttl``) within
+    `secret_rotation_days`, or Secret Manager sends ``SECRET_ROTATE`` notices at least
+    that often (rotation period and next rotation time) to its topics, and a push
+    subscription on one of them delivers the notices to an HTTPS rotation service. A
+    push that cannot deliver them (no HTTPS endpoint, a filter dropping them, deleted by
+    Pub/Sub as idle before the next notice) is a violation, and so is a secret left out
+    of the stack's rotation service. Secret Manager itself changes no value
+    (https://cloud.google.com/secret-manager/docs/secret-rotation): in a stack without a
+    rotation service, a schedule whose notices only reach people is not judged
+    ("reminder only", never credited)."""
+    from pulumi_policy.proxy import UnknownValueError
+
     required = int(requirements.setting("secret_rotation_days"))
-    ttl = seconds(resource.get("ttl"))
-    if ttl is not None and ttl <= required * DAY:
+    secrets = of_type(resources, SECRET, REGIONAL_SECRET)
+    if not secrets:
+        raise NotApplicable("the stack has no Secret Manager secrets")
+    subscriptions = of_type(resources, SUBSCRIPTION)
+    found: list[tuple[Resource | None, str]] = []
+    unpushed: list[Resource] = []
+    rotation_service = False
+    pending: UnknownValueError | None = None
+    for secret in secrets:
+        try:
+            findings, how = _judge(secret, subscriptions, required)
+        except UnknownValueError as error:
+            # A known violation of another secret still decides, whatever the order.
+            pending = _first(pending, error)
+            continue
+        found += findings
+        rotation_service = rotation_service or how == "pushed"
+        if not findings and how == "unpushed":
+            unpushed.append(secret)
+    if unpushed and not rotation_service:
+        rotation_service = some(subscriptions, _is_rotation_service)
+    if rotation_service:
+        # The stack has a rotation service: a secret whose notices do not reach it is
+        # left out of it, not merely reminded.
+        found += [
+            (
+                s,
+                f"{s.name} sends its rotation notices to no topic the rotation service is "
+                "pushed from",
+            )
+            for s in unpushed
+        ]
+        unpushed = []
+    if found:
+        yield from found
         return
-    period = seconds(resource.get("rotation", "rotationPeriod"))
-    if period is None:
-        yield f"{resource.name} neither rotates nor expires; the profile requires {required} days"
-        return
-    if period > required * DAY:
-        yield f"{resource.name} rotates every {days_text(period)}; the profile requires {required} days"
-    if not resource.get("rotation", "nextRotationTime"):
-        yield f"{resource.name} has a rotation period but no next rotation time"
-    if not resource.items("topics"):
-        yield f"{resource.name} sends its rotation notices to no topic"
+    if pending is not None:
+        raise pending
+    if unpushed:
+        raise NotApplicable(
+            f"{REMINDER_ONLY}: no rotation service receives the SECRET_ROTATE notices of "
+            f"{', '.join(s.name for s in unpushed)} (stack config "
+            f"secret_rotation_push_endpoint); they remind the owners every {required} days "
+            "or sooner, and nothing rotates the values"
+        )
+
+
+def _first(pending: UnknownValueError | None, error: UnknownValueError) -> UnknownValueError:
+    # The same unknown is reported whichever secret or subscription comes first.
+    return error if pending is None or error.message < pending.message else pending
+
+
+def _judge(
+    secret: Resource, subscriptions: Sequence[Resource], required: int
+) -> tuple[list[tuple[Resource | None, str]], _How]:
+    """The findings on one secret, and how its value stops working: it ``expires``
+    within the period, or its notices are ``pushed`` (a push subscription on its topics,
+    working or not), or ``unpushed`` (nothing known acts on them: the caller decides). Raises UnknownValueError when a value it needs is
+    unknown and no known one decides.
+    """
+    from pulumi_policy.proxy import UnknownValueError
+
+    problems = _secret_findings(secret, required)
+    if problems is None:
+        return [], "expires"
+    if problems:
+        return [(secret, message) for message in problems], "unpushed"
+    topics = [t.get("name") for t in secret.items("topics")]
+    period = seconds(secret.get("rotation", "rotationPeriod")) or 0.0
+    pushes: list[tuple[Resource, list[str]]] = []
+    pending: UnknownValueError | None = None
+    for subscription in subscriptions:
+        try:
+            # The topic first: nothing else is read of a subscription of another topic.
+            if not some(topics, functools.partial(_subscribed_to, subscription)):
+                continue
+            found = _push_findings(subscription, period)
+        except UnknownValueError as error:
+            pending = _first(pending, error)
+            continue
+        if found is not None:
+            pushes.append((subscription, found))
+    if any(not found for _, found in pushes):
+        return [], "pushed"  # a working push: the notices rotate the value
+    if pending is not None:
+        raise pending
+    return [(s, m) for s, found in pushes for m in found], "pushed" if pushes else "unpushed"
 
 
 @resource_policy(
