@@ -429,3 +429,109 @@ def test_a_passing_policy_without_a_proof_is_not_exercised_and_never_credited() 
     section = unproven.split("Not exercised here", 1)[1]
     line = next(x for x in section.splitlines() if x.startswith("| AWS-KMS-001 "))
     assert "not proven live here" in line
+
+
+# ------------------------------------------------- declared additions, next to policies
+def test_absence_policies_declare_their_additions_next_to_them() -> None:
+    """The additions live on the policies (``live_when``), and each is caught by it."""
+    from aiscaffold_components.policies import registry
+
+    declared = {p.id: p.live_when for p in registry() if p.live_when}
+    assert {
+        "AWS-EC2-001",
+        "AWS-EC2-003",
+        "AWS-EC2-004",
+        "AWS-EC2-005",
+        "AWS-KMS-007",
+        "AZURE-AI-013",
+        "GCP-IAM-006",
+        "GCP-IAM-007",
+    } <= set(declared)
+    assert [a.why for a in declared["AWS-EC2-001"]] == ["an internet gateway", "a NAT gateway"]
+
+
+def test_the_engine_gathers_additions_from_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without its declaration, the absence policy has nothing to catch: no proof."""
+    from dataclasses import replace as replaced
+
+    from aiscaffold import liveness
+    from aiscaffold_components.policies import registry
+
+    assert liveness.prove_liveness(_inventory(), _requirements()).proofs["AWS-EC2-004"].live
+    stripped = [replaced(p, live_when=()) for p in registry("aws")]
+    monkeypatch.setattr(liveness, "registry", lambda cloud=None: stripped)
+    assert not liveness.prove_liveness(_inventory(), _requirements()).proofs["AWS-EC2-004"].live
+
+
+def test_a_declared_value_is_set_where_the_input_exists() -> None:
+    from aiscaffold.testing.mutations import Addition, addition_mutations
+
+    deployment = "azure-native:cognitiveservices:Deployment"
+    run = _run(deployment, {"sku": {"name": "Standard", "capacity": 10.0}}, name="gpt")
+    other = _run(deployment, {"properties": {}}, name="none")
+    global_sku = Addition(deployment, "a Global SKU", path="sku.name", value="GlobalStandard")
+    [mutation] = addition_mutations(global_sku, run)
+    assert (mutation.dotted, mutation.kind, mutation.to) == ("sku.name", "enum", "GlobalStandard")
+    assert mutate(run.resources[0], mutation).inputs["sku"]["name"] == "GlobalStandard"
+    assert addition_mutations(global_sku, other) == []  # nothing to set: nothing derived
+
+
+def test_an_addition_is_one_of_its_three_forms() -> None:
+    from aiscaffold.testing.mutations import Addition
+
+    with pytest.raises(ValueError, match="needs the path"):
+        Addition("t", "an entry without a path", entry={"a": 1})
+    with pytest.raises(ValueError, match="either the entry"):
+        Addition("t", "both an entry and a value", path="x", entry={"a": 1}, value="v")
+    with pytest.raises(ValueError, match="either the entry"):
+        Addition("t", "a path and nothing to put there", path="x")
+
+
+# ------------------------------------------------------- mutations of what policies read
+def test_a_read_address_range_narrows_and_a_gcp_direction_flips() -> None:
+    """A deny rule is weakened by narrowing what it denies; GCP types a firewall's
+    direction as a string, its members come from the discovery document."""
+    from aiscaffold.testing.mutations import derive_read_mutations
+
+    run = _run(FIREWALL, {"direction": "INGRESS", "sourceRanges": ["0.0.0.0/0"]})
+    urn = run.resources[0].urn
+    found = {
+        (m.dotted, m.kind, m.to)
+        for m in derive_read_mutations(run, {urn: [("direction",), ("sourceRanges", 0)]})
+    }
+    assert ("direction", "enum", "EGRESS") in found
+    assert ("sourceRanges.0", "narrow-cidr", "192.0.2.0/24") in found
+
+
+def test_a_read_exemption_matching_no_uncovered_read_is_stale() -> None:
+    from aiscaffold.testing.mutations import stale_exemptions
+
+    run = _run("aws:kms/alias:Alias", {"name": "alias/data", "targetKeyId": "k"})
+    resource = run.resources[0]
+    used = Exemption("aws:kms/alias:Alias", "name", ("read",), "an alias name protects nothing")
+    unused = Exemption("aws:kms/alias:Alias", "targetKeyId", ("read",), "re-pointing it...")
+    uncovered = {"p": [(resource, ("name",))]}
+    stale = stale_exemptions([used, unused], {"p": run}, uncovered_reads=uncovered)
+    assert stale == [unused]
+    # once a caught mutation weakens the input, its read exemption is no longer needed
+    assert stale_exemptions([used], {"p": run}, uncovered_reads={"p": []}) == [used]
+
+
+def test_the_gcp_iam_absence_checks_catch_their_declared_grants() -> None:
+    """GCP-IAM-006 (impersonation) and GCP-IAM-007 (default service account) forbid
+    grants a stack should not make: each is proven by the grant it declares."""
+    from aiscaffold.liveness import prove_liveness
+    from aiscaffold_components.policies import Requirements
+
+    run = _run(
+        "gcp:serviceaccount/account:Account",
+        {"accountId": "workload", "project": "mock-project"},
+        name="identity",
+    )
+    requirements = Requirements(cloud="gcp", data_sensitivity="internal", ai_service="vertex")
+    proofs = prove_liveness(run, requirements).proofs
+    assert proofs["GCP-IAM-006"].kills == (
+        "gcp:projects/iAMMember:IAMMember liveness-added-token-creator (add: a project-wide "
+        "grant of the token creator role, which impersonates every service account)",
+    )
+    assert any("Compute Engine default" in k for k in proofs["GCP-IAM-007"].kills)

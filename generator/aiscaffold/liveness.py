@@ -12,7 +12,8 @@ The weakenings (:mod:`aiscaffold.testing.mutations`) are the word-list mutations
 every security-relevant input, the mutations of every input path a policy read
 (:func:`~aiscaffold.testing.mutations.derive_read_mutations`), and the declared
 additions of a forbidden resource for policies that check for something being absent
-(:data:`~aiscaffold.testing.mutations.ADDITIONS`).
+(each policy's ``live_when``, declared next to it: see
+:class:`aiscaffold_components.policies._core.Addition`).
 
 Speed: a policy is a pure function of what it reads, so a mutation of one input can
 change the verdict only of the policies that read that input (or a path above or below
@@ -37,9 +38,10 @@ from aiscaffold_components.policies import Policy, Requirements, ResourcePolicy,
 
 from .testing import CapturedResource, MockRun
 from .testing.mutations import (
-    ADDITIONS,
     Addition,
     Mutation,
+    added_resource,
+    addition_mutations,
     derive_mutations,
     derive_read_mutations,
     mutate,
@@ -441,7 +443,7 @@ class _Bench:
     def addition_killers(self, addition: Addition) -> list[str]:
         """The policies that report a new violation when ``addition``'s resource exists."""
         parent = next((r.urn for r in self.run.resources if r.type == "pulumi:pulumi:Stack"), None)
-        added = addition.resource(self.run.project, self.run.stack, parent)
+        added = added_resource(addition, self.run.project, self.run.stack, parent)
         resources = [*self.run.resources, added]
         props = {r.urn: r.inputs for r in resources}
         killed = []
@@ -523,11 +525,13 @@ def run_all_mutations(
         present.setdefault(key[1], set()).update(recorded.present)
         reads[key] = recorded.present
     ids = [p.id for p in bench.policies]
-    declared = [a for a in ADDITIONS if a.policy in ids]
+    # The additions each absence policy declares (``live_when``), gathered from the
+    # registry: whichever policy catches one is proven by it, not only its declarer.
+    declared = [a for p in bench.policies for a in p.live_when]
     candidates = [
         *derive_mutations(run),
         *derive_read_mutations(run, present),
-        *(m for a in declared if a.path is not None for m in a.mutations(run)),
+        *(m for a in declared if a.path is not None for m in addition_mutations(a, run)),
     ]
     # One of each (the word list and the reads derive many of the same).
     mutations = list({(m.urn, m.path, m.kind, repr(m.to)): m for m in candidates}.values())

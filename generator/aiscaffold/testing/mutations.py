@@ -80,16 +80,18 @@ from typing import Any, Literal, get_args
 
 import yaml
 from aiscaffold_components.policies import Requirements
+from aiscaffold_components.policies._core import Addition
 
 from ._harness import CapturedResource, MockRun
 
 __all__ = [
-    "ADDITIONS",
     "ENUM_WEAKENINGS",
     "Addition",
     "Exemption",
     "Mutation",
     "MutationReport",
+    "added_resource",
+    "addition_mutations",
     "derive_mutations",
     "derive_read_mutations",
     "exemption_for",
@@ -113,6 +115,7 @@ Kind = Literal[
     "raise",
     "widen-list",
     "relocate",
+    "narrow-cidr",
     "read",
 ]
 
@@ -352,14 +355,28 @@ def exemption_for(
 
 
 def stale_exemptions(
-    exemptions: Sequence[Exemption], runs: Mapping[str, MockRun]
+    exemptions: Sequence[Exemption],
+    runs: Mapping[str, MockRun],
+    *,
+    uncovered_reads: Mapping[str, Iterable[tuple[CapturedResource, tuple[str | int, ...]]]],
 ) -> list[Exemption]:
-    """Exemptions no mutation of any of ``runs`` (by project label) needs: remove or fix them."""
-    used: set[int] = {i for i, e in enumerate(exemptions) if e.kinds == ("read",)}
-    # (``read`` exemptions cover inputs a policy reads, checked by the liveness tests)
+    """Exemptions nothing needs (by project label): remove or fix them.
+
+    An exemption is needed when it matches a mutation :func:`derive_mutations` derives
+    from one of ``runs``, or, for kind ``read``, an input path a policy reads that no
+    caught mutation weakens (``uncovered_reads``, by the same labels: see
+    ``aiscaffold.liveness.MutationRun.uncovered_reads``). A ``read`` exemption of an
+    input that a caught mutation now weakens is stale too: the proof no longer needs it.
+    """
+    used: set[int] = set()
     for project, run in runs.items():
         for mutation in derive_mutations(run):
             used |= {i for i, e in enumerate(exemptions) if e.matches(mutation, run, project)}
+    for project, reads in uncovered_reads.items():
+        run = runs[project]
+        for resource, path in reads:
+            probe = Mutation(resource.urn, resource.name, resource.type, path, "read")
+            used |= {i for i, e in enumerate(exemptions) if e.matches(probe, run, project)}
     return [e for i, e in enumerate(exemptions) if i not in used]
 
 
@@ -581,6 +598,14 @@ _ELSEWHERE = {
 }
 #: The most alternatives of one SDK enum tried on one input.
 _MAX_ENUM_MEMBERS = 8
+#: An address range no traffic comes from or goes to (TEST-NET-1, RFC 5737): a deny
+#: rule narrowed to it denies nothing the workload sends or receives.
+_NARROWEST = "192.0.2.0/24"
+#: Enums pulumi-gcp types as free strings, by (cloud, key): their members from Google's
+#: discovery documents (compute v1 ``Firewall.direction``: ``INGRESS`` or ``EGRESS``).
+_STRING_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("gcp", "direction"): ("INGRESS", "EGRESS"),
+}
 
 
 def _sdk_enum_members(type_token: str, key: str, value: str) -> list[str]:
@@ -648,6 +673,18 @@ def _read_value_mutations(
         yield "lower", "0s"
         yield "raise", f"{int(seconds * 10 or 315360000)}s"
         return
+    if _ADDRESS_KEY.search(key) and value != _NARROWEST:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            pass
+        else:
+            # A deny rule is weakened by narrowing what it denies (an allow rule is not:
+            # only a kill counts).
+            yield "narrow-cidr", _NARROWEST
+    for member in _STRING_ENUMS.get((cloud, key), ()):
+        if member != value:
+            yield "enum", member
     if key in ("location", "region") and cloud in _ELSEWHERE:
         for region in _ELSEWHERE[cloud]:
             if region.lower() != value.lower():
@@ -666,8 +703,10 @@ def derive_read_mutations(
     A read mapping key is removed and a read list entry dropped; a boolean flips; a
     number moves below zero's side and ten times past its value (the bound a policy
     checks is on one side); a duration likewise; a string takes the weaker values the
-    word-list engine knows for it and every other member of its SDK enum; a list of
-    strings gains ``"*"``. Unlike :func:`derive_mutations` no vocabulary filters the
+    word-list engine knows for it and every other member of its SDK enum (or of the
+    enums the SDK types as strings, :data:`_STRING_ENUMS`); an address range narrows to
+    one no traffic uses (weakening a deny rule) and a region moves to another
+    jurisdiction; a list of strings gains ``"*"``. Unlike :func:`derive_mutations` no vocabulary filters the
     paths: a policy reading an input makes it security-relevant.
     """
     mutations: list[Mutation] = []
@@ -703,121 +742,44 @@ def derive_read_mutations(
     return mutations
 
 
-@dataclass(frozen=True)
-class Addition:
-    """A declared mutation that adds a resource a policy forbids.
-
-    Policies that check for something being absent (no internet gateway, no NAT, no
-    orphan key) cannot be weakened by changing an input: their liveness is proven by
-    adding the forbidden resource and seeing the policy report it.
-    """
-
-    policy: str
-    type: str
-    why: str
-    name: str = "liveness-added"
-    inputs: Mapping[str, Any] = field(default_factory=dict)
-    """A new resource of ``type`` with these inputs is added to the stack..."""
-    path: str | None = None
-    """... or, when set, ``entry`` is added to the list input at this (dotted) path of
-    each resource of ``type`` (a rule in an adopted default security group, a route)."""
-    entry: Any = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.type} {self.name} (add: {self.why})"
-
-    def mutations(self, run: MockRun) -> list[Mutation]:
-        """The entry added to each resource of the type (``path`` declarations)."""
-        assert self.path is not None
-        keys = tuple(self.path.split("."))
-        out = []
-        for resource in run.resources:
-            if resource.type != self.type:
-                continue
-            value: Any = resource.inputs
-            for key in keys:
-                value = value.get(key) if isinstance(value, Mapping) else None
-            if isinstance(value, list):
-                out.append(
-                    Mutation(resource.urn, resource.name, self.type, keys, "widen-list", self.entry)
+def addition_mutations(addition: Addition, run: MockRun) -> list[Mutation]:
+    """The mutations of a declared :class:`Addition` with a ``path``: its entry appended
+    to, or its value set at, that input of each resource of its type holding it."""
+    assert addition.path is not None
+    keys = tuple(addition.path.split("."))
+    out = []
+    for resource in run.resources:
+        if resource.type != addition.type:
+            continue
+        value: Any = resource.inputs
+        for key in keys:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if addition.entry is not None and isinstance(value, list):
+            out.append(
+                Mutation(
+                    resource.urn, resource.name, addition.type, keys, "widen-list", addition.entry
                 )
-        return out
-
-    def resource(self, project: str, stack: str, parent: str | None) -> CapturedResource:
-        return CapturedResource(
-            type=self.type,
-            name=self.name,
-            urn=f"urn:pulumi:{stack}::{project}::{self.type}::{self.name}",
-            parent=parent,
-            custom=True,
-            inputs=copy.deepcopy(dict(self.inputs)),
-            outputs={},
-        )
+            )
+        elif addition.value is not None and value is not None and value != addition.value:
+            out.append(
+                Mutation(resource.urn, resource.name, addition.type, keys, "enum", addition.value)
+            )
+    return out
 
 
-_IGW = "igw-0123456789abcdef0"
-_OPEN_RULE = {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}
-
-#: Declared additions, by the policy whose absence check each proves live. (They belong
-#: next to their policy; until the policy declaration takes them, they are kept here.)
-ADDITIONS: tuple[Addition, ...] = (
-    Addition(
-        "AWS-EC2-001",
-        "aws:ec2/internetGateway:InternetGateway",
-        "an internet gateway",
-        inputs={"vpcId": "vpc-0123456789abcdef0"},
-    ),
-    Addition(
-        "AWS-EC2-001",
-        "aws:ec2/natGateway:NatGateway",
-        "a NAT gateway",
-        name="liveness-added-nat",
-        inputs={"subnetId": "subnet-0123456789abcdef0", "connectivityType": "public"},
-    ),
-    Addition(
-        "AWS-EC2-003",
-        "aws:ec2/route:Route",
-        "a default route to an internet gateway",
-        inputs={"routeTableId": "rtb-0123456789abcdef0", "destinationCidrBlock": "0.0.0.0/0",
-                "gatewayId": _IGW},
-    ),
-    Addition(
-        "AWS-EC2-003",
-        "aws:ec2/defaultRouteTable:DefaultRouteTable",
-        "a default route to an internet gateway in the main route table",
-        path="routes",
-        entry={"cidrBlock": "0.0.0.0/0", "gatewayId": _IGW},
-    ),
-    Addition(
-        "AWS-EC2-003",
-        "aws:ec2/routeTable:RouteTable",
-        "a default route to an internet gateway",
-        path="routes",
-        entry={"cidrBlock": "0.0.0.0/0", "gatewayId": _IGW},
-    ),
-    Addition(
-        "AWS-EC2-004",
-        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
-        "an allow-all ingress rule in the default security group",
-        path="ingress",
-        entry=_OPEN_RULE,
-    ),
-    Addition(
-        "AWS-EC2-005",
-        "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl",
-        "an allow-all ingress rule in the default network ACL",
-        path="ingress",
-        entry={**_OPEN_RULE, "action": "allow", "ruleNo": 100, "cidrBlock": "0.0.0.0/0"},
-    ),
-    Addition(
-        "AWS-KMS-007",
-        "aws:kms/key:Key",
-        "a key nothing uses",
-        name="liveness-orphan-key",
-        inputs={"description": "orphan", "enableKeyRotation": True, "deletionWindowInDays": 30},
-    ),
-)  # fmt: skip
+def added_resource(
+    addition: Addition, project: str, stack: str, parent: str | None
+) -> CapturedResource:
+    """The new resource of a declared :class:`Addition` without a ``path``."""
+    return CapturedResource(
+        type=addition.type,
+        name=addition.name,
+        urn=f"urn:pulumi:{stack}::{project}::{addition.type}::{addition.name}",
+        parent=parent,
+        custom=True,
+        inputs=copy.deepcopy(dict(addition.inputs)),
+        outputs={},
+    )
 
 
 def mutate(resource: CapturedResource, mutation: Mutation) -> CapturedResource:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
+from .._core import Addition, NotApplicable, Requirements, Resource, resource_policy, stack_policy
 from ._util import (
     actions,
     document,
@@ -226,6 +226,14 @@ def _key_identity(key: Resource) -> list[str]:
     controls=["KEY-01"],
     remediation="Use the key (encryption of a bucket, log group, secret, trail...) or delete "
     "it: an unused key costs money and widens what must be reviewed.",
+    live_when=[
+        Addition(
+            "aws:kms/key:Key",
+            "a key nothing uses",
+            name="liveness-orphan-key",
+            inputs={"description": "orphan", "enableKeyRotation": True, "deletionWindowInDays": 30},
+        )
+    ],
 )
 def keys_used(
     resources: Sequence[Resource], requirements: Requirements

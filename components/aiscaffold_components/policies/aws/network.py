@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
+from .._core import (
+    Addition,
+    NotApplicable,
+    Requirements,
+    Resource,
+    resource_policy,
+    stack_policy,
+)
 from ._util import as_list, is_internet, of_type
 
 VPC = "aws:ec2/vpc:Vpc"
@@ -37,6 +44,11 @@ EPHEMERAL = 1024
 #: Security Hub EC2.21).
 ADMINISTRATION_PORTS = (22, 3389)
 
+# What the absence checks below forbid, added to a project to prove them live on it.
+_IGW = "igw-0123456789abcdef0"
+_DEFAULT_ROUTE = {"cidrBlock": "0.0.0.0/0", "gatewayId": _IGW}
+_OPEN_RULE = {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}
+
 
 @resource_policy(
     id="AWS-EC2-001",
@@ -46,6 +58,19 @@ ADMINISTRATION_PORTS = (22, 3389)
     controls=["NET-01", "NET-03"],
     remediation="Remove the resource, or answer allow_internet_egress=true (Network "
     "allow_internet_egress), which records the choice in policy/enforcement.yaml.",
+    live_when=[
+        Addition(
+            "aws:ec2/internetGateway:InternetGateway",
+            "an internet gateway",
+            inputs={"vpcId": "vpc-0123456789abcdef0"},
+        ),
+        Addition(
+            "aws:ec2/natGateway:NatGateway",
+            "a NAT gateway",
+            name="liveness-added-nat",
+            inputs={"subnetId": "subnet-0123456789abcdef0", "connectivityType": "public"},
+        ),
+    ],
 )
 def internet_path(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Internet gateways, NAT gateways and Elastic IPs exist only when the project chose
@@ -95,6 +120,29 @@ def _routes(resource: Resource) -> list[Mapping[str, Any]]:
     types=[ROUTE, *ROUTE_TABLES],
     controls=["NET-03"],
     remediation="Remove default routes (0.0.0.0/0, ::/0) or answer allow_internet_egress=true.",
+    live_when=[
+        Addition(
+            ROUTE,
+            "a default route to an internet gateway",
+            inputs={
+                "routeTableId": "rtb-0123456789abcdef0",
+                "destinationCidrBlock": "0.0.0.0/0",
+                "gatewayId": _IGW,
+            },
+        ),
+        Addition(
+            "aws:ec2/defaultRouteTable:DefaultRouteTable",
+            "a default route to an internet gateway in the main route table",
+            path="routes",
+            entry=_DEFAULT_ROUTE,
+        ),
+        Addition(
+            "aws:ec2/routeTable:RouteTable",
+            "a default route to an internet gateway",
+            path="routes",
+            entry=_DEFAULT_ROUTE,
+        ),
+    ],
 )
 def no_internet_routes(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Route tables send nothing beyond the VPC (the S3 gateway endpoint adds its own
@@ -123,6 +171,14 @@ def _rules_of(resource: Resource) -> list[str]:
     types=[DEFAULT_SECURITY_GROUP],
     controls=["NET-02"],
     remediation="Adopt the default security group with ingress=[] and egress=[] (Network does).",
+    live_when=[
+        Addition(
+            DEFAULT_SECURITY_GROUP,
+            "an allow-all ingress rule in the default security group",
+            path="ingress",
+            entry=_OPEN_RULE,
+        )
+    ],
 )
 def default_security_group(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """The VPC's default security group (what anything placed without a group gets) allows
@@ -138,6 +194,14 @@ def default_security_group(resource: Resource, requirements: Requirements) -> It
     types=[DEFAULT_NETWORK_ACL],
     controls=["NET-02"],
     remediation="Adopt the default network ACL with ingress=[] and egress=[] (Network does).",
+    live_when=[
+        Addition(
+            DEFAULT_NETWORK_ACL,
+            "an allow-all ingress rule in the default network ACL",
+            path="ingress",
+            entry={**_OPEN_RULE, "action": "allow", "ruleNo": 100, "cidrBlock": "0.0.0.0/0"},
+        )
+    ],
 )
 def default_network_acl(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """The VPC's default network ACL (what a subnet without its own ACL gets) allows

@@ -13,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
+from .._core import (
+    Addition,
+    NotApplicable,
+    Requirements,
+    Resource,
+    resource_policy,
+    stack_policy,
+)
 from ._util import (
     AI_ACCOUNT,
     BLOCKLIST,
@@ -381,6 +388,16 @@ def denied_topics(
     remediation="Use the Standard (or ProvisionedManaged) SKU, which processes data in the "
     "account's region; DataZoneStandard only when every allowed region is in the EU data "
     "zone; never Global* SKUs under GDPR or FedRAMP.",
+    # The SDK types the SKU name as a free string (no enum to move to): the Global SKU
+    # this policy forbids is declared instead.
+    live_when=[
+        Addition(
+            DEPLOYMENT,
+            "a GlobalStandard SKU, which processes prompts in any Azure region",
+            path="sku.name",
+            value="GlobalStandard",
+        )
+    ],
 )
 def deployment_residency(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Global deployments process prompts in any Azure region and data-zone deployments

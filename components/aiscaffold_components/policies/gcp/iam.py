@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
+from .._core import (
+    Addition,
+    NotApplicable,
+    Requirements,
+    Resource,
+    resource_policy,
+    stack_policy,
+)
 from ._util import (
     BASIC_ROLES,
     IAM_TYPES,
@@ -170,6 +177,19 @@ def no_long_lived_credentials(resource: Resource, requirements: Requirements) ->
     controls=["IAM-04"],
     remediation="Remove the grant of serviceAccountUser, serviceAccountTokenCreator, "
     "workloadIdentityUser (or an admin role) on service accounts or the project.",
+    live_when=[
+        Addition(
+            "gcp:projects/iAMMember:IAMMember",
+            "a project-wide grant of the token creator role, which impersonates every "
+            "service account",
+            name="liveness-added-token-creator",
+            inputs={
+                "project": "mock-project",
+                "role": "roles/iam.serviceAccountTokenCreator",
+                "member": "user:someone@example.com",
+            },
+        )
+    ],
 )
 def no_impersonation(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Who may act as the workload is scoped: no principal is granted the roles that
@@ -189,6 +209,18 @@ def no_impersonation(resource: Resource, requirements: Requirements) -> Iterator
     types=IAM_TYPES,
     controls=["IAM-01"],
     remediation="Run the workload as its own service account and grant that one.",
+    live_when=[
+        Addition(
+            "gcp:projects/iAMMember:IAMMember",
+            "a grant to the Compute Engine default service account",
+            name="liveness-added-default-account",
+            inputs={
+                "project": "mock-project",
+                "role": "roles/storage.objectViewer",
+                "member": "serviceAccount:123456789012-compute@developer.gserviceaccount.com",
+            },
+        )
+    ],
 )
 def no_default_accounts(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """The Compute Engine and App Engine default service accounts are shared by every
