@@ -26,7 +26,7 @@ def credited_without_kill(run: MockRun, project: Path, tried: MutationRun) -> li
     """Credited policies whose first kill a full evaluation of the pack does not confirm."""
     requirements = load_requirements(project)
     report = evaluate(run, requirements)
-    passed = set(getattr(report, "passed", None) or report.checked)
+    passed = set(report.passed)
     baseline = {(f.policy, f.urn, f.message) for f in report.violations}
     first: dict[str, Mutation] = {}
     for mutation, killers in tried.outcomes:

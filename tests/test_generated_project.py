@@ -133,7 +133,7 @@ def test_compliance_status_counts_only_policies_that_reached_a_verdict() -> None
         )  # fmt: skip
 
     report = CheckReport(project="p", stack="dev", resources=3, policies=4)
-    report.checked = {"AWS-KMS-001", "AWS-KMS-002"}
+    report.passed = {"AWS-KMS-001", "AWS-KMS-002"}
     passing = _status(["AWS-KMS-001", "AWS-KMS-002", "AWS-SAGE-001"], report)
     assert passing == "✅ 2 policies pass"
     assert _status(["AWS-SAGE-001", "AWS-SAGE-002"], report).startswith("➖")

@@ -141,11 +141,6 @@ class CheckReport:
     """Disabled policies that would have judged something here (passed or found a
     violation on a value they read): the verification the override gave up."""
 
-    @property
-    def checked(self) -> set[str]:
-        """Deprecated name of :attr:`passed`, kept for the report writers."""
-        return self.passed
-
     def verdict_counts(self) -> dict[Verdict, int]:
         """How many evaluations of the pack's policies ended in each verdict."""
         counts: dict[Verdict, int] = dict.fromkeys(VERDICTS, 0)

@@ -62,7 +62,7 @@ def _components_of(control: Control, answers: Answers, run: MockRun | None) -> l
 
 def _passed(report: CheckReport) -> set[str]:
     """The policies that passed: they read what they judge here and it complies."""
-    return set(getattr(report, "passed", None) or report.checked)
+    return set(report.passed)
 
 
 def _credited(report: CheckReport, live: frozenset[str] | None) -> set[str]:

@@ -122,7 +122,7 @@ def override_effect(report: CheckReport, policy: str) -> str:
     )
     if violations:
         return f"runs at {level}; {violations} violation{'s' * (violations != 1)} here"
-    if policy in report.checked:
+    if policy in report.passed:
         return f"runs at {level}; passes here"
     return f"runs at {level}; nothing it judges exists here"
 
@@ -141,7 +141,7 @@ def _override_line(path: Path | None, policy: str) -> int:
 def _pass_figures(report: CheckReport, live: frozenset[str] | None) -> tuple[list[str], list[str]]:
     """(credited, passed without a proof): only policies that passed and were proven
     live on this project (:mod:`aiscaffold.liveness`) are counted as passing."""
-    passed = sorted(set(getattr(report, "passed", None) or report.checked))
+    passed = sorted(report.passed)
     if live is None:
         return [], passed
     return [p for p in passed if p in live], [p for p in passed if p not in live]
