@@ -30,6 +30,7 @@ __all__ = [
     "DeployContext",
     "DeployRule",
     "RuleFinding",
+    "depends_on",
     "deploy_rule",
     "deploy_rules",
     "evaluate_rules",
@@ -65,6 +66,22 @@ class DeployContext:
         if isinstance(value, str):
             return value.strip().lower() == "true"
         return bool(value)
+
+
+def depends_on(resource: Resource, by_urn: Mapping[str, Resource]) -> set[str]:
+    """URNs ``resource`` depends on, directly or through other resources of the stack
+    (ordering rules: a wait must stand between a grant and what needs it)."""
+    seen: set[str] = set()
+    todo = list(resource.dependencies)
+    while todo:
+        urn = todo.pop()
+        if urn in seen:
+            continue
+        seen.add(urn)
+        found = by_urn.get(urn)
+        if found is not None:
+            todo.extend(found.dependencies)
+    return seen
 
 
 ResourceRuleCheck = Callable[[Resource, DeployContext], Iterable[str]]

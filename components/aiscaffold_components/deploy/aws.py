@@ -24,7 +24,7 @@ from ..policies.aws._util import (
     statements,
     strings,
 )
-from ._core import DeployContext, deploy_rule
+from ._core import DeployContext, depends_on, deploy_rule
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 KEY = "aws:kms/key:Key"
@@ -92,21 +92,6 @@ ENDPOINT_ZONES_ISSUE = "https://github.com/terraform-aws-modules/terraform-aws-v
 
 
 # ------------------------------------------------------------------ helpers
-def _closure(resource: Resource, by_urn: Mapping[str, Resource]) -> set[str]:
-    """URNs ``resource`` depends on, directly or through other resources of the stack."""
-    seen: set[str] = set()
-    todo = list(resource.dependencies)
-    while todo:
-        urn = todo.pop()
-        if urn in seen:
-            continue
-        seen.add(urn)
-        found = by_urn.get(urn)
-        if found is not None:
-            todo.extend(found.dependencies)
-    return seen
-
-
 def _keys_of(reference: Any, holder: Resource, resources: Sequence[Resource]) -> list[Resource]:
     """The stack's keys that ``reference`` (a key ARN or id read from ``holder``) names:
     by identity when the views hold the keys' outputs (``pulumi preview``), else the
@@ -323,7 +308,7 @@ def _invocation_logging_waits(
         if not isinstance(role_arn, str) or not role_arn:
             continue
         roles = [r for r in of_type(resources, ROLE) if refers_to(role_arn, r)]
-        reached = _closure(config, by_urn)
+        reached = depends_on(config, by_urn)
         sleeps = [by_urn[u] for u in reached if u in by_urn and by_urn[u].type == SLEEP]
         for role in roles:
             for policy in _role_policies(role, resources):
@@ -333,7 +318,7 @@ def _invocation_logging_waits(
                         f"{config.name} does not depend on {policy.name}: Bedrock may check "
                         "the role before it may write to the log group",
                     )
-                elif not any(policy.urn in _closure(s, by_urn) for s in sleeps):
+                elif not any(policy.urn in depends_on(s, by_urn) for s in sleeps):
                     yield (
                         config,
                         f"{config.name} does not wait for IAM to propagate {policy.name} (no "

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from urllib.parse import urlparse
 
 from ..policies._core import NotApplicable, Resource
-from ._core import DeployContext, deploy_rule
+from ._core import DeployContext, depends_on, deploy_rule
 
 __all__ = [
     "DEPLOYER_KEY_ROLES",
@@ -228,16 +228,7 @@ class _Graph:
 
     def ancestors(self, resource: Resource) -> list[Resource]:
         """Every resource of the stack ``resource`` depends on, transitively."""
-        seen: set[str] = set()
-        todo = list(resource.dependencies)
-        while todo:
-            urn = todo.pop()
-            if urn in seen:
-                continue
-            seen.add(urn)
-            found = self.by_urn.get(urn)
-            if found is not None:
-                todo.extend(found.dependencies)
+        seen = depends_on(resource, self.by_urn)
         return [self.by_urn[u] for u in sorted(seen) if u in self.by_urn]
 
     def identities_of(self, resource: Resource) -> set[str]:
