@@ -125,7 +125,7 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
         "alerts",
         AlertChannelArgs(resource_group_name=group, name_prefix=f"{PROJECT}-{STACK}", tags=TAGS),
     )
-    Secrets(
+    secrets = Secrets(
         "secrets",
         SecretsArgs(
             resource_group_name=group,
@@ -155,6 +155,7 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
                 *keys.diagnostic_targets,
                 *data.diagnostic_targets,
                 *openai.diagnostic_targets,
+                *secrets.diagnostic_targets,
             ],
             **{
                 "retention_days": 365,

@@ -69,6 +69,14 @@ SUPPORT: dict[str, tuple[bool, bool] | str] = {
     "azure-native:storage:BlobContainer": "the blob service's logs cover it",
     "azure-native:storage:ManagementPolicy": "the activity log records it",
     "azure-native:operationalinsights:Table": "the workspace's logs cover it",
+    # DeliveryFailures logs and delivery metrics (Azure Monitor's supported logs of
+    # Microsoft.EventGrid/systemTopics; Event Grid's monitoring data reference):
+    # an expiry alert or rotation call that cannot be delivered is recorded.
+    "azure-native:eventgrid:SystemTopic": (True, True),
+    "azure-native:eventgrid:SystemTopicEventSubscription": "its topic's logs name it",
+    # Azure Monitor lists no resource logs or exportable metrics for action groups; their
+    # changes are in the activity log, the alerts they send in Azure Monitor's alert history.
+    "azure-native:monitor:ActionGroup": "no diagnostic settings",
     "azure-native:monitor:DiagnosticSetting": "is one",
     "azure-native:monitor:SubscriptionDiagnosticSetting": "is one",
 }

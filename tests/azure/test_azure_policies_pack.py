@@ -12,7 +12,7 @@ from aiscaffold.check import evaluate
 from aiscaffold.testing import MockRun
 from aiscaffold_components.catalog import load_catalog
 from aiscaffold_components.policies import Requirements, ResourcePolicy, registry
-from azure.azure_policy_support import STACK, base_run, reqs, resource, unknown
+from azure.azure_policy_support import STACK, base_run, report, reqs, resource, unknown
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,
     UNKNOWN_BOOLEAN_VALUE,
@@ -29,9 +29,9 @@ ADVISORY_FOR_PUBLIC = {
     "AZURE-KV-016", "AZURE-KV-020", "AZURE-KV-021", "AZURE-LOCK-001", "AZURE-MON-001",
     "AZURE-MON-002", "AZURE-MON-003", "AZURE-MON-004", "AZURE-MON-006", "AZURE-MON-010",
     "AZURE-NET-007", "AZURE-NET-008", "AZURE-NET-009", "AZURE-NET-010", "AZURE-PE-001",
-    "AZURE-PE-002", "AZURE-PE-003", "AZURE-PE-004", "AZURE-ST-007", "AZURE-ST-008",
-    "AZURE-ST-009", "AZURE-ST-010", "AZURE-ST-012", "AZURE-ST-013", "AZURE-ST-014",
-    "AZURE-ST-015", "AZURE-ST-016",
+    "AZURE-PE-002", "AZURE-PE-003", "AZURE-PE-004", "AZURE-SECRETS-001", "AZURE-ST-007",
+    "AZURE-ST-008", "AZURE-ST-009", "AZURE-ST-010", "AZURE-ST-012", "AZURE-ST-013",
+    "AZURE-ST-014", "AZURE-ST-015", "AZURE-ST-016",
 }  # fmt: skip
 MANDATORY_FOR_PUBLIC = {
     "AZURE-AI-001", "AZURE-AI-002", "AZURE-AI-004", "AZURE-AI-005", "AZURE-AI-006",
@@ -88,10 +88,13 @@ def test_the_generated_project_passes_every_policy(base: MockRun) -> None:
     # AZURE-IAM-003 on the deploying identity's grant (a user, not a managed identity),
     # and what judges a value the resources do not carry (issue 13: nothing read is no
     # pass): AZURE-NET-005 on the VNet (its subnets are resources of their own),
-    # AZURE-NET-006 on the two subnets (no NAT gateway named).
-    assert report.not_applicable <= 12
+    # AZURE-NET-006 on the two subnets (no NAT gateway named), and AZURE-SECRETS-001:
+    # the secret expires and its vault alerts the action group, but no rotation function
+    # changes the value ("reminder only", never credited).
+    assert report.not_applicable <= 13
     na = {p for p, by in report.verdicts.items() if "not applicable" in by.values()}
-    assert {"AZURE-NET-005", "AZURE-NET-006"} <= na
+    assert {"AZURE-NET-005", "AZURE-NET-006", "AZURE-SECRETS-001"} <= na
+    assert "AZURE-SECRETS-001" not in report.passed
 
 
 S, B, N, OBJ, A = (
@@ -213,6 +216,22 @@ UNKNOWN: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "AZURE-ST-014": ("data-blob-service", "accountName", S, {}),
     "AZURE-ST-015": ("audit-archive-account", "immutableStorageWithVersioning", OBJ, {}),
     "AZURE-ST-016": ("audit-archive-lifecycle", "accountName", S, {}),
+    # The topic's name, an output of the system topic, unknown at the first preview.
+    "AZURE-SECRETS-001": ("secrets-expiry-alerts", "systemTopicName", S, {}),
+}
+#: Inputs set before the value is made unknown, where the generated project leaves the
+#: policy not applicable: a reminder only is never judged, so the known baseline
+#: rotates (the expiry events go to a rotation function) and the policy passes on it.
+GIVEN: dict[str, dict[str, dict[str, Any]]] = {
+    "AZURE-SECRETS-001": {
+        "secrets-expiry-alerts": {
+            "destination": {
+                "endpointType": "AzureFunction",
+                "resourceId": "/subscriptions/0/resourceGroups/g/providers/Microsoft.Web/"
+                "sites/rotator/functions/rotate",
+            }
+        }
+    }
 }
 
 
@@ -236,7 +255,13 @@ def test_values_unknown_during_preview_are_reported_unknown(base: MockRun, polic
         next(p for p in registry("azure") if p.id == policy), ResourcePolicy
     )
     expected = {name} if is_resource_policy else {STACK}
-    assert unknown(base, policy, {name: {path: sentinel}}, add=add, **answers) == expected
+    given = GIVEN.get(policy, {})
+    if given:
+        # Where the value is known, the policy decides (it passes on the given inputs).
+        known = report(base, policy, given, add=add, **answers)
+        assert known.verdicts[policy] == {"": "passed"}, known.verdicts
+    patches = {**given, name: {**given.get(name, {}), path: sentinel}}
+    assert unknown(base, policy, patches, add=add, **answers) == expected
 
 
 def _as_engine_outputs(run: MockRun) -> MockRun:

@@ -173,6 +173,12 @@ def _subscription(name: str, destination: dict[str, Any], **inputs: Any) -> Reso
 
 ALERT = {"endpointType": "MonitorAlert", "severity": "Sev2", "actionGroups": [GROUP_ID]}
 FUNCTION_DESTINATION = {"endpointType": "AzureFunction", "resourceId": FUNCTION}
+#: What an alert route delivers: the reminder 30 days before, and the expiry itself.
+EXPIRY_EVENTS = ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
+
+
+def _alert(name: str = "alert", **inputs: Any) -> Resource:
+    return _subscription(name, ALERT, **{"filter": {"includedEventTypes": EXPIRY_EVENTS}, **inputs})
 
 
 def _judge(resources: list[Resource]) -> list[tuple[str | None, str]]:
@@ -186,7 +192,7 @@ def test_a_rotation_function_on_near_expiry_passes() -> None:
 
 
 def test_alerts_only_are_a_reminder_never_a_pass() -> None:
-    resources = [_secret("a"), _topic(), _group(), _subscription("alert", ALERT)]
+    resources = [_secret("a"), _topic(), _group(), _alert()]
     with pytest.raises(NotApplicable, match=rf"^{REMINDER_ONLY}: the secrets of kv-a"):
         _judge(resources)
 
@@ -201,7 +207,7 @@ def test_alerts_only_are_a_reminder_never_a_pass() -> None:
                 _secret("a"),
                 _topic(VAULT_ID.replace("kv-a", "kv-b")),
                 _group(),
-                _subscription("alert", ALERT),
+                _alert(),
             ],
             "neither rotated",
         ),
@@ -219,23 +225,25 @@ def test_alerts_only_are_a_reminder_never_a_pass() -> None:
             ],
             "neither rotated",
         ),
+        # The alert leaves out the expiry itself: no second notice once the value expired.
+        ([_secret("a"), _topic(), _group(), _subscription("alert", ALERT)], "SecretExpired"),
         # A subject filter may drop the secrets' events.
         (
             [
                 _secret("a"),
                 _topic(),
                 _group(),
-                _subscription("alert", ALERT, filter={"subjectBeginsWith": "other"}),
+                _alert(filter={"includedEventTypes": EXPIRY_EVENTS, "subjectBeginsWith": "o"}),
             ],
             "neither rotated",
         ),
         # The action group is disabled: none of its receivers hears anything.
         (
-            [_secret("a"), _topic(), _group(enabled=False), _subscription("alert", ALERT)],
+            [_secret("a"), _topic(), _group(enabled=False), _alert()],
             "neither rotated",
         ),
         # The action group is not this stack's.
-        ([_secret("a"), _topic(), _subscription("alert", ALERT)], "neither rotated"),
+        ([_secret("a"), _topic(), _alert()], "neither rotated"),
     ],
 )
 def test_an_alert_route_that_tells_nobody_is_a_violation(
@@ -261,6 +269,36 @@ def test_an_expiry_beyond_the_period_is_a_violation_even_with_rotation(
 def test_no_secret_is_not_applicable() -> None:
     with pytest.raises(NotApplicable, match="no Key Vault secrets"):
         _judge([_topic(), _group()])
+    # ... and so is a working reminder on a vault whose secrets are set outside the stack.
+    with pytest.raises(NotApplicable, match="no Key Vault secrets"):
+        _judge([_topic(), _group(), _alert()])
+
+
+@pytest.mark.parametrize(
+    ("resources", "why"),
+    [
+        # The alert leaves the near-expiry event out: told only once it has expired.
+        (
+            [_topic(), _group(), _alert(filter={"includedEventTypes": EXPIRY_EVENTS[1:]})],
+            "SecretNearExpiry",
+        ),
+        # The alert is on a topic that watches no vault of the stack.
+        ([_group(), _alert()], "on no Key Vault system topic"),
+        ([_topic(), _group(), _alert(systemTopicName="other-events")], "on no Key Vault"),
+        # Its topic's source names no vault.
+        ([_topic("/subscriptions/0/resourceGroups/g"), _group(), _alert()], "on no Key Vault"),
+        # Its action group is disabled.
+        ([_topic(), _group(enabled=False), _alert()], "no enabled action group"),
+    ],
+)
+def test_a_broken_reminder_is_a_violation_without_secrets_too(
+    resources: list[Resource], why: str
+) -> None:
+    """A vault may hold secrets set outside the stack: an expiry alert the stack sets up
+    must work even when the stack itself holds no secret."""
+    found = _judge(resources)
+    assert [name for name, _ in found] == ["alert"]
+    assert why in found[0][1]
 
 
 # ------------------------------------------------------------------ through the CLI

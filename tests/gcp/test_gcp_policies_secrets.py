@@ -30,7 +30,11 @@ SECRET_INPUTS = {
     "secretId": "app-api-key",
     "replication": {"userManaged": {"replicas": [REPLICA]}},
     "rotation": {"rotationPeriod": f"{90 * 86400}s", "nextRotationTime": "2030-01-01T00:00:00Z"},
-    "topics": [{"name": f"projects/{PROJECT}/topics/rotation"}],
+    # The rotation topic and the project's alert channel (AlertChannel: <prefix>-alerts).
+    "topics": [
+        {"name": f"projects/{PROJECT}/topics/rotation"},
+        {"name": f"projects/{PROJECT}/topics/app-dev-alerts"},
+    ],
     "labels": LABELS,
 }
 TOPIC_INPUTS = {
@@ -91,6 +95,8 @@ def test_rotation() -> None:
         secret("slow", **{"rotation.rotationPeriod": f"{365 * 86400}s"}),
         secret("no-start", **{"rotation.nextRotationTime": DROP}),
         secret("no-topic", topics=DROP),
+        # Without a rotation service, notices that reach no alert channel remind nobody.
+        secret("unread", topics=[{"name": f"projects/{PROJECT}/topics/rotation"}]),
         secret("expiring", rotation=DROP, topics=DROP, ttl=f"{30 * 86400}s"),
         secret("long-lived", rotation=DROP, topics=DROP, ttl=f"{365 * 86400}s"),
     ]
@@ -100,6 +106,7 @@ def test_rotation() -> None:
         "slow",
         "no-start",
         "no-topic",
+        "unread",
         "long-lived",
     }
     assert "expiring" not in flagged(

@@ -23,6 +23,7 @@ COMPONENTS = {
     "Secrets",
     "VertexAI",
     "OrgPolicies",
+    "AlertChannel",
 }
 KEY = "gcp:kms/cryptoKey:CryptoKey"
 

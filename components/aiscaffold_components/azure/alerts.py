@@ -69,7 +69,9 @@ class AlertChannel(pulumi.ComponentResource):
             f"{name}-group",
             resource_group_name=args.resource_group_name,
             action_group_name=group_name,
-            # Action groups are global resources.
+            # Action groups are global resources, written "Global" as Azure Monitor's own
+            # templates do (location names are case-insensitive; private DNS zones are
+            # "global"): https://learn.microsoft.com/azure/azure-monitor/alerts/resource-manager-action-groups
             location="Global",
             group_short_name=args.short_name,
             enabled=True,

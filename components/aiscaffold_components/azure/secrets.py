@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_azure_native as azure_native
 
-from ._common import child_opts, tags_of
+from ._common import DiagnosticTarget, child_opts, tags_of
 
 __all__ = ["EXPIRY_EVENT_TYPES", "AppSecret", "Secrets", "SecretsArgs"]
 
@@ -108,6 +108,15 @@ class Secrets(pulumi.ComponentResource):
     vault_events_topic_name: pulumi.Output[str] | None
     """The vault's Event Grid system topic (one per vault: other subscriptions to the
     vault's events, such as key expiry alerts, go on it); None without expiry alerts."""
+    diagnostic_targets: list[DiagnosticTarget]
+    """The system topic, for :class:`~aiscaffold_components.azure.AuditLogging`: its
+    ``DeliveryFailures`` log records an expiry alert or rotation call Event Grid could
+    not deliver (the reminder failing silently otherwise), and its metrics count the
+    events delivered and dropped. The archive takes ``allLogs``: the log's one
+    category is DeliveryFailures
+    (https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-eventgrid-systemtopics-logs,
+    https://learn.microsoft.com/azure/event-grid/monitor-push-reference). Empty without
+    the topic."""
 
     def __init__(
         self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None
@@ -127,6 +136,7 @@ class Secrets(pulumi.ComponentResource):
             )
         tags = tags_of(args.tags)
         self.vault_events_topic_name = None
+        self.diagnostic_targets = []
         if args.expiry_action_group_id is not None or args.rotation_function_id is not None:
             self.vault_events_topic_name = self._vault_events(name, args, tags)
         self.secret_uris = {}
@@ -184,6 +194,9 @@ class Secrets(pulumi.ComponentResource):
             location=args.location,
             tags=dict(tags),
             opts=child_opts(self),
+        )
+        self.diagnostic_targets.append(
+            DiagnosticTarget("vault-events", topic.id, archive_group="allLogs")
         )
         if args.rotation_function_id is not None:
             azure_native.eventgrid.SystemTopicEventSubscription(

@@ -48,6 +48,7 @@ RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 GROUP_LOCK = "azure-native:authorization:ManagementLockAtResourceGroupLevel"
 SCOPE_LOCK = "azure-native:authorization:ManagementLockByScope"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+SYSTEM_TOPIC = "azure-native:eventgrid:SystemTopic"
 
 #: Per type, the (id collection, name input) pairs of its resource id's tail; a name
 #: input of ``None`` stands for the fixed name ``default``.
@@ -72,6 +73,7 @@ _ID_PATHS: dict[str, tuple[tuple[str, str | None], ...]] = {
     ZONE: (("privatednszones", "privateZoneName"),),
     ENDPOINT: (("privateendpoints", "privateEndpointName"),),
     IDENTITY: (("userassignedidentities", "resourceName"),),
+    SYSTEM_TOPIC: (("systemtopics", "systemTopicName"),),
 }
 
 #: Per type, the input holding the resource's own Azure name.

@@ -14,6 +14,8 @@ Log Analytics          Audit: every query
 storage blob service   StorageRead, StorageWrite, StorageDelete (LOG-06)
 storage account        Transaction metrics (the account level has no logs)
 NAT gateway            metrics only (bytes, packets, SNAT connections)
+Event Grid system      DeliveryFailures: an event (a secret expiry alert, a
+topic                  rotation call) Event Grid could not deliver
 =====================  ====================================================
 
 Private endpoints, private DNS zones, subnets and managed identities export nothing
@@ -36,6 +38,7 @@ from ._util import (
     NSG,
     PUBLIC_IP,
     STORAGE,
+    SYSTEM_TOPIC,
     TABLE,
     VAULT,
     VNET,
@@ -73,11 +76,12 @@ ACTIVITY_CATEGORIES = (
     "ResourceHealth",
 )
 #: Types with diagnostic logs, and types with metrics only.
-_LOGGED = (VAULT, AI_ACCOUNT, NSG, WORKSPACE, VNET, PUBLIC_IP)
+_LOGGED = (VAULT, AI_ACCOUNT, NSG, WORKSPACE, VNET, PUBLIC_IP, SYSTEM_TOPIC)
 _METRICS_ONLY = (STORAGE, NAT_GATEWAY)
 #: Types whose logs have no "audit" category group: a setting naming it sends nothing,
-#: so their archive takes allLogs.
-_NO_AUDIT_GROUP = (NSG, VNET, PUBLIC_IP)
+#: so their archive takes allLogs. An Event Grid system topic's one log category is
+#: DeliveryFailures (https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-eventgrid-systemtopics-logs).
+_NO_AUDIT_GROUP = (NSG, VNET, PUBLIC_IP, SYSTEM_TOPIC)
 
 
 def _sends(setting: Resource, groups: Sequence[str]) -> bool:
@@ -126,15 +130,16 @@ def _to_storage(settings: list[Resource]) -> list[Resource]:
     controls=["LOG-02"],
     remediation="Add a diagnostic setting with the allLogs category group (and metrics) "
     "to a Log Analytics workspace on each vault, AI account, security group, VNet, public "
-    "IP and workspace, and one with metrics on each storage account and NAT gateway "
+    "IP, Event Grid system topic and workspace, and one with metrics on each storage account and NAT gateway "
     "(AuditLogging's diagnostic_targets).",
 )
 def diagnostic_logs(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
     """Key and secret operations, model calls, security group and network events, DDoS
-    notifications and queries are recorded where they can be searched and alerted on,
-    and so are the metrics of resources without logs."""
+    notifications, undelivered events (secret expiry alerts) and queries are recorded
+    where they can be searched and alerted on, and so are the metrics of resources
+    without logs."""
     targets = of_type(resources, *_LOGGED)
     measured = of_type(resources, *_METRICS_ONLY)
     if not targets and not measured:
@@ -198,9 +203,9 @@ def storage_access_logs(
     severity="medium",
     controls=["LOG-03"],
     remediation="Add a diagnostic setting sending the audit category group (allLogs for "
-    "security groups, VNets and public IPs) to the archive storage account on each vault, "
-    "AI account, security group, VNet, public IP, workspace and blob service other than "
-    "the archive's own (AuditLogging does).",
+    "security groups, VNets, public IPs and Event Grid system topics) to the archive "
+    "storage account on each vault, AI account, security group, VNet, public IP, system "
+    "topic, workspace and blob service other than the archive's own (AuditLogging does).",
 )
 def archived_audit_logs(
     resources: Sequence[Resource], requirements: Requirements

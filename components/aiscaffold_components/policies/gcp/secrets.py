@@ -48,6 +48,10 @@ ROTATE_FILTER = 'attributes.eventType = "SECRET_ROTATE"'
 #: policy is unset (31 days, pubsub v1 Subscription.expirationPolicy).
 DEFAULT_SUBSCRIPTION_TTL = 31 * DAY
 _How = Literal["expires", "pushed", "unpushed"]
+#: The project's alert channel is the Pub/Sub topic ``<prefix>-alerts``
+#: (:class:`~aiscaffold_components.gcp.AlertChannel`: a fixed name the
+#: detection-and-response family adopts); a reminder is a notice reaching it.
+ALERT_TOPIC_SUFFIX = "-alerts"
 #: The shortest rotation period: "Must be in seconds and at least 3600s (1h)"
 #: (https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets#rotation).
 MIN_ROTATION_PERIOD = 3600
@@ -173,6 +177,20 @@ def _push_findings(subscription: Resource, period: float) -> list[str] | None:
     return _expiry_findings(subscription, period)
 
 
+def _is_alert_channel(topic: Any) -> bool:
+    """Whether a topic reference names the project's alert channel (``<prefix>-alerts``)."""
+    if not isinstance(topic, str) or not topic:
+        return False
+    name = last_segment(topic)
+    return name == ALERT_TOPIC_SUFFIX[1:] or name.endswith(ALERT_TOPIC_SUFFIX)
+
+
+def _reminds(secret: Resource) -> bool:
+    """Whether the secret's rotation notices reach the alert channel, which tells the
+    owners (nothing else in the stack does without a rotation service)."""
+    return any(_is_alert_channel(t.get("name")) for t in secret.items("topics"))
+
+
 def _is_rotation_service(subscription: Resource) -> bool:
     """A push of rotation notices alone (Secrets' filter): the stack's rotation service,
     whichever topic it is on."""
@@ -208,7 +226,8 @@ def _expiry_findings(subscription: Resource, period: float) -> list[str]:
     "with next_rotation_time and a rotation topic (Secrets(rotation_days=...)), and give the "
     "stack a rotation service (stack config secret_rotation_push_endpoint and "
     "secret_rotation_push_service_account, SecretsArgs.rotation_push_endpoint): a push "
-    "subscription delivers each SECRET_ROTATE notice to it. Notices nobody acts on are "
+    "subscription delivers each SECRET_ROTATE notice to it. Notices that only reach the "
+    "alert channel (AlertChannel's <prefix>-alerts topic, in SecretsArgs.notify_topics) are "
     "reported 'reminder only'. Or let the secret expire (ttl) within the period.",
 )
 def secret_rotation(
@@ -222,8 +241,9 @@ def secret_rotation(
     Pub/Sub as idle before the next notice) is a violation, and so is a secret left out
     of the stack's rotation service. Secret Manager itself changes no value
     (https://cloud.google.com/secret-manager/docs/secret-rotation): in a stack without a
-    rotation service, a schedule whose notices only reach people is not judged
-    ("reminder only", never credited)."""
+    rotation service, a schedule whose notices reach the project's alert channel (the
+    topic ``<prefix>-alerts``) is not judged ("reminder only", never credited); one
+    whose notices reach no alert channel reminds nobody, a violation."""
     from pulumi_policy.proxy import UnknownValueError
 
     required = int(requirements.setting("secret_rotation_days"))
@@ -260,6 +280,20 @@ def secret_rotation(
             for s in unpushed
         ]
         unpushed = []
+    else:
+        # Without a rotation service the notices are a reminder only if they reach the
+        # owners: a schedule whose notices reach no alert channel reminds nobody.
+        found += [
+            (
+                s,
+                f"{s.name} sends its rotation notices to no alert channel (a topic named "
+                f"<prefix>{ALERT_TOPIC_SUFFIX}, AlertChannel) and no rotation service "
+                "receives them: nobody is told",
+            )
+            for s in unpushed
+            if not _reminds(s)
+        ]
+        unpushed = [s for s in unpushed if _reminds(s)]
     if found:
         yield from found
         return
