@@ -280,6 +280,10 @@ class Exemption:
     values: tuple[Any, ...] | None = None
     projects: tuple[str, ...] | None = None
     entry: Mapping[str, Any] | None = None
+    order_dependent: bool = False
+    """A ``read`` the policy makes or not depending on the order it meets resources in (a
+    check that stops at the first match among a set): the exemption may go unused in a
+    run, so it is never reported stale."""
 
     def matches(
         self, mutation: Mutation, run: MockRun | None = None, project: str | None = None
@@ -312,6 +316,7 @@ class Exemption:
 
 _EXEMPTION_KEYS = {
     "type", "path", "kinds", "reason", "resource", "value", "values", "projects", "entry",
+    "order_dependent",
 }  # fmt: skip
 
 
@@ -342,6 +347,7 @@ def load_exemptions(path: Path) -> list[Exemption]:
                 values=tuple(values) if values is not None else None,
                 projects=tuple(projects) if projects is not None else None,
                 entry=entry.get("entry"),
+                order_dependent=bool(entry.get("order_dependent", False)),
             )
         )
     return out
@@ -377,7 +383,7 @@ def stale_exemptions(
         for resource, path in reads:
             probe = Mutation(resource.urn, resource.name, resource.type, path, "read")
             used |= {i for i, e in enumerate(exemptions) if e.matches(probe, run, project)}
-    return [e for i, e in enumerate(exemptions) if i not in used]
+    return [e for i, e in enumerate(exemptions) if i not in used and not e.order_dependent]
 
 
 @dataclass
