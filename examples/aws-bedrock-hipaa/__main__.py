@@ -5,11 +5,33 @@ Composes aiscaffold's hardened AWS components from the stack's profile
 
 Every setting taken from the profile is passed visibly below: tighten it here or in the
 stack config. Weakening a control takes a named argument (README.md lists them).
+
+Stack config read here besides the profile:
+
+- `log_reader_arns` (list of IAM role ARNs, default none): the auditors who may decrypt
+  the log files kept in S3 (trail files, model invocation logs), through S3 only.
+  Nobody by default: reading the audit archive is a separate duty from deploying or
+  running the workload; the CloudWatch Logs copies stay readable to whom IAM allows.
+  `pulumi config set --path 'log_reader_arns[0]' arn:aws:iam::<account>:role/<auditor>`
+- `lock_log_archive` (default false): make the audit log bucket's object lock final
+  (COMPLIANCE mode) once the stack is right: `pulumi config set lock_log_archive true &&
+  pulumi up`. Irreversible: no one, root included, can delete a log version before its
+  retention ends, or the bucket while it holds one. Until then the lock is in GOVERNANCE
+  mode (AWS-S3-016 reports it), which a principal allowed s3:BypassGovernanceRetention
+  can lift.
+- `secret_rotation_lambda_arn` (Lambda function ARN, default none): the function that
+  rotates the secrets (SEC-03). Secrets Manager then rotates each one every
+  `secret_rotation_days`. Without it nothing changes a value on its own: a reminder goes
+  to the alert topic every `secret_rotation_days` and COMPLIANCE.md does not count SEC-03
+  as verified ("reminder only"). README.md, "Secrets", says what the function needs.
+  `pulumi config set secret_rotation_lambda_arn arn:aws:lambda:<region>:<account>:function:<name>`
 """
 
 import pulumi
 import pulumi_aws as aws
 from aiscaffold_components.aws import (
+    AlertChannel,
+    AlertChannelArgs,
     ECR_ENDPOINT_SERVICES,
     ENDPOINT_SERVICES,
     AuditLogging,
@@ -35,6 +57,7 @@ from aiscaffold_components.aws import (
 from aiscaffold_components.profile import Profile
 
 profile = Profile.from_config()
+lock_log_archive = pulumi.Config().get_bool("lock_log_archive") or False
 tags = profile.tags  # project, stack, data-classification, managed-by, compliance
 prefix = f"{profile.project}-{profile.stack}"
 
@@ -59,6 +82,13 @@ workload_role_arn = pulumi.Output.concat(
 # S3 names are global: the data bucket's name starts with the project and stack, and the
 # trail records object reads and writes of buckets named so.
 data_bucket_prefix = f"{prefix[:31].rstrip('-')}-data-"
+trail_name = f"{prefix}-trail"
+# Auditors who may decrypt the S3 copies of the logs (see the docstring): none by default.
+log_reader_arns: list[str] = list(pulumi.Config().get_object("log_reader_arns") or [])
+# Account-wide services (Bedrock model invocation logging: one configuration per account
+# and region) are created by this stack only when it owns them (README.md, "Account-wide
+# services"); with "shared", another stack or a central team does.
+owns_account_services = profile.account_services == "this-stack"
 # The workload runs on Lambda, on ECS with Fargate, or both. Set the one you do not use
 # to False: what only it needs (its trust, endpoints and grants) goes with it.
 on_lambda = True
@@ -75,14 +105,25 @@ keys = Keys(
         rotation_period_days=profile.key_rotation_days,
         deletion_window_days=profile.key_deletion_window_days,
         workload_role_arns=[workload_role_arn],
+        log_reader_arns=log_reader_arns,
+        # CloudTrail encrypts with the logs key for this trail only (aws:SourceArn).
+        trail_arns=[arn("cloudtrail", f"trail/{trail_name}")],
         # The workload uses the data key for S3 objects and to read the guardrail.
         data_services=["s3", "bedrock"],
         # Bedrock encrypts the guardrail's configuration with the deployer's permissions.
         service_managed_data=["bedrock"],
-        bedrock_invocation_logging=True,
+        bedrock_invocation_logging=owns_account_services,
         protect=profile.deletion_protection,
     ),
 )
+
+# Interface endpoints the VPC gets: subnets go only to zones offering every one of them.
+# Fargate pulls the task's image from ECR inside the VPC (Lambda needs nothing more: it
+# fetches function code and images itself).
+interface_services = [
+    *ENDPOINT_SERVICES["bedrock"],
+    *(ECR_ENDPOINT_SERVICES if on_fargate else ()),
+]
 
 # ---------------------------------------------------------- network (NET-01..04, GOV-02)
 network = Network(
@@ -93,6 +134,7 @@ network = Network(
         flow_log_retention_days=profile.log_retention_days,
         allow_internet_egress=profile.allow_internet_egress,
         allowed_regions=profile.allowed_regions,
+        endpoint_services=interface_services,
     ),
 )
 
@@ -102,12 +144,16 @@ audit = AuditLogging(
     AuditLoggingArgs(
         logs_key_arn=keys.logs_key_arn,
         tags=tags,
-        trail_name=f"{prefix}-trail",
+        trail_name=trail_name,
         retention_days=profile.log_retention_days,
         object_lock=profile.immutable_logs,
+        # Final (COMPLIANCE) only in the second, explicit step: see lock_log_archive above.
+        object_lock_mode="COMPLIANCE" if lock_log_archive else "GOVERNANCE",
         data_event_bucket_prefixes=[data_bucket_prefix],
         data_event_resource_types=["AWS::Bedrock::Guardrail"],
-        bedrock_invocation_logging=True,
+        # One configuration per account and region: only the stack owning the account's
+        # services creates it (`pulumi destroy` would turn it off for every stack).
+        bedrock_invocation_logging=owns_account_services,
         # Prompts and completions are written to the invocation logs only when the
         # data is not confidential; otherwise the logs hold metadata (caller, model,
         # tokens, guardrail outcome) and the data stays out of long-lived logs.
@@ -136,9 +182,7 @@ endpoints = PrivateEndpoints(
         vpc_cidr=network.cidr_block,
         subnet_ids=network.private_subnet_ids,
         route_table_ids=network.private_route_table_ids,
-        # Fargate pulls the task's image from ECR inside the VPC (Lambda needs nothing
-        # more: it fetches function code and images itself).
-        services=[*ENDPOINT_SERVICES["bedrock"], *(ECR_ENDPOINT_SERVICES if on_fargate else ())],
+        services=interface_services,
         # ECR serves image layers from this AWS-owned bucket, read through the S3 gateway.
         aws_owned_bucket_arns=(
             [ecr_layer_bucket_arn(partition=partition, region=region)] if on_fargate else []
@@ -166,7 +210,24 @@ guardrail = Guardrail(
     ),
 )
 
+# ------------------------------------------------------------ alert channel (SEC-03)
+# The project's one alert topic, encrypted with its own key: the rotation reminders go
+# there. Subscribe the people who act on them (README.md, "Alerts").
+alerts = AlertChannel(
+    "alerts",
+    AlertChannelArgs(
+        name_prefix=prefix,
+        tags=tags,
+        key_rotation_days=profile.key_rotation_days,
+        key_deletion_window_days=profile.key_deletion_window_days,
+        protect=profile.deletion_protection,
+    ),
+)
+
 # ----------------------------------------------------------------- secrets (SEC-01..03)
+# With a rotation function Secrets Manager rotates each secret; without one a reminder
+# goes to the alert topic every secret_rotation_days (see the docstring).
+secret_rotation_lambda_arn = pulumi.Config().get("secret_rotation_lambda_arn")
 secrets = Secrets(
     "secrets",
     SecretsArgs(
@@ -176,7 +237,9 @@ secrets = Secrets(
         reader_role_arns=[workload_role_arn],
         vpc_endpoint_ids=[endpoints.endpoint_ids["secretsmanager"]],
         rotation_days=profile.secret_rotation_days,
-        rotation_lambda_arn=None,  # no rotation function is generated: see README.md
+        rotation_lambda_arn=secret_rotation_lambda_arn,
+        reminder_topic_arn=alerts.topic_arn,
+        reminder_role_arn=alerts.scheduler_role_arn,
         tags=tags,
     ),
 )
@@ -246,4 +309,5 @@ pulumi.export("log_bucket", audit.log_bucket_name)
 pulumi.export("access_log_bucket", audit.access_log_bucket_name)
 pulumi.export("trail_arn", audit.trail_arn)
 pulumi.export("secret_arns", secrets.secret_arns)
+pulumi.export("alert_topic_arn", alerts.topic_arn)
 

@@ -9,6 +9,8 @@ import datetime as dt
 
 import pulumi
 from aiscaffold_components.azure import (
+    AlertChannel,
+    AlertChannelArgs,
     AppSecret,
     AuditLogging,
     AuditLoggingArgs,
@@ -56,6 +58,12 @@ group = network.resource_group_name
 # attributes only when it creates a key, so the program never changes them afterwards;
 # pin the day of the first deployment to keep previews of a new stack reproducible:
 #   pulumi config set keys_created_on "$(date -u +%F)"
+# Azure Resource Manager creates keys in an RBAC vault only for a caller holding Key
+# Vault data roles, so the identity running `pulumi up` gets Key Vault Crypto Officer on
+# this vault (the keys wait for it to propagate). A CI service principal deploying says
+# so, and naming it keeps the grant on it whoever runs the next update:
+#   pulumi config set deployer_principal_type ServicePrincipal
+#   pulumi config set deployer_object_id <object id of the CI identity>
 keys_created_on = config.get("keys_created_on")
 keys = Keys(
     "keys",
@@ -73,6 +81,8 @@ keys = Keys(
         # Storage and the AI account reach their customer-managed keys through the
         # vault's firewall as trusted Azure services.
         trusted_services_bypass=True,
+        deployer_principal_id=config.get("deployer_object_id"),
+        deployer_principal_type=config.get("deployer_principal_type") or "User",
     ),
 )
 
@@ -125,18 +135,39 @@ workload = WorkloadIdentity(
     ),
 )
 
+# Alert channel (SEC-03): the project's one action group; secret expiry alerts go
+# there. It has no receivers yet: add the people who act on them (README.md, "Alerts").
+alerts = AlertChannel(
+    "alerts",
+    AlertChannelArgs(
+        resource_group_name=group,
+        name_prefix=f"{profile.project}-{profile.stack}",
+        tags=tags,
+    ),
+)
+
 # Application secrets. List them in `app_secrets` with the date each value was set,
 # and put each value in a config secret `secret-<name>`:
 #   pulumi config set --path 'app_secrets.search-api-key' 2025-01-31
 #   pulumi config set --secret secret-search-api-key <value>
+# Each expires secret_rotation_days after that date. Key Vault rotates no secret and
+# still serves an expired one: without a rotation function the expiry is a reminder
+# (an alert to the action group 30 days before), and COMPLIANCE.md shows SEC-03
+# "reminder only". A function that rotates them on Microsoft.KeyVault.SecretNearExpiry
+# (README.md, "Secrets") is named by its ARM id:
+#   pulumi config set secret_rotation_function_id /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Web/sites/<app>/functions/<name>
 app_secrets: dict[str, str] = config.get_object("app_secrets") or {}
 secrets = Secrets(
     "secrets",
     SecretsArgs(
         resource_group_name=group,
         vault_name=keys.vault_name,
+        vault_id=keys.vault_id,
+        location=location,
         tags=tags,
         expiry_days=profile.secret_rotation_days,
+        expiry_action_group_id=alerts.action_group_id,
+        rotation_function_id=config.get("secret_rotation_function_id"),
         secrets={
             name: AppSecret(
                 value=config.require_secret(f"secret-{name}"),
@@ -166,6 +197,7 @@ audit = AuditLogging(
             *keys.diagnostic_targets,
             *data.diagnostic_targets,
             *openai.diagnostic_targets,
+            *secrets.diagnostic_targets,
         ],
         flow_logs=FlowLogArgs(vnet_id=network.vnet_id),
     ),
@@ -193,5 +225,6 @@ pulumi.export("workload_identity_client_id", workload.client_id)
 pulumi.export("workload_identity_id", workload.identity_id)
 pulumi.export("key_vault_uri", keys.vault_uri)
 pulumi.export("secret_uris", secrets.secret_uris)
+pulumi.export("alert_action_group_id", alerts.action_group_id)
 pulumi.export("log_analytics_workspace_id", audit.workspace_id)
 

@@ -12,14 +12,27 @@ Optional stack config besides the profile:
   vpc_sc_deployers       list of user:<email> / serviceAccount:<email> admitted through
                          the perimeter from outside, so `pulumi up` keeps working
   vpc_sc_access_levels   list of access level names the perimeter admits from outside
+  lock_log_archive       true: lock the log bucket and the archive's retention when the
+                         profile asks for immutable logs (irreversible: a second step)
   secrets                list of secret ids (default: [app-api-key]); the value of
                          each comes from the config secret `secret-<id>`
                          (pulumi config set --secret secret-<id> ...)
+  secret_rotation_push_endpoint
+                         https URL of your rotation service (e.g. a Cloud Run
+                         service): each SECRET_ROTATE notice is pushed to it, and it
+                         adds the new version. Without it nothing rotates the values:
+                         the notices only remind the owners (see README)
+  secret_rotation_push_service_account
+                         email of the service account Pub/Sub signs those pushes as
+                         (OIDC token, audience: the endpoint); needed with the endpoint
 """
 
 import pulumi
 import pulumi_gcp as gcp
 from aiscaffold_components.gcp import (
+    AlertChannel,
+    AlertChannelArgs,
+    ServiceApis,
     AuditLogging,
     AuditLoggingArgs,
     Guardrail,
@@ -52,6 +65,9 @@ vpc_sc_access_policy = config.get("vpc_sc_access_policy")
 vpc_sc_deployers: list[str] = list(config.get_object("vpc_sc_deployers") or [])
 vpc_sc_access_levels: list[str] = list(config.get_object("vpc_sc_access_levels") or [])
 secret_ids: list[str] = list(config.get_object("secrets") or ["app-api-key"])
+secret_rotation_push_endpoint = config.get("secret_rotation_push_endpoint")
+secret_rotation_push_service_account = config.get("secret_rotation_push_service_account")
+lock_log_archive = config.get_bool("lock_log_archive") or False
 
 project = gcp.organizations.get_project()
 project_id = project.project_id
@@ -59,32 +75,11 @@ if not project_id:
     raise ValueError("no Google Cloud project: run `pulumi config set gcp:project <project-id>`")
 project_number = project.number
 
-# APIs the components use; left enabled when the stack is destroyed.
-apis = [
-    gcp.projects.Service(
-        f"api-{service.split('.')[0]}",
-        project=project_id,
-        service=service,
-        disable_on_destroy=False,
-    )
-    for service in (
-        "aiplatform.googleapis.com",
-        "cloudkms.googleapis.com",
-        "compute.googleapis.com",
-        "dlp.googleapis.com",
-        "dns.googleapis.com",
-        "logging.googleapis.com",
-        "modelarmor.googleapis.com",
-        "networkconnectivity.googleapis.com",
-        "notebooks.googleapis.com",
-        "orgpolicy.googleapis.com",
-        "pubsub.googleapis.com",
-        "secretmanager.googleapis.com",
-        "servicedirectory.googleapis.com",
-        "storage.googleapis.com",
-    )
-]
-after_apis = pulumi.ResourceOptions(depends_on=apis)
+# APIs (GOV): each Google Cloud resource below waits for the API that serves it, enabled
+# by a projects.Service of this stack (api-<name>, left enabled on destroy). The list
+# derives from the resource types the program registers (aiscaffold_components.gcp.apis).
+apis = ServiceApis(project_id)
+pulumi.runtime.register_stack_transformation(apis.transformation)
 
 # Customer-managed keys (KEY-01..05): one per purpose, in the workload region. A key id
 # resolves once its service agents may use the key, so stores using it wait for that.
@@ -100,7 +95,6 @@ keys = Keys(
         compute_disk_encryption=workbench,
         labels=labels,
     ),
-    opts=after_apis,
 )
 
 # Network isolation (NET-01..04): custom VPC, deny-all firewall, no internet egress.
@@ -112,7 +106,6 @@ network = Network(
         flow_log_sampling=profile.flow_log_sampling,
         allow_internet_egress=profile.allow_internet_egress,
     ),
-    opts=after_apis,
 )
 
 # Private endpoints (PE-01..05): Google APIs through Private Service Connect. Model
@@ -129,17 +122,18 @@ endpoints = PrivateEndpoints(
         bundle="vpc-sc" if vpc_sc_access_policy else "all-apis",
         labels=labels,
     ),
-    opts=after_apis,
 )
 
 # Least-privilege identity (IAM-01..04).
 identity = WorkloadIdentity(
     f"{name}-workload",
     WorkloadIdentityArgs(project=project_id),
-    opts=after_apis,
 )
 
-# Audit logging (LOG-01..05): Data Access logs in a CMEK log bucket and archive.
+# Audit logging (LOG-01..05): Data Access logs in a CMEK log bucket and archive. Locking
+# them is irreversible (the buckets can then never be shortened or deleted early), so it
+# is a second, explicit step once the stack is right:
+#   pulumi config set lock_log_archive true && pulumi up
 audit = AuditLogging(
     f"{name}-audit",
     AuditLoggingArgs(
@@ -147,11 +141,10 @@ audit = AuditLogging(
         location=profile.region,
         kms_key_name=keys.key_ids["logs"],
         retention_days=profile.log_retention_days,
-        locked=profile.immutable_logs,
+        locked=profile.immutable_logs and lock_log_archive,
         protect=profile.deletion_protection,
         labels=labels,
     ),
-    opts=after_apis,
 )
 
 # AI guardrails (AI-01..05): Model Armor template and project floor setting.
@@ -168,10 +161,26 @@ guardrail = Guardrail(
         vertex_service_agent=keys.service_agents["aiplatform"],
         labels=labels,
     ),
-    opts=after_apis,
 )
 
-# Secrets (SEC-01..03): replicas only in the workload region, CMEK, rotation notices.
+# Alert channel (SEC-03): the project's one alert topic, encrypted with the secrets key
+# (whose user the Pub/Sub service agent already is), messages kept in the allowed
+# regions. Secret Manager may publish to it. Nobody reads it yet: README.md, "Alerts".
+alerts = AlertChannel(
+    "alerts",
+    AlertChannelArgs(
+        project=project_id,
+        name_prefix=f"{name}-{profile.stack}",
+        kms_key_name=keys.key_ids["secrets"],
+        regions=[profile.region],
+        publishers={"secretmanager": keys.service_agents["secretmanager"]},
+        labels=labels,
+    ),
+)
+
+# Secrets (SEC-01..03): replicas only in the workload region, CMEK, rotation notices to
+# the rotation topic, pushed to the rotation service when one is configured (else they
+# are reminders only), and to the alert topic (the owners).
 secrets = Secrets(
     f"{name}-secrets",
     SecretsArgs(
@@ -182,9 +191,11 @@ secrets = Secrets(
         accessor=identity.member,
         rotation_days=profile.secret_rotation_days,
         secret_manager_agent=keys.service_agents["secretmanager"],
+        notify_topics=[alerts.topic_id],
+        rotation_push_endpoint=secret_rotation_push_endpoint,
+        rotation_push_service_account=secret_rotation_push_service_account,
         labels=labels,
     ),
-    opts=after_apis,
 )
 
 # The AI service (NET-06, PE-01, PE-03): private CMEK endpoint, datasets bucket.
@@ -204,22 +215,24 @@ vertex = VertexAI(
         workbench_proxy_access=workbench_proxy,
         labels=labels,
     ),
-    opts=after_apis,
 )
 
 # Project guardrails (GOV-02, GOV-06, IAM-03) and the optional perimeter (PE-04).
-org_policies = OrgPolicies(
-    f"{name}-org",
-    OrgPoliciesArgs(
-        project=project_id,
-        project_number=project_number,
-        allowed_regions=profile.allowed_regions,
-        vpc_sc_access_policy=vpc_sc_access_policy,
-        perimeter_deployers=vpc_sc_deployers,
-        perimeter_access_levels=vpc_sc_access_levels,
-    ),
-    opts=after_apis,
-)
+# Organization policies need roles/orgpolicy.policyAdmin on the organization: with
+# gcp_org_policies false the organization's administrators set them instead.
+if profile.gcp_org_policies or vpc_sc_access_policy:
+    org_policies = OrgPolicies(
+        f"{name}-org",
+        OrgPoliciesArgs(
+            project=project_id,
+            project_number=project_number,
+            allowed_regions=profile.allowed_regions,
+            organization_policies=profile.gcp_org_policies,
+            vpc_sc_access_policy=vpc_sc_access_policy,
+            perimeter_deployers=vpc_sc_deployers,
+            perimeter_access_levels=vpc_sc_access_levels,
+        ),
+    )
 
 pulumi.export("data_classification", profile.data_sensitivity)
 pulumi.export("project_id", project_id)
@@ -231,4 +244,5 @@ pulumi.export("datasets_bucket", vertex.datasets_bucket_name)
 pulumi.export("log_archive_bucket", audit.archive_bucket_name)
 pulumi.export("log_bucket", audit.log_bucket_id)
 pulumi.export("network", network.network_id)
+pulumi.export("alert_topic", alerts.topic_id)
 

@@ -30,6 +30,16 @@ def test_policy_pack_finds_no_mandatory_violation(run: MockRun) -> None:
     assert not mandatory, "\n".join(mandatory)
 
 
+def test_compliance_md_is_current(run: MockRun) -> None:
+    # COMPLIANCE.md is the evidence a reviewer reads: it must be what the current
+    # __main__.py, Pulumi.<stack>.yaml and policy/enforcement.yaml give.
+    from aiscaffold.project_reports import stale_compliance
+
+    problem = stale_compliance(PROJECT, runs={STACK: run})
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+
+
 def test_every_taggable_resource_is_classified(run: MockRun) -> None:
     key = "tags"
     tagged = [r for r in run.custom_resources if key in r.inputs]

@@ -30,6 +30,16 @@ def test_policy_pack_finds_no_mandatory_violation(run: MockRun) -> None:
     assert not mandatory, "\n".join(mandatory)
 
 
+def test_compliance_md_is_current(run: MockRun) -> None:
+    # COMPLIANCE.md is the evidence a reviewer reads: it must be what the current
+    # __main__.py, Pulumi.<stack>.yaml and policy/enforcement.yaml give.
+    from aiscaffold.project_reports import stale_compliance
+
+    problem = stale_compliance(PROJECT, runs={STACK: run})
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+
+
 def test_every_taggable_resource_is_classified(run: MockRun) -> None:
     key = "tags"
     tagged = [r for r in run.custom_resources if key in r.inputs]
@@ -84,9 +94,15 @@ def test_role_assignments_are_scoped_to_single_resources(run: MockRun) -> None:
     assert {"workload-openai-user", "workload-secrets-user", "keys-data-cmk-user"} <= set(
         assignments
     )
+    # The deploying identity's grant on the vault, so Azure Resource Manager can create
+    # the keys; it may be a user.
+    deployer = assignments.pop("keys-deployer-crypto-officer")
+    assert deployer.inputs["roleDefinitionId"].endswith(ROLES["Key Vault Crypto Officer"])
+    assert "/providers/Microsoft.KeyVault/vaults/" in deployer.inputs["scope"]
     for name, assignment in assignments.items():
         assert resource_id.match(assignment.inputs["scope"]), name
         role = assignment.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
         assert role in ROLES.values(), (name, role)  # no Owner, Contributor, ...
+        assert role != ROLES["Key Vault Crypto Officer"], name  # the deployer's only
         assert assignment.inputs["principalType"] == "ServicePrincipal", name
 
