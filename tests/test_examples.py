@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from aiscaffold.examples import example_names, fresh, normalise
+from aiscaffold.examples import example_names, fresh, is_local, normalise
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAMES = example_names(EXAMPLES)
@@ -34,7 +34,7 @@ def test_example_equals_a_fresh_render(
             p.relative_to(root).as_posix(), p.read_text(encoding="utf-8")
         )
         for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
+        if p.is_file() and not is_local(p.relative_to(root))
     }
     assert sorted(committed) == sorted(rendered), "files differ: run scripts/render_examples.py"
     for relative, text in rendered.items():

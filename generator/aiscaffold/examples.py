@@ -17,7 +17,7 @@ from . import __version__
 from .answers import read_answers_file
 from .generate import generate
 
-__all__ = ["EXAMPLE_REQUIREMENT", "example_names", "normalise", "render_example"]
+__all__ = ["EXAMPLE_REQUIREMENT", "LOCAL_DIRS", "example_names", "is_local", "normalise", "render_example"]
 
 #: Examples pin the release aiscaffold version, not the path of whoever renders them.
 EXAMPLE_REQUIREMENT = f"aiscaffold[{{extra}}]=={__version__}"
@@ -66,6 +66,16 @@ def normalise(relative: str, text: str) -> str:
     return text
 
 
+#: What a rendering leaves that is machine-local and git-ignored (the liveness proof's
+#: cache): not part of an example.
+LOCAL_DIRS = frozenset({".aiscaffold", "__pycache__"})
+
+
+def is_local(relative: Path) -> bool:
+    """Whether a path of a rendered project is machine-local (see :data:`LOCAL_DIRS`)."""
+    return bool(LOCAL_DIRS & set(relative.parts))
+
+
 def fresh(examples: Path, name: str) -> dict[str, str]:
     """Files of a fresh rendering of ``name``, normalised, by relative path."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,5 +85,5 @@ def fresh(examples: Path, name: str) -> dict[str, str]:
                 p.relative_to(root).as_posix(), p.read_text(encoding="utf-8")
             )
             for p in sorted(root.rglob("*"))
-            if p.is_file()
+            if p.is_file() and not is_local(p.relative_to(root))
         }
