@@ -17,7 +17,14 @@ from . import __version__
 from .answers import read_answers_file
 from .generate import generate
 
-__all__ = ["EXAMPLE_REQUIREMENT", "LOCAL_DIRS", "example_names", "is_local", "normalise", "render_example"]
+__all__ = [
+    "EXAMPLE_REQUIREMENT",
+    "LOCAL_DIRS",
+    "example_names",
+    "is_local",
+    "normalise",
+    "render_example",
+]
 
 #: Examples pin the release aiscaffold version, not the path of whoever renders them.
 EXAMPLE_REQUIREMENT = f"aiscaffold[{{extra}}]=={__version__}"
