@@ -70,6 +70,7 @@ class Cloud(StrEnum):
 class ListFormat(StrEnum):
     table = "table"
     json = "json"
+    oscal = "oscal"
 
 
 ProjectPath = Annotated[Path, typer.Argument(metavar="PATH", help="The project directory.")]
@@ -247,14 +248,19 @@ def controls(
         str | None,
         typer.Option(
             "--framework",
-            help="Only controls citing this framework: hipaa, pci-dss, soc2, gdpr, fedramp, iso27001.",
+            help="Only controls citing this framework (a catalog framework id: hipaa, "
+            "pci-dss, soc2, gdpr, fedramp, iso27001...).",
         ),
     ] = None,
     output_format: Annotated[
         ListFormat, typer.Option("--format", help="Output format.")
     ] = ListFormat.table,
 ) -> None:
-    """List the control catalog: controls, framework clauses, implementing components."""
+    """List the control catalog: controls, framework clauses, implementing components.
+
+    --format oscal prints an OSCAL component definition: the hardened components and the
+    policy pack, with the framework clauses each implements or verifies.
+    """
     from aiscaffold_components.catalog import FRAMEWORKS
 
     from .reports import controls_json, controls_table
@@ -265,7 +271,11 @@ def controls(
             hint=f"Choose one of: {', '.join(FRAMEWORKS)}.",
         )
     cloud_id = cloud.value if cloud else None
-    if output_format is ListFormat.json:
+    if output_format is ListFormat.oscal:
+        from .oscal import component_definition, oscal_json
+
+        typer.echo(oscal_json(component_definition(cloud_id, framework)))  # type: ignore[arg-type]
+    elif output_format is ListFormat.json:
         typer.echo(controls_json(cloud=cloud_id, framework=framework))  # type: ignore[arg-type]
     else:
         _console().print(controls_table(cloud=cloud_id, framework=framework))  # type: ignore[arg-type]
@@ -276,6 +286,7 @@ class CheckFormat(StrEnum):
     json = "json"
     sarif = "sarif"
     compliance = "compliance"
+    oscal = "oscal"
 
 
 class PreviewFormat(StrEnum):
@@ -298,11 +309,15 @@ def check(
     """Run the program offline under mocks and evaluate its policy pack.
 
     --format compliance writes COMPLIANCE.md, the control matrix, from the current code
-    (every stack, a section each, unless --stack). Exit 0 without mandatory violations,
-    1 with any, 2 when the program fails.
+    (every stack, a section each, unless --stack). --format oscal writes OSCAL assessment
+    results of the stack (see docs/evidence-export.md). Exit 0 without mandatory
+    violations, 1 with any, 2 when the program fails.
     """
     if output_format is CheckFormat.compliance:
         _write_compliance(path, stack, output)
+        return
+    if output_format is CheckFormat.oscal:
+        _write_oscal(path, stack, output)
         return
     from .liveness import check_with_liveness
     from .reports import ENFORCEMENT_FILE, check_json, check_sarif, check_table
@@ -368,6 +383,31 @@ def _write_compliance(path: Path, stack: str | None, output: Path | None) -> Non
             markup=False,
         )
     if compliance.mandatory:
+        raise typer.Exit(1)
+
+
+def _write_oscal(path: Path, stack: str | None, output: Path | None) -> None:
+    """``check --format oscal``: assessment results to stdout or FILE; exit 1 on mandatory."""
+    from .oscal import oscal_json, project_assessment_results
+
+    results, report = project_assessment_results(path, stack=stack)
+    text = oscal_json(results)
+    if output is None:
+        typer.echo(text)
+    else:
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write the assessment results to {str(output)!r}: {exc.strerror or exc}",
+                hint="Give --output a path in an existing, writable directory.",
+            ) from None
+        _console(stderr=True).print(
+            f"wrote {output}: {len(report.mandatory)} mandatory, "
+            f"{len(report.violations) - len(report.mandatory)} advisory violations",
+            markup=False,
+        )
+    if report.mandatory:
         raise typer.Exit(1)
 
 
