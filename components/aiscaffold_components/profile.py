@@ -75,6 +75,9 @@ class Profile(BaseModel):
     gcp_org_policies: bool = False
     """GCP: create the project's organization policies (needs an organization-level
     role, ``roles/orgpolicy.policyAdmin``); false leaves them to the organization."""
+    alert_emails: tuple[str, ...] = ()
+    """Addresses subscribed to the project's alert channel (security and cost alerts);
+    empty: the channel exists and subscriptions are added later (README, "Alerts")."""
     # -- derived settings (catalog/settings.yaml)
     allowed_regions: tuple[str, ...]
     log_retention_days: int
@@ -199,6 +202,7 @@ ANSWER_KEYS: tuple[str, ...] = (
     "pii_action",
     "account_services",
     "gcp_org_policies",
+    "alert_emails",
 )
 
 #: Keys of the profile derived from the catalog's settings table.
@@ -266,6 +270,7 @@ def derive_profile(
     pii_action: Literal["block", "anonymize"] = "block",
     account_services: Literal["this-stack", "shared"] = "this-stack",
     gcp_org_policies: bool = False,
+    alert_emails: Iterable[str] = (),
 ) -> Profile:
     """Derive a project's profile from its answers through the catalog."""
     frameworks = tuple(compliance)
@@ -283,5 +288,6 @@ def derive_profile(
         pii_action=pii_action,
         account_services=account_services,
         gcp_org_policies=gcp_org_policies,
+        alert_emails=tuple(alert_emails),
         **derive_settings(cloud=cloud, data_sensitivity=data_sensitivity, compliance=frameworks),
     )

@@ -26,6 +26,7 @@ from aiscaffold_components.profile import Profile, derive_profile
 from pydantic import (
     AfterValidator,
     BaseModel,
+    EmailStr,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -134,6 +135,7 @@ class Answers(BaseModel):
     state_backend: StateBackend = "self-managed"
     account_services: AccountServices = "this-stack"
     gcp_org_policies: bool = False
+    alert_emails: Annotated[tuple[EmailStr, ...], Field(max_length=20)] = ()
 
     @model_validator(mode="after")
     def _cross_field(self) -> Answers:
@@ -145,6 +147,7 @@ class Answers(BaseModel):
             "models",
             "guardrail_denied_topics",
             "gcp_org_policies",
+            "alert_emails",
         ):
             message = _cross_check(key, values[key], values)
             if message:
@@ -167,6 +170,7 @@ class Answers(BaseModel):
             pii_action=self.pii_action,
             account_services=self.account_services,
             gcp_org_policies=self.gcp_org_policies,
+            alert_emails=self.alert_emails,
         )
 
 
@@ -243,7 +247,7 @@ def _cross_check(key: str, value: Any, answers: Mapping[str, Any]) -> str:
         return f"{value!r} is not allowed by {why}; choose one of: {', '.join(allowed)}"
     if key in CLOUD_ONLY and value and not applies(key, answers):
         return f"applies to {CLOUD_ONLY[key]} projects only; leave it out for {cloud}"
-    if key in ("models", "guardrail_denied_topics") and value is not None:
+    if key in ("models", "guardrail_denied_topics", "alert_emails") and value is not None:
         items = list(value)
         duplicates = sorted({x for x in items if items.count(x) > 1})
         if duplicates:
@@ -285,6 +289,9 @@ def _describe(error: Mapping[str, Any], value: Any) -> str:
         return f"{given!r} is not a list; write it as [a, b]"
     if kind == "string_type":
         return f"{given!r} is not text"
+    if kind == "value_error" and "email address" in str(error["msg"]):
+        why = str(error["msg"]).split(": ", 2)[-1]
+        return f"{given!r} is not an e-mail address ({why}); write it as name@example.com"
     return str(error["msg"]).removeprefix("Value error, ")
 
 

@@ -55,6 +55,7 @@ Family = Literal[
     "guardrails",
     "secrets",
     "governance",
+    "detection",
 ]
 Merge = Literal["max", "min", "any", "strongest", "union", "intersect"]
 LifecycleStatus = Literal["current", "deprecated", "retired", "unknown"]

@@ -367,6 +367,8 @@ class Requirements(BaseModel):
     gcp_org_policies: bool = False
     """GCP: the project creates its organization policies (else the organization's
     administrators own them: their policies are not applicable here)."""
+    alert_emails: tuple[str, ...] = ()
+    """Addresses the alert channel must deliver to (DET-02)."""
     overrides: dict[str, Override] = Field(default_factory=dict)
 
     @property
