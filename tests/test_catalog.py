@@ -6,7 +6,7 @@ import importlib
 import re
 
 import pytest
-from aiscaffold_components.catalog import CLOUDS, FAMILIES, FRAMEWORKS, load_catalog
+from aiscaffold_components.catalog import AI_FRAMEWORKS, CLOUDS, FAMILIES, FRAMEWORKS, load_catalog
 
 catalog = load_catalog()
 
@@ -27,6 +27,20 @@ def test_every_family_has_controls() -> None:
 
 def test_every_framework_is_described() -> None:
     assert set(catalog.frameworks) == set(FRAMEWORKS)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_every_framework_names_its_official_source(framework: str) -> None:
+    fw = catalog.frameworks[framework]  # type: ignore[index]
+    assert fw.source is not None and fw.source.startswith("https://"), framework
+    assert fw.kind == ("ai-risk" if framework in AI_FRAMEWORKS else "security")
+
+
+def test_ai_reasons_explain_ai_frameworks_the_control_cites() -> None:
+    for control in catalog.controls:
+        for fw, why in control.ai_reasons.items():
+            assert fw in AI_FRAMEWORKS and fw in control.frameworks, (control.id, fw)
+            assert why.strip(), (control.id, fw)
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

@@ -114,6 +114,18 @@ BAD_DATA = [
     (["--data", "compliance=[fedramp]"], "no default model is confirmed in us-gov-west-1"),
     (["--data", "gcp_org_policies=true"], "applies to gcp projects only"),
     (["--data", "account_services=central"], "account_services"),
+    (["--data", "alert_emails=[not-an-address]"], "is not an e-mail address"),
+    (["--data", "alert_emails=secops@example.com"], "is not a list"),
+    (["--data", "monthly_budget=-5"], "is negative"),
+    (["--data", "monthly_budget=lots"], "is not a whole number"),
+    (["--data", "monthly_budget=20000000"], "is above 10,000,000"),
+    (["--data", "monthly_budget=0"], "0 (no budget) is not allowed for confidential data"),
+    (
+        ["--data", "monthly_budget=0", "--data", "data_sensitivity=restricted"],
+        "not allowed for restricted data",
+    ),
+    (["--data", "cloud=gcp", "--data", "billing_account=12-34"], "is not a billing account id"),
+    (["--data", "billing_account=012345-6789AB-CDEF01"], "applies to gcp projects only"),
     (["--data", "noequals"], "KEY=VALUE"),
     (["--data", "compliance=[unclosed"], "not a YAML value"),
 ]

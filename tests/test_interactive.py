@@ -39,6 +39,10 @@ def test_questions_in_order_with_a_validator_rejection(keyboard: PipeInput, tmp_
         "y",  # allow_internet_egress: yes (confirm answers on the key)
         ENTER,  # state_backend: self-managed
         DOWN + ENTER,  # account_services: shared (gcp_org_policies is not asked on azure)
+        # alert_emails: a bad address is refused, then a list of one
+        BACKSPACE * 2 + "[not-an-address]" + ENTER,
+        BACKSPACE * len("[not-an-address]") + "[secops@example.com]" + ENTER,
+        BACKSPACE * 4 + "2500" + ENTER,  # monthly_budget (billing_account: gcp only)
     ]
     keyboard.send_text("".join(keys))
     result = generate(tmp_path / "Out Dir", interactive=True)  # not a valid name: no default
@@ -50,6 +54,8 @@ def test_questions_in_order_with_a_validator_rejection(keyboard: PipeInput, tmp_
     assert a.pii_action == "anonymize"
     assert a.allow_internet_egress is True
     assert a.account_services == "shared" and a.gcp_org_policies is False
+    assert a.alert_emails == ("secops@example.com",)
+    assert a.monthly_budget == 2500
     assert (tmp_path / "Out Dir" / "Pulumi.dev.yaml").is_file()
 
 
@@ -67,12 +73,15 @@ def test_only_unanswered_questions_are_asked(keyboard: PipeInput, tmp_path: Path
         "guardrail_denied_topics": [],
         "pii_action": "block",
     }
-    # allow_internet_egress, state_backend, account_services, then GCP's own question
-    keyboard.send_text("n" + ENTER + ENTER + "y")
+    # allow_internet_egress, state_backend, account_services, GCP's own question,
+    # alert_emails, monthly_budget, billing_account (GCP's): the defaults
+    keyboard.send_text("n" + ENTER + ENTER + "y" + ENTER + ENTER + ENTER)
     result = generate(tmp_path / "p", answers=given, interactive=True)
     assert result.answers.stack == "prod" and result.answers.allow_internet_egress is False
     assert result.answers.account_services == "this-stack"
     assert result.answers.gcp_org_policies is True
+    assert result.answers.alert_emails == ()
+    assert result.answers.monthly_budget == 1000 and result.answers.billing_account == ""
 
 
 def test_ctrl_c_writes_nothing(keyboard: PipeInput, tmp_path: Path) -> None:

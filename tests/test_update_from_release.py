@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from aiscaffold.errors import MissingAnswersError
 from aiscaffold.template_source import ensure_template_source
 from aiscaffold.testing import run_program
 from aiscaffold.testing.urns import missing_without_alias, urns
@@ -69,11 +70,26 @@ def test_gcp_project_of_the_last_release_keeps_its_locks_and_org_policies(
     old_run = run_program(project)
     before = urns(old_run)
 
-    result = update(project)  # no --defaults, no terminal: nothing new must be asked
+    # Without a terminal or --defaults, the questions newer than the release are named...
+    with pytest.raises(MissingAnswersError) as missing:
+        update(project)
+    assert {"alert_emails", "monthly_budget", "billing_account"} <= set(missing.value.missing)
+    # ...and those that keep what the deployment has are not among them.
+    assert not {"gcp_org_policies", "account_services"} & set(missing.value.missing)
+    result = update(
+        project,
+        answers={
+            "alert_emails": ["secops@example.com"],
+            "monthly_budget": 2500,
+            "billing_account": "012345-6789AB-CDEF01",
+        },
+    )
 
     after = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert after["gcp_org_policies"] is True
     assert after["account_services"] == "this-stack"
+    assert after["alert_emails"] == ["secops@example.com"]
+    assert after["monthly_budget"] == 2500
     stack = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
     assert stack["old-gcp:lock_log_archive"] is True
     assert stack["old-gcp:gcp_org_policies"] is True
@@ -100,8 +116,11 @@ def test_aws_project_of_the_last_release_keeps_its_compliance_mode_lock(tmp_path
     _generate_with_the_release(project, cloud="aws", data_sensitivity="restricted")
     before = urns(run_program(project))
 
-    result = update(project)
+    result = update(project, defaults=True)
 
+    after = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert after["alert_emails"] == [] and after["monthly_budget"] == 1000
+    assert "billing_account" not in after, "asked on GCP only"
     stack = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
     assert stack["old-aws:lock_log_archive"] is True
     assert "old-aws:gcp_org_policies" not in stack

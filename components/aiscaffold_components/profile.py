@@ -78,6 +78,10 @@ class Profile(BaseModel):
     alert_emails: tuple[str, ...] = ()
     """Addresses subscribed to the project's alert channel (security and cost alerts);
     empty: the channel exists and subscriptions are added later (README, "Alerts")."""
+    monthly_budget: int = 1000
+    """Expected monthly spend in the billing currency (COST-01); 0: no budget."""
+    billing_account: str = ""
+    """GCP: the billing account the budget attaches to; empty: no budget is created."""
     # -- derived settings (catalog/settings.yaml)
     allowed_regions: tuple[str, ...]
     log_retention_days: int
@@ -104,7 +108,7 @@ class Profile(BaseModel):
             "stack": self.stack,
             "data-classification": self.data_sensitivity,
             "managed-by": "aiscaffold",
-            "compliance": "_".join(self.compliance) if self.compliance else "none",
+            "compliance": compliance_tag(self.compliance),
         }
 
     def is_mandatory(self, control_id: str) -> bool:
@@ -203,12 +207,34 @@ ANSWER_KEYS: tuple[str, ...] = (
     "account_services",
     "gcp_org_policies",
     "alert_emails",
+    "monthly_budget",
+    "billing_account",
 )
 
 #: Keys of the profile derived from the catalog's settings table.
 SETTING_KEYS: tuple[str, ...] = tuple(
     name for name in Profile.model_fields if name not in _IDENTITY and name not in ANSWER_KEYS
 )
+
+
+#: The longest tag value every cloud accepts (GCP labels: 63 characters).
+TAG_VALUE_MAX = 63
+
+
+def compliance_tag(compliance: Sequence[str]) -> str:
+    """The ``compliance`` tag: the chosen frameworks joined by ``_`` ("none" without
+    any). Beyond :data:`TAG_VALUE_MAX` characters the first frameworks that fit are kept
+    and the rest counted (``..._and-2-more``): the policy file lists them all."""
+    if not compliance:
+        return "none"
+    joined = "_".join(compliance)
+    if len(joined) <= TAG_VALUE_MAX:
+        return joined
+    for keep in range(len(compliance) - 1, 0, -1):
+        value = "_".join(compliance[:keep]) + f"_and-{len(compliance) - keep}-more"
+        if len(value) <= TAG_VALUE_MAX:
+            return value
+    return f"{len(compliance)}-frameworks"
 
 
 class ProfileConfigError(ValueError):
@@ -271,6 +297,8 @@ def derive_profile(
     account_services: Literal["this-stack", "shared"] = "this-stack",
     gcp_org_policies: bool = False,
     alert_emails: Iterable[str] = (),
+    monthly_budget: int = 1000,
+    billing_account: str = "",
 ) -> Profile:
     """Derive a project's profile from its answers through the catalog."""
     frameworks = tuple(compliance)
@@ -289,5 +317,7 @@ def derive_profile(
         account_services=account_services,
         gcp_org_policies=gcp_org_policies,
         alert_emails=tuple(alert_emails),
+        monthly_budget=monthly_budget,
+        billing_account=billing_account,
         **derive_settings(cloud=cloud, data_sensitivity=data_sensitivity, compliance=frameworks),
     )

@@ -26,8 +26,8 @@ from aiscaffold_components.profile import Profile, derive_profile
 from pydantic import (
     AfterValidator,
     BaseModel,
-    EmailStr,
     ConfigDict,
+    EmailStr,
     Field,
     TypeAdapter,
     ValidationError,
@@ -112,7 +112,19 @@ StateBackend = Literal["pulumi-cloud", "self-managed"]
 AccountServices = Literal["this-stack", "shared"]
 
 #: Questions asked only for some clouds (others never see them; their default holds).
-CLOUD_ONLY: dict[str, Cloud] = {"gcp_org_policies": "gcp"}
+CLOUD_ONLY: dict[str, Cloud] = {"gcp_org_policies": "gcp", "billing_account": "gcp"}
+
+#: A monthly budget above this is a typo, not a plan (in the billing currency).
+MAX_MONTHLY_BUDGET = 10_000_000
+BillingAccount = Annotated[
+    str,
+    _pattern(
+        r"([0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6})?",
+        "a billing account id",
+        "use the id `gcloud billing accounts list` shows, like 012345-6789AB-CDEF01, or "
+        "leave it empty to add the budget later",
+    ),
+]
 
 
 class Answers(BaseModel):
@@ -136,6 +148,8 @@ class Answers(BaseModel):
     account_services: AccountServices = "this-stack"
     gcp_org_policies: bool = False
     alert_emails: Annotated[tuple[EmailStr, ...], Field(max_length=20)] = ()
+    monthly_budget: Annotated[int, Field(ge=0, le=MAX_MONTHLY_BUDGET)] = 1000
+    billing_account: BillingAccount = ""
 
     @model_validator(mode="after")
     def _cross_field(self) -> Answers:
@@ -148,6 +162,8 @@ class Answers(BaseModel):
             "guardrail_denied_topics",
             "gcp_org_policies",
             "alert_emails",
+            "monthly_budget",
+            "billing_account",
         ):
             message = _cross_check(key, values[key], values)
             if message:
@@ -171,6 +187,8 @@ class Answers(BaseModel):
             account_services=self.account_services,
             gcp_org_policies=self.gcp_org_policies,
             alert_emails=self.alert_emails,
+            monthly_budget=self.monthly_budget,
+            billing_account=self.billing_account,
         )
 
 
@@ -191,6 +209,7 @@ _STRING_KEYS = frozenset(
         "pii_action",
         "state_backend",
         "account_services",
+        "billing_account",
     }
 )
 
@@ -245,6 +264,14 @@ def _cross_check(key: str, value: Any, answers: Mapping[str, Any]) -> str:
             )
         why = " and ".join(compliance)
         return f"{value!r} is not allowed by {why}; choose one of: {', '.join(allowed)}"
+    if key == "monthly_budget" and value == 0:
+        sensitivity = answers.get("data_sensitivity", "confidential")
+        if sensitivity in ("confidential", "restricted"):
+            return (
+                f"0 (no budget) is not allowed for {sensitivity} data: a leaked key or a "
+                "prompt loop shows first as a bill, and the budget's alerts are how you "
+                "hear of it; give the expected monthly spend (for example 1000)"
+            )
     if key in CLOUD_ONLY and value and not applies(key, answers):
         return f"applies to {CLOUD_ONLY[key]} projects only; leave it out for {cloud}"
     if key in ("models", "guardrail_denied_topics", "alert_emails") and value is not None:
@@ -289,6 +316,12 @@ def _describe(error: Mapping[str, Any], value: Any) -> str:
         return f"{given!r} is not a list; write it as [a, b]"
     if kind == "string_type":
         return f"{given!r} is not text"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{given!r} is not a whole number; write it like 1000"
+    if kind == "greater_than_equal":
+        return f"{given!r} is negative; give 0 or more"
+    if kind == "less_than_equal":
+        return f"{given!r} is above {ctx.get('le'):,}; give the expected monthly spend"
     if kind == "value_error" and "email address" in str(error["msg"]):
         why = str(error["msg"]).split(": ", 2)[-1]
         return f"{given!r} is not an e-mail address ({why}); write it as name@example.com"

@@ -417,7 +417,9 @@ def _gcp_markdown(roles: list[dict[str, Any]]) -> list[str]:
     lines = [
         f"`{machine_file('gcp')}` lists each predefined role with the level to grant it at "
         "(`gcloud projects add-iam-policy-binding` for `project`, `gcloud organizations "
-        "add-iam-policy-binding` for `organization`). No basic role (Owner, Editor) is needed.",
+        "add-iam-policy-binding` for `organization`, `gcloud billing accounts "
+        "add-iam-policy-binding <billing account id>` for `billing-account`). No basic role "
+        "(Owner, Editor) is needed.",
         "",
         "| Role | Level | Why | Resource types |",
         "|---|---|---|---|",

@@ -151,21 +151,46 @@ def controls_page() -> str:
 
 
 def frameworks_page() -> str:
-    """Framework matrix: each clause, the controls addressing it, or why the customer owns it."""
+    """Framework matrix: each clause, the controls addressing it, or why the customer owns it.
+
+    Security and privacy frameworks first, then the AI risk frameworks in a section of
+    their own (``kind: ai-risk``), each under its source.
+    """
     catalog = load_catalog()
     lines = [_HEADER + "# Framework matrix", ""]
-    for fw_id, framework in catalog.frameworks.items():
-        lines += [
-            f"## {framework.title} ({framework.version})",
-            "",
-            "| Clause | Title | Controls |",
-            "|---|---|---|",
-        ]
-        for clause in framework.clauses.values():
-            cited = [c.id for c in catalog.controls if clause.id in c.frameworks.get(fw_id, ())]
-            what = ", ".join(cited) if cited else f"Customer: {clause.customer}"
-            lines.append(f"| {clause.id} | {_cell(clause.title)} | {_cell(what)} |")
-        lines.append("")
+    groups = [
+        ("Security and privacy frameworks", "security", "##"),
+        ("AI risk frameworks", "ai-risk", "##"),
+    ]
+    for group_title, kind, heading in groups:
+        members = [(k, f) for k, f in catalog.frameworks.items() if f.kind == kind]
+        lines += [f"{heading} {group_title}", ""]
+        if kind == "ai-risk":
+            lines += [
+                "Mapped only to controls whose subject is the AI system (guardrails, AI "
+                "invocation logging, the AI endpoint's isolation, AI tampering alerts, AI "
+                "capacity limits); another control cites one only with the reason the "
+                "framework's own text gives, shown under the table. Every project's "
+                "COMPLIANCE.md lists the OWASP risks under *AI risks*. See the AI "
+                "frameworks page for what each framework is and why each mapping holds.",
+                "",
+            ]
+        for fw_id, framework in members:
+            lines += [f"{heading}# {framework.title} ({framework.version})", ""]
+            if framework.source:
+                lines += [f"Source: <{framework.source}>", ""]
+            lines += ["| Clause | Title | Controls |", "|---|---|---|"]
+            for clause in framework.clauses.values():
+                cited = [c.id for c in catalog.controls if clause.id in c.frameworks.get(fw_id, ())]
+                what = ", ".join(cited) if cited else f"Customer: {clause.customer}"
+                lines.append(f"| {clause.id} | {_cell(clause.title)} | {_cell(what)} |")
+            reasons = [
+                (c.id, c.ai_reasons[fw_id]) for c in catalog.controls if fw_id in c.ai_reasons
+            ]
+            if reasons:
+                lines.append("")
+                lines += [f"- {control_id}: {_cell(why)}" for control_id, why in reasons]
+            lines.append("")
     return "\n".join(lines)
 
 

@@ -5,7 +5,9 @@ catalog knows, the controls that address it, the components and resources of thi
 project that implement them, the policies that reached a verdict on them in an offline
 check, and their status; the exceptions of ``policy/enforcement.yaml`` on every row they
 touch, with their reasons; the policies that verified nothing here; and the clauses
-infrastructure cannot satisfy, as the customer's responsibility. It is deterministic
+infrastructure cannot satisfy, as the customer's responsibility. Every project's file
+also has an "AI risks" section: the ten OWASP Top 10 for LLM Applications (2025) risks,
+each covered (credited as the matrix credits) or the team's, whatever was chosen. It is deterministic
 (no date, stable order): ``aiscaffold check --format compliance`` writes it from the
 current code (:func:`project_compliance`) and the project's own tests fail while the
 committed file differs (:func:`stale_compliance`). ``docs/architecture.md`` is a
@@ -23,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiscaffold_components.catalog import Control, load_catalog
+from aiscaffold_components.catalog import AIFrameworkId, Control, load_catalog
 from aiscaffold_components.policies import Override, Policy
 
 from .answers import Answers
@@ -33,6 +35,7 @@ from .liveness import project_liveness
 from .testing import MockRun, run_program
 
 __all__ = [
+    "AI_RISKS_FRAMEWORK",
     "Compliance",
     "StackEvidence",
     "architecture_markdown",
@@ -335,6 +338,7 @@ def _stack_lines(answers: Answers, evidence: StackEvidence, depth: int) -> list[
                 f"| {verified} | {status} |"
             )
         lines.append("")
+        lines += _ai_risks_section(answers, controls, by_control, evidence, h2, in_matrix)
         return lines + _not_exercised_section(in_matrix, policies, evidence, h2)
 
     for framework_id in answers.compliance:
@@ -377,7 +381,60 @@ def _stack_lines(answers: Answers, evidence: StackEvidence, depth: int) -> list[
                 )
                 lines.append(f"| {clause.id} | {clause.title} | {why} | 👤 |")
         lines.append("")
+    lines += _ai_risks_section(answers, controls, by_control, evidence, h2, in_matrix)
     return lines + _not_exercised_section(in_matrix, policies, evidence, h2)
+
+
+#: The framework whose items every COMPLIANCE.md lists under "AI risks" (issue 14).
+AI_RISKS_FRAMEWORK: AIFrameworkId = "owasp-llm"
+
+
+def _ai_risks_section(
+    answers: Answers,
+    controls: Sequence[Control],
+    by_control: Mapping[str, list[str]],
+    evidence: StackEvidence,
+    heading: str,
+    in_matrix: set[str],
+) -> list[str]:
+    """The ten OWASP LLM risks: each covered (its controls, credited exactly as the
+    matrix credits them) or the team's, whether or not an AI framework was chosen.
+
+    The policies of the covered items join ``in_matrix``, so one that is credited with
+    nothing here is listed under *Not exercised here* like the matrix's own.
+    """
+    catalog = load_catalog()
+    framework = catalog.frameworks[AI_RISKS_FRAMEWORK]
+    cloud = catalog.clouds[answers.cloud].title
+    chosen = AI_RISKS_FRAMEWORK in answers.compliance
+    lines = [
+        f"{heading} AI risks ({framework.title} {framework.version})",
+        "",
+        "How this project meets the ten risks of the OWASP list "
+        f"(<{framework.source}>), "
+        + (
+            "a chosen framework: its controls are mandatory here."
+            if chosen
+            else "listed for every project: choose `owasp-llm` in `compliance` to make "
+            "their controls mandatory."
+        )
+        + " A covered risk carries the status of its controls' policies on this project, "
+        "credited as in the matrix; 👤 the team's responsibility, with the reason.",
+        "",
+        "| Risk | Title | Controls | Verified by | Status |",
+        "|---|---|---|---|---|",
+    ]
+    for clause in framework.clauses.values():
+        cited = [c for c in controls if clause.id in c.frameworks.get(AI_RISKS_FRAMEWORK, ())]
+        if clause.customer or not cited:
+            why = clause.customer or f"No control of this project addresses it on {cloud}."
+            lines.append(f"| {clause.id} | {clause.title} | — | — | 👤 {_cell(why)} |")
+            continue
+        in_matrix.update(p for c in cited for p in by_control.get(c.id, []))
+        verified, status = _row(cited, by_control, evidence)
+        names = ", ".join(f"{c.id} {c.title}" for c in cited)
+        lines.append(f"| {clause.id} | {clause.title} | {names} | {verified} | {status} |")
+    return [*lines, ""]
 
 
 def compliance_document(answers: Answers, stacks: Sequence[StackEvidence]) -> str:

@@ -40,6 +40,30 @@ PROJECTS: dict[str, dict[str, Any]] = {
         "compliance": ["soc2"],
     },
     "egress": {"cloud": "aws", "allow_internet_egress": True},
+    # No budget (0 is accepted for public and internal data only), another stack owns the
+    # account's services: no budget and no anomaly monitor (the owning stack's covers it).
+    "no-budget": {
+        "cloud": "aws",
+        "data_sensitivity": "internal",
+        "monthly_budget": 0,
+        "account_services": "shared",
+    },
+    # DET: addresses subscribed, threat detection owned elsewhere, a SIEM reading the logs
+    # (its stack config in PROJECT_CONFIG).
+    "shared-siem": {
+        "cloud": "aws",
+        "ai_service": "bedrock",
+        "data_sensitivity": "restricted",
+        "account_services": "shared",
+        "alert_emails": ["secops@example.com", "oncall@example.org"],
+    },
+}
+#: Stack config a project of ``PROJECTS`` runs with (besides its Pulumi.<stack>.yaml).
+PROJECT_CONFIG: dict[str, dict[str, Any]] = {
+    "shared-siem": {
+        "siem_consumer": "arn:aws:iam::210987654321:role/central-siem",
+        "siem_external_id": "aiscaffold-siem-test",
+    },
 }
 
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from aiscaffold.testing import MockRun, run_program
-from aws.aws_support import PROJECTS
+from aws.aws_support import PROJECT_CONFIG, PROJECTS
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +27,7 @@ def aws_run(aws_project: Callable[[str], Path]) -> Callable[[str], MockRun]:
 
     def get(name: str) -> MockRun:
         if name not in runs:
-            runs[name] = run_program(aws_project(name))
+            runs[name] = run_program(aws_project(name), config=PROJECT_CONFIG.get(name))
         return runs[name]
 
     return get

@@ -372,7 +372,7 @@ def test_invocation_logging_is_account_wide_and_waits_for_its_role(
 ) -> None:
     result = aws_run("bedrock-restricted")
     [config] = result.of_type(INVOCATION)
-    [sleep] = result.of_type(SLEEP)
+    sleep = named(result, "audit-bedrock-invocations-role-propagation")
     policy = named(result, "audit-bedrock-invocations-role-policy")
     assert sleep.inputs["createDuration"] == "30s"
     assert policy.urn in sleep.dependencies
@@ -393,7 +393,7 @@ def test_invocation_logging_is_account_wide_and_waits_for_its_role(
 
 def test_invocation_logging_without_the_wait_fires(aws_run: Callable[[str], MockRun]) -> None:
     result = aws_run("bedrock-restricted")
-    [sleep] = result.of_type(SLEEP)
+    sleep = named(result, "audit-bedrock-invocations-role-propagation")
     policy = named(result, "audit-bedrock-invocations-role-policy")
 
     def drop(*urns: str) -> Callable[[CapturedResource], CapturedResource]:
@@ -554,6 +554,13 @@ def test_aws_deploy_rules_cite_their_sources() -> None:
         "AWS-DEPLOY-005": "deploy-failure",
         "AWS-DEPLOY-006": "deploy-failure",
         "AWS-DEPLOY-007": "irreversible",
+        "AWS-DEPLOY-008": "account-wide",
+        "AWS-DEPLOY-009": "deploy-failure",
+        "AWS-DEPLOY-020": "deploy-failure",
+        "AWS-DEPLOY-021": "deploy-failure",
+        "AWS-DEPLOY-022": "account-wide",
+        "AWS-DEPLOY-023": "deploy-failure",
+        "AWS-DEPLOY-024": "account-wide",
     }
     for r in rules.values():
         assert r.source.startswith("https://") and r.error and r.description

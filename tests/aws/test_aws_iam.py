@@ -105,7 +105,14 @@ def violations(document: Document) -> list[str]:
         workload = kind == ROLE_POLICY and "workload" in document.resource.inputs.get("role", "")
         if workload and allow and keys.get("aws:SecureTransport") != "true":
             found.append(f"{where}: does not require TLS")
-        if kind == ROLE and allow and "aws:SourceAccount" not in keys:
+        # A trust of a service is scoped to the account by aws:SourceAccount; a trust of
+        # one named role (the SIEM's, DET-04) is scoped by that principal itself.
+        named_roles = (
+            isinstance(principal, dict)
+            and set(principal) == {"AWS"}
+            and all(":role/" in arn for arn in as_list(principal["AWS"]))
+        )
+        if kind == ROLE and allow and "aws:SourceAccount" not in keys and not named_roles:
             found.append(f"{where}: trust not scoped to the account")
     return found
 

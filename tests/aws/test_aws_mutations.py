@@ -29,7 +29,13 @@ from liveness_support import credited_without_kill, proof_of, unexempted_reads
 EXEMPTIONS = load_exemptions(Path(__file__).with_name("mutation_exemptions.yaml"))
 
 
-MUTATED_PROJECTS = ["defaults", "bedrock-restricted", "sagemaker-confidential", "egress"]
+MUTATED_PROJECTS = [
+    "defaults",
+    "bedrock-restricted",
+    "sagemaker-confidential",
+    "egress",
+    "shared-siem",
+]
 #: The state backend of the default project, checked by that project's pack.
 BOOTSTRAP = "bootstrap"
 

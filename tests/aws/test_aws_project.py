@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from aiscaffold.testing import MockRun, run_program
+from aiscaffold_components.profile import compliance_tag
 from aws.aws_support import ACCOUNT, PROJECTS, as_list, policy, statement, untagged
 
 COMPONENTS = {
@@ -65,7 +66,7 @@ def tags_of(result: MockRun) -> dict[str, str]:
         "stack": "dev",
         "data-classification": answers.get("data_sensitivity", "confidential"),
         "managed-by": "aiscaffold",
-        "compliance": "_".join(compliance) if compliance else "none",
+        "compliance": compliance_tag(compliance),
     }
 
 

@@ -122,6 +122,8 @@ def test_the_alert_topic_is_encrypted_with_its_own_key(reminded: MockRun) -> Non
     assert set(services["Principal"]["Service"]) == {
         "cloudwatch.amazonaws.com",
         "events.amazonaws.com",
+        "budgets.amazonaws.com",
+        "costalerts.amazonaws.com",
     }
     assert sorted(services["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
     # Only for this topic (the context SNS passes to KMS) and this account.

@@ -26,7 +26,14 @@ def test_generated_project_has_no_violation(
     projects: dict[str, Path], variant: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, report = _check(projects[variant], capsys)
-    assert report["violations"] == [] and code == 0
+    # Azure's cost anomaly alert e-mails only: without alert_emails (or with the
+    # subscription's services shared) there is none, reported as advisory (COST-02).
+    others = [
+        v
+        for v in report["violations"]
+        if not (v["policy"] == "AZURE-COST-003" and v["level"] == "advisory")
+    ]
+    assert others == [] and code == 0
     assert report["policies"] >= 70
 
 

@@ -49,8 +49,15 @@ SERVICE_AGENTS = frozenset(
         "pubsub",
         "compute",
         "notebooks",
+        # Publishing alerts and findings to the alert topic (DET-02).
+        "monitoring-notification",
+        "scc-notification",
     )
-)
+) | {
+    # Not a service agent: the SIEM consumer of the restricted-shared-siem variant,
+    # granted pulling its export subscription (DET-04).
+    "serviceAccount:siem@central-sec.iam.gserviceaccount.com"
+}
 
 
 def run_component(build: Callable[[], object]) -> MockRun:
@@ -117,6 +124,22 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "confidential-iso-soc2": {
         "data_sensitivity": "confidential",
         "compliance": ["iso27001", "soc2"],
+        # Cost guardrails (COST-01): a billing account, so the budgets exist here.
+        "billing_account": "012345-6789AB-CDEF01",
+    },
+    # Detection and response (DET): alert addresses, the project's services owned by
+    # another stack (no SCC notification config here) and the SIEM export on.
+    "restricted-shared-siem": {
+        "data_sensitivity": "restricted",
+        "account_services": "shared",
+        "alert_emails": ["secops@example.com", "oncall@example.com"],
+    },
+}
+
+#: Stack config of single variants, besides ORG_POLICIES and OPTIONAL_CONFIG.
+VARIANT_CONFIG: dict[str, dict[str, Any]] = {
+    "restricted-shared-siem": {
+        "siem_consumer": "serviceAccount:siem@central-sec.iam.gserviceaccount.com"
     },
 }
 

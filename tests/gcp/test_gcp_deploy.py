@@ -127,6 +127,10 @@ def test_the_old_api_list_fires_service_disabled(gcp_projects: dict[str, Generat
         "iam.googleapis.com",
         "cloudresourcemanager.googleapis.com",
         "accesscontextmanager.googleapis.com",
+        # detection and cost guardrails (0.3.0): alerting, SCC notifications, budgets
+        "monitoring.googleapis.com",
+        "securitycenter.googleapis.com",
+        "billingbudgets.googleapis.com",
     }
     names = {name for name, _ in found}
     types = {r.type for r in run.resources if r.name in names}

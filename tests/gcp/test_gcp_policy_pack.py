@@ -99,6 +99,16 @@ MANIFEST = {
     "GCP-PSC-003": "mandatory",
     "GCP-PUBSUB-001": "advisory",
     "GCP-PUBSUB-002": "mandatory",
+    "GCP-COST-001": "advisory",
+    "GCP-COST-002": "advisory",
+    "GCP-COST-003": "advisory",
+    "GCP-COST-004": "advisory",
+    "GCP-DET-001": "advisory",
+    "GCP-DET-002": "advisory",
+    "GCP-DET-003": "advisory",
+    "GCP-DET-004": "advisory",
+    "GCP-DET-005": "advisory",
+    "GCP-DET-006": "advisory",
     "GCP-SECRETS-001": "advisory",
     "GCP-SECRETS-002": "mandatory",
     "GCP-SECRETS-003": "advisory",
@@ -159,9 +169,11 @@ def test_generated_project_passes_the_check(
     assert main(["check", str(project.path), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     policies = [v for v in report["violations"] if "-DEPLOY-" not in v["policy"]]
-    assert {v["policy"] for v in policies} == pending
+    # Without a billing account no budget can exist: advisory, never blocking (COST-01).
+    no_budget = set() if project.config.get("billing_account") else {"GCP-COST-001"}
+    assert {v["policy"] for v in policies} == pending | no_budget
     assert all(v["level"] == "advisory" for v in policies)
-    assert all("lock_log_archive true" in v["message"] for v in policies)
+    assert all("lock_log_archive true" in v["message"] for v in policies if v["policy"] in pending)
     assert {o["policy"] for o in report.get("overrides", [])} >= pending
     assert report["policies"] == len(registry("gcp"))
     assert not check_project(project.path).unknown
@@ -231,8 +243,11 @@ def test_removing_the_model_armor_regional_endpoint_fails_the_check(
     main_py.write_text(source.replace(old, old + "        regional_services=(),\n"), "utf-8")
     assert main(["check", str(project), "--format", "json"]) == 1
     violations = json.loads(capsys.readouterr().out)["violations"]
-    assert {(v["policy"], v["level"]) for v in violations} == {("GCP-PSC-003", "mandatory")}
-    assert "modelarmor." in violations[0]["message"]
+    assert {(v["policy"], v["level"]) for v in violations} == {
+        ("GCP-PSC-003", "mandatory"),
+        ("GCP-COST-001", "advisory"),  # no billing account: no budget (advisory)
+    }
+    assert any("modelarmor." in v["message"] for v in violations if v["policy"] == "GCP-PSC-003")
 
 
 # ------------------------------------------------------ values unknown during preview
@@ -347,6 +362,16 @@ UNKNOWN: dict[str, tuple[str, str, str, str]] = {
     "GCP-PSC-002": (C, "pe-psc", "target", S),
     "GCP-PSC-003": (D, "pe-modelarmor-rep", "network", S),
     "GCP-PUBSUB-001": (D, "secrets-rotation", "kmsKeyName", S),
+    "GCP-COST-001": (C, "cost-budget", "amount.specifiedAmount.units", S),
+    "GCP-COST-002": (C, "cost-budget", "allUpdatesRule.pubsubTopic", S),
+    "GCP-COST-003": (C, "cost-budget", "thresholdRules", A),
+    "GCP-COST-004": (D, "cost-quota-gemini-3-5-flash", "overrideValue", S),
+    "GCP-DET-001": (D, "threats-findings", "pubsubTopic", S),
+    "GCP-DET-002": (D, "alarms-key-tampering", "notificationChannels", A),
+    "GCP-DET-003": (D, "alarms-invocation-volume-spike", "notificationChannels", A),
+    "GCP-DET-004": (D, "alarms-guardrail-tampering", "notificationChannels", A),
+    "GCP-DET-005": (D, "/alerts-pubsub", "labels.topic", S),
+    "GCP-DET-006": ("restricted-shared-siem", "siem-consumer", "role", S),
     "GCP-PUBSUB-002": (
         D,
         "secrets-rotation",
@@ -525,7 +550,9 @@ def test_values_unknown_during_preview_are_reported_unknown(
     variant, role, path, sentinel = UNKNOWN[policy]
     run, requirements = projects[variant]
     requirements = only(requirements, policy)
-    names = [f"{run.project}-{r}" for r in role.split("+")]  # "a+b": both unknown
+    # "a+b": both unknown; "/name": a resource named without the project prefix (the
+    # alert channel's, named before the convention)
+    names = [r[1:] if r.startswith("/") else f"{run.project}-{r}" for r in role.split("+")]
     name = names[0]
     add = [ADDED[role](run)] if role in ADDED else []
     add += [ADDED_FOR[policy](run)] if policy in ADDED_FOR else []

@@ -7,6 +7,17 @@ reusable outside aiscaffold's generated programs.
 
 from .alerts import AlertChannel, AlertChannelArgs
 from .audit import AuditLogging, AuditLoggingArgs
+from .cost import CostGuardrails, CostGuardrailsArgs
+from .detection import (
+    ALERTS,
+    SecurityAlarms,
+    SecurityAlarmsArgs,
+    SiemExport,
+    SiemExportArgs,
+    ThreatDetection,
+    ThreatDetectionArgs,
+    alert_names,
+)
 from .endpoints import (
     ECR_ENDPOINT_SERVICES,
     ENDPOINT_ACTIONS,
@@ -32,6 +43,7 @@ from .secrets import Secrets, SecretsArgs
 from .storage import SecureBucket, SecureBucketArgs, ServiceDelivery
 
 __all__ = [
+    "ALERTS",
     "ECR_ENDPOINT_SERVICES",
     "ENDPOINT_ACTIONS",
     "ENDPOINT_ACTIONS_WITH",
@@ -43,6 +55,8 @@ __all__ = [
     "AlertChannelArgs",
     "AuditLogging",
     "AuditLoggingArgs",
+    "CostGuardrails",
+    "CostGuardrailsArgs",
     "Guardrail",
     "GuardrailArgs",
     "Keys",
@@ -58,9 +72,16 @@ __all__ = [
     "SecretsArgs",
     "SecureBucket",
     "SecureBucketArgs",
+    "SecurityAlarms",
+    "SecurityAlarmsArgs",
     "ServiceDelivery",
+    "SiemExport",
+    "SiemExportArgs",
+    "ThreatDetection",
+    "ThreatDetectionArgs",
     "WorkloadIdentity",
     "WorkloadIdentityArgs",
+    "alert_names",
     "bedrock_model_arns",
     "ecr_layer_bucket_arn",
 ]

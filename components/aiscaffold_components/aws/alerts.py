@@ -1,10 +1,22 @@
 """Alert channel: the project's one encrypted SNS topic that alerts and reminders go to.
 
-Today it carries the secret rotation reminders (SEC-03, :class:`Secrets` without a
-rotation function); the detection-and-response family adds its alarms, findings and
-budgets to the same topic, and its ``alert_emails`` answer the subscriptions. Until
-then subscribe by hand (the confirmation e-mail must be answered):
+It carries the secret rotation reminders (SEC-03, :class:`Secrets` without a rotation
+function), the security alarms and the high-severity findings (DET-02, DET-03,
+:mod:`.detection`); budgets join later. Each address of ``emails`` (the answer
+``alert_emails``) gets an ``email`` subscription. SNS sends each address a confirmation
+message, and nothing is delivered there until its link is followed: until then the
+subscription stays "PendingConfirmation" (and SNS drops it after three days, so a
+subscription left unconfirmed must be created again by ``pulumi up``)
+(https://docs.aws.amazon.com/sns/latest/dg/sns-email-notifications.html). With no
+address, subscribe later by hand:
 ``aws sns subscribe --topic-arn <alert_topic_arn> --protocol email --notification-endpoint <address>``.
+
+The topic's policy (:data:`SNS_TOPIC_POLICY_GUIDE`) denies every publish without TLS
+(``aws:SecureTransport`` false) and lets only CloudWatch alarms and EventBridge rules of
+this account (``aws:SourceAccount``) publish as services; principals of the account
+(the reminder role) publish through their IAM policies, which the deny still binds to
+TLS. EventBridge cannot deliver to a topic whose policy does not allow it
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions).
 
 Messages are encrypted with a key of their own, not the logs or secrets key: the
 services that publish to an encrypted topic must be allowed to use its key, and a
@@ -27,8 +39,9 @@ alarm or a rule reports only as a failed action. The key grants:
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -40,6 +53,7 @@ from .keys import KEY_ADMIN_ACTIONS
 __all__ = [
     "ALERT_PUBLISHER_SERVICES",
     "SNS_KEY_POLICY_GUIDE",
+    "SNS_TOPIC_POLICY_GUIDE",
     "AlertChannel",
     "AlertChannelArgs",
 ]
@@ -53,14 +67,32 @@ SNS_KEY_POLICY_GUIDE = (
     "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html"
     "#compatibility-with-aws-services"
 )
+#: SNS's guide to topic policies: a Deny on ``aws:SecureTransport`` false enforces
+#: encryption in transit, and ``aws:SourceAccount`` keeps a service principal to this
+#: account's resources (the confused-deputy guard).
+SNS_TOPIC_POLICY_GUIDE = (
+    "https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html"
+    "#enforce-encryption-data-in-transit"
+)
 #: Services that publish alerts as themselves: CloudWatch alarm actions and EventBridge
-#: rule targets. (EventBridge Scheduler publishes as the schedule's role.)
-ALERT_PUBLISHER_SERVICES: tuple[str, ...] = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+#: rule targets (EventBridge Scheduler publishes as the schedule's role), AWS Budgets
+#: notifications and Cost Anomaly Detection subscriptions (COST-01, COST-02, :mod:`.cost`;
+#: https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html,
+#: https://docs.aws.amazon.com/cost-management/latest/userguide/ad-SNS.html).
+ALERT_PUBLISHER_SERVICES: tuple[str, ...] = (
+    "cloudwatch.amazonaws.com",
+    "events.amazonaws.com",
+    "budgets.amazonaws.com",
+    "costalerts.amazonaws.com",
+)
 
 #: SNS asks KMS for a data key and decrypts it (the guide's GenerateDataKey*, spelled
 #: out: the only variant SNS calls).
 _PUBLISH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: A plausible e-mail address (local@domain.tld, no spaces): the answer is checked in
+#: full when the project is generated; this guards direct use of the component.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -78,6 +110,9 @@ class AlertChannelArgs:
     """Waiting period before the key's scheduled deletion (KMS accepts 7 to 30)."""
     protect: bool = False
     """Guard the key with Pulumi's ``protect`` option (GOV-05)."""
+    emails: Sequence[str] = ()
+    """Addresses subscribed to the topic (protocol ``email``); each must confirm the
+    subscription from the message SNS sends it."""
 
 
 class AlertChannel(pulumi.ComponentResource):
@@ -85,6 +120,8 @@ class AlertChannel(pulumi.ComponentResource):
 
     key: aws.kms.Key
     topic: aws.sns.Topic
+    subscriptions: list[aws.sns.TopicSubscription]
+    """One ``email`` subscription per address of ``emails``."""
     topic_arn: pulumi.Output[str]
     """Where alarms, rules and reminders publish."""
     key_arn: pulumi.Output[str]
@@ -106,6 +143,11 @@ class AlertChannel(pulumi.ComponentResource):
                 "key_deletion_window_days must be between 7 and 30, "
                 f"not {args.key_deletion_window_days}"
             )
+        for address in args.emails:
+            if not _EMAIL.fullmatch(address):
+                raise ValueError(f"invalid e-mail address {address!r}")
+        if len(set(args.emails)) != len(args.emails):
+            raise ValueError("emails lists an address twice")
         super().__init__("aiscaffold:aws:AlertChannel", name, None, opts)
         ctx = aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
@@ -228,6 +270,50 @@ class AlertChannel(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=self.topic.arn,
+            policy=policy_json(
+                [
+                    {
+                        "sid": "DenyPublishWithoutTls",
+                        "effect": "Deny",
+                        "principals": [{"type": "*", "identifiers": ["*"]}],
+                        "actions": ["sns:Publish"],
+                        "resources": [self.topic.arn],
+                        "conditions": [
+                            {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
+                        ],
+                    },
+                    {
+                        "sid": "AlarmsAndRulesOfThisAccountPublish",
+                        "effect": "Allow",
+                        "principals": [
+                            {"type": "Service", "identifiers": list(ALERT_PUBLISHER_SERVICES)}
+                        ],
+                        "actions": ["sns:Publish"],
+                        "resources": [self.topic.arn],
+                        "conditions": [account],
+                    },
+                ],
+                parent=self,
+            ),
+            opts=child,
+        )
+        self.subscriptions = []
+        for address in args.emails:
+            # Named by a digest of the address, so reordering the list or removing one
+            # address leaves the other subscriptions (and their confirmations) alone.
+            digest = hashlib.sha256(address.lower().encode()).hexdigest()[:8]
+            self.subscriptions.append(
+                aws.sns.TopicSubscription(
+                    f"{name}-email-{digest}",
+                    topic=self.topic.arn,
+                    protocol="email",
+                    endpoint=address,
+                    opts=child,
+                )
+            )
         self.topic_arn = self.topic.arn
         self.key_arn = self.key.arn
         self.scheduler_role_arn = role.arn

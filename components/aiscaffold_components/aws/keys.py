@@ -120,6 +120,11 @@ class KeysArgs:
     key-policy guide recommends). Empty: any trail of this account (``aws:SourceAccount``)."""
     bedrock_invocation_logging: bool = False
     """Let Bedrock encrypt the model invocation logs it writes to the log bucket."""
+    malware_scan_role_arns: Sequence[pulumi.Input[str]] = ()
+    """The roles GuardDuty Malware Protection for S3 scans the data bucket as
+    (``ThreatDetection``): decrypt objects and write the validation object, through S3
+    only (the guide's ``AllowDecryptForMalwareScan``,
+    https://docs.aws.amazon.com/guardduty/latest/ug/malware-protection-s3-iam-policy-prerequisite.html)."""
     protect: bool = False
     """Guard the keys with Pulumi's ``protect`` option (deletion protection, GOV-05)."""
 
@@ -282,6 +287,12 @@ class Keys(pulumi.ComponentResource):
                     ],
                 }
             )
+        out += self._roles(
+            "MalwareScanThroughS3",
+            args.malware_scan_role_arns,
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            ["s3"],
+        )
         return out
 
     def _service(

@@ -15,11 +15,28 @@ composes them in this order (``docs/clouds/azure.md`` shows the whole program)::
                          flow_logs=FlowLogArgs(vnet_id=network.vnet_id),
                          diagnostic_targets=[*network.diagnostic_targets, ...]))
     PrivateEndpoints("endpoints", PrivateEndpointsArgs(..., targets=[...]))
+    ThreatDetection("detection", ThreatDetectionArgs(...))  # account_services: this-stack
+    SecurityAlarms("alarms", SecurityAlarmsArgs(..., action_group_id=alerts.action_group_id))
+    SiemExport("siem", SiemExportArgs(workspace_id=audit.workspace_id, consumer_object_id=...))
+    CostGuardrails("cost", CostGuardrailsArgs(resource_group_id=network.resource_group_id,
+                   action_group_id=alerts.action_group_id, monthly_budget=..., ...))
 """
 
 from ._common import ROLES, CustomerManagedKey, DiagnosticTarget, PrivateLinkTarget
 from .alerts import AlertChannel, AlertChannelArgs
 from .audit_logging import AuditLogging, AuditLoggingArgs, FlowLogArgs
+from .cost import ACTUAL_THRESHOLDS, FORECAST_THRESHOLDS, CostGuardrails, CostGuardrailsArgs
+from .detection import (
+    ALARMS,
+    DEFENDER_PLANS,
+    AlarmSpec,
+    SecurityAlarms,
+    SecurityAlarmsArgs,
+    SiemExport,
+    SiemExportArgs,
+    ThreatDetection,
+    ThreatDetectionArgs,
+)
 from .guardrail import PII_PATTERNS, Guardrail, GuardrailArgs
 from .identity import WorkloadIdentity, WorkloadIdentityArgs
 from .keys import KEY_PURPOSES, Keys, KeysArgs
@@ -30,14 +47,21 @@ from .secrets import AppSecret, Secrets, SecretsArgs
 from .storage import SecureStorage, SecureStorageArgs
 
 __all__ = [
+    "ACTUAL_THRESHOLDS",
+    "ALARMS",
+    "DEFENDER_PLANS",
+    "FORECAST_THRESHOLDS",
     "KEY_PURPOSES",
     "PII_PATTERNS",
     "ROLES",
+    "AlarmSpec",
     "AlertChannel",
     "AlertChannelArgs",
     "AppSecret",
     "AuditLogging",
     "AuditLoggingArgs",
+    "CostGuardrails",
+    "CostGuardrailsArgs",
     "CustomerManagedKey",
     "DiagnosticTarget",
     "FlowLogArgs",
@@ -57,6 +81,12 @@ __all__ = [
     "SecretsArgs",
     "SecureStorage",
     "SecureStorageArgs",
+    "SecurityAlarms",
+    "SecurityAlarmsArgs",
+    "SiemExport",
+    "SiemExportArgs",
+    "ThreatDetection",
+    "ThreatDetectionArgs",
     "WorkloadIdentity",
     "WorkloadIdentityArgs",
 ]

@@ -29,6 +29,8 @@ ROLES: dict[str, str] = {
     "Key Vault Crypto Officer": "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
     "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    # Read-only on one Log Analytics workspace, for a central SIEM (SiemExport, DET-04).
+    "Log Analytics Reader": "73c42c96-874c-492b-b04d-ab87d138a893",
 }
 
 RoleName = Literal[
@@ -38,6 +40,7 @@ RoleName = Literal[
     "Key Vault Crypto Officer",
     "Storage Blob Data Reader",
     "Storage Blob Data Contributor",
+    "Log Analytics Reader",
 ]
 
 PrincipalType = Literal["User", "Group", "ServicePrincipal"]

@@ -18,11 +18,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "AI_FRAMEWORKS",
     "CLOUDS",
     "FAMILIES",
     "FRAMEWORKS",
     "LIFECYCLE_STATUSES",
     "SENSITIVITIES",
+    "AIFrameworkId",
     "AIService",
     "Catalog",
     "Clause",
@@ -32,6 +34,7 @@ __all__ = [
     "Family",
     "Framework",
     "FrameworkId",
+    "FrameworkKind",
     "Lifecycle",
     "LifecycleStatus",
     "ModelLifecycle",
@@ -45,7 +48,11 @@ __all__ = [
 
 Cloud = Literal["aws", "azure", "gcp"]
 Sensitivity = Literal["public", "internal", "confidential", "restricted"]
-FrameworkId = Literal["hipaa", "pci-dss", "soc2", "gdpr", "fedramp", "iso27001"]
+SecurityFrameworkId = Literal["hipaa", "pci-dss", "soc2", "gdpr", "fedramp", "iso27001"]
+AIFrameworkId = Literal["owasp-llm", "mitre-atlas", "nist-ai-rmf", "iso42001", "eu-ai-act"]
+"""The AI risk frameworks (issue 14): ``kind: ai-risk`` in frameworks.yaml."""
+FrameworkId = Literal[SecurityFrameworkId, AIFrameworkId]
+FrameworkKind = Literal["security", "ai-risk"]
 Family = Literal[
     "network",
     "private-endpoints",
@@ -56,6 +63,7 @@ Family = Literal[
     "secrets",
     "governance",
     "detection",
+    "cost",
 ]
 Merge = Literal["max", "min", "any", "strongest", "union", "intersect"]
 LifecycleStatus = Literal["current", "deprecated", "retired", "unknown"]
@@ -63,6 +71,7 @@ LifecycleStatus = Literal["current", "deprecated", "retired", "unknown"]
 CLOUDS: tuple[Cloud, ...] = get_args(Cloud)
 SENSITIVITIES: tuple[Sensitivity, ...] = get_args(Sensitivity)
 FRAMEWORKS: tuple[FrameworkId, ...] = get_args(FrameworkId)
+AI_FRAMEWORKS: tuple[AIFrameworkId, ...] = get_args(AIFrameworkId)
 FAMILIES: tuple[Family, ...] = get_args(Family)
 LIFECYCLE_STATUSES: tuple[LifecycleStatus, ...] = get_args(LifecycleStatus)
 
@@ -86,8 +95,28 @@ class Framework(_Model):
     id: FrameworkId
     title: str
     version: str
+    source: str | None = None
+    """The official text the clause ids come from (https); the OSCAL component
+    definition names it as its control implementations' source."""
+    kind: FrameworkKind = "security"
+    """``ai-risk`` for the AI risk frameworks (mapped only to AI-specific controls, or
+    with a reason: ``Control.ai_reasons``); ``security`` for the others."""
     clause_pattern: str
     clauses: dict[str, Clause]
+
+    @field_validator("source")
+    @classmethod
+    def _https_source(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"framework source {value!r} is not an https URL")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_matches_id(self) -> Framework:
+        expected = "ai-risk" if self.id in AI_FRAMEWORKS else "security"
+        if self.kind != expected:
+            raise ValueError(f"framework {self.id} must have kind {expected}, not {self.kind}")
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -239,11 +268,23 @@ class Control(_Model):
     implemented_by: dict[Cloud, tuple[str, ...]] = Field(default_factory=dict)
     not_applicable: dict[Cloud, str] = Field(default_factory=dict)
     answers: tuple[str, ...] = ()
+    ai_reasons: dict[AIFrameworkId, str] = Field(default_factory=dict)
+    """Why a control outside the AI-specific ones cites an AI risk framework: the
+    framework's own text names what the control does (one line per framework)."""
+    advisory_only: bool = False
+    """Its policies never block (best-effort controls: anomaly detection, quotas)."""
+
+    @model_validator(mode="after")
+    def _reasons_for_cited(self) -> Control:
+        stray = sorted(set(self.ai_reasons) - set(self.frameworks))
+        if stray:
+            raise ValueError(f"{self.id}: ai_reasons for frameworks it does not cite: {stray}")
+        return self
 
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Z]{2,3}-\d{2}", value):
+        if not re.fullmatch(r"[A-Z]{2,4}-\d{2}", value):
             raise ValueError(f"control id {value!r} is not of the form ABC-01")
         return value
 
@@ -283,6 +324,10 @@ class Catalog(_Model):
     clouds: dict[Cloud, CloudInfo]
     settings: dict[str, Setting]
 
+    def ai_frameworks(self) -> list[Framework]:
+        """The AI risk frameworks (``kind: ai-risk``), in catalog order."""
+        return [f for f in self.frameworks.values() if f.kind == "ai-risk"]
+
     def control(self, control_id: str) -> Control:
         for control in self.controls:
             if control.id == control_id:
@@ -306,7 +351,10 @@ class Catalog(_Model):
         sensitivity: Sensitivity,
         frameworks: tuple[FrameworkId, ...] | list[FrameworkId],
     ) -> bool:
-        """A control blocks when a chosen framework cites it or the sensitivity reaches it."""
+        """A control blocks when a chosen framework cites it or the sensitivity reaches it
+        (never when it is advisory only)."""
+        if control.advisory_only:
+            return False
         if any(fw in control.frameworks for fw in frameworks):
             return True
         return SENSITIVITIES.index(sensitivity) >= SENSITIVITIES.index(control.mandatory_from)

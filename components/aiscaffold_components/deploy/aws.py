@@ -402,3 +402,245 @@ def _final_object_lock(resource: Resource, context: DeployContext) -> Iterator[s
         f"{resource.name} locks every log version for {days:g} days in COMPLIANCE mode: no one "
         "can delete them, or the bucket, before then"
     )
+
+
+# ------------------------------------------------------------------ 8. threat detection
+#: Source: "You can have only one detector per account per Region" (GuardDuty
+#: CreateDetector); Security Hub is enabled once per account and Region
+#: (EnableSecurityHub answers ResourceConflictException when it already is).
+GUARDDUTY_DETECTOR_API = (
+    "https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateDetector.html"
+)
+SECURITY_HUB_ENABLE_API = (
+    "https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_EnableSecurityHub.html"
+)
+#: The threat detection singletons and the id `pulumi import` takes for each.
+_THREAT_SINGLETONS: Mapping[str, tuple[str, str]] = {
+    "aws:guardduty/detector:Detector": ("GuardDuty detector", "<detector id>"),
+    "aws:securityhub/account:Account": ("Security Hub", "<account id>"),
+}
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-008",
+    title="GuardDuty and Security Hub are one per account and region",
+    category="account-wide",
+    source=f"{GUARDDUTY_DETECTOR_API}; {SECURITY_HUB_ENABLE_API}",
+    error="BadRequestException: The request is rejected because a detector already exists "
+    "for the current account. / ResourceConflictException: Account is already subscribed "
+    "to Security Hub",
+    remediation="Let one stack own the account's services (answer account_services: "
+    "this-stack there, shared everywhere else). If they are on already, import them before "
+    "the first `pulumi up`: `pulumi import aws:guardduty/detector:Detector <resource name> "
+    "<detector id>` (`aws guardduty list-detectors`), `pulumi import "
+    "aws:securityhub/account:Account <resource name> <account id>`.",
+    types=list(_THREAT_SINGLETONS),
+)
+def _threat_detection_owner(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """The stack creates a threat detection service of its account and region: the first
+    `pulumi up` fails where one is already on (another stack, a central team, the
+    organization's delegated administrator), and `pulumi destroy` turns it off for every
+    workload of the account (deleting a detector deletes its findings)."""
+    what, import_id = _THREAT_SINGLETONS[resource.type]
+    where = context.region or "its region"
+    yield (
+        f"{resource.name} is the account's only {what} in {where}: `pulumi up` fails if one "
+        f"is on already (import it: `pulumi import {resource.type} {resource.name} "
+        f"{import_id}`), `pulumi destroy` turns it off for every stack"
+    )
+
+
+# ------------------------------------------------------------------ 9. malware scan role
+MALWARE_ROLE_GUIDE = (
+    "https://docs.aws.amazon.com/guardduty/latest/ug/"
+    "troubleshoot-malware-protection-s3-iam-role-permissions-error.html"
+)
+MALWARE_PLAN = "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-009",
+    title="A malware protection plan waits for its role's policy to propagate",
+    category="deploy-failure",
+    source=MALWARE_ROLE_GUIDE,
+    error="InvalidInputException: The request was rejected because provided IAM role does "
+    "not have the required permissions to validate S3 bucket ownership.",
+    remediation="Make the plan depend on the role's policies and on a pulumiverse_time.Sleep "
+    "created after them (ThreatDetection does).",
+)
+def _malware_plan_waits(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """GuardDuty checks the plan's role (s3:ListBucket on the bucket, among others) when
+    the plan is created; the guide asks to let a new role reach eventual consistency
+    first. The plan depends on every policy of its role and on a wait created after them."""
+    plans = of_type(resources, MALWARE_PLAN)
+    if not plans:
+        raise NotApplicable("the stack has no malware protection plan")
+    by_urn = {r.urn: r for r in resources}
+    for plan in plans:
+        roles = [r for r in of_type(resources, ROLE) if refers_to(plan.get("role"), r)]
+        reached = depends_on(plan, by_urn)
+        sleeps = [by_urn[u] for u in reached if u in by_urn and by_urn[u].type == SLEEP]
+        for role in roles:
+            for policy in _role_policies(role, resources):
+                if policy.urn not in reached:
+                    yield plan, f"{plan.name} does not depend on {policy.name}"
+                elif not any(policy.urn in depends_on(s, by_urn) for s in sleeps):
+                    yield (
+                        plan,
+                        f"{plan.name} does not wait for IAM to propagate {policy.name} (no "
+                        "time Sleep created after it)",
+                    )
+
+
+# ------------------------------------------------------------------ 20-23. cost guardrails
+BUDGET = "aws:budgets/budget:Budget"
+ANOMALY_MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
+COST_ALLOCATION_TAG = "aws:costexplorer/costAllocationTag:CostAllocationTag"
+#: Source: AWS Budgets refuses a cost budget in any unit but USD (CloudFormation's
+#: InvalidParameterException, the Budgets API's own answer, quoted in the issue).
+BUDGET_CURRENCY_ISSUE = "https://github.com/awslabs/landing-zone-accelerator-on-aws/issues/682"
+BUDGET_UNITS: tuple[str, ...] = ("USD",)
+#: Source: "A budget can have up to ten notifications"; "A notification can have one SNS
+#: subscriber and up to 10 email subscribers".
+BUDGET_NOTIFICATION_API = (
+    "https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/"
+    "API_budgets_Notification.html"
+)
+BUDGET_MAX_NOTIFICATIONS = 10
+BUDGET_MAX_SNS_SUBSCRIBERS = 1
+#: Source: one DIMENSIONAL monitor per dimension and account; a second fails with
+#: "Limit exceeded on dimensional spend monitor creation".
+SERVICE_MONITOR_ISSUE = (
+    "https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/2515"
+)
+#: Source: a user-defined tag can be activated only after it has appeared in billing data
+#: (up to 24 hours after first use), in the paying account; before, the provider reads
+#: back an "empty result".
+COST_ALLOCATION_TAG_ISSUE = "https://github.com/hashicorp/terraform-provider-aws/issues/29068"
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-020",
+    title="AWS Budgets amounts are in US dollars",
+    category="deploy-failure",
+    source=BUDGET_CURRENCY_ISSUE,
+    error="InvalidParameterException: Unable to create/update budget - AUD is not in the "
+    "supported unit set: [USD]",
+    remediation="Give limit_unit='USD' and the amount in US dollars (CostGuardrails does); "
+    "convert a budget planned in another currency before `pulumi config set monthly_budget`.",
+    types=[BUDGET],
+)
+def _budget_in_usd(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """A COST budget's amount is in USD, the only unit AWS Budgets accepts for it,
+    whatever the account's preferred billing currency."""
+    if resource.get("budgetType", default="COST") != "COST":
+        raise NotApplicable("not a cost budget")
+    unit = resource.get("limitUnit")
+    if unit is not None and unit not in BUDGET_UNITS:
+        yield f"{resource.name} is in {unit}; AWS Budgets accepts {', '.join(BUDGET_UNITS)} only"
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-021",
+    title="A budget has at most ten notifications, each with one SNS subscriber",
+    category="deploy-failure",
+    source=BUDGET_NOTIFICATION_API,
+    error="InvalidParameterException (a budget with more than ten notifications, or a "
+    "notification with more than one SNS subscriber)",
+    remediation="Keep at most ten thresholds per budget and one SNS topic (the alert topic) "
+    "per notification; split thresholds over a second budget if needed.",
+    types=[BUDGET],
+)
+def _budget_notification_limits(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Budgets holds up to ten notifications per budget and one SNS subscriber per
+    notification."""
+    notes = resource.items("notifications")
+    if len(notes) > BUDGET_MAX_NOTIFICATIONS:
+        yield (
+            f"{resource.name} has {len(notes)} notifications; a budget holds at most "
+            f"{BUDGET_MAX_NOTIFICATIONS}"
+        )
+    for index, note in enumerate(notes):
+        topics = as_list(note.get("subscriberSnsTopicArns") if isinstance(note, Mapping) else None)
+        if len(topics) > BUDGET_MAX_SNS_SUBSCRIBERS:
+            yield f"{resource.name} notification #{index} has {len(topics)} SNS subscribers; one is allowed"
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-022",
+    title="The AWS services anomaly monitor is one per account",
+    category="account-wide",
+    source=SERVICE_MONITOR_ISSUE,
+    error="ValidationException: Limit exceeded on dimensional spend monitor creation",
+    remediation="Let one stack own the account's services (account_services: this-stack "
+    "there, shared everywhere else); if the account has its services monitor already, "
+    "import it: `pulumi import aws:costexplorer/anomalyMonitor:AnomalyMonitor <resource "
+    "name> <monitor arn>` (`aws ce get-anomaly-monitors`).",
+    types=[ANOMALY_MONITOR],
+)
+def _service_monitor_singleton(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """The stack creates the account's DIMENSIONAL (SERVICE) anomaly monitor: a second
+    one in the account is refused, and `pulumi destroy` removes it for every workload."""
+    if resource.get("monitorType") != "DIMENSIONAL":
+        raise NotApplicable("a CUSTOM monitor: as many as the account needs")
+    dimension = resource.get("monitorDimension") or "SERVICE"
+    yield (
+        f"{resource.name} is the account's only DIMENSIONAL {dimension} anomaly monitor: "
+        "`pulumi up` fails if one exists already (import it), `pulumi destroy` removes it "
+        "for every stack"
+    )
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-023",
+    title="A cost-allocation tag is activated only once it is in billing data",
+    category="deploy-failure",
+    source=COST_ALLOCATION_TAG_ISSUE,
+    error="reading AWS CE (Cost Explorer) Cost Allocation Tags (<key>): empty result",
+    remediation="Activate the project tag once, by hand, a day after the first deploy "
+    "(Billing and Cost Management > Cost allocation tags, in the paying account, or `aws ce "
+    "update-cost-allocation-tags-status`); README.md, 'Cost guardrails'.",
+    types=[COST_ALLOCATION_TAG],
+)
+def _cost_allocation_tag_later(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Activating a user-defined cost-allocation tag in the stack that first applies the
+    tag fails: the key appears in billing data up to 24 hours after first use, and only
+    the paying account of an organization may activate it."""
+    yield (
+        f"{resource.name} activates tag {resource.get('tagKey')!r}, which billing data does "
+        "not hold before the first deploy has run a day: activate it afterwards, by hand"
+    )
+
+
+#: Source: "Cost monitors for linked accounts, cost allocation tags, and cost categories
+#: can only be created in the management account" (Cost Anomaly Detection, getting
+#: started).
+TAG_MONITOR_SOURCE = (
+    "https://docs.aws.amazon.com/cost-management/latest/userguide/getting-started-ad.html"
+)
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-024",
+    title="Cost-allocation-tag anomaly monitors exist only in the management account",
+    category="account-wide",
+    source=TAG_MONITOR_SOURCE,
+    error="Cost monitors for linked accounts, cost allocation tags, and cost categories can "
+    "only be created in the management account",
+    remediation="Deploy the stack with cost_tag_monitor only in the organization's "
+    "management account; in a member account `pulumi config rm cost_tag_monitor` (the "
+    "account's AWS services monitor of the owning stack watches its spend).",
+    types=[ANOMALY_MONITOR],
+)
+def _tag_monitor_in_management_account(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """A CUSTOM anomaly monitor on a cost-allocation tag (stack config ``cost_tag_monitor``)
+    is refused outside an organization's management account."""
+    spec = resource.get("monitorSpecification")
+    if resource.get("monitorType") != "CUSTOM" or "Tags" not in str(spec or ""):
+        raise NotApplicable("not a monitor on a cost-allocation tag")
+    yield (
+        f"{resource.name} watches a cost-allocation tag: `pulumi up` succeeds only in the "
+        "organization's management account"
+    )

@@ -7,7 +7,9 @@ well-formed:
   the keys' data actions there (ForbiddenByRbac);
 * AZURE-DEPLOY-002: a service created with a customer-managed key before its identity's
   grant on the key has propagated (KeyVaultAuthenticationFailure);
-* AZURE-DEPLOY-003/004: a Log Analytics retention outside the values Azure accepts.
+* AZURE-DEPLOY-003/004: a Log Analytics retention outside the values Azure accepts;
+* AZURE-DEPLOY-020..022: a budget's start date or notifications, or a cost anomaly alert,
+  outside what Cost Management accepts.
 
 The allowed Log Analytics retentions are data here, with their source, and
 :func:`table_total_retention_days` is how the components pick a value: the smallest
@@ -17,6 +19,7 @@ allowed one that covers the requirement, never less.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from urllib.parse import urlparse
 
@@ -24,6 +27,12 @@ from ..policies._core import NotApplicable, Resource
 from ._core import DeployContext, depends_on, deploy_rule
 
 __all__ = [
+    "ANOMALY_DISPLAY_NAME_MAX",
+    "ANOMALY_MAX_RECIPIENTS",
+    "BUDGET_EARLIEST_START",
+    "BUDGET_MAX_MONTHS_AHEAD",
+    "BUDGET_MAX_NOTIFICATIONS",
+    "BUDGET_THRESHOLD_RANGE",
     "DEPLOYER_KEY_ROLES",
     "KEY_USER_ROLES",
     "TABLE_INTERACTIVE_RETENTION_DAYS",
@@ -362,3 +371,174 @@ def _cmk_of(resource: Resource) -> tuple[str, str] | None:
         return None
     host = urlparse(str(uri)).hostname or ""
     return host.split(".", 1)[0], str(key)
+
+
+# ------------------------------------------------------------------ cost guardrails
+# AZURE-DEPLOY-020..029 (COST-01, COST-02). Sources: the Budgets REST reference, whose
+# property descriptions state the rules (https://learn.microsoft.com/rest/api/consumption/budgets/create-or-update,
+# the same text in the 2024-08-01 models of azure-mgmt-consumption), and the anomaly
+# alert page (https://learn.microsoft.com/azure/cost-management-billing/understand/analyze-unexpected-charges).
+_BUDGET = "azure-native:consumption:Budget"
+_SCHEDULED_ACTION = "azure-native:costmanagement:ScheduledActionByScope"
+#: "Budget start date must be on or after June 1, 2017."
+BUDGET_EARLIEST_START = dt.date(2017, 6, 1)
+#: "Future start date should not be more than twelve months."
+BUDGET_MAX_MONTHS_AHEAD = 12
+#: "Budget can have up to five notifications."
+BUDGET_MAX_NOTIFICATIONS = 5
+#: "Threshold value ... It is always percent and has to be between 0 and 1000."
+BUDGET_THRESHOLD_RANGE = (0.0, 1000.0)
+#: Anomaly alerts: 1-20 recipients (``notification.to``, the 2022-10-01 model), display
+#: names of at most 25 characters (hashicorp/terraform-provider-azurerm validates the
+#: limit the API set in 2026-04, internal/services/costmanagement/anomaly_alert_resource.go).
+ANOMALY_MAX_RECIPIENTS = 20
+ANOMALY_DISPLAY_NAME_MAX = 25
+
+
+def _date(value: object) -> dt.date | None:
+    """The date of an ISO 8601 date or date-time string; None otherwise."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-020",
+    title="A budget starts on the first day of a month Azure accepts",
+    category="deploy-failure",
+    source="https://learn.microsoft.com/rest/api/consumption/budgets/create-or-update",
+    error="400 BadRequest: 'The start date must be first of the month ... Budget start date "
+    "must be on or after June 1, 2017. Future start date should not be more than twelve "
+    "months.' (timePeriod); on a later update of the date: 'Start date of budgets cannot be "
+    "updated. Please delete and create a new budget.' (Azure/azure-quickstart-templates#7095)",
+    remediation="Start the budget on the first day of the current month (CostGuardrails' "
+    "default) or of a month at most a year ahead: `pulumi config set budget_start "
+    "YYYY-MM-01` before the first deployment; never change it afterwards (the component "
+    "ignores later changes).",
+    types=[_BUDGET],
+)
+def _budget_start(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """A budget's period starts on the first day of a month, not before June 2017 and
+    not more than twelve months after today."""
+    raw = resource.get("timePeriod", "startDate")
+    start = _date(raw)
+    if start is None:
+        yield f"{resource.name} has no valid start date ({raw!r}); Azure requires one"
+        return
+    today = dt.datetime.now(dt.UTC).date()
+    if start.day != 1:
+        yield f"{resource.name} starts on {start}, not on the first day of a month"
+    if start < BUDGET_EARLIEST_START:
+        yield f"{resource.name} starts on {start}, before June 1, 2017"
+    if _months_between(today, start) > BUDGET_MAX_MONTHS_AHEAD:
+        yield f"{resource.name} starts on {start}, more than twelve months from now"
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-021",
+    title="A budget has at most five notifications, each with a threshold and a contact",
+    category="deploy-failure",
+    source="https://learn.microsoft.com/rest/api/consumption/budgets/create-or-update",
+    error="400 BadRequest: 'Budget can have up to five notifications.'; 'Threshold value ... "
+    "has to be between 0 and 1000.'; 'Must have at least one contact email or contact group "
+    "specified at the Subscription or Resource Group scopes.'",
+    remediation="Keep five notifications at most (CostGuardrails: actual 50/80/100/120 %, "
+    "forecast 100 %), thresholds above 0 and at most 1000 %, each to the alert channel's "
+    "action group.",
+    types=[_BUDGET],
+)
+def _budget_notifications(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Azure refuses a budget with more than five notifications, a threshold outside
+    0-1000 %, or a notification that reaches no one."""
+    notes = resource.get("notifications", default={})
+    if not isinstance(notes, Mapping) or not notes:
+        raise NotApplicable("the budget has no notifications (AZURE-COST-002 reports it)")
+    if len(notes) > BUDGET_MAX_NOTIFICATIONS:
+        yield (
+            f"{resource.name} has {len(notes)} notifications; a budget holds at most "
+            f"{BUDGET_MAX_NOTIFICATIONS}"
+        )
+    low, high = BUDGET_THRESHOLD_RANGE
+    for key, note in notes.items():
+        if not isinstance(note, Mapping):
+            continue
+        threshold = note.get("threshold")
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float))
+            or not low < threshold <= high
+        ):
+            yield f"{resource.name} notification {key}: threshold {threshold!r} is not 0-1000 %"
+        if not note.get("contactEmails") and not note.get("contactGroups"):
+            yield f"{resource.name} notification {key} has no contact e-mail or action group"
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-022",
+    title="A cost anomaly alert is created where Azure offers one",
+    category="deploy-failure",
+    source="https://learn.microsoft.com/azure/cost-management-billing/understand/analyze-unexpected-charges",
+    error="'Anomaly alert rules can only be created at the subscription scope'; 'Cost anomaly "
+    "alerts are not available for Azure Government customers'; notification.to takes 1-20 "
+    "addresses; InvalidScheduledActionDisplayName past 25 characters",
+    remediation="Create the InsightAlert at /subscriptions/<id>, with 1-20 recipients and a "
+    "display name of at most 25 characters, outside Azure Government (CostGuardrails does, "
+    "and creates none in usgov*/usdod* regions or without alert_emails).",
+    types=[_SCHEDULED_ACTION],
+)
+def _anomaly_alert(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Anomaly alerts exist at subscription scope only, not in Azure Government, and
+    e-mail 1 to 20 addresses under a display name of at most 25 characters."""
+    if resource.get("kind") != "InsightAlert":
+        raise NotApplicable("not an anomaly alert")
+    scope = [p for p in str(resource.get("scope", default="")).strip("/").split("/") if p]
+    if len(scope) != 2 or scope[0].lower() != "subscriptions":
+        yield f"{resource.name} is scoped to {resource.get('scope')!r}, not a subscription"
+    if context.region.lower().startswith(("usgov", "usdod")):
+        yield f"{resource.name}: cost anomaly alerts are not available in Azure Government"
+    recipients = resource.get("notification", "to", default=[])
+    if not isinstance(recipients, Sequence) or not 1 <= len(recipients) <= ANOMALY_MAX_RECIPIENTS:
+        yield f"{resource.name} e-mails {recipients!r}; an anomaly alert needs 1-20 addresses"
+    display = str(resource.get("displayName", default=""))
+    if not 1 <= len(display) <= ANOMALY_DISPLAY_NAME_MAX:
+        yield f"{resource.name}'s display name {display!r} is not 1-25 characters"
+
+
+# ------------------------------------------------------------------ Defender plans
+_PRICING = "azure-native:security:Pricing"
+_SECURITY_CONTACT = "azure-native:security:SecurityContact"
+#: Source: Defender for Cloud plans are enabled per subscription ("Enable the plan at the
+#: subscription level"): every workload of the subscription shares the setting.
+DEFENDER_PLANS_SOURCE = (
+    "https://learn.microsoft.com/azure/defender-for-cloud/connect-azure-subscription"
+)
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-005",
+    title="Defender plans and the security contact are settings of the whole subscription",
+    category="account-wide",
+    source=DEFENDER_PLANS_SOURCE,
+    error="(no error: the last stack to deploy or destroy sets the plan for every workload "
+    "of the subscription)",
+    remediation="Let one stack own the subscription's services (account_services: "
+    "this-stack there, shared in every other stack of the subscription); where Azure "
+    "Policy or a platform team manages Defender, answer shared.",
+    types=[_PRICING, _SECURITY_CONTACT],
+)
+def _subscription_security_settings(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """A Defender plan (``security:Pricing``) or the security contact is one setting per
+    subscription: a second stack managing it overwrites the first's, and `pulumi destroy`
+    changes it for every workload of the subscription."""
+    what = "Defender plan" if resource.type.endswith(":Pricing") else "security contact"
+    yield (
+        f"{resource.name} sets the subscription's {what}: it applies to every workload of "
+        "the subscription, and `pulumi destroy` of this stack changes it for all of them"
+    )

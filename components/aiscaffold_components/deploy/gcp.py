@@ -315,3 +315,143 @@ def _retention_locked(resource: Resource, context: DeployContext) -> Iterator[st
         "days after it is written, and the bucket (and `pulumi destroy`) waits for the "
         "last one"
     )
+
+
+# ------------------------------------------------------------- cost guardrails (COST)
+_BUDGET = "gcp:billing/budget:Budget"
+_QUOTA_OVERRIDE = "gcp:serviceusage/consumerQuotaOverride:ConsumerQuotaOverride"
+#: Source: https://cloud.google.com/billing/docs/how-to/billing-access (Billing Account
+#: Costs Manager: "manage budgets"; Billing IAM is granted on the billing account).
+BUDGET_ROLE = "roles/billing.costsManager"
+#: billingbudgets v1 Budget: display name "less than or equal to 60 characters", "a
+#: maximum of 5" Monitoring channels, schema version "Only \"1.0\" is accepted".
+BUDGET_DISPLAY_NAME_MAX = 60
+BUDGET_CHANNELS_MAX = 5
+BUDGET_SCHEMA_VERSION = "1.0"
+
+
+def _truthy(value: Any) -> bool:
+    # Provider inputs arrive as strings ("true") from explicit providers, booleans from
+    # the stack's config.
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-020",
+    title="Billing Budget API calls name a quota project",
+    category="deploy-failure",
+    source="https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/billing_budget",
+    error="403 Your application is authenticating by using local Application Default "
+    "Credentials. The billingbudgets.googleapis.com API requires a quota project, which is "
+    "not set by default. (or: Cloud Billing Budget API has not been used in project "
+    "<n> before or it is disabled)",
+    remediation="Create budgets through a provider with user_project_override=True and "
+    "billing_project=<the project enabling billingbudgets.googleapis.com> "
+    "(CostGuardrails does), or set gcp:userProjectOverride and gcp:billingProject.",
+    types=[_BUDGET],
+)
+def _budget_quota_project(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """A budget belongs to a billing account, not to a project, so the Billing Budget
+    API bills its calls to the caller's quota project: user credentials without one are
+    refused, and a service account's own project may not enable the API. The budget's
+    provider names the quota project (``billing_project`` with
+    ``user_project_override``), the project where the stack enables the API."""
+    props = resource.provider_props
+    if not _truthy(props.get("userProjectOverride")) or not props.get("billingProject"):
+        yield (
+            f"{resource.name} is created without a quota project (provider "
+            "user_project_override and billing_project): with user credentials the "
+            "Billing Budget API refuses it"
+        )
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-021",
+    title="A budget's name, channels and notification schema are within Billing's limits",
+    category="deploy-failure",
+    source="https://cloud.google.com/billing/docs/reference/budget/rest/v1/billingAccounts.budgets",
+    error="400 INVALID_ARGUMENT: Request contains an invalid argument.",
+    remediation="Keep the display name within 60 characters, name at most 5 Monitoring "
+    "channels and set schema_version '1.0' with a pubsub_topic (CostGuardrails does).",
+    types=[_BUDGET],
+)
+def _budget_limits(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Cloud Billing refuses a budget whose display name exceeds 60 characters, which
+    names more than five Monitoring notification channels, or which publishes to a
+    Pub/Sub topic without the schema version "1.0"."""
+    name = str(resource.get("displayName", default=""))
+    if len(name) > BUDGET_DISPLAY_NAME_MAX:
+        yield f"{resource.name}'s display name has {len(name)} characters (at most 60)"
+    channels = resource.items("allUpdatesRule", "monitoringNotificationChannels")
+    if len(channels) > BUDGET_CHANNELS_MAX:
+        yield f"{resource.name} names {len(channels)} Monitoring channels (at most 5)"
+    if resource.get("allUpdatesRule", "pubsubTopic") and (
+        resource.get("allUpdatesRule", "schemaVersion") != BUDGET_SCHEMA_VERSION
+    ):
+        yield f"{resource.name} publishes to a topic without schema_version '1.0'"
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-022",
+    title="Forecast thresholds need a calendar period",
+    category="deploy-failure",
+    source="https://cloud.google.com/billing/docs/reference/budget/rest/v1/billingAccounts.budgets#basis",
+    error="400 INVALID_ARGUMENT: FORECASTED_SPEND can only be set when the budget's time "
+    "period is a Filter.calendar_period",
+    remediation="Track the budget per calendar period (budget_filter.calendar_period "
+    "MONTH) rather than a custom period, or drop the forecast thresholds.",
+    types=[_BUDGET],
+)
+def _forecast_needs_calendar(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Google forecasts spend only to the end of a calendar period: a budget with a
+    custom period and a ``FORECASTED_SPEND`` threshold is refused."""
+    forecast = any(
+        r.get("spendBasis") == "FORECASTED_SPEND" for r in resource.items("thresholdRules")
+    )
+    if not forecast:
+        raise NotApplicable("no forecast threshold")
+    if resource.get("budgetFilter", "customPeriod") is not None:
+        yield f"{resource.name} forecasts spend over a custom period"
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-023",
+    title="A quota override lowering a limit by more than 10 % is forced",
+    category="deploy-failure",
+    source="https://cloud.google.com/service-usage/docs/reference/rest/v1beta1/services.consumerQuotaMetrics.limits.consumerOverrides/create",
+    error="400 FAILED_PRECONDITION: quota safety check LIMIT_DECREASE_PERCENTAGE_TOO_HIGH "
+    "(the override would decrease the effective limit by more than 10 percent)",
+    remediation="Set force=True on the override (CostGuardrails does): a cap far below "
+    "Google's default is the point of the override.",
+    types=[_QUOTA_OVERRIDE],
+)
+def _override_forced(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Service Usage refuses an override that lowers a quota by more than 10 % (or below
+    current usage) unless it is forced; a request cap of tens per minute lowers Vertex
+    AI's defaults (thousands) by far more."""
+    if not _truthy(resource.get("force")):
+        yield (
+            f"{resource.name} lowers the quota without force: Service Usage refuses a "
+            "decrease of more than 10 %"
+        )
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-024",
+    title="Budgets need a role on the billing account",
+    category="account-wide",
+    source="https://cloud.google.com/billing/docs/how-to/billing-access",
+    error="403 PERMISSION_DENIED: The caller does not have permission "
+    "(billing.budgets.create on billingAccounts/<account>)",
+    remediation="Have a billing account administrator grant the deploying identity "
+    "roles/billing.costsManager on the billing account "
+    "(gcloud billing accounts add-iam-policy-binding <account> --member=... "
+    "--role=roles/billing.costsManager).",
+    types=[_BUDGET],
+)
+def _budget_role(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """A budget is created on the billing account, whose IAM is separate from the
+    project's: a project owner is refused unless the billing account grants a budget
+    role."""
+    account = resource.get("billingAccount", default="the billing account")
+    yield f"{resource.name} is created on billing account {account}: whoever deploys needs {BUDGET_ROLE} there"

@@ -12,6 +12,15 @@ from __future__ import annotations
 from .alerts import AlertChannel, AlertChannelArgs
 from .apis import ServiceApis
 from .audit_logging import AuditLogging, AuditLoggingArgs
+from .cost import CostGuardrails, CostGuardrailsArgs
+from .detection import (
+    SecurityAlarms,
+    SecurityAlarmsArgs,
+    SiemExport,
+    SiemExportArgs,
+    ThreatDetection,
+    ThreatDetectionArgs,
+)
 from .guardrail import Guardrail, GuardrailArgs
 from .identity import WorkloadIdentity, WorkloadIdentityArgs
 from .keys import Keys, KeysArgs
@@ -27,6 +36,8 @@ __all__ = [
     "AlertChannelArgs",
     "AuditLogging",
     "AuditLoggingArgs",
+    "CostGuardrails",
+    "CostGuardrailsArgs",
     "Guardrail",
     "GuardrailArgs",
     "Keys",
@@ -41,7 +52,13 @@ __all__ = [
     "SecretsArgs",
     "SecureBucket",
     "SecureBucketArgs",
+    "SecurityAlarms",
+    "SecurityAlarmsArgs",
     "ServiceApis",
+    "SiemExport",
+    "SiemExportArgs",
+    "ThreatDetection",
+    "ThreatDetectionArgs",
     "VertexAI",
     "VertexAIArgs",
     "WorkloadIdentity",

@@ -1,10 +1,22 @@
-"""Alert channel: the project's one Pub/Sub topic that alerts and notices go to.
+"""Alert channel: the project's one Pub/Sub topic, and the Monitoring channels on it.
 
-Today it receives the Secret Manager rotation notices (SEC-03: :class:`Secrets` names
+The topic receives the Secret Manager rotation notices (SEC-03: :class:`Secrets` names
 it among each secret's ``topics``, so ``SECRET_ROTATE`` reaches it every rotation
-period); the detection-and-response family adds its alerts and budgets, and a Cloud
-Monitoring notification channel of type ``pubsub`` on this topic, to the same channel.
-Until then nobody reads it: subscribe whoever acts on it (README, "Alerts").
+period), the Security Command Center findings (:class:`~.detection.ThreatDetection`)
+and, through a Cloud Monitoring notification channel of type ``pubsub``, every
+security alert (:class:`~.detection.SecurityAlarms`, DET-02): the machine channel a
+SIEM, a chat bot or a pager subscribes to. People get the same alerts by e-mail: one
+Monitoring notification channel of type ``email`` per address of ``emails``
+(https://cloud.google.com/monitoring/support/notification-options#email). With no
+address the channel still exists, and addresses are added later (README, "Alerts").
+
+Monitoring publishes to the topic as its notification service agent,
+``service-<project number>@gcp-sa-monitoring-notification.iam.gserviceaccount.com``,
+which needs ``roles/pubsub.publisher`` on the topic
+(https://cloud.google.com/monitoring/support/notification-options#pubsub, "Authorize
+service account"). Monitoring creates that agent with the project's first ``pubsub``
+channel, so the grant follows the channel (a grant to an agent that does not exist yet
+is refused: ``Service account ... does not exist``).
 
 Messages are kept encrypted with a customer-managed key (GCP-PUBSUB-001) and only in
 the allowed regions (GCP-PUBSUB-002). A service publishing here as its service agent
@@ -17,6 +29,7 @@ the topic is created once its publishers may publish.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,14 +66,31 @@ class AlertChannelArgs:
     grant_propagation_seconds: int = 120
     """How long the topic id waits after the publisher grants (0: not at all)."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    emails: Sequence[str] = ()
+    """Addresses that receive every alert, one Monitoring e-mail channel each (DET-02)."""
+    project_number: pulumi.Input[str] | None = None
+    """Project number, naming Monitoring's notification service agent: with it, a
+    Monitoring channel of type ``pubsub`` delivers the alerts to the topic. Without it
+    the topic carries no Monitoring alerts (a weakening of DET-02)."""
+
+
+#: E-mail addresses Monitoring accepts (a pragmatic check: one @, a dotted domain).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class AlertChannel(pulumi.ComponentResource):
-    """One CMEK-encrypted Pub/Sub topic per project, the target of every alert."""
+    """One CMEK-encrypted Pub/Sub topic per project, the target of every alert, and the
+    Monitoring notification channels (e-mail, Pub/Sub) alert policies name."""
 
     topic: gcp.pubsub.Topic
     topic_id: pulumi.Output[str]
     """``projects/<p>/topics/<name>``, resolved once the publishers may publish."""
+    notification_channel_ids: list[pulumi.Output[str]]
+    """Monitoring notification channels every alert policy names: the ``pubsub`` channel
+    on the topic (once Monitoring may publish to it) and one ``email`` channel per
+    address."""
+    email_channel_ids: dict[str, pulumi.Output[str]]
+    """The ``email`` channel of each address."""
 
     def __init__(
         self, name: str, args: AlertChannelArgs, opts: pulumi.ResourceOptions | None = None
@@ -72,6 +102,11 @@ class AlertChannel(pulumi.ComponentResource):
             raise ValueError("the alert topic needs at least one allowed region")
         if args.grant_propagation_seconds < 0:
             raise ValueError("grant_propagation_seconds may not be negative")
+        for address in args.emails:
+            if not _EMAIL.fullmatch(address):
+                raise ValueError(f"invalid alert e-mail address {address!r}")
+        if len(set(args.emails)) != len(args.emails):
+            raise ValueError("alert e-mail addresses must be unique")
         super().__init__("aiscaffold:gcp:AlertChannel", name, None, opts)
         wait_for_dependencies(self, opts)
         child = child_opts(self)
@@ -110,4 +145,57 @@ class AlertChannel(pulumi.ComponentResource):
         self.topic_id = pulumi.Output.all(self.topic.id, *(w.id for w in waits)).apply(
             lambda ids: str(ids[0])
         )
-        self.register_outputs({"topic_id": self.topic_id})
+
+        self.email_channel_ids = {}
+        for index, address in enumerate(args.emails):
+            # Indexed names would change when an address is removed from the middle of
+            # the list; a digest of the address keeps each channel's name stable.
+            digest = hashlib.sha256(address.lower().encode()).hexdigest()[:8]
+            channel = gcp.monitoring.NotificationChannel(
+                f"{name}-email-{digest}",
+                project=args.project,
+                type="email",
+                display_name=f"{topic_name} e-mail {index + 1}",
+                labels={"email_address": address},
+                user_labels=labels_of(args.labels),
+                opts=child,
+            )
+            self.email_channel_ids[address] = channel.id
+        self.notification_channel_ids = []
+        if args.project_number is not None:
+            pubsub_channel = gcp.monitoring.NotificationChannel(
+                f"{name}-pubsub",
+                project=args.project,
+                type="pubsub",
+                display_name=f"{topic_name} (Pub/Sub)",
+                labels={"topic": self.topic.id},
+                user_labels=labels_of(args.labels),
+                opts=child,
+            )
+            agent = pulumi.Output.concat(
+                "serviceAccount:service-",
+                args.project_number,
+                "@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
+            )
+            # After the channel: Monitoring creates its agent with the first one.
+            monitoring_grant = gcp.pubsub.TopicIAMMember(
+                f"{name}-publisher-monitoring",
+                project=args.project,
+                topic=self.topic.name,
+                role="roles/pubsub.publisher",
+                member=agent,
+                opts=child_opts(self, depends_on=[pubsub_channel]),
+            )
+            self.notification_channel_ids.append(
+                pulumi.Output.all(pubsub_channel.id, monitoring_grant.id).apply(
+                    lambda ids: str(ids[0])
+                )
+            )
+        self.notification_channel_ids.extend(self.email_channel_ids.values())
+        self.register_outputs(
+            {
+                "topic_id": self.topic_id,
+                "notification_channel_ids": self.notification_channel_ids,
+                "email_channel_ids": self.email_channel_ids,
+            }
+        )

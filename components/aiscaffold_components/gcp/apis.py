@@ -59,6 +59,10 @@ API_OF_MODULE: dict[str, tuple[str, str]] = {
         "accesscontextmanager.googleapis.com",
         "https://cloud.google.com/access-context-manager/docs/reference/rest",
     ),
+    "billing": (
+        "billingbudgets.googleapis.com",
+        "https://cloud.google.com/billing/docs/reference/budget/rest",
+    ),
     "compute": (
         "compute.googleapis.com",
         "https://cloud.google.com/compute/docs/reference/rest/v1",
@@ -78,6 +82,10 @@ API_OF_MODULE: dict[str, tuple[str, str]] = {
         "modelarmor.googleapis.com",
         "https://cloud.google.com/security-command-center/docs/reference/model-armor/rest",
     ),
+    "monitoring": (
+        "monitoring.googleapis.com",
+        "https://cloud.google.com/monitoring/api/ref_v3/rest",
+    ),
     "networkconnectivity": (
         "networkconnectivity.googleapis.com",
         "https://cloud.google.com/network-connectivity/docs/reference/networkconnectivity/rest",
@@ -94,6 +102,10 @@ API_OF_MODULE: dict[str, tuple[str, str]] = {
     "secretmanager": (
         "secretmanager.googleapis.com",
         "https://cloud.google.com/secret-manager/docs/reference/rest",
+    ),
+    "securitycenter": (
+        "securitycenter.googleapis.com",
+        "https://cloud.google.com/security-command-center/docs/reference/rest",
     ),
     "serviceaccount": (
         "iam.googleapis.com",
@@ -141,6 +153,11 @@ API_OF_TYPE: dict[str, tuple[str | None, str]] = {
     "gcp:projects/serviceIdentity:ServiceIdentity": (
         None,
         "https://cloud.google.com/service-usage/docs/reference/rest/v1beta1/services/generateServiceIdentity",
+    ),
+    # Quota overrides are Service Usage's own (services.consumerQuotaMetrics.limits).
+    "gcp:serviceusage/consumerQuotaOverride:ConsumerQuotaOverride": (
+        None,
+        "https://cloud.google.com/service-usage/docs/reference/rest/v1beta1/services.consumerQuotaMetrics.limits.consumerOverrides",
     ),
 }
 

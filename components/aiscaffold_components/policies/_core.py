@@ -187,6 +187,10 @@ class Policy:
     remediation: str
     live_when: tuple[Addition, ...] = ()
     """Declared weakenings that prove an absence check live (see :class:`Addition`)."""
+    advisory_when: Callable[[Requirements], str | None] | None = None
+    """Answers under which the policy's findings cannot block, with the reason (e.g. a GCP
+    project without ``billing_account`` can have no budget). The finding still shows, so
+    the control is not credited: only blocking is waived."""
 
     @property
     def cloud(self) -> str:
@@ -208,6 +212,8 @@ class Policy:
         override = requirements.overrides.get(self.id)
         if override is not None:
             return override.level
+        if self.advisory_when is not None and self.advisory_when(requirements):
+            return "advisory"
         catalog = load_catalog()
         mandatory = any(
             catalog.is_mandatory(
@@ -278,11 +284,14 @@ def resource_policy(
     controls: Sequence[str],
     remediation: str,
     live_when: Sequence[Addition] = (),
+    advisory_when: Callable[[Requirements], str | None] | None = None,
 ) -> Callable[[ResourceCheck], ResourcePolicy]:
     """Declare a resource policy; the decorated check's docstring is its description.
 
     ``live_when``: the declared additions that prove an absence check live (what it
     forbids, added to a project's resources, must make it report a violation).
+    ``advisory_when``: returns the reason the policy cannot block under these answers
+    (None when it can); its findings then stay advisory (still shown, never credited).
     """
 
     def register(check: ResourceCheck) -> ResourcePolicy:
@@ -294,6 +303,7 @@ def resource_policy(
             controls=tuple(controls),
             remediation=remediation,
             live_when=tuple(live_when),
+            advisory_when=advisory_when,
             resource_types=tuple(types),
             check=check,
         )
@@ -311,9 +321,10 @@ def stack_policy(
     controls: Sequence[str],
     remediation: str,
     live_when: Sequence[Addition] = (),
+    advisory_when: Callable[[Requirements], str | None] | None = None,
 ) -> Callable[[StackCheck], StackPolicy]:
-    """Declare a stack policy (sees every resource at once); ``live_when`` as for
-    :func:`resource_policy`."""
+    """Declare a stack policy (sees every resource at once); ``live_when`` and
+    ``advisory_when`` as for :func:`resource_policy`."""
 
     def register(check: StackCheck) -> StackPolicy:
         policy = StackPolicy(
@@ -324,6 +335,7 @@ def stack_policy(
             controls=tuple(controls),
             remediation=remediation,
             live_when=tuple(live_when),
+            advisory_when=advisory_when,
             check_stack=check,
         )
         _register(policy)
@@ -369,6 +381,10 @@ class Requirements(BaseModel):
     administrators own them: their policies are not applicable here)."""
     alert_emails: tuple[str, ...] = ()
     """Addresses the alert channel must deliver to (DET-02)."""
+    monthly_budget: int = 1000
+    """Expected monthly spend (COST-01); 0: no budget (public or internal data only)."""
+    billing_account: str = ""
+    """GCP: the billing account a budget attaches to; empty: none can be created."""
     overrides: dict[str, Override] = Field(default_factory=dict)
 
     @property

@@ -23,6 +23,11 @@ _SDKS = {
 _PACKAGE_PREFIX = {"aws": "aws", "azure": "azure-native", "gcp": "gcp"}
 REQUIRED_TAGS = ("project", "stack", "data-classification", "managed-by", "compliance")
 
+#: Types whose ``labels`` input is not their labels: a Monitoring notification channel's
+#: ``labels`` configure the channel (``email_address``, ``topic``), its labels are
+#: ``user_labels`` (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.notificationChannels).
+_TAG_KEY_OF_TYPE = {"gcp:monitoring/notificationChannel:NotificationChannel": "userLabels"}
+
 
 @functools.cache
 def takes_tags(cloud: str, type_token: str) -> bool:
@@ -68,7 +73,7 @@ def _register_tags(cloud: str) -> None:
         for resource in _cloud_resources(cloud, resources):
             if not takes_tags(cloud, resource.type):
                 continue
-            tags = resource.get(key) or {}
+            tags = resource.get(_TAG_KEY_OF_TYPE.get(resource.type, key)) or {}
             missing = [t for t in REQUIRED_TAGS if t not in tags]
             if missing:
                 yield resource, f"{resource.name} lacks {key}: {', '.join(missing)}"

@@ -180,6 +180,15 @@ def _secret(
     return arn, {"arn": arn}
 
 
+def _topic(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """An SNS topic: its ARN ends with the bare name (``...:<account>:<name>``), and SNS
+    uses the ARN as the id. The AWS::CE::AnomalySubscription schema checks the pattern."""
+    arn = _arn("sns", physical, config)
+    return arn, {"arn": arn}
+
+
 def _trail(
     name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
@@ -259,6 +268,7 @@ _SPECIAL: dict[str, _Special] = {
     "cloudwatch:LogGroup": _log_group,
     "secretsmanager:Secret": _secret,
     "cloudtrail:Trail": _trail,
+    "sns:Topic": _topic,
     "bedrock:Guardrail": _guardrail,
     "bedrock:GuardrailVersion": _guardrail_version,
     "sagemaker:Domain": _sagemaker("domain"),

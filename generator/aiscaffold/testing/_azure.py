@@ -15,6 +15,8 @@ OBJECT_ID = "33333333-3333-3333-3333-333333333333"
 _NAMESPACES = {
     "authorization": "Microsoft.Authorization",
     "cognitiveservices": "Microsoft.CognitiveServices",
+    "consumption": "Microsoft.Consumption",
+    "costmanagement": "Microsoft.CostManagement",
     "insights": "Microsoft.Insights",
     "monitor": "Microsoft.Insights",
     "keyvault": "Microsoft.KeyVault",
@@ -45,6 +47,10 @@ _NAME_KEYS = {
     "ManagementPolicy": "managementPolicyName",
     "PrivateZone": "privateZoneName",
     "PublicIPAddress": "publicIpAddressName",
+    # Alert rules and Defender plans (detection, issue 15).
+    "ScheduledQueryRule": "ruleName",
+    "MetricAlert": "ruleName",
+    "Pricing": "pricingName",
 }
 
 # Resource types whose id is not <group>/providers/<namespace>/<resources>/<name>: the
@@ -59,6 +65,7 @@ _COLLECTIONS = {
     "ManagementLockAtResourceGroupLevel": "locks",
     "RaiPolicy": "raiPolicies",
     "PublicIPAddress": "publicIPAddresses",
+    "ScheduledActionByScope": "scheduledActions",
 }
 _PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "keyvault:Key": (("vaults", "vaultName"),),
@@ -103,6 +110,11 @@ def _resource_id(module: str, resource: str, own: str, inputs: dict[str, Any]) -
     if module == "monitor" and resource == "DiagnosticSetting":
         target = inputs.get("resourceUri", f"{subscription}/resourceGroups/{group}")
         return f"{target}/providers/Microsoft.Insights/diagnosticSettings/{own}"
+    if module in ("consumption", "costmanagement") and "scope" in inputs:
+        # Extension resources of a scope (budgets, scheduled actions): <scope>/providers/...
+        scope = "/" + str(inputs["scope"]).strip("/")
+        namespace = _NAMESPACES[module]
+        return f"{scope}/providers/{namespace}/{collection}/{own}"
     if module == "authorization" and resource == "RoleAssignment":
         scope = inputs.get("scope", subscription)
         return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{own}"

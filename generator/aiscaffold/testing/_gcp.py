@@ -80,11 +80,56 @@ def _service_identity(
     name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
     service = str(inputs.get("service", "unknown.googleapis.com")).split(".")[0]
+    service = _AGENT_DOMAINS.get(service, service)
     email = f"service-{PROJECT_NUMBER}@gcp-sa-{service}.iam.gserviceaccount.com"
     return f"projects/{project(config, inputs)}/services/{inputs.get('service', '')}", {
         "email": email,
         "member": f"serviceAccount:{email}",
     }
+
+
+#: Service agents whose domain is not gcp-sa-<service>.
+_AGENT_DOMAINS = {"monitoring": "monitoring-notification"}
+
+
+def _scc_agent(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    email = f"service-{PROJECT_NUMBER}@gcp-sa-scc-notification.iam.gserviceaccount.com"
+    return f"projects/{project(config, inputs)}/sccServiceAccount", {
+        "email": email,
+        "member": f"serviceAccount:{email}",
+    }
+
+
+def _monitoring(collection: str) -> _Special:
+    """Monitoring names its objects with a number it chooses (``.../alertPolicies/123``)."""
+
+    def build(
+        name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+    ) -> tuple[str, dict[str, Any]]:
+        number = int(hashlib.sha256(name.encode()).hexdigest()[:12], 16)
+        rid = f"projects/{project(config, inputs)}/{collection}/{number}"
+        return rid, {"name": rid}
+
+    return build
+
+
+def _scc_config(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    rid = (
+        f"projects/{project(config, inputs)}/locations/{inputs.get('location', 'global')}"
+        f"/notificationConfigs/{inputs.get('configId', own)}"
+    )
+    email = f"service-{PROJECT_NUMBER}@gcp-sa-scc-notification.iam.gserviceaccount.com"
+    return rid, {"name": rid, "serviceAccount": email}
+
+
+def _subscription(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    return f"projects/{project(config, inputs)}/subscriptions/{own}", {}
 
 
 def _bucket(
@@ -228,6 +273,27 @@ def _identity_pool_provider(
     return rid, {"name": rid, "state": "ACTIVE"}
 
 
+def _budget(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    # Budgets live on the billing account, named by a server-chosen id.
+    budget_id = hashlib.sha256(name.encode()).hexdigest()[:12]
+    rid = f"billingAccounts/{inputs.get('billingAccount', '')}/budgets/{budget_id}"
+    return rid, {"name": rid}
+
+
+def _quota_override(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    override_id = hashlib.sha256(name.encode()).hexdigest()[:8]
+    rid = (
+        f"projects/{project(config, inputs)}/services/{inputs.get('service', '')}/"
+        f"consumerQuotaMetrics/{inputs.get('metric', '')}/limits/{inputs.get('limit', '')}/"
+        f"consumerOverrides/{override_id}"
+    )
+    return rid, {"name": override_id}
+
+
 def _named(
     name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
@@ -261,9 +327,16 @@ _SPECIAL: dict[str, _Special] = {
     "dataloss:PreventionInspectTemplate": _dlp_template("inspectTemplates"),
     "dataloss:PreventionDeidentifyTemplate": _dlp_template("deidentifyTemplates"),
     "pubsub:Topic": _topic,
+    "pubsub:Subscription": _subscription,
+    "monitoring:NotificationChannel": _monitoring("notificationChannels"),
+    "monitoring:AlertPolicy": _monitoring("alertPolicies"),
+    "securitycenter:NotificationServiceAccount": _scc_agent,
+    "securitycenter:V2ProjectNotificationConfig": _scc_config,
     "vertex:AiEndpoint": _endpoint,
     "workbench:Instance": _located("instances"),
     "orgpolicy:Policy": _named,
+    "billing:Budget": _budget,
+    "serviceusage:ConsumerQuotaOverride": _quota_override,
     "accesscontextmanager:ServicePerimeter": _named,
 }
 

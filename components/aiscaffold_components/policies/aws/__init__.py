@@ -6,6 +6,8 @@ Ids are ``AWS-<SERVICE>-NNN`` and never reused. ``AWS-GOV-001`` and ``AWS-GOV-00
 
 from . import (  # noqa: F401 - importing registers the policies
     bedrock,
+    cost,
+    detection,
     endpoints,
     governance,
     iam,

@@ -16,6 +16,9 @@ network             security group rules, private subnets, no egress path, flow 
 privatelink         private endpoints and their private DNS
 monitor             diagnostic settings, archived audit logs, activity log, workspace
 authorization       role scope, allowed roles and principals; resource group locks
+cost                the project's budget and its alerts, the anomaly alert, AI capacity
+detection           Defender for Cloud plans and contact, tampering and misuse alarms
+                    routed to the alert channel, its receivers, the SIEM's read access
 ==================  =====================================================================
 
 Tags (AZURE-GOV-001) and residency (AZURE-GOV-002) live in ``policies/common.py``.
@@ -24,6 +27,8 @@ Tags (AZURE-GOV-001) and residency (AZURE-GOV-002) live in ``policies/common.py`
 from . import (
     authorization,
     cognitiveservices,
+    cost,
+    detection,
     keyvault,
     monitor,
     network,
@@ -35,6 +40,8 @@ from . import (
 __all__ = [
     "authorization",
     "cognitiveservices",
+    "cost",
+    "detection",
     "keyvault",
     "monitor",
     "network",

@@ -48,6 +48,8 @@ _SCOPES: dict[str, tuple[str, tuple[tuple[str, ...], ...]]] = {
         "microsoft.storage",
         (("storageaccounts",), ("storageaccounts", "blobservices", "containers")),
     ),
+    # A central SIEM's read access to the project's workspace (SiemExport, DET-04).
+    "Log Analytics Reader": ("microsoft.operationalinsights", (("workspaces",),)),
 }
 _WRITER = "Storage Blob Data Contributor"
 _DEPLOYER_ROLE = "Key Vault Crypto Officer"

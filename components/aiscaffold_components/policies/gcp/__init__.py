@@ -18,7 +18,9 @@ vertex      private CMEK endpoints, CMEK resources, hardened Workbench instances
 armor       Model Armor template and floor setting (filters, blocking, logging)
 secrets     CMEK replicas in allowed regions, rotation, accessor grants
 pubsub      topic CMEK and message residency
+detection   SCC findings routed, tampering and surge alarms, alert channels
 orgpolicy   organization policy constraints and the service perimeter
+cost        budgets, their alerts and forecasts, Vertex AI request caps
 ==========  ===========================================================================
 
 Labels (GCP-GOV-001) and residency (GCP-GOV-002) live in ``policies/common.py``.
@@ -26,6 +28,8 @@ Labels (GCP-GOV-001) and residency (GCP-GOV-002) live in ``policies/common.py``.
 
 from . import (
     armor,
+    cost,
+    detection,
     dns,
     iam,
     kms,
@@ -41,6 +45,8 @@ from . import (
 
 __all__ = [
     "armor",
+    "cost",
+    "detection",
     "dns",
     "iam",
     "kms",
