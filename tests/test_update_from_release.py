@@ -129,5 +129,11 @@ def test_aws_project_of_the_last_release_keeps_its_compliance_mode_lock(tmp_path
     assert not result.conflicts
     run = run_program(project)
     assert missing_without_alias(before, run) == []
+    # Detection and cost guardrails arrive with the update (this stack owns the account's
+    # services, as it did): threat detection, the tampering alarms, the budgets.
+    assert run.of_type("aws:guardduty/detector:Detector")
+    assert run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert len(run.of_type("aws:budgets/budget:Budget")) == 2
+    assert (project / "docs" / "incident-response.md").is_file()
     (lock,) = run.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
     assert lock.inputs["rule"]["defaultRetention"]["mode"] == "COMPLIANCE", "never weakened"

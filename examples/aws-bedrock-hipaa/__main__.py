@@ -25,6 +25,10 @@ Stack config read here besides the profile:
   to the alert topic every `secret_rotation_days` and COMPLIANCE.md does not count SEC-03
   as verified ("reminder only"). README.md, "Secrets", says what the function needs.
   `pulumi config set secret_rotation_lambda_arn arn:aws:lambda:<region>:<account>:function:<name>`
+- `siem_consumer` (IAM role ARN, default none): a central SIEM's principal. When set, the
+  stack creates a read-only role only it may assume (DET-04, README.md, "Alerts"):
+  `pulumi config set siem_consumer arn:aws:iam::<security-account>:role/<siem>`;
+  `siem_external_id` (optional) is the sts:ExternalId it must present.
 """
 
 import pulumi
@@ -36,6 +40,8 @@ from aiscaffold_components.aws import (
     ENDPOINT_SERVICES,
     AuditLogging,
     AuditLoggingArgs,
+    CostGuardrails,
+    CostGuardrailsArgs,
     Guardrail,
     GuardrailArgs,
     Keys,
@@ -49,6 +55,12 @@ from aiscaffold_components.aws import (
     SecretsArgs,
     SecureBucket,
     SecureBucketArgs,
+    SecurityAlarms,
+    SecurityAlarmsArgs,
+    SiemExport,
+    SiemExportArgs,
+    ThreatDetection,
+    ThreatDetectionArgs,
     WorkloadIdentity,
     WorkloadIdentityArgs,
     bedrock_model_arns,
@@ -85,10 +97,29 @@ data_bucket_prefix = f"{prefix[:31].rstrip('-')}-data-"
 trail_name = f"{prefix}-trail"
 # Auditors who may decrypt the S3 copies of the logs (see the docstring): none by default.
 log_reader_arns: list[str] = list(pulumi.Config().get_object("log_reader_arns") or [])
-# Account-wide services (Bedrock model invocation logging: one configuration per account
+# A central SIEM (see the docstring): off unless siem_consumer is set. Its role's name is
+# fixed, so the logs key can let it decrypt the log files before the role exists.
+siem_consumer = pulumi.Config().get("siem_consumer")
+siem_role_name = f"{prefix}-siem-reader"
+siem_reader_arns = (
+    [pulumi.Output.concat("arn:", partition, ":iam::", caller.account_id, ":role/", siem_role_name)]
+    if siem_consumer
+    else []
+)
+# Account-wide services (threat detection, Bedrock model invocation logging: one configuration per account
 # and region) are created by this stack only when it owns them (README.md, "Account-wide
 # services"); with "shared", another stack or a central team does.
 owns_account_services = profile.account_services == "this-stack"
+# GuardDuty Malware Protection scans the data bucket as this role (DET-01).
+malware_scan_role_arns = (
+    [
+        pulumi.Output.concat(
+            "arn:", partition, ":iam::", caller.account_id, ":role/", f"{prefix}-malware-scan"
+        )
+    ]
+    if owns_account_services
+    else []
+)
 # The workload runs on Lambda, on ECS with Fargate, or both. Set the one you do not use
 # to False: what only it needs (its trust, endpoints and grants) goes with it.
 on_lambda = True
@@ -105,7 +136,8 @@ keys = Keys(
         rotation_period_days=profile.key_rotation_days,
         deletion_window_days=profile.key_deletion_window_days,
         workload_role_arns=[workload_role_arn],
-        log_reader_arns=log_reader_arns,
+        log_reader_arns=[*log_reader_arns, *siem_reader_arns],
+        malware_scan_role_arns=malware_scan_role_arns,
         # CloudTrail encrypts with the logs key for this trail only (aws:SourceArn).
         trail_arns=[arn("cloudtrail", f"trail/{trail_name}")],
         # The workload uses the data key for S3 objects and to read the guardrail.
@@ -210,9 +242,10 @@ guardrail = Guardrail(
     ),
 )
 
-# ------------------------------------------------------------ alert channel (SEC-03)
-# The project's one alert topic, encrypted with its own key: the rotation reminders go
-# there. Subscribe the people who act on them (README.md, "Alerts").
+# ------------------------------------------------------ alert channel (SEC-03, DET-02)
+# The project's one alert topic, encrypted with its own key: rotation reminders, alarms
+# and findings go there. Each address of alert_emails must confirm its subscription
+# (README.md, "Alerts").
 alerts = AlertChannel(
     "alerts",
     AlertChannelArgs(
@@ -221,6 +254,7 @@ alerts = AlertChannel(
         key_rotation_days=profile.key_rotation_days,
         key_deletion_window_days=profile.key_deletion_window_days,
         protect=profile.deletion_protection,
+        emails=profile.alert_emails,
     ),
 )
 
@@ -290,6 +324,92 @@ workload = WorkloadIdentity(
     ),
 )
 
+# ------------------------------------------- detection and response (DET-01..04)
+# Threat detection services exist once per account and region: only the stack owning
+# the account's services creates them (README.md, "Alerts").
+if owns_account_services:
+    threat_detection = ThreatDetection(
+        "threat-detection",
+        ThreatDetectionArgs(
+            name_prefix=prefix,
+            tags=tags,
+            data_bucket_name=data.bucket_name,
+            data_bucket_arn=data.arn,
+            data_key_arn=keys.data_key_arn,
+            on_lambda=on_lambda,
+            on_fargate=on_fargate,
+        ),
+    )
+    pulumi.export("guardduty_detector_id", threat_detection.detector_id)
+# The tampering and misuse alerts, each with its runbook in docs/incident-response.md,
+# and the route of high-severity findings: all to the alert topic.
+security_alarms = SecurityAlarms(
+    "security-alarms",
+    SecurityAlarmsArgs(
+        name_prefix=prefix,
+        tags=tags,
+        ai_service="bedrock",
+        alert_topic_arn=alerts.topic_arn,
+        trail_log_group_name=audit.trail_log_group_name,
+        workload_role_name=workload_role_name,
+        secret_name_prefix=f"{profile.project}/{profile.stack}/",
+        guardrail_arn=guardrail.guardrail_arn,
+        guardrail_version=guardrail.guardrail_version,
+        models=profile.models,
+        # Alerts per five minutes; raise them once the workload's normal volume is known.
+        intervention_threshold=20,
+        invocation_threshold=1000,
+    ),
+)
+# A central SIEM reads the logs through a read-only role (off unless siem_consumer is set).
+if siem_consumer:
+    siem = SiemExport(
+        "siem",
+        SiemExportArgs(
+            role_name=siem_role_name,
+            consumer_arn=siem_consumer,
+            external_id=pulumi.Config().get("siem_external_id"),
+            log_bucket_arn=audit.log_bucket.arn,
+            log_prefixes=["cloudtrail/", "bedrock-invocations/"],
+            logs_key_arn=keys.logs_key_arn,
+            log_group_names=[
+                audit.trail_log_group_name,
+                network.flow_log_group_name,
+                f"/{profile.project}/{profile.stack}/workload",
+                *(
+                    [audit.invocation_log_group_name]
+                    if audit.invocation_log_group_name is not None
+                    else []
+                ),
+            ],
+            tags=tags,
+        ),
+    )
+    pulumi.export("siem_role_arn", siem.role_arn)
+
+# ---- cost guardrails (COST-01..03)
+# Budgets of monthly_budget USD a month (the project's cost-allocation tag, and the
+# bedrock line of the bill) and spend anomaly alerts, all to the alert topic.
+# Change the amount with `pulumi config set monthly_budget <USD> && pulumi up`; 0 creates
+# no budget. The account's AWS services anomaly monitor exists once per account: only
+# the stack owning the account's services creates it. README.md, "Cost guardrails".
+cost = CostGuardrails(
+    "cost",
+    CostGuardrailsArgs(
+        name_prefix=prefix,
+        project=profile.project,
+        ai_service="bedrock",
+        monthly_budget=profile.monthly_budget,
+        alert_topic_arn=alerts.topic_arn,
+        tags=tags,
+        service_monitor=owns_account_services,
+        # A monitor on the project's cost-allocation tag can only be created in an
+        # organization's management account: `pulumi config set cost_tag_monitor true`
+        # there (README, "Cost guardrails").
+        tag_monitor=pulumi.Config().get_bool("cost_tag_monitor") or False,
+    ),
+)
+
 pulumi.export("data_classification", profile.data_sensitivity)
 pulumi.export("region", network.region)
 pulumi.export("vpc_id", network.vpc_id)
@@ -310,4 +430,6 @@ pulumi.export("access_log_bucket", audit.access_log_bucket_name)
 pulumi.export("trail_arn", audit.trail_arn)
 pulumi.export("secret_arns", secrets.secret_arns)
 pulumi.export("alert_topic_arn", alerts.topic_arn)
+pulumi.export("budget_names", cost.budget_names)
+pulumi.export("alert_names", security_alarms.alarm_names)
 

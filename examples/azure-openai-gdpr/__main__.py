@@ -14,6 +14,8 @@ from aiscaffold_components.azure import (
     AppSecret,
     AuditLogging,
     AuditLoggingArgs,
+    CostGuardrails,
+    CostGuardrailsArgs,
     FlowLogArgs,
     GuardrailArgs,
     Keys,
@@ -29,6 +31,12 @@ from aiscaffold_components.azure import (
     SecretsArgs,
     SecureStorage,
     SecureStorageArgs,
+    SecurityAlarms,
+    SecurityAlarmsArgs,
+    SiemExport,
+    SiemExportArgs,
+    ThreatDetection,
+    ThreatDetectionArgs,
     WorkloadIdentity,
     WorkloadIdentityArgs,
 )
@@ -135,14 +143,16 @@ workload = WorkloadIdentity(
     ),
 )
 
-# Alert channel (SEC-03): the project's one action group; secret expiry alerts go
-# there. It has no receivers yet: add the people who act on them (README.md, "Alerts").
+# Alert channel (SEC-03, DET-02): the project's one action group; secret expiry alerts,
+# security alarms and Defender findings go there, e-mailed to `alert_emails` (none:
+# add receivers later, README.md "Alerts").
 alerts = AlertChannel(
     "alerts",
     AlertChannelArgs(
         resource_group_name=group,
         name_prefix=f"{profile.project}-{profile.stack}",
         tags=tags,
+        emails=profile.alert_emails,
     ),
 )
 
@@ -216,6 +226,81 @@ PrivateEndpoints(
     ),
 )
 
+# Detection and response (DET-01..04). Alarms on tampering and misuse, each routed to
+# the alert channel with its runbook in docs/incident-response.md. Defender for Cloud
+# plans and the security contact are subscription singletons: created here only when
+# this stack owns the subscription's services (account_services: this-stack).
+alarm_prefix = f"{profile.project}-{profile.stack}"
+alarms = SecurityAlarms(
+    "alarms",
+    SecurityAlarmsArgs(
+        resource_group_name=group,
+        resource_group_id=network.resource_group_id,
+        location=location,
+        name_prefix=alarm_prefix,
+        action_group_id=alerts.action_group_id,
+        workspace_id=audit.workspace_id,
+        ai_account_ids=[openai.account_id],
+        secret_reader_ids=[workload.principal_id],
+        tags=tags,
+    ),
+)
+alarm_names = dict(alarms.alarm_names)
+if profile.account_services == "this-stack":
+    detection = ThreatDetection(
+        "detection",
+        ThreatDetectionArgs(
+            resource_group_name=group,
+            resource_group_id=network.resource_group_id,
+            name_prefix=alarm_prefix,
+            action_group_id=alerts.action_group_id,
+            emails=profile.alert_emails,
+            tags=tags,
+        ),
+    )
+    alarm_names.update(detection.alarm_names)
+
+# A central SIEM reads the project's Log Analytics workspace, and nothing else, when its
+# identity is named (object id of Sentinel's or the collector's service principal):
+#   pulumi config set siem_consumer <object id>
+siem_consumer = config.get("siem_consumer")
+if siem_consumer:
+    SiemExport(
+        "siem",
+        SiemExportArgs(workspace_id=audit.workspace_id, consumer_object_id=siem_consumer),
+    )
+
+# ---- cost guardrails (COST-01..03)
+# A monthly budget of `monthly_budget` (billing currency) on the resource group, alerting
+# the action group on actual spend above 50/80/100/120 % and forecasted spend above
+# 100 %; 0 creates none. Change the amount with `pulumi config set monthly_budget 2000`.
+# Azure cannot move a budget's start, so it is fixed at the first deployment's month
+# (pin it for reproducible previews: pulumi config set budget_start 2025-01-01). The
+# subscription's cost anomaly alert e-mails `alert_emails` (Azure e-mails these only) when
+# this stack owns the subscription's services. Deployments above the capacity the budget
+# pays for are reported, never lowered (README.md, "Cost guardrails").
+budget_start = config.get("budget_start")
+cost = CostGuardrails(
+    "cost",
+    CostGuardrailsArgs(
+        resource_group_id=network.resource_group_id,
+        name_prefix=f"{profile.project}-{profile.stack}",
+        action_group_id=alerts.action_group_id,
+        monthly_budget=profile.monthly_budget,
+        start_date=(
+            dt.date.fromisoformat(budget_start)
+            if budget_start
+            else dt.datetime.now(dt.UTC).date().replace(day=1)
+        ),
+        emails=profile.alert_emails,
+        anomaly_alert=profile.account_services == "this-stack",
+        location=location,
+        deployments=ModelDeployment.from_models(
+            profile.models, capacity=config.get_object("model_capacity", 10)
+        ),
+    ),
+)
+
 pulumi.export("data_classification", profile.data_sensitivity)
 pulumi.export("resource_group", group)
 pulumi.export("openai_endpoint_host", openai.endpoint_host)
@@ -227,4 +312,5 @@ pulumi.export("key_vault_uri", keys.vault_uri)
 pulumi.export("secret_uris", secrets.secret_uris)
 pulumi.export("alert_action_group_id", alerts.action_group_id)
 pulumi.export("log_analytics_workspace_id", audit.workspace_id)
+pulumi.export("alarm_names", alarm_names)
 

@@ -25,6 +25,11 @@ Optional stack config besides the profile:
   secret_rotation_push_service_account
                          email of the service account Pub/Sub signs those pushes as
                          (OIDC token, audience: the endpoint); needed with the endpoint
+  siem_consumer          IAM member of a central SIEM (serviceAccount:<email>, group:...):
+                         a log sink exports the audit and AI logs to a CMEK topic whose
+                         subscription only it may pull (DET-04; see README, "Alerts")
+  ai_requests_per_minute cap on each model's Vertex AI requests per minute and region
+                         (COST-03; default 60, 0: no cap; see README, "Cost guardrails")
 """
 
 import pulumi
@@ -35,6 +40,8 @@ from aiscaffold_components.gcp import (
     ServiceApis,
     AuditLogging,
     AuditLoggingArgs,
+    CostGuardrails,
+    CostGuardrailsArgs,
     Guardrail,
     GuardrailArgs,
     Keys,
@@ -47,6 +54,12 @@ from aiscaffold_components.gcp import (
     PrivateEndpointsArgs,
     Secrets,
     SecretsArgs,
+    SecurityAlarms,
+    SecurityAlarmsArgs,
+    SiemExport,
+    SiemExportArgs,
+    ThreatDetection,
+    ThreatDetectionArgs,
     VertexAI,
     VertexAIArgs,
     WorkloadIdentity,
@@ -68,6 +81,7 @@ secret_ids: list[str] = list(config.get_object("secrets") or ["app-api-key"])
 secret_rotation_push_endpoint = config.get("secret_rotation_push_endpoint")
 secret_rotation_push_service_account = config.get("secret_rotation_push_service_account")
 lock_log_archive = config.get_bool("lock_log_archive") or False
+siem_consumer = config.get("siem_consumer")
 
 project = gcp.organizations.get_project()
 project_id = project.project_id
@@ -163,9 +177,10 @@ guardrail = Guardrail(
     ),
 )
 
-# Alert channel (SEC-03): the project's one alert topic, encrypted with the secrets key
-# (whose user the Pub/Sub service agent already is), messages kept in the allowed
-# regions. Secret Manager may publish to it. Nobody reads it yet: README.md, "Alerts".
+# Alert channel (SEC-03, DET-02): the project's one alert topic, encrypted with the
+# secrets key (whose user the Pub/Sub service agent already is), messages kept in the
+# allowed regions. Secret Manager and Cloud Monitoring publish to it; each address of
+# alert_emails gets an e-mail channel (README.md, "Alerts", to add one later).
 alerts = AlertChannel(
     "alerts",
     AlertChannelArgs(
@@ -175,8 +190,51 @@ alerts = AlertChannel(
         regions=[profile.region],
         publishers={"secretmanager": keys.service_agents["secretmanager"]},
         labels=labels,
+        emails=profile.alert_emails,
+        project_number=project_number,
     ),
 )
+
+# Detection and response (DET-01..04). Security Command Center's notification config
+# exists once per project: with account_services "shared" the stack owning the
+# project's services streams the findings (README.md, "Alerts").
+if profile.account_services == "this-stack":
+    threat_detection = ThreatDetection(
+        f"{name}-threats",
+        ThreatDetectionArgs(
+            project=project_id,
+            topic_id=alerts.topic_id,
+            config_id=f"{name}-{profile.stack}-high-severity-finding",
+        ),
+    )
+    pulumi.export("scc_notification_config", threat_detection.config_name)
+# The tampering and misuse alarms of the audit trail, each routed to the alert channel,
+# each with its runbook in docs/incident-response.md.
+alarms = SecurityAlarms(
+    f"{name}-alarms",
+    SecurityAlarmsArgs(
+        project=project_id,
+        name_prefix=f"{name}-{profile.stack}",
+        notification_channels=alerts.notification_channel_ids,
+        workload_email=identity.email,
+        workload_role=identity.invoker_role,
+        labels=labels,
+    ),
+)
+# SIEM export (DET-04): off unless the stack config names the SIEM's identity.
+if siem_consumer:
+    siem = SiemExport(
+        f"{name}-siem",
+        SiemExportArgs(
+            project=project_id,
+            consumer=siem_consumer,
+            name_prefix=f"{name}-{profile.stack}",
+            kms_key_name=keys.key_ids["secrets"],
+            regions=[profile.region],
+            labels=labels,
+        ),
+    )
+    pulumi.export("siem_subscription", siem.subscription_id)
 
 # Secrets (SEC-01..03): replicas only in the workload region, CMEK, rotation notices to
 # the rotation topic, pushed to the rotation service when one is configured (else they
@@ -234,6 +292,30 @@ if profile.gcp_org_policies or vpc_sc_access_policy:
         ),
     )
 
+# ---- cost guardrails (COST-01..03)
+# Budgets on the billing account for the project's spend and Vertex AI's own line, with
+# actual and forecast alerts to the alert channel (its topic, and its e-mail channels:
+# Billing takes at most five), and a cap on each model's requests per minute (stack
+# config ai_requests_per_minute; 0: none). Without billing_account, or with a
+# monthly_budget of 0, no budget is created (README.md, "Cost guardrails").
+cost = CostGuardrails(
+    f"{name}-cost",
+    CostGuardrailsArgs(
+        project=project_id,
+        project_number=project_number,
+        name_prefix=f"{name}-{profile.stack}",
+        region=profile.region,
+        monthly_budget=profile.monthly_budget,
+        billing_account=profile.billing_account,
+        alert_topic_id=alerts.topic_id,
+        notification_channels=list(alerts.email_channel_ids.values())[:5],
+        models=profile.models,
+        requests_per_minute=config.get_int("ai_requests_per_minute"),
+        impersonate_service_account=pulumi.Config("gcp").get("impersonateServiceAccount"),
+    ),
+)
+pulumi.export("budgets", cost.budget_names)
+
 pulumi.export("data_classification", profile.data_sensitivity)
 pulumi.export("project_id", project_id)
 pulumi.export("endpoint_id", vertex.endpoint_id)
@@ -245,4 +327,6 @@ pulumi.export("log_archive_bucket", audit.archive_bucket_name)
 pulumi.export("log_bucket", audit.log_bucket_id)
 pulumi.export("network", network.network_id)
 pulumi.export("alert_topic", alerts.topic_id)
+pulumi.export("alert_channels", alerts.notification_channel_ids)
+pulumi.export("alerts", alarms.alert_names)
 

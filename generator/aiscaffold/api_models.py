@@ -1526,6 +1526,11 @@ def _root(api: ApiType, region: str) -> tuple[Node, Resolve] | None:
         node: Node = {"properties": schema["properties"]}
         for step in api.root:
             node = _properties(resolve(node), resolve)[step]
+        resolved = resolve(node)
+        if isinstance(resolved, dict) and resolved.get("type") == "array" and "items" in resolved:
+            # A list in the template (a rule's Targets, a detector's Features): each
+            # Pulumi resource is one item.
+            node = resolved["items"]
         return node, resolve
     if api.model == "botocore":
         service, operation = api.name.split(".")

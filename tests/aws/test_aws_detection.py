@@ -435,6 +435,11 @@ def test_det001_flags_a_suspended_detector_and_missing_standard(
     assert flagged(_report(lambda_off, project, "AWS-DET-001"), "AWS-DET-001") == {STACK}
     shared = _report(weakened, project, "AWS-DET-001", account_services="shared")
     assert not shared.violations and "AWS-DET-001" not in shared.passed
+    # An analyzer of unused access does not look for external access to the account.
+    unused = patched(run, {"threat-detection-access-analyzer": {"type": "ACCOUNT_UNUSED_ACCESS"}})
+    assert flagged(_report(unused, project, "AWS-DET-001"), "AWS-DET-001") == {
+        "threat-detection-access-analyzer"
+    }
 
 
 def test_det002_judges_the_operations_and_the_route(default: tuple[MockRun, Path]) -> None:

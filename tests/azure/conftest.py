@@ -2,7 +2,8 @@
 
 ``azure_run(**overrides)`` composes every Azure component with their secure defaults
 and returns the mock run; ``overrides`` maps a component (network, keys, storage,
-openai, guardrail, identity, audit, flow_logs) to extra arguments of its ``Args``
+openai, guardrail, identity, alerts, audit, flow_logs, alarms, detection, cost) to extra
+arguments of its ``Args``
 (``audit={"flow_logs": None}`` drops the flow logs). Runs are cached for the session:
 each distinct set of overrides runs once.
 """
@@ -32,6 +33,9 @@ TAGS = {
 DENIED_TERMS = ("investment advice", "legal advice")
 SECRET_ROTATED_ON = dt.date(2025, 1, 31)
 KEYS_CREATED_ON = dt.date(2025, 3, 1)
+ALERT_EMAILS = ("secops@example.com",)
+MONTHLY_BUDGET = 1000
+BUDGET_START = dt.date(2025, 3, 1)
 
 AzureRun = Callable[..., MockRun]
 
@@ -44,6 +48,8 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
         AppSecret,
         AuditLogging,
         AuditLoggingArgs,
+        CostGuardrails,
+        CostGuardrailsArgs,
         FlowLogArgs,
         GuardrailArgs,
         Keys,
@@ -59,6 +65,10 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
         SecretsArgs,
         SecureStorage,
         SecureStorageArgs,
+        SecurityAlarms,
+        SecurityAlarmsArgs,
+        ThreatDetection,
+        ThreatDetectionArgs,
         WorkloadIdentity,
         WorkloadIdentityArgs,
     )
@@ -87,6 +97,10 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
             **extra("storage"),
         ),
     )
+    deployments = [
+        ModelDeployment.parse("gpt-4o:2024-11-20"),
+        ModelDeployment.parse("text-embedding-3-large:1", capacity=20),
+    ]
     openai = OpenAIAccount(
         "openai",
         OpenAIAccountArgs(
@@ -100,16 +114,10 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
                 tags=TAGS,
                 **extra("guardrail"),
             ),
-            **{
-                "deployments": [
-                    ModelDeployment.parse("gpt-4o:2024-11-20"),
-                    ModelDeployment.parse("text-embedding-3-large:1", capacity=20),
-                ],
-                **extra("openai"),
-            },
+            **{"deployments": deployments, **extra("openai")},
         ),
     )
-    WorkloadIdentity(
+    workload = WorkloadIdentity(
         "workload",
         WorkloadIdentityArgs(
             resource_group_name=group,
@@ -123,7 +131,13 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
     )
     alerts = AlertChannel(
         "alerts",
-        AlertChannelArgs(resource_group_name=group, name_prefix=f"{PROJECT}-{STACK}", tags=TAGS),
+        AlertChannelArgs(
+            resource_group_name=group,
+            name_prefix=f"{PROJECT}-{STACK}",
+            tags=TAGS,
+            emails=ALERT_EMAILS,
+            **extra("alerts"),
+        ),
     )
     secrets = Secrets(
         "secrets",
@@ -178,6 +192,52 @@ def compose(overrides: dict[str, dict[str, Any]]) -> None:
                 data.private_link,
                 *audit.private_links,
             ],
+        ),
+    )
+    # Detection and response, and cost guardrails, as the program composes them for a
+    # stack owning its subscription's services (account_services: this-stack).
+    SecurityAlarms(
+        "alarms",
+        SecurityAlarmsArgs(
+            resource_group_name=group,
+            resource_group_id=network.resource_group_id,
+            location=LOCATION,
+            name_prefix=f"{PROJECT}-{STACK}",
+            action_group_id=alerts.action_group_id,
+            workspace_id=audit.workspace_id,
+            ai_account_ids=[openai.account_id],
+            secret_reader_ids=[workload.principal_id],
+            tags=TAGS,
+            **extra("alarms"),
+        ),
+    )
+    ThreatDetection(
+        "detection",
+        ThreatDetectionArgs(
+            resource_group_name=group,
+            resource_group_id=network.resource_group_id,
+            name_prefix=f"{PROJECT}-{STACK}",
+            action_group_id=alerts.action_group_id,
+            emails=ALERT_EMAILS,
+            tags=TAGS,
+            **extra("detection"),
+        ),
+    )
+    CostGuardrails(
+        "cost",
+        CostGuardrailsArgs(
+            resource_group_id=network.resource_group_id,
+            name_prefix=f"{PROJECT}-{STACK}",
+            action_group_id=alerts.action_group_id,
+            **{
+                "monthly_budget": MONTHLY_BUDGET,
+                "start_date": BUDGET_START,
+                "anomaly_window_start": BUDGET_START,
+                "emails": ALERT_EMAILS,
+                "location": LOCATION,
+                "deployments": deployments,
+                **extra("cost"),
+            },
         ),
     )
 

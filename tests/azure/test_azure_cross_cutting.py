@@ -30,6 +30,9 @@ COMPONENTS = {
     "Secrets",
     "OpenAIAccount",
     "AlertChannel",
+    "SecurityAlarms",
+    "ThreatDetection",
+    "CostGuardrails",
 }
 
 #: Weakened runs checked too, so no weakening loses tags or widens a role's scope.

@@ -9,10 +9,18 @@ from typing import Any
 
 import pytest
 from aiscaffold.check import evaluate
-from aiscaffold.testing import MockRun
+from aiscaffold.testing import CapturedResource, MockRun
 from aiscaffold_components.catalog import load_catalog
 from aiscaffold_components.policies import Requirements, ResourcePolicy, registry
-from azure.azure_policy_support import STACK, base_run, report, reqs, resource, unknown
+from azure.azure_policy_support import (
+    STACK,
+    base_run,
+    patch,
+    report,
+    reqs,
+    resource,
+    unknown,
+)
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,
     UNKNOWN_BOOLEAN_VALUE,
@@ -82,6 +90,12 @@ def test_every_azure_control_is_verified_and_every_policy_names_azure_controls()
     assert covered <= applicable, "a policy verifies a control that does not apply to Azure"
 
 
+#: Advisory by design on the default project: the stack owns the subscription's Defender
+#: settings (AZURE-DEPLOY-005), and without alert_emails Azure's e-mail-only anomaly
+#: alert cannot exist (AZURE-COST-003).
+ADVISORIES = {"AZURE-DEPLOY-005", "AZURE-COST-003"}
+
+
 @pytest.fixture(scope="module")
 def base(render_project: Any) -> MockRun:
     return base_run(render_project)
@@ -90,11 +104,7 @@ def base(render_project: Any) -> MockRun:
 def test_the_generated_project_passes_every_policy(base: MockRun) -> None:
     report = evaluate(base, reqs())
     assert report.policies == len(AZURE_POLICIES)
-    # Advisory by design: the stack owns the subscription's Defender settings
-    # (AZURE-DEPLOY-005), and without alert_emails Azure's e-mail-only anomaly alert
-    # cannot exist (AZURE-COST-003).
-    expected = {"AZURE-DEPLOY-005", "AZURE-COST-003"}
-    found = [f for f in report.findings if f.policy not in expected]
+    found = [f for f in report.findings if f.policy not in ADVISORIES]
     assert not found, [(f.policy, f.resource, f.message) for f in found]
     assert all(f.level == "advisory" for f in report.findings)
     # Not applicable: only the restricted-data policies, the unused exceptions,
@@ -103,10 +113,19 @@ def test_the_generated_project_passes_every_policy(base: MockRun) -> None:
     # pass): AZURE-NET-005 on the VNet (its subnets are resources of their own),
     # AZURE-NET-006 on the two subnets (no NAT gateway named), and AZURE-SECRETS-001:
     # the secret expires and its vault alerts the action group, but no rotation function
-    # changes the value ("reminder only", never credited).
-    assert report.not_applicable <= 13
+    # changes the value ("reminder only", never credited). Detection adds two with
+    # nothing to judge on a default project: AZURE-DET-005 (no alert_emails, so no
+    # receiver is expected; the addresses are added later, README "Alerts") and
+    # AZURE-DET-007 (no siem_consumer, so no SIEM grant exists to bound).
+    assert report.not_applicable <= 15
     na = {p for p, by in report.verdicts.items() if "not applicable" in by.values()}
-    assert {"AZURE-NET-005", "AZURE-NET-006", "AZURE-SECRETS-001"} <= na
+    assert {
+        "AZURE-NET-005",
+        "AZURE-NET-006",
+        "AZURE-SECRETS-001",
+        "AZURE-DET-005",
+        "AZURE-DET-007",
+    } <= na
     assert "AZURE-SECRETS-001" not in report.passed
 
 
@@ -244,6 +263,17 @@ UNKNOWN: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "AZURE-DET-005": ("alerts-group", "emailReceivers", A, {"alert_emails": ["a@example.com"]}),
     "AZURE-DET-006": ("alarms-key-tampering", "enabled", B, {}),
     "AZURE-DET-007": ("workload-openai-user", "roleDefinitionId", S, {}),
+    # Cost: the budget's scope and contact group are the resource group's and the action
+    # group's ids, outputs; so is the anomaly alert's view (under the subscription id).
+    "AZURE-COST-001": ("cost-budget", "scope", S, {}),
+    "AZURE-COST-002": (
+        "cost-budget",
+        "notifications.Forecasted_GreaterThan_100_Percent.contactGroups.0",
+        S,
+        {},
+    ),
+    "AZURE-COST-003": ("cost-anomaly", "viewId", S, {"alert_emails": ["a@example.com"]}),
+    "AZURE-COST-004": (GPT, "sku.capacity", N, {}),
 }
 #: Inputs set before the value is made unknown, where the generated project leaves the
 #: policy not applicable: a reminder only is never judged, so the known baseline
@@ -258,6 +288,30 @@ GIVEN: dict[str, dict[str, dict[str, Any]]] = {
             }
         }
     }
+}
+
+
+#: Resources added where the generated project has none to judge (no alert_emails, no
+#: anomaly alert), as the component creates them: the policy passes on them while their
+#: values are known.
+ADDED: dict[str, list[CapturedResource]] = {
+    "AZURE-COST-003": [
+        resource(
+            "azure-native:costmanagement:ScheduledActionByScope",
+            "cost-anomaly",
+            {
+                "scope": "/subscriptions/00000000-0000-0000-0000-000000000000",
+                "name": "az-policies-dev-cost-anomaly",
+                "kind": "InsightAlert",
+                "status": "Enabled",
+                "viewId": "/subscriptions/00000000-0000-0000-0000-000000000000/providers/"
+                "Microsoft.CostManagement/views/ms:DailyAnomalyByResourceGroup",
+                "notification": {"to": ["a@example.com"], "subject": "Cost anomaly"},
+                "notificationEmail": "a@example.com",
+                "schedule": {"frequency": "Daily"},
+            },
+        )
+    ]
 }
 
 
@@ -282,10 +336,22 @@ def test_values_unknown_during_preview_are_reported_unknown(base: MockRun, polic
     )
     expected = {name} if is_resource_policy else {STACK}
     given = GIVEN.get(policy, {})
-    if given:
+    if policy in ADDED:
+        add.extend(ADDED[policy])
+    if given or policy in ADDED:
         # Where the value is known, the policy decides (it passes on the given inputs).
         known = report(base, policy, given, add=add, **answers)
         assert known.verdicts[policy] == {"": "passed"}, known.verdicts
+    if any(r.name == name for r in ADDED.get(policy, ())):
+        # The value is made unknown on the added resource itself.
+        add = [
+            dataclasses.replace(r, inputs=patch(r.inputs, {path: sentinel}))
+            if r.name == name
+            else r
+            for r in add
+        ]
+        assert unknown(base, policy, given, add=add, **answers) == expected
+        return
     patches = {**given, name: {**given.get(name, {}), path: sentinel}}
     assert unknown(base, policy, patches, add=add, **answers) == expected
 
@@ -331,10 +397,16 @@ def test_stack_policies_also_read_engine_outputs(base: MockRun) -> None:
     assert "vaultName" not in outputs.one("azure-native:keyvault:Key", "keys-data").inputs
     report = evaluate(outputs, stack_only)
     assert report.policies >= 25
-    assert not report.findings, [(f.policy, f.resource, f.message) for f in report.findings]
+    # The same advisories as on inputs (test_the_generated_project_passes_every_policy).
+    found = [f for f in report.findings if f.policy not in ADVISORIES]
+    assert not found, [(f.policy, f.resource, f.message) for f in found]
+    assert all(f.level == "advisory" for f in report.findings)
+    # Policies relating resources by action group names find them in the outputs' name.
+    assert {"AZURE-COST-002", "AZURE-DET-003", "AZURE-DET-004"} <= report.passed
     # ...and still find what they look for.
     unbound = next(r for r in outputs.resources if r.name == GPT)
     del unbound.inputs["properties"]["raiPolicyName"]
-    assert {(f.policy, f.resource) for f in evaluate(outputs, stack_only).violations} == {
+    found = evaluate(outputs, stack_only).violations
+    assert {(f.policy, f.resource) for f in found if f.policy not in ADVISORIES} == {
         ("AZURE-AI-005", GPT)
     }

@@ -45,7 +45,8 @@ def test_every_taggable_resource_is_classified(run: MockRun) -> None:
     tagged = [r for r in run.custom_resources if key in r.inputs]
     assert tagged
     for resource in tagged:
-        assert resource.inputs[key].get("data-classification") == "restricted", resource.name
+        labels = resource.inputs[key]
+        assert labels.get("data-classification") == "restricted", resource.name
 
 
 def _setting(run: MockRun, name: str) -> str:
@@ -137,3 +138,53 @@ def test_model_invocations_are_logged(run: MockRun) -> None:
     ).inputs["loggingConfig"]
     assert logging["cloudwatchConfig"]["logGroupName"]
     assert logging["s3Config"]["bucketName"]
+
+def test_budgets_notify_the_alert_channel(run: MockRun) -> None:
+    """COST-01: each budget is the chosen amount in USD and alerts the alert topic on
+    actual and forecasted spend (README.md, "Cost guardrails")."""
+    budgets = run.of_type("aws:budgets/budget:Budget")
+    amount = int(_setting(run, "monthly_budget"))
+    if amount == 0:  # no budget chosen: the anomaly alerts remain
+        assert not budgets
+        return
+    topic = run.one("aws:sns/topic:Topic").inputs["name"]
+    assert len(budgets) == 2
+    for budget in budgets:
+        assert (budget.inputs["limitAmount"], budget.inputs["limitUnit"]) == (str(amount), "USD")
+        notes = budget.inputs["notifications"]
+        assert {n["notificationType"] for n in notes} == {"ACTUAL", "FORECASTED"}
+        for note in notes:
+            [arn] = note["subscriberSnsTopicArns"]
+            assert arn.endswith(":" + topic), arn
+    subscription = run.one("aws:costexplorer/anomalySubscription:AnomalySubscription").inputs
+    assert [s["address"] for s in subscription["subscribers"]] == [arn]
+
+
+def test_security_alarms_route_to_the_alert_channel(run: MockRun) -> None:
+    """DET-02, DET-03: every security alarm and the findings rule publish to the alert
+    topic and link their section of docs/incident-response.md."""
+    from pathlib import Path
+
+    topic = run.one("aws:sns/topic:Topic").inputs["name"]
+    playbook = (Path(__file__).parents[1] / "docs" / "incident-response.md").read_text()
+    alarms = run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    link = "Runbook: docs/incident-response.md#"
+    security = [a for a in alarms if link in a.inputs.get("alarmDescription", "")]
+    assert len(security) >= 8
+    for alarm in security:
+        assert alarm.inputs["actionsEnabled"] is True, alarm.name
+        [action] = alarm.inputs["alarmActions"]
+        assert action.endswith(":" + topic), alarm.name
+        anchor = alarm.inputs["alarmDescription"].rsplit("#", 1)[1]
+        assert f'<a id="{anchor}"></a>' in playbook, anchor
+    rule = "aws-bedrock-hipaa-dev-high-severity-finding"
+    rules = run.of_type("aws:cloudwatch/eventRule:EventRule")
+    assert [r.inputs["name"] for r in rules if r.inputs["name"] == rule] == [rule]
+    targets = run.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    [target] = [t for t in targets if t.inputs["rule"] == rule]
+    assert target.inputs["arn"].endswith(":" + topic)
+    emails = sorted(
+        s.inputs["endpoint"] for s in run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    )
+    assert emails == sorted([])
+

@@ -45,7 +45,8 @@ def test_every_taggable_resource_is_classified(run: MockRun) -> None:
     tagged = [r for r in run.custom_resources if key in r.inputs]
     assert tagged
     for resource in tagged:
-        assert resource.inputs[key].get("data-classification") == "confidential", resource.name
+        labels = resource.inputs[key]
+        assert labels.get("data-classification") == "confidential", resource.name
 
 def test_ai_account_is_private_and_keyless(run: MockRun) -> None:
     account = run.one("azure-native:cognitiveservices:Account").inputs["properties"]
@@ -105,4 +106,46 @@ def test_role_assignments_are_scoped_to_single_resources(run: MockRun) -> None:
         assert role in ROLES.values(), (name, role)  # no Owner, Contributor, ...
         assert role != ROLES["Key Vault Crypto Officer"], name  # the deployer's only
         assert assignment.inputs["principalType"] == "ServicePrincipal", name
+
+
+def test_every_alarm_is_routed_to_the_alert_channel(run: MockRun) -> None:
+    group = run.one("azure-native:monitor:ActionGroup")
+    channel = group.inputs["actionGroupName"].lower()
+
+    def routed(action_id: str) -> bool:
+        return action_id.lower().rstrip("/").endswith(f"/actiongroups/{channel}")
+
+    rules = [
+        *run.of_type("azure-native:monitor:ActivityLogAlert"),
+        *run.of_type("azure-native:monitor:ScheduledQueryRule"),
+        *run.of_type("azure-native:monitor:MetricAlert"),
+    ]
+    # The tampering and misuse alarms of docs/incident-response.md at least.
+    names = {r.inputs.get("activityLogAlertName") or r.inputs.get("ruleName") for r in rules}
+    for alarm in ("guardrail-tampering", "key-tampering", "secret-read-by-other-principal"):
+        assert any(str(n).endswith(alarm) for n in names), alarm
+    for rule in rules:
+        assert rule.inputs["enabled"] is True, rule.name
+        actions = rule.inputs["actions"]
+        if rule.type.endswith("ActivityLogAlert"):
+            ids = [a["actionGroupId"] for a in actions["actionGroups"]]
+        elif rule.type.endswith("ScheduledQueryRule"):
+            ids = list(actions["actionGroups"])
+        else:
+            ids = [a["actionGroupId"] for a in actions]
+        assert ids and all(routed(i) for i in ids), rule.name
+
+
+def test_budget_notifies_the_alert_channel(run: MockRun) -> None:
+    """COST-01: every budget alert, on actual and forecasted spend, reaches the project's
+    action group (none with monthly_budget 0)."""
+    budgets = run.of_type("azure-native:consumption:Budget")
+    if not budgets:
+        return  # monthly_budget 0: no budget, reported by AZURE-COST-001 (advisory)
+    group = run.one("azure-native:monitor:ActionGroup").inputs["actionGroupName"]
+    notifications = budgets[0].inputs["notifications"].values()
+    assert {n["thresholdType"] for n in notifications} == {"Actual", "Forecasted"}
+    for notification in notifications:
+        assert notification["enabled"] is True
+        assert [g.rsplit("/", 1)[-1] for g in notification["contactGroups"]] == [group]
 

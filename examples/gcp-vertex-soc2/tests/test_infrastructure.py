@@ -45,7 +45,12 @@ def test_every_taggable_resource_is_classified(run: MockRun) -> None:
     tagged = [r for r in run.custom_resources if key in r.inputs]
     assert tagged
     for resource in tagged:
-        assert resource.inputs[key].get("data-classification") == "internal", resource.name
+        labels = resource.inputs[key]
+        # A Monitoring notification channel's labels configure it (email_address, topic):
+        # its own labels are user_labels.
+        if resource.type.endswith("NotificationChannel"):
+            labels = resource.inputs["userLabels"]
+        assert labels.get("data-classification") == "internal", resource.name
 
 
 # ------------------------------------------------------- Google Cloud key controls
@@ -114,6 +119,42 @@ def test_model_armor_is_reachable_from_the_vpc(run: MockRun) -> None:
         if f.inputs.get("destinationRanges") == [f"{endpoint['address']}/32"]
     ]
     assert [f["allows"] for f in egress] == [[{"protocol": "tcp", "ports": ["443"]}]]
+
+
+def test_every_alert_reaches_the_alert_channel(run: MockRun) -> None:
+    # DET-02: every alert policy is enabled and notifies the Pub/Sub channel on the
+    # alert topic and the e-mail channel of each alert address, nothing else.
+    topic = run.one("gcp:pubsub/topic:Topic", "alerts-topic")
+    channels = run.of_type("gcp:monitoring/notificationChannel:NotificationChannel")
+    (pubsub,) = [c for c in channels if c.inputs["type"] == "pubsub"]
+    assert pubsub.inputs["labels"]["topic"] == topic.id
+    assert topic.inputs["kmsKeyName"]
+    emails = {c.inputs["labels"]["email_address"] for c in channels if c.inputs["type"] == "email"}
+    assert emails == set([])
+    ids = {c.id for c in channels}
+    policies = run.of_type("gcp:monitoring/alertPolicy:AlertPolicy")
+    assert len(policies) >= 9
+    for policy in policies:
+        assert policy.inputs["enabled"] is True, policy.name
+        assert set(policy.inputs["notificationChannels"]) == ids, policy.name
+        assert "docs/incident-response.md#" in policy.inputs["documentation"]["content"]
+    findings = run.one("gcp:securitycenter/v2ProjectNotificationConfig:V2ProjectNotificationConfig")
+    assert findings.inputs["pubsubTopic"] == topic.id
+
+
+def test_cost_guardrails_notify_the_alert_channel(run: MockRun) -> None:
+    # COST-01..03: budgets publish every update to the alert topic and e-mail the alert
+    # addresses; each model's requests per minute are capped (README, "Cost guardrails").
+    budgets = run.of_type("gcp:billing/budget:Budget")
+    # No budget: no billing_account yet.
+    assert not budgets
+    caps = run.of_type("gcp:serviceusage/consumerQuotaOverride:ConsumerQuotaOverride")
+    assert {c.inputs["dimensions"]["base_model"] for c in caps} == set(["gemini-3.5-flash", "text-embedding-005"])
+    # At most 60 a minute per 1,000 of monthly budget (COST-03, GCP-COST-004).
+    assert all(
+        0 < int(c.inputs["overrideValue"]) <= 60
+        for c in caps
+    )
 
 
 def test_vertex_endpoint_is_private_and_encrypted(run: MockRun) -> None:

@@ -149,10 +149,13 @@ def _group_of(scope: Any) -> str:
 
 
 def _action_groups(resources: Sequence[Resource]) -> set[tuple[tuple[str, str], ...]]:
+    """Id tails of the stack's action groups. Inputs name a group in
+    ``actionGroupName``; the engine's outputs, which stack policies see under
+    ``pulumi preview``, in ``name`` only."""
     return {
-        (("actiongroups", name),)
+        (("actiongroups", name.lower()),)
         for group in of_type(resources, ACTION_GROUP)
-        if (name := name_of(group, "actionGroupName"))
+        if isinstance(name := group.get("actionGroupName") or group.get("name"), str) and name
     }
 
 
