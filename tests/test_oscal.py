@@ -20,7 +20,6 @@ import pytest
 import yaml
 from aiscaffold.cli import main
 from aiscaffold.oscal import (
-    FRAMEWORK_SOURCES,
     NIST_800_53_R5,
     PROPERTY_NS,
     component_definition,
@@ -88,7 +87,6 @@ def test_every_catalog_framework_has_a_documented_source() -> None:
     for fw in FRAMEWORKS:
         assert framework_source(fw).startswith("https://"), fw
     assert framework_source("fedramp") == NIST_800_53_R5
-    assert set(FRAMEWORK_SOURCES) >= set(load_catalog().frameworks)
 
 
 def test_clause_ids_become_distinct_oscal_tokens() -> None:

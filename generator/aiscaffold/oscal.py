@@ -64,7 +64,6 @@ if TYPE_CHECKING:
     from .check import CheckReport
 
 __all__ = [
-    "FRAMEWORK_SOURCES",
     "NAMESPACE",
     "PROPERTY_NS",
     "assessment_results",
@@ -88,25 +87,6 @@ NIST_800_53_R5 = (
     "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/"
     "rev5/json/NIST_SP-800-53_rev5_catalog.json"
 )
-
-#: Per catalog framework, the document its clause ids come from (a control
-#: implementation's ``source``). Only NIST publishes an OSCAL catalog; for the others
-#: this is the official text the clause ids cite. A framework the catalog adds needs an
-#: entry here (or a ``source`` in frameworks.yaml): tests/test_oscal.py fails otherwise.
-FRAMEWORK_SOURCES: Mapping[str, str] = {
-    "hipaa": "https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-C",
-    "pci-dss": "https://docs-prv.pcisecuritystandards.org/PCI%20DSS/Standard/PCI-DSS-v4_0_1.pdf",
-    "soc2": "https://www.aicpa-cima.com/resources/download/2017-trust-services-criteria-with-revised-points-of-focus-2022",
-    "gdpr": "https://eur-lex.europa.eu/eli/reg/2016/679/oj",
-    "fedramp": NIST_800_53_R5,
-    "iso27001": "https://www.iso.org/standard/27001",
-    # The AI risk frameworks (issue 14), by the ids the catalog gives them.
-    "owasp-llm": "https://genai.owasp.org/llm-top-10/",
-    "mitre-atlas": "https://atlas.mitre.org/mitigations",
-    "nist-ai-rmf": "https://doi.org/10.6028/NIST.AI.600-1",
-    "iso42001": "https://www.iso.org/standard/42001",
-    "eu-ai-act": "https://eur-lex.europa.eu/eli/reg/2024/1689/oj",
-}
 
 #: The aiscaffold catalog itself, the source of control ids when a project chose no
 #: framework (its findings are then per catalog control, as COMPLIANCE.md's rows are).
@@ -135,17 +115,13 @@ def oscal_control_id(framework: str, clause: str) -> str:
 
 
 def framework_source(framework: str) -> str:
-    """The ``source`` of a framework's control implementations.
-
-    A ``source`` field of the framework in frameworks.yaml wins when the catalog has one.
+    """The ``source`` of a framework's control implementations: the framework's
+    ``source`` in frameworks.yaml (NIST's OSCAL catalog for ``fedramp``).
 
     Raises:
-        KeyError: the framework has no documented source.
+        KeyError: the catalog has no such framework.
     """
-    declared = getattr(load_catalog().frameworks.get(framework), "source", None)  # type: ignore[call-overload]
-    if isinstance(declared, str) and declared:
-        return declared
-    return FRAMEWORK_SOURCES[framework]
+    return load_catalog().frameworks[framework].source  # type: ignore[index]
 
 
 # ------------------------------------------------------------------ shared pieces

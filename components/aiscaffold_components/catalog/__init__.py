@@ -95,7 +95,7 @@ class Framework(_Model):
     id: FrameworkId
     title: str
     version: str
-    source: str | None = None
+    source: str
     """The official text the clause ids come from (https); the OSCAL component
     definition names it as its control implementations' source."""
     kind: FrameworkKind = "security"
@@ -106,8 +106,8 @@ class Framework(_Model):
 
     @field_validator("source")
     @classmethod
-    def _https_source(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("https://"):
+    def _https_source(cls, value: str) -> str:
+        if not value.startswith("https://"):
             raise ValueError(f"framework source {value!r} is not an https URL")
         return value
 
