@@ -77,6 +77,20 @@ SUPPORT: dict[str, tuple[bool, bool] | str] = {
     # Azure Monitor lists no resource logs or exportable metrics for action groups; their
     # changes are in the activity log, the alerts they send in Azure Monitor's alert history.
     "azure-native:monitor:ActionGroup": "no diagnostic settings",
+    # Detection and cost: Azure Monitor's index of resource logs and metrics
+    # (https://learn.microsoft.com/azure/azure-monitor/reference/logs-index) lists none
+    # for alert rules (Microsoft.Insights has autoscale settings, components and data
+    # collection rules only), Defender plans or security contacts (Microsoft.Security has
+    # antiMalwareSettings and defenderForStorageSettings only), budgets or scheduled
+    # actions (no Microsoft.Consumption, no Microsoft.CostManagement). Their changes are
+    # in the activity log, which the alarms watch; fired alerts in the alert history.
+    "azure-native:monitor:ActivityLogAlert": "no diagnostic settings",
+    "azure-native:monitor:ScheduledQueryRule": "no diagnostic settings",
+    "azure-native:monitor:MetricAlert": "no diagnostic settings",
+    "azure-native:security:Pricing": "no diagnostic settings",
+    "azure-native:security:SecurityContact": "no diagnostic settings",
+    "azure-native:consumption:Budget": "no diagnostic settings",
+    "azure-native:costmanagement:ScheduledActionByScope": "no diagnostic settings",
     "azure-native:monitor:DiagnosticSetting": "is one",
     "azure-native:monitor:SubscriptionDiagnosticSetting": "is one",
 }
