@@ -275,6 +275,15 @@ def _doc(fn: Callable[..., Any]) -> str:
     return " ".join((fn.__doc__ or "").split())
 
 
+def no_budget_chosen(requirements: Requirements) -> str | None:
+    """``advisory_when`` of the COST-01 policies: a project that chose no budget
+    (``monthly_budget`` 0, allowed for public and internal data only) is told so, never
+    blocked."""
+    if requirements.monthly_budget == 0:
+        return "no budget chosen (monthly_budget 0, allowed for public and internal data)"
+    return None
+
+
 def resource_policy(
     *,
     id: str,

@@ -15,7 +15,14 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .._core import Addition, NotApplicable, Requirements, Resource, stack_policy
+from .._core import (
+    Addition,
+    NotApplicable,
+    Requirements,
+    Resource,
+    no_budget_chosen,
+    stack_policy,
+)
 from ._util import (
     actions,
     conditions,
@@ -41,12 +48,6 @@ COST_PUBLISHERS: Mapping[str, str] = {
     BUDGET: "budgets.amazonaws.com",
     SUBSCRIPTION: "costalerts.amazonaws.com",
 }
-
-
-def _no_budget(requirements: Requirements) -> str | None:
-    if requirements.monthly_budget == 0:
-        return "no budget chosen (monthly_budget 0)"
-    return None
 
 
 def _component(name: str) -> Any:
@@ -85,7 +86,7 @@ def _topics(reference: Any, resources: Sequence[Resource]) -> list[Resource]:
     remediation="Create the budgets with CostGuardrails (monthly_budget from the stack "
     "config: `pulumi config set monthly_budget <USD>`); keep the project-tag and "
     "AI-service filters, COST and MONTHLY, and the amount in USD.",
-    advisory_when=_no_budget,
+    advisory_when=no_budget_chosen,
 )
 def budgets_present(
     resources: Sequence[Resource], requirements: Requirements
@@ -141,7 +142,7 @@ def budgets_present(
     controls=["COST-01"],
     remediation="Keep CostGuardrails' notifications: ACTUAL at 50/80/100/120 % and "
     "FORECASTED at 100/120 % (GREATER_THAN, PERCENTAGE), each to the alert topic only.",
-    advisory_when=_no_budget,
+    advisory_when=no_budget_chosen,
 )
 def budgets_notify(
     resources: Sequence[Resource], requirements: Requirements

@@ -34,7 +34,14 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
+from .._core import (
+    NotApplicable,
+    Requirements,
+    Resource,
+    no_budget_chosen,
+    resource_policy,
+    stack_policy,
+)
 from ._util import RESOURCE_GROUP, id_path, name_of, of_type
 
 __all__ = [
@@ -124,12 +131,6 @@ def _workload_stack(resources: Sequence[Resource]) -> None:
         raise NotApplicable("the stack deploys no AI account (a state backend, say)")
 
 
-def _no_budget(requirements: Requirements) -> str | None:
-    if requirements.monthly_budget == 0:
-        return "no budget chosen (monthly_budget 0, allowed for public and internal data)"
-    return None
-
-
 def _group_names(resources: Sequence[Resource]) -> set[str]:
     """Names of the stack's resource groups, lowercased."""
     return {
@@ -181,7 +182,7 @@ def _number(value: Any) -> float | None:
     remediation="Create a Microsoft.Consumption budget on the project's resource group, "
     "category Cost, time grain Monthly, amount monthly_budget (CostGuardrails does; "
     "`pulumi config set monthly_budget N` changes the amount).",
-    advisory_when=_no_budget,
+    advisory_when=no_budget_chosen,
 )
 def budget_covers_project(
     resources: Sequence[Resource], requirements: Requirements
@@ -225,7 +226,7 @@ def budget_covers_project(
     "Forecasted, thresholds above 0 and at most 1000 %, operator GreaterThan, each with "
     "the alert channel's action group id in "
     "contactGroups and no other group (CostGuardrails does).",
-    advisory_when=_no_budget,
+    advisory_when=no_budget_chosen,
 )
 def budget_alerts_channel(
     resources: Sequence[Resource], requirements: Requirements
@@ -322,7 +323,7 @@ def anomaly_alert(
     remediation="Set the deployment's sku.capacity (`pulumi config set model_capacity N` or "
     "per model) at or below the bound the budget allows (README, 'Cost guardrails'), or "
     "raise monthly_budget.",
-    advisory_when=_no_budget,
+    advisory_when=no_budget_chosen,
 )
 def deployment_capacity(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """A deployment's capacity caps how many tokens a minute it serves: set at what the

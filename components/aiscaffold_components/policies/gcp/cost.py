@@ -17,7 +17,14 @@ from ...gcp.cost import (
     SPEND_THRESHOLDS,
     max_requests_per_minute,
 )
-from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
+from .._core import (
+    NotApplicable,
+    Requirements,
+    Resource,
+    no_budget_chosen,
+    resource_policy,
+    stack_policy,
+)
 from ._util import is_ai_workload, last_segment, of_type, some
 
 BUDGET = "gcp:billing/budget:Budget"
@@ -33,8 +40,9 @@ SCHEMA_VERSION = "1.0"
 
 def _no_budget(requirements: Requirements) -> str | None:
     """Why no budget can be created under these answers (None: one can)."""
-    if requirements.monthly_budget == 0:
-        return "no budget chosen (monthly_budget: 0)"
+    chosen = no_budget_chosen(requirements)
+    if chosen:
+        return chosen
     if requirements.cloud == "gcp" and not requirements.billing_account:
         return (
             "no billing_account: a Cloud Billing budget attaches to one "
