@@ -46,6 +46,7 @@ AI_SPECIFIC_CONTROLS = {
     "NET-06",  # AI compute without direct internet access
     "DET-03",  # alerts on AI tampering and misuse
     "COST-03",  # AI capacity limits
+    "API-02",  # request and token limits before the model (AI gateway)
 }
 
 OWASP_ITEMS = [f"LLM{n:02d}" for n in range(1, 11)]

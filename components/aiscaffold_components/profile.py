@@ -82,6 +82,13 @@ class Profile(BaseModel):
     """Expected monthly spend in the billing currency (COST-01); 0: no budget."""
     billing_account: str = ""
     """GCP: the billing account the budget attaches to; empty: no budget is created."""
+    api_gateway: Literal["none", "private", "public"] = "none"
+    """The front door (API-01..05): none (the workload is reached only inside the
+    network), a private gateway, or a public one behind a web application firewall."""
+    gateway_oidc_issuer: str = ""
+    """The https issuer URL whose tokens the gateway accepts (api_gateway not none)."""
+    gateway_oidc_audience: str = ""
+    """The audience the gateway requires in callers' tokens (api_gateway not none)."""
     # -- derived settings (catalog/settings.yaml)
     allowed_regions: tuple[str, ...]
     log_retention_days: int
@@ -95,6 +102,12 @@ class Profile(BaseModel):
     sensitive_data_protection: Literal["basic", "advanced"]
     secret_rotation_days: int
     deletion_protection: bool
+    gateway_rate_limit: int
+    """Requests per second the gateway admits (API-02), per caller where metered."""
+    gateway_burst_limit: int
+    """Requests the gateway admits at once above the rate (API-02)."""
+    gateway_tokens_per_minute: int
+    """Model tokens per minute the gateway admits where it meters tokens (API-02)."""
 
     @property
     def tags(self) -> dict[str, str]:
@@ -209,6 +222,9 @@ ANSWER_KEYS: tuple[str, ...] = (
     "alert_emails",
     "monthly_budget",
     "billing_account",
+    "api_gateway",
+    "gateway_oidc_issuer",
+    "gateway_oidc_audience",
 )
 
 #: Keys of the profile derived from the catalog's settings table.
@@ -299,6 +315,9 @@ def derive_profile(
     alert_emails: Iterable[str] = (),
     monthly_budget: int = 1000,
     billing_account: str = "",
+    api_gateway: Literal["none", "private", "public"] = "none",
+    gateway_oidc_issuer: str = "",
+    gateway_oidc_audience: str = "",
 ) -> Profile:
     """Derive a project's profile from its answers through the catalog."""
     frameworks = tuple(compliance)
@@ -319,5 +338,8 @@ def derive_profile(
         alert_emails=tuple(alert_emails),
         monthly_budget=monthly_budget,
         billing_account=billing_account,
+        api_gateway=api_gateway,
+        gateway_oidc_issuer=gateway_oidc_issuer,
+        gateway_oidc_audience=gateway_oidc_audience,
         **derive_settings(cloud=cloud, data_sensitivity=data_sensitivity, compliance=frameworks),
     )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
 
 import yaml
 from aiscaffold_components.catalog import (
@@ -37,6 +38,7 @@ from pydantic import (
 from .errors import AnswersError, UsageError
 
 __all__ = [
+    "ASKED_WITH_GATEWAY",
     "CLOUD_ONLY",
     "QUESTION_KEYS",
     "Answers",
@@ -114,6 +116,16 @@ AccountServices = Literal["this-stack", "shared"]
 #: Questions asked only for some clouds (others never see them; their default holds).
 CLOUD_ONLY: dict[str, Cloud] = {"gcp_org_policies": "gcp", "billing_account": "gcp"}
 
+#: Questions asked only after an earlier answer, and required then (they have no
+#: default): the gateway's identity provider, once there is a gateway to put before it.
+ASKED_WITH_GATEWAY = ("gateway_oidc_issuer", "gateway_oidc_audience")
+_ASKED_WHY = {
+    "gateway_oidc_issuer": "the https issuer URL of the identity provider whose tokens "
+    "callers present (for example https://login.microsoftonline.com/<tenant>/v2.0)",
+    "gateway_oidc_audience": "the audience your callers' tokens carry (for example "
+    "api://my-rag-app)",
+}
+
 #: A monthly budget above this is a typo, not a plan (in the billing currency).
 MAX_MONTHLY_BUDGET = 10_000_000
 BillingAccount = Annotated[
@@ -125,6 +137,43 @@ BillingAccount = Annotated[
         "leave it empty to add the budget later",
     ),
 ]
+
+
+def _issuer(value: str) -> str:
+    """An OIDC issuer: an absolute https URL without query, fragment or credentials
+    (OpenID Connect Discovery 1.0, section 2; the gateways fetch
+    ``<issuer>/.well-known/openid-configuration`` from it)."""
+    if not value:
+        return value
+    parsed = urlsplit(value)
+    if (
+        parsed.scheme != "https"
+        or not parsed.hostname
+        or parsed.query
+        or parsed.fragment
+        or parsed.username
+        or any(c.isspace() for c in value)
+    ):
+        raise ValueError(
+            f"{value!r} is not an OIDC issuer URL; use the https URL your identity "
+            "provider names as `issuer` in its /.well-known/openid-configuration, without "
+            "query or fragment (for example https://login.microsoftonline.com/<tenant>/v2.0)"
+        )
+    return value
+
+
+OidcIssuer = Annotated[str, AfterValidator(_issuer), Field(max_length=2048)]
+OidcAudience = Annotated[
+    str,
+    _pattern(
+        r"([A-Za-z0-9][A-Za-z0-9._:/@+~-]*)?",
+        "an OIDC audience",
+        "use the audience your callers' tokens carry in their aud claim, without spaces "
+        "or quotes (for example api://my-rag-app or https://api.example.com)",
+    ),
+    Field(max_length=256),
+]
+ApiGateway = Literal["none", "private", "public"]
 
 
 class Answers(BaseModel):
@@ -150,6 +199,9 @@ class Answers(BaseModel):
     alert_emails: Annotated[tuple[EmailStr, ...], Field(max_length=20)] = ()
     monthly_budget: Annotated[int, Field(ge=0, le=MAX_MONTHLY_BUDGET)] = 1000
     billing_account: BillingAccount = ""
+    api_gateway: ApiGateway = "none"
+    gateway_oidc_issuer: OidcIssuer = ""
+    gateway_oidc_audience: OidcAudience = ""
 
     @model_validator(mode="after")
     def _cross_field(self) -> Answers:
@@ -164,10 +216,15 @@ class Answers(BaseModel):
             "alert_emails",
             "monthly_budget",
             "billing_account",
+            "gateway_oidc_issuer",
+            "gateway_oidc_audience",
         ):
             message = _cross_check(key, values[key], values)
             if message:
                 raise ValueError(f"{key}: {message}")
+        for key in ASKED_WITH_GATEWAY:
+            if applies(key, values) and not values[key]:
+                raise ValueError(f"{key}: missing ({_ASKED_WHY[key]})")
         return self
 
     def profile(self) -> Profile:
@@ -189,6 +246,9 @@ class Answers(BaseModel):
             alert_emails=self.alert_emails,
             monthly_budget=self.monthly_budget,
             billing_account=self.billing_account,
+            api_gateway=self.api_gateway,
+            gateway_oidc_issuer=self.gateway_oidc_issuer,
+            gateway_oidc_audience=self.gateway_oidc_audience,
         )
 
 
@@ -210,12 +270,18 @@ _STRING_KEYS = frozenset(
         "state_backend",
         "account_services",
         "billing_account",
+        "api_gateway",
+        "gateway_oidc_issuer",
+        "gateway_oidc_audience",
     }
 )
 
 
 def applies(key: str, answers: Mapping[str, Any]) -> bool:
-    """Whether question ``key`` is asked given the earlier answers (see CLOUD_ONLY)."""
+    """Whether question ``key`` is asked given the earlier answers (see CLOUD_ONLY and
+    ASKED_WITH_GATEWAY)."""
+    if key in ASKED_WITH_GATEWAY:
+        return answers.get("api_gateway", "none") not in ("none", None)
     only = CLOUD_ONLY.get(key)
     return only is None or answers.get("cloud", "aws") == only
 
@@ -274,6 +340,11 @@ def _cross_check(key: str, value: Any, answers: Mapping[str, Any]) -> str:
             )
     if key in CLOUD_ONLY and value and not applies(key, answers):
         return f"applies to {CLOUD_ONLY[key]} projects only; leave it out for {cloud}"
+    if key in ASKED_WITH_GATEWAY and value and not applies(key, answers):
+        return (
+            "applies only with a gateway (api_gateway private or public); leave it out, "
+            "or choose the gateway too"
+        )
     if key in ("models", "guardrail_denied_topics", "alert_emails") and value is not None:
         items = list(value)
         duplicates = sorted({x for x in items if items.count(x) > 1})
@@ -355,8 +426,8 @@ def default_for(key: str, answers: Mapping[str, Any]) -> Any:
         # Defaults depend on the region (Bedrock inference profiles name a geography);
         # a region without a confirmed default has none: the models must be named.
         return list(service.defaults_for(answers.get("region"))) or None
-    if key == "project_name":
-        return None
+    if key == "project_name" or key in ASKED_WITH_GATEWAY:
+        return None  # no default: the team's identity provider
     default = Answers.model_fields[key].default
     return list(default) if isinstance(default, tuple) else default
 
@@ -417,10 +488,13 @@ def validate_answers(answers: Mapping[str, Any]) -> Answers:
         for k in QUESTION_KEYS
         if k not in answers and Answers.model_fields[k].is_required() and applies(k, answers)
     ]
+    missing += [k for k in ASKED_WITH_GATEWAY if not answers.get(k) and applies(k, answers)]
     problems += [
         f"{k}: missing (no default model is confirmed in {answers.get('region')}; name the "
         "models your account offers there: --data 'models=[...]')"
         if k == "models" and answers.get("region")
+        else f"{k}: missing ({_ASKED_WHY[k]})"
+        if k in _ASKED_WHY
         else f"{k}: missing"
         for k in missing
     ]

@@ -64,6 +64,7 @@ Family = Literal[
     "governance",
     "detection",
     "cost",
+    "gateway",
 ]
 Merge = Literal["max", "min", "any", "strongest", "union", "intersect"]
 LifecycleStatus = Literal["current", "deprecated", "retired", "unknown"]

@@ -284,6 +284,15 @@ def no_budget_chosen(requirements: Requirements) -> str | None:
     return None
 
 
+def gateway_chosen(requirements: Requirements) -> str:
+    """The gateway the project chose (``private`` or ``public``), for the API-01..05
+    policies; raises NotApplicable without one (``api_gateway`` none: no front door is
+    generated and the workload is reached only inside the network)."""
+    if requirements.api_gateway == "none":
+        raise NotApplicable("no gateway chosen (api_gateway none)")
+    return requirements.api_gateway
+
+
 def resource_policy(
     *,
     id: str,
@@ -394,6 +403,9 @@ class Requirements(BaseModel):
     """Expected monthly spend (COST-01); 0: no budget (public or internal data only)."""
     billing_account: str = ""
     """GCP: the billing account a budget attaches to; empty: none can be created."""
+    api_gateway: Literal["none", "private", "public"] = "none"
+    """The front door (API-01..05): none, a private gateway, or a public one behind a
+    web application firewall (the explicit, named internet exposure)."""
     overrides: dict[str, Override] = Field(default_factory=dict)
 
     @property
