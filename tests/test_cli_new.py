@@ -126,6 +126,28 @@ BAD_DATA = [
     ),
     (["--data", "cloud=gcp", "--data", "billing_account=12-34"], "is not a billing account id"),
     (["--data", "billing_account=012345-6789AB-CDEF01"], "applies to gcp projects only"),
+    (["--data", "api_gateway=open"], "api_gateway"),
+    (["--data", "api_gateway=private"], "gateway_oidc_issuer: missing"),
+    (
+        ["--data", "api_gateway=public", "--data", "gateway_oidc_issuer=https://idp.example.com"],
+        "gateway_oidc_audience: missing",
+    ),
+    (
+        ["--data", "api_gateway=private", "--data", "gateway_oidc_audience=api://ok-app"]
+        + ["--data", "gateway_oidc_issuer=http://idp.example.com"],
+        "is not an OIDC issuer URL",
+    ),
+    (
+        ["--data", "api_gateway=private", "--data", "gateway_oidc_audience=api://ok-app"]
+        + ["--data", "gateway_oidc_issuer=https://idp.example.com/?tenant=x"],
+        "is not an OIDC issuer URL",
+    ),
+    (
+        ["--data", "api_gateway=private", "--data", "gateway_oidc_issuer=https://idp.example.com"]
+        + ["--data", "gateway_oidc_audience=my audience"],
+        "is not an OIDC audience",
+    ),
+    (["--data", "gateway_oidc_audience=api://ok-app"], "applies only with a gateway"),
     (["--data", "noequals"], "KEY=VALUE"),
     (["--data", "compliance=[unclosed"], "not a YAML value"),
 ]

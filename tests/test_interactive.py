@@ -43,6 +43,11 @@ def test_questions_in_order_with_a_validator_rejection(keyboard: PipeInput, tmp_
         BACKSPACE * 2 + "[not-an-address]" + ENTER,
         BACKSPACE * len("[not-an-address]") + "[secops@example.com]" + ENTER,
         BACKSPACE * 4 + "2500" + ENTER,  # monthly_budget (billing_account: gcp only)
+        DOWN + ENTER,  # api_gateway: private
+        # gateway_oidc_issuer has no default: plain http is refused, then an https URL
+        "http://idp.example.com" + ENTER,
+        BACKSPACE * len("http://idp.example.com") + "https://idp.example.com/t" + ENTER,
+        "api://chat-bot" + ENTER,  # gateway_oidc_audience
     ]
     keyboard.send_text("".join(keys))
     result = generate(tmp_path / "Out Dir", interactive=True)  # not a valid name: no default
@@ -56,6 +61,8 @@ def test_questions_in_order_with_a_validator_rejection(keyboard: PipeInput, tmp_
     assert a.account_services == "shared" and a.gcp_org_policies is False
     assert a.alert_emails == ("secops@example.com",)
     assert a.monthly_budget == 2500
+    assert a.api_gateway == "private" and a.gateway_oidc_issuer == "https://idp.example.com/t"
+    assert a.gateway_oidc_audience == "api://chat-bot"
     assert (tmp_path / "Out Dir" / "Pulumi.dev.yaml").is_file()
 
 
@@ -74,14 +81,15 @@ def test_only_unanswered_questions_are_asked(keyboard: PipeInput, tmp_path: Path
         "pii_action": "block",
     }
     # allow_internet_egress, state_backend, account_services, GCP's own question,
-    # alert_emails, monthly_budget, billing_account (GCP's): the defaults
-    keyboard.send_text("n" + ENTER + ENTER + "y" + ENTER + ENTER + ENTER)
+    # alert_emails, monthly_budget, billing_account (GCP's), api_gateway: the defaults
+    keyboard.send_text("n" + ENTER + ENTER + "y" + ENTER + ENTER + ENTER + ENTER)
     result = generate(tmp_path / "p", answers=given, interactive=True)
     assert result.answers.stack == "prod" and result.answers.allow_internet_egress is False
     assert result.answers.account_services == "this-stack"
     assert result.answers.gcp_org_policies is True
     assert result.answers.alert_emails == ()
     assert result.answers.monthly_budget == 1000 and result.answers.billing_account == ""
+    assert result.answers.api_gateway == "none"  # and its identity provider is not asked
 
 
 def test_ctrl_c_writes_nothing(keyboard: PipeInput, tmp_path: Path) -> None:
