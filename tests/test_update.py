@@ -416,3 +416,57 @@ def test_release_script(tmp_path: Path) -> None:
     assert "has not changed" in run("0.2.0").stderr  # nothing to release
     tags = git(tmp_path, "ls-remote", "--tags", str(bundle))
     assert "refs/tags/0.1.0" in tags
+
+
+def test_update_derives_every_stack_and_keeps_edits_per_stack(
+    templates: Templates,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """dev and prod (added with `stack add`): a newer aiscaffold's derived settings reach
+    both stack files; the user's edit in prod is kept and reported under prod (issue 18)."""
+    code = main(
+        [
+            "stack",
+            "add",
+            "prod",
+            "--project",
+            str(project),
+            "--data",
+            "data_sensitivity=restricted",
+            "--data",
+            "compliance=[hipaa]",
+            "--defaults",
+        ]
+    )
+    assert code == 0
+    prod_file = project / "Pulumi.prod.yaml"
+    assert "upd-app:log_retention_days: 2192" in prod_file.read_text()
+    prod_file.write_text(
+        prod_file.read_text().replace(
+            "upd-app:log_retention_days: 2192", "upd-app:log_retention_days: 2500"
+        )
+    )
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", "stack prod, with a longer retention of mine")
+    capsys.readouterr()
+    newer_aiscaffold(monkeypatch)
+    templates.use(templates.v2)
+    assert main(["update", str(project), "--defaults"]) == 0
+    out = capsys.readouterr().out
+
+    dev = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
+    prod_text = prod_file.read_text()
+    prod = yaml.safe_load(prod_text)["config"]
+    assert dev["upd-app:key_rotation_days"] == prod["upd-app:key_rotation_days"] == 60
+    assert dev["upd-app:log_retention_days"] == 500  # left as derived: the new value
+    assert prod["upd-app:log_retention_days"] == 2500  # the user's, kept and reported
+    assert "prod: Pulumi.prod.yaml: kept your upd-app:log_retention_days: 2500" in out
+    assert dev["upd-app:model_capacity"] == prod["upd-app:model_capacity"] == 20
+    assert "upd-app:flow_log_sampling" not in dev and "upd-app:flow_log_sampling" not in prod
+    assert prod["upd-app:data_sensitivity"] == "restricted"  # still prod's own answers
+    assert "modified  Pulumi.prod.yaml" in out and "modified  Pulumi.dev.yaml" in out
+    record = yaml.safe_load((project / ".aiscaffold-derived.yml").read_text())["files"]
+    assert record["Pulumi.prod.yaml"]["config"]["upd-app:log_retention_days"] == 500
+    assert "data_sensitivity: restricted" in (project / "policy/enforcement.prod.yaml").read_text()

@@ -847,9 +847,12 @@ def check_project(path: str | Path = ".", *, stack: str | None = None) -> CheckR
     project = Path(path).resolve()
     if not project.is_dir():
         raise ProjectError(f"{path} is not a directory")
-    requirements = load_requirements(project)
+    from .stacks import load_stack_requirements
+
+    name = stack or _default_stack(project)
+    requirements = load_stack_requirements(project, name)
     extra = load_extra_policies(project)
-    return evaluate(run_project(project, stack), requirements, extra)
+    return evaluate(run_project(project, name), requirements, extra)
 
 
 class _Recorder(Mapping[str, Any]):

@@ -79,7 +79,8 @@ StackOption = Annotated[
     typer.Option(
         "--stack",
         "-s",
-        help="Stack whose config to use (default: the project's only or answered stack).",
+        help="Only this stack (default: every stack, one per Pulumi.<stack>.yaml; "
+        "--format oscal: the project's first stack).",
     ),
 ]
 DataOption = Annotated[
@@ -185,8 +186,19 @@ def update(
     pretend: Annotated[
         bool, typer.Option("--pretend", help="Show what would change; touch nothing.")
     ] = False,
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Only compare versions, touch nothing: exit 0 when on the newest "
+            "template, 1 when an update is available, 2 on error.",
+        ),
+    ] = False,
 ) -> None:
     """Merge template improvements into a generated project, keeping your edits."""
+    if check_only:
+        _update_check(path)
+        return
     from .answers import parse_data_options
     from .update import update as update_project
 
@@ -237,6 +249,25 @@ def update(
         raise typer.Exit(1)
     if not pretend:
         out.print("\nReview with `git diff`, run your tests and `aiscaffold check`, then commit.")
+
+
+def _update_check(path: Path) -> None:
+    """``update --check``: the versions, and the first line of each note crossed."""
+    from .update import update_status
+
+    status = update_status(path)
+    out = _console()
+    out.print(f"{path}: current {status.current}, newest {status.newest}", markup=False)
+    if not status.available:
+        out.print("Up to date.")
+        return
+    for version, text in status.notes:
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        if len(first) > 120:  # a folded YAML note is one long line: its first sentence
+            first = first.split(". ")[0].rstrip(".") + "."
+        out.print(f"  {version}: {first}", markup=False)
+    out.print(f"Update available: aiscaffold update {path}")
+    raise typer.Exit(1)
 
 
 @app.command()
@@ -294,7 +325,22 @@ class PreviewFormat(StrEnum):
     json = "json"
 
 
+def _through_cache(command: Any) -> Any:
+    """Serve ``check`` from the project's cache when nothing it depends on changed
+    (see :mod:`.check_cache`); imported only when the command runs."""
+    import functools
+
+    @functools.wraps(command)
+    def cached(**params: Any) -> None:
+        from .check_cache import run_cached
+
+        run_cached(command, **params)
+
+    return cached
+
+
 @app.command()
+@_through_cache
 def check(
     path: ProjectPath = Path("."),
     stack: StackOption = None,
@@ -305,10 +351,19 @@ def check(
         Path | None,
         typer.Option("--output", "-o", help="Write the report to FILE instead of stdout."),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Run in full even when nothing changed since the last check "
+            "(the cache is in the project's .aiscaffold/).",
+        ),
+    ] = False,
 ) -> None:
     """Run the program offline under mocks and evaluate its policy pack.
 
-    --format compliance writes COMPLIANCE.md, the control matrix, from the current code
+    Every stack of the project is checked at its own enforcement levels, each report
+    labelled (--stack picks one); the exit code is the worst. --format compliance writes COMPLIANCE.md, the control matrix, from the current code
     (every stack, a section each, unless --stack). --format oscal writes OSCAL assessment
     results of the stack (see docs/evidence-export.md). Exit 0 without mandatory
     violations, 1 with any, 2 when the program fails.
@@ -322,26 +377,48 @@ def check(
     from .liveness import check_with_liveness
     from .reports import ENFORCEMENT_FILE, check_json, check_sarif, check_table
 
-    # Pass figures count a policy only where this project proves it live (cached).
-    report, live = check_with_liveness(path, stack=stack)
+    # Without --stack, every stack of the project, each with its own requirements;
+    # the exit code is the worst. One stack reports exactly as before.
+    names: list[str | None] = [stack] if stack else list(_project_stacks(path)) or [None]
+    results = []
+    for name in names:
+        # Pass figures count a policy only where this project proves it live (cached).
+        report, live = check_with_liveness(path, stack=name)
+        own = path / "policy" / f"enforcement.{name}.yaml"
+        enforcement = own if name and own.is_file() else path / ENFORCEMENT_FILE
+        results.append((name or report.stack, report, live, enforcement))
+    several = len(results) > 1
     if output_format is CheckFormat.json:
-        text = check_json(report, live=live)
+        if several:
+            import json
+
+            text = json.dumps(
+                {"stacks": {n: json.loads(check_json(r, live=lv)) for n, r, lv, _ in results}},
+                indent=2,
+            )
+        else:
+            text = check_json(results[0][1], live=results[0][2])
     elif output_format is CheckFormat.sarif:
-        text = check_sarif(
-            report,
-            program=path / "__main__.py",
-            anchors=report.anchors,
-            enforcement=path / ENFORCEMENT_FILE,
-        )
+        texts = [
+            check_sarif(r, program=path / "__main__.py", anchors=r.anchors, enforcement=e)
+            for _, r, _, e in results
+        ]
+        text = _merge_sarif([n for n, *_ in results], texts) if several else texts[0]
     else:
         text = ""
+    mandatory = sum(len(r.mandatory) for _, r, _, _ in results)
+    advisory = sum(len(r.violations) - len(r.mandatory) for _, r, _, _ in results)
     if output is not None:
         try:
             if output_format is CheckFormat.table:
                 from rich.console import Console
 
                 with output.open("w", encoding="utf-8") as handle:
-                    Console(file=handle, width=160).print(check_table(report, live=live))
+                    console = Console(file=handle, width=160)
+                    for n, r, lv, _ in results:
+                        if several:
+                            console.rule(f"stack {n}")
+                        console.print(check_table(r, live=lv))
             else:
                 output.write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
@@ -349,16 +426,50 @@ def check(
                 f"cannot write the report to {str(output)!r}: {exc.strerror or exc}",
                 hint="Give --output a path in an existing, writable directory.",
             ) from None
+        per_stack = (
+            " (" + "; ".join(f"{n}: {len(r.mandatory)} mandatory" for n, r, _, _ in results) + ")"
+            if several
+            else ""
+        )
         _console(stderr=True).print(
-            f"wrote {output}: {len(report.mandatory)} mandatory, "
-            f"{len(report.violations) - len(report.mandatory)} advisory violations"
+            f"wrote {output}: {mandatory} mandatory, {advisory} advisory violations{per_stack}",
+            markup=False,
         )
     elif text:
         typer.echo(text)
     else:
-        _console().print(check_table(report, live=live))
-    if report.mandatory:
+        out = _console()
+        for n, r, lv, _ in results:
+            if several:
+                out.rule(f"stack {n}")
+            out.print(check_table(r, live=lv))
+        if several:
+            for n, r, _, _ in results:
+                state = f"{len(r.mandatory)} mandatory violation(s)" if r.mandatory else "ok"
+                out.print(f"{n}: {state}", markup=False)
+    if mandatory:
         raise typer.Exit(1)
+
+
+def _project_stacks(path: Path) -> list[str]:
+    """The stacks ``check`` and ``preview`` cover without --stack: one per Pulumi.<stack>.yaml."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in path.glob("Pulumi.*.yaml"))
+
+
+def _merge_sarif(stacks: list[str], texts: list[str]) -> str:
+    """One SARIF log with a run per stack, told apart by ``automationDetails.id``
+    (SARIF 2.1.0, 3.17.4; GitHub code scanning keys its categories on it)."""
+    import json
+
+    runs = []
+    log: dict[str, Any] = {}
+    for name, text in zip(stacks, texts, strict=True):
+        log = json.loads(text)
+        for run_ in log.get("runs", []):
+            run_["automationDetails"] = {"id": f"aiscaffold/{name}/"}
+            runs.append(run_)
+    log["runs"] = runs
+    return json.dumps(log, indent=2)
 
 
 def _write_compliance(path: Path, stack: str | None, output: Path | None) -> None:
@@ -419,17 +530,154 @@ def preview(
         PreviewFormat, typer.Option("--format", help="Output format.")
     ] = PreviewFormat.tree,
 ) -> None:
-    """Show offline what the program would create: the resource tree and key settings."""
-    from .check import key_settings, load_requirements, run_project
-    from .reports import preview_json, preview_tree
+    """Show offline what the program would create: the resource tree and key settings.
+
+    Without --stack, every stack of the project, one after another."""
+    from .check import run_project
+    from .reports import preview_json
 
     project = path.resolve()
-    run = run_project(project, stack)
+    names: list[str | None] = [stack] if stack else list(_project_stacks(project)) or [None]
+    runs = [(name, run_project(project, name)) for name in names]
     if output_format is PreviewFormat.json:
-        typer.echo(preview_json(run))
+        if len(runs) == 1:
+            typer.echo(preview_json(runs[0][1]))
+        else:
+            import json
+
+            typer.echo(
+                json.dumps(
+                    {"stacks": {run.stack: json.loads(preview_json(run)) for _, run in runs}},
+                    indent=2,
+                )
+            )
         return
-    settings = key_settings(run, load_requirements(project))
-    _console().print(preview_tree(run, settings))
+    from .check import key_settings
+    from .reports import preview_tree
+    from .stacks import load_stack_requirements
+
+    out = _console()
+    for name, run in runs:
+        if len(runs) > 1:
+            out.rule(f"stack {run.stack}")
+        settings = key_settings(run, load_stack_requirements(project, name or run.stack))
+        out.print(preview_tree(run, settings))
+
+
+# ------------------------------------------------------------------ stack (issue 18)
+stack_app = typer.Typer(
+    name="stack",
+    help="The project's stacks (dev, staging, prod...): add, list, remove. Each has its "
+    "own region, data sensitivity, frameworks... (docs/environments.md).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(stack_app, name="stack")
+
+ProjectOption = Annotated[Path, typer.Option("--project", "-p", help="The project directory.")]
+
+
+@stack_app.command("add")
+def stack_add(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The new stack's name.")],
+    data: DataOption = None,
+    defaults: Annotated[
+        bool,
+        typer.Option(
+            "--defaults",
+            help="Take the first stack's answer for every per-stack question not answered "
+            "(account_services: shared where another stack owns the region's singletons).",
+        ),
+    ] = False,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Add a stack: its own answers, Pulumi.NAME.yaml, its policy requirements."""
+    from .answers import parse_data_options
+    from .stacks import add_stack
+
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    result = add_stack(
+        project,
+        name,
+        answers=parse_data_options(data or []),
+        defaults=defaults,
+        interactive=interactive,
+    )
+    a = result.answers
+    out = _console()
+    out.print(f"Added stack {name} to {project}:", markup=False)
+    for file in result.files:
+        out.print(f"  {file}", markup=False)
+    profile = a.profile()
+    out.print(
+        f"\n{name}: {a.region}, {a.data_sensitivity} data"
+        + (f", {', '.join(a.compliance)}" if a.compliance else "")
+        + f", account services {a.account_services}; logs kept "
+        f"{profile.log_retention_days} days, keys rotated every {profile.key_rotation_days} days.",
+        markup=False,
+    )
+    if result.defaults_taken:
+        out.print(f"Defaults taken: {', '.join(result.defaults_taken)}.", markup=False)
+    out.print(
+        f"\nNext: review, commit, then `pulumi stack init {name}` and "
+        f"`pulumi preview --stack {name} --policy-pack policy`.",
+        markup=False,
+    )
+
+
+@stack_app.command("list")
+def stack_list(
+    project: ProjectOption = Path("."),
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", help="Output format: table or json.")
+    ] = ListFormat.table,
+) -> None:
+    """List the project's stacks and their key settings."""
+    from .stacks import list_stacks
+
+    rows = list_stacks(project)
+    if output_format is ListFormat.json:
+        import json
+
+        typer.echo(json.dumps([r.as_json() for r in rows], indent=2))
+        return
+    if output_format is ListFormat.oscal:
+        raise UsageError("stack list has no OSCAL form", hint="Use --format table or json.")
+    from rich.table import Table
+
+    table = Table("stack", "region", "sensitivity", "frameworks", "account services", "gateway")
+    for r in rows:
+        label = r.name + (" (first)" if r.first else "") + ("" if r.recorded else " (no record)")
+        table.add_row(
+            label,
+            r.region or "?",
+            r.data_sensitivity or "?",
+            ", ".join(r.compliance) or "-",
+            r.account_services or "?",
+            r.api_gateway or "?",
+        )
+    _console().print(table)
+
+
+@stack_app.command("remove")
+def stack_remove(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The stack to remove.")],
+    project: ProjectOption = Path("."),
+) -> None:
+    """Remove a stack's record and files. Its cloud resources and state are untouched."""
+    from .stacks import remove_stack
+
+    result = remove_stack(project, name)
+    out = _console()
+    out.print(f"Removed stack {name} from {project}:", markup=False)
+    for file in result.removed:
+        out.print(f"  {file}", markup=False)
+    out.print(
+        "\nNothing in the cloud was touched. To delete the stack's resources and state: "
+        f"`pulumi destroy --stack {name}` then `pulumi stack rm {name}` (run them before "
+        "committing this removal if the stack was deployed).",
+        markup=False,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

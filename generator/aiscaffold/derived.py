@@ -47,6 +47,11 @@ __all__ = [
 BASELINE_FILE = ".aiscaffold-derived.yml"
 
 REQUIREMENTS_FILES = ("requirements.txt", "policy/requirements.txt", "bootstrap/requirements.txt")
+#: The pre-commit config: the aiscaffold release its hook runs (``rev:``) and the pins
+#: the hook's environment installs (``additional_dependencies``) are derived in code too.
+PRE_COMMIT_FILE = ".pre-commit-config.yaml"
+_REV = re.compile(r"^(\s+rev:\s*)(\S+)(.*)$")
+_DEPENDENCY = re.compile(r"^(\s+-\s+)(\S.*?)\s*$")
 _BASELINE_HEADER = (
     "# Written by aiscaffold: the pins and stack settings it derived in code when it last\n"
     "# rendered this project. `aiscaffold update` merges newer ones into your files with\n"
@@ -96,6 +101,9 @@ def snapshot(root: Path, stack: str) -> Snapshot:
         path = root / name
         if path.is_file():
             out[name] = {"requirements": _requirements(path.read_text(encoding="utf-8"))}
+    pre_commit = root / PRE_COMMIT_FILE
+    if pre_commit.is_file():
+        out[PRE_COMMIT_FILE] = {"pre-commit": _pre_commit(pre_commit.read_text(encoding="utf-8"))}
     for name in _config_files(stack):
         path = root / name
         if path.is_file():
@@ -103,6 +111,60 @@ def snapshot(root: Path, stack: str) -> Snapshot:
             if config is not None:
                 out[name] = {"config": config}
     return out
+
+
+def _pre_commit_lines(lines: list[str]) -> dict[str, int]:
+    """Where the derived values of the aiscaffold hook are: ``rev`` and each
+    dependency's name -> line index (only in the first, uncommented repo: aiscaffold's)."""
+    where: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("#"):
+            continue
+        if "rev" not in where and (match := _REV.match(line)):
+            where["rev"] = i
+        elif "rev" in where and (match := _DEPENDENCY.match(line)):
+            name = _requirement_name(match.group(2))
+            if name is not None:
+                where[name] = i
+        elif "rev" in where and line.startswith("  - repo:"):
+            break  # another repository's hooks are the team's
+    return where
+
+
+def _pre_commit_value(line: str, key: str) -> str:
+    match = _REV.match(line) if key == "rev" else _DEPENDENCY.match(line)
+    return match.group(2) if match else ""
+
+
+def _pre_commit(text: str) -> dict[str, str]:
+    lines = text.splitlines()
+    return {key: _pre_commit_value(lines[i], key) for key, i in _pre_commit_lines(lines).items()}
+
+
+def _merge_pre_commit(
+    file: str, text: str, base: Mapping[str, str] | None, new: Mapping[str, str], kept: list[str]
+) -> str:
+    """The hook's release and pins follow aiscaffold's where the user left them as
+    derived (a user's own ``rev`` or pin is kept and reported, like requirements)."""
+    lines = text.splitlines()
+    where = _pre_commit_lines(lines)
+    changed = False
+    for key, value in new.items():
+        if key not in where:
+            continue  # a dependency or rev the user removed stays removed
+        i = where[key]
+        ours = _pre_commit_value(lines[i], key)
+        if ours == value:
+            continue
+        if base is not None and base.get(key) == ours:
+            match = _REV.match(lines[i]) if key == "rev" else _DEPENDENCY.match(lines[i])
+            assert match is not None
+            tail = match.group(3) if key == "rev" else ""
+            lines[i] = f"{match.group(1)}{value}{tail}"
+            changed = True
+        else:
+            kept.append(f"{file}: kept your {key} `{ours}` (aiscaffold now derives `{value}`)")
+    return "\n".join(lines) + "\n" if changed else text
 
 
 def write_baseline(root: Path, values: Snapshot, version: str) -> None:
@@ -325,7 +387,15 @@ def merge_derived(
             continue  # a file the user deleted stays deleted
         text = path.read_text(encoding="utf-8")
         base_entry = base.get(file) if base is not None else None
-        if "requirements" in entry:
+        if "pre-commit" in entry:
+            merged = _merge_pre_commit(
+                file,
+                text,
+                base_entry.get("pre-commit") if isinstance(base_entry, dict) else None,
+                entry["pre-commit"],
+                result.kept,
+            )
+        elif "requirements" in entry:
             merged = _merge_requirements(
                 file,
                 text,

@@ -637,7 +637,6 @@ def check_with_liveness(
         _default_stack,
         evaluate,
         load_extra_policies,
-        load_requirements,
         run_project,
     )
     from .errors import ProjectError
@@ -645,9 +644,12 @@ def check_with_liveness(
     project = Path(path).resolve()
     if not project.is_dir():
         raise ProjectError(f"{path} is not a directory")
-    requirements = load_requirements(project)
-    extra = load_extra_policies(project)
     name = stack or _default_stack(project)
+    # Each stack is judged by its own requirements (policy/enforcement.<stack>.yaml).
+    from .stacks import load_stack_requirements
+
+    requirements = load_stack_requirements(project, name)
+    extra = load_extra_policies(project)
     run = run_project(project, name)
     report = evaluate(run, requirements, extra)
     return report, project_liveness(project, name, run, requirements).live

@@ -691,11 +691,12 @@ def project_assessment_results(
     import yaml
 
     from .liveness import check_with_liveness
-    from .project_reports import ANSWERS_FILE, project_answers
+    from .project_reports import ANSWERS_FILE, _own_answers, project_answers
 
     project = Path(path).resolve()
     report, live = check_with_liveness(project, stack=stack)
-    answers = project_answers(project)
+    # A stack added with `aiscaffold stack add` is assessed against its own answers.
+    answers = _own_answers(project, report.stack) or project_answers(project)
     recorded = yaml.safe_load((project / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
     commit = recorded.get("_commit")
     results = assessment_results(

@@ -134,6 +134,9 @@ class StackEvidence:
     live: frozenset[str] | None = None
     """The policies the mutation engine proved live on this stack's resources (see
     :mod:`aiscaffold.liveness`); None when no proof was made: nothing is credited."""
+    answers: Answers | None = None
+    """The stack's own answers (its sensitivity and frameworks select its matrix); None:
+    the project's (``.copier-answers.yml``)."""
 
     @property
     def credited(self) -> set[str]:
@@ -479,8 +482,19 @@ def compliance_document(answers: Answers, stacks: Sequence[StackEvidence]) -> st
         lines += _stack_lines(answers, stacks[0], depth=0)
     else:
         for evidence in stacks:
-            lines += [f"## Stack `{evidence.stack}`", ""]
-            lines += _stack_lines(answers, evidence, depth=1)
+            own = evidence.answers or answers
+            frameworks = ", ".join(own.compliance) or "no framework"
+            lines += [
+                f"## Stack `{evidence.stack}`",
+                "",
+                f"{own.region}; data sensitivity **{own.data_sensitivity}**; {frameworks}; "
+                f"account services `{own.account_services}`.",
+                "",
+            ]
+            if own is not answers:
+                outside = _outside_this_stack(own, registry(own.cloud))
+                lines += [f"#{line}" if line.startswith("## ") else line for line in outside]
+            lines += _stack_lines(own, evidence, depth=1)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -502,6 +516,18 @@ def compliance_markdown(
         exceptions = report.exceptions if report is not None else {}
     stack = report.stack if report is not None else answers.stack
     return compliance_document(answers, [StackEvidence(stack, report, run, exceptions, live)])
+
+
+def _own_answers(project: Path, stack: str) -> Answers | None:
+    """A stack's own answers (``aiscaffold stack add``); None when it has no record."""
+    from .stacks import read_records, stack_answers
+
+    try:
+        if stack not in read_records(project):
+            return None
+        return stack_answers(project, stack)
+    except Exception:  # an unreadable record: the project's answers stand in
+        return None
 
 
 def project_stacks(project: Path) -> list[str]:
@@ -569,16 +595,22 @@ def project_compliance(
     project = Path(path).resolve()
     if not project.is_dir():
         raise ProjectError(f"{path} is not a directory")
+    from .stacks import load_stack_requirements
+
     answers = project_answers(project)
-    requirements = load_requirements(project)
+    load_requirements(project)
     extra = load_extra_policies(project)
     evidence, reports = [], []
     for name in [stack] if stack else project_stacks(project) or [answers.stack]:
+        # Each stack is judged by its own requirements (policy/enforcement.<stack>.yaml).
+        requirements = load_stack_requirements(project, name)
         run = (runs or {}).get(name) or run_project(project, name)
         report = evaluate(run, requirements, extra)
         reports.append(report)
         live = project_liveness(project, name, run, requirements).live
-        evidence.append(StackEvidence(name, report, run, report.exceptions, live))
+        evidence.append(
+            StackEvidence(name, report, run, report.exceptions, live, _own_answers(project, name))
+        )
     return Compliance(compliance_document(answers, evidence), tuple(reports))
 
 
@@ -760,8 +792,10 @@ def write_reports(project: Path, answers: Answers) -> tuple[Path, Path]:
 
     def check(stack: str) -> tuple[MockRun | None, CheckReport | None, frozenset[str] | None]:
         try:
+            from .stacks import load_stack_requirements
+
             run = run_program(project, stack=stack)
-            requirements = load_requirements(project)
+            requirements = load_stack_requirements(project, stack)
             report = evaluate(run, requirements, load_extra_policies(project))
             return run, report, project_liveness(project, stack, run, requirements).live
         except Exception:  # the reports then say "not checked" instead of a status
@@ -782,7 +816,19 @@ def write_reports(project: Path, answers: Answers) -> tuple[Path, Path]:
         stack_run, stack_report, stack_live = (
             (run, report, live) if stack == answers.stack else check(stack)
         )
-        evidence.append(StackEvidence(stack, stack_report, stack_run, exceptions, stack_live))
+        evidence.append(
+            StackEvidence(
+                stack,
+                stack_report,
+                stack_run,
+                # An added stack may have overrides of its own (enforcement.<stack>.yaml).
+                stack_report.exceptions
+                if stack_report is not None and stack != answers.stack
+                else exceptions,
+                stack_live,
+                _own_answers(project, stack),
+            )
+        )
     compliance = project / COMPLIANCE_FILE
     compliance.write_text(compliance_document(answers, evidence), encoding="utf-8")
     architecture = project / ARCHITECTURE_FILE

@@ -26,7 +26,7 @@ from .derived import (
 )
 from .errors import AnswersError, Interrupted, MissingAnswersError, ProjectError, RenderError
 
-__all__ = ["ANSWERS_FILE", "UpdateResult", "update"]
+__all__ = ["ANSWERS_FILE", "UpdateResult", "UpdateStatus", "update", "update_status"]
 
 ANSWERS_FILE = ".copier-answers.yml"
 CONFLICT_MARKER = "<<<<<<< "
@@ -259,7 +259,67 @@ def _merge_derived(
             overwrite=True,
         )
     new = snapshot(fresh, str(answers.get("stack", "dev")))
-    return tuple(merge_derived(project, baseline, new, __version__).kept)
+    problems, rendered = _derive_stacks(project, answers, src_path, ref, Path(tmp), new)
+    kept = merge_derived(project, baseline, new, __version__).kept
+    _refresh_stack_enforcement(project, rendered)
+    return (*problems, *(_by_stack(kept) if rendered or problems else kept))
+
+
+def _derive_stacks(
+    project: Path,
+    answers: Mapping[str, Any],
+    src_path: str,
+    ref: str,
+    tmp: Path,
+    new: Snapshot,
+) -> tuple[list[str], dict[str, str]]:
+    """Derive every stack added with ``aiscaffold stack add`` (:mod:`.stacks`) from the
+    project's updated answers and its own, adding its ``Pulumi.<stack>.yaml`` values to
+    ``new``. Returns problems to report and each stack's rendered enforcement file."""
+    from .answers import validate_answers
+    from .derived import _config
+    from .stacks import merged_answers, read_records, render_stack
+
+    problems: list[str] = []
+    rendered: dict[str, str] = {}
+    for name, own in read_records(project).items():
+        merged = merged_answers(answers, name, own)
+        try:
+            final = validate_answers(merged).model_dump(mode="json")
+        except AnswersError as exc:
+            problems.append(f"{name}: not re-derived, its answers are invalid now: {exc.render()}")
+            continue
+        config_text, rendered[name] = render_stack(final, tmp, src_path=src_path, ref=ref)
+        config = _config(config_text)
+        if config is not None:
+            new[f"Pulumi.{name}.yaml"] = {"config": config}
+    return problems, rendered
+
+
+def _refresh_stack_enforcement(project: Path, rendered: Mapping[str, str]) -> None:
+    """Each added stack's requirements as derived now; the team's overrides there kept."""
+    from aiscaffold_components.policies import stack_enforcement_file
+
+    from .stacks import enforcement_text
+
+    for name, text in rendered.items():
+        path = project / "policy" / stack_enforcement_file(name)
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        merged = enforcement_text(text, current)
+        if merged != current:
+            path.write_text(merged, encoding="utf-8")
+
+
+def _by_stack(kept: list[str]) -> list[str]:
+    """Report lines of a stack file read "prod: kept your ..." (one report, every stack)."""
+    out = []
+    for line in kept:
+        file, sep, _ = line.partition(": ")
+        if sep and file.startswith("Pulumi.") and file.endswith(".yaml") and "/" not in file:
+            out.append(f"{file[len('Pulumi.') : -len('.yaml')]}: {line}")
+        else:
+            out.append(line)
+    return out
 
 
 #: Answers that keep what a project generated before the question existed already has
@@ -270,6 +330,9 @@ _EXISTING_BEHAVIOUR: dict[str, Any] = {
     # Before 0.3.0 every GCP project created its organization policies: removing them
     # on update would weaken the project silently.
     "gcp_org_policies": True,
+    # Before 0.3.0 no project had a gateway: `none` keeps exactly its resources; a
+    # gateway is a choice (`--data api_gateway=private` with its identity provider).
+    "api_gateway": "none",
 }
 
 
@@ -369,9 +432,16 @@ def update(
     old_version = str(recorded["_commit"])
     target_ref = vcs_ref or source.ref
 
-    baseline = read_baseline(project) or _history_baseline(
-        project, str(recorded.get("stack", "dev"))
-    )
+    primary = str(recorded.get("stack", "dev"))
+    baseline = read_baseline(project)
+    if baseline is None or f"Pulumi.{primary}.yaml" not in baseline[1]:
+        # No record, or one `stack add` started for the added stacks only: the first
+        # stack's base comes from git history.
+        history = _history_baseline(project, primary)
+        if baseline is None or history is None:
+            baseline = baseline or history
+        else:
+            baseline = (baseline[0] or history[0], {**history[1], **baseline[1]})
     import copier
 
     with tempfile.TemporaryDirectory(prefix="aiscaffold-update-") as tmp:
@@ -427,4 +497,88 @@ def update(
         notes=_notes(old_version, new_version),
         pretend=pretend,
         kept=kept,
+    )
+
+
+# ------------------------------------------------------------ update --check (issue 18)
+@dataclass(frozen=True)
+class UpdateStatus:
+    """Where a project stands against the newest template this aiscaffold can update to."""
+
+    project: Path
+    current: str
+    """The template version the project records (``_commit``)."""
+    newest: str
+    """The version ``aiscaffold update`` would move it to: the installed template's
+    release tag, or its development tag when the template changed since the last release."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """Migration notes (version, text) of the versions an update would cross."""
+
+    @property
+    def available(self) -> bool:
+        """True when ``aiscaffold update`` would bring a newer template."""
+        current, newest = _version(self.current), _version(self.newest)
+        if current is None or newest is None:
+            # A commit id rather than a version: only equality says "up to date".
+            return self.current != self.newest
+        return newest > current
+
+
+def _recorded_answers(project: Path) -> dict[str, Any]:
+    """The answers file's content, or a ProjectError naming what is missing.
+
+    Unlike :func:`_check_project`, neither git nor a clean tree is required: reading
+    versions changes nothing, and any CI checkout (shallow, with build output) can ask.
+    """
+    if not project.is_dir():
+        raise ProjectError(f"{str(project)!r} is not a directory")
+    answers_file = project / ANSWERS_FILE
+    if not answers_file.is_file():
+        raise ProjectError(
+            f"{str(project)!r} has no {ANSWERS_FILE}: it was not generated by aiscaffold, "
+            "or the file was deleted",
+            hint=f"Restore it from git history (git checkout <commit> -- {ANSWERS_FILE}).",
+        )
+    try:
+        recorded = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        raise ProjectError(
+            f"{ANSWERS_FILE} cannot be read as YAML; restore it from git history"
+        ) from None
+    if (
+        not isinstance(recorded, dict)
+        or not recorded.get("_commit")
+        or not recorded.get("_src_path")
+    ):
+        raise ProjectError(
+            f"{ANSWERS_FILE} records no template version (_commit and _src_path)",
+            hint="Restore it from git history; without them there is nothing to compare.",
+        )
+    return recorded
+
+
+def update_status(path: str | os.PathLike[str] = ".") -> UpdateStatus:
+    """Compare a project's template version with the newest this aiscaffold provides.
+
+    The project is only read (no git repository or clean tree needed); the template
+    source in the user cache is prepared as for :func:`update`, so "newest" is exactly
+    the version an update would reach.
+
+    Raises:
+        ProjectError: not a directory, no (readable) answers file, no recorded
+            template version, or a template source this aiscaffold does not provide.
+    """
+    project = Path(path).resolve()
+    recorded = _recorded_answers(project)
+    source = template_source.ensure_template_source()
+    _check_source(recorded, source.src_path)
+    current = str(recorded["_commit"])
+    status = UpdateStatus(project=project, current=current, newest=source.ref)
+    if not status.available:
+        return status
+    return UpdateStatus(
+        project=project,
+        current=current,
+        newest=source.ref,
+        notes=_notes(current, source.ref),
     )
