@@ -11,7 +11,9 @@ from aiscaffold.api_models import AWS_TYPES, GCP_TYPES, region_problem
 
 def _pulumi_class(type_token: str) -> object:
     package, module_part, class_name = type_token.split(":")
-    module = importlib.import_module(f"pulumi_{package}.{module_part.split('/')[0]}")
+    module_name = module_part.split("/")[0]
+    module_name = {"lambda": "lambda_"}.get(module_name, module_name)  # a Python keyword
+    module = importlib.import_module(f"pulumi_{package}.{module_name}")
     return getattr(module, class_name)
 
 

@@ -133,18 +133,29 @@ BAD_DATA = [
         "gateway_oidc_audience: missing",
     ),
     (
-        ["--data", "api_gateway=private", "--data", "gateway_oidc_audience=api://ok-app"]
-        + ["--data", "gateway_oidc_issuer=http://idp.example.com"],
+        [
+            *("--data", "api_gateway=private", "--data", "gateway_oidc_audience=api://ok-app"),
+            *("--data", "gateway_oidc_issuer=http://idp.example.com"),
+        ],
         "is not an OIDC issuer URL",
     ),
     (
-        ["--data", "api_gateway=private", "--data", "gateway_oidc_audience=api://ok-app"]
-        + ["--data", "gateway_oidc_issuer=https://idp.example.com/?tenant=x"],
+        [
+            *("--data", "api_gateway=private", "--data", "gateway_oidc_audience=api://ok-app"),
+            *("--data", "gateway_oidc_issuer=https://idp.example.com/?tenant=x"),
+        ],
         "is not an OIDC issuer URL",
     ),
     (
-        ["--data", "api_gateway=private", "--data", "gateway_oidc_issuer=https://idp.example.com"]
-        + ["--data", "gateway_oidc_audience=my audience"],
+        [
+            *(
+                "--data",
+                "api_gateway=private",
+                "--data",
+                "gateway_oidc_issuer=https://idp.example.com",
+            ),
+            *("--data", "gateway_oidc_audience=my audience"),
+        ],
         "is not an OIDC audience",
     ),
     (["--data", "gateway_oidc_audience=api://ok-app"], "applies only with a gateway"),

@@ -630,3 +630,26 @@ def test_the_example_in_the_generated_pack_works_as_written(
     assert tagged and {f.resource for f in flagged} == tagged
     assert {(f.level, f.severity) for f in flagged} == {("mandatory", "low")}
     assert {f.policy for f in report.mandatory} == {"team-cost-center"}
+
+
+def test_loading_the_policies_imports_no_cloud_sdk() -> None:
+    """Reading a project's enforcement file validates its overrides against every pack,
+    so every pack is imported by every `check`: a pack that imports a components module
+    at import time drags in its cloud SDK (pulumi_gcp.compute alone takes seconds) for
+    projects of every cloud. Packs reach component constants lazily (their _util)."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from aiscaffold_components.policies import registry\n"
+        "registry()\n"
+        "heavy = sorted({m for m in sys.modules if m.split('.')[0] in "
+        "('pulumi_aws', 'pulumi_azure_native', 'pulumi_gcp') or m.split('.')[:2] in "
+        "(['aiscaffold_components', 'aws'], ['aiscaffold_components', 'azure'], "
+        "['aiscaffold_components', 'gcp'])})\n"
+        "print('\\n'.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == [], f"importing the policy packs imports {out[:10]}"

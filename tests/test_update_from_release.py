@@ -75,9 +75,7 @@ def test_gcp_project_of_the_last_release_keeps_its_locks_and_org_policies(
         update(project)
     assert {"alert_emails", "monthly_budget", "billing_account"} <= set(missing.value.missing)
     # ...and those that keep what the deployment has are not among them.
-    assert not {"gcp_org_policies", "account_services", "api_gateway"} & set(
-        missing.value.missing
-    )
+    assert not {"gcp_org_policies", "account_services", "api_gateway"} & set(missing.value.missing)
     result = update(
         project,
         answers={
@@ -92,7 +90,9 @@ def test_gcp_project_of_the_last_release_keeps_its_locks_and_org_policies(
     assert after["account_services"] == "this-stack"
     assert after["alert_emails"] == ["secops@example.com"]
     assert after["monthly_budget"] == 2500
-    assert after["api_gateway"] == "none", "no gateway unless chosen: its resources stay as they are"
+    assert after["api_gateway"] == "none", (
+        "no gateway unless chosen: its resources stay as they are"
+    )
     stack = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
     assert stack["old-gcp:lock_log_archive"] is True
     assert stack["old-gcp:gcp_org_policies"] is True
@@ -140,3 +140,21 @@ def test_aws_project_of_the_last_release_keeps_its_compliance_mode_lock(tmp_path
     assert (project / "docs" / "incident-response.md").is_file()
     (lock,) = run.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
     assert lock.inputs["rule"]["defaultRetention"]["mode"] == "COMPLIANCE", "never weakened"
+
+    # Choosing the gateway later (issue 20) adds its resources and renames none.
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "updated")
+    updated = urns(run)
+    update(
+        project,
+        answers={
+            "api_gateway": "private",
+            "gateway_oidc_issuer": "https://login.example.com/tenant/v2.0",
+            "gateway_oidc_audience": "api://old-aws",
+        },
+    )
+    with_gateway = run_program(project)
+    assert missing_without_alias(updated, with_gateway) == []
+    (api,) = with_gateway.of_type("aws:apigateway/restApi:RestApi")
+    assert api.inputs["endpointConfiguration"]["types"] == "PRIVATE"
+    assert with_gateway.of_type("aws:lambda/function:Function"), "the token authorizer"

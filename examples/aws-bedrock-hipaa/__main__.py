@@ -36,6 +36,8 @@ import pulumi_aws as aws
 from aiscaffold_components.aws import (
     AlertChannel,
     AlertChannelArgs,
+    ApiGateway,
+    ApiGatewayArgs,
     ECR_ENDPOINT_SERVICES,
     ENDPOINT_SERVICES,
     AuditLogging,
@@ -386,6 +388,47 @@ if siem_consumer:
         ),
     )
     pulumi.export("siem_role_arn", siem.role_arn)
+
+# ---- AI gateway (API-01..05)
+# With api_gateway private or public: an API Gateway REST API before the workload, every
+# method behind the OIDC authorizer (gateway_oidc_issuer / gateway_oidc_audience),
+# throttled at gateway_rate_limit / gateway_burst_limit, logged without bodies, TLS 1.2+;
+# public: behind AWS WAF. Stack config read here (README.md, "AI gateway"):
+# gateway_backend (a Lambda function ARN or an internal ALB/NLB ARN; until set every
+# route answers 503), gateway_backend_host (the load balancer's https host name),
+# gateway_clients (names that get an API key and a daily quota), gateway_domain and
+# gateway_certificate_arn (public: a custom domain with TLS 1.2).
+if profile.api_gateway != "none":
+    gateway_config = pulumi.Config()
+    gateway = ApiGateway(
+        "gateway",
+        ApiGatewayArgs(
+            name_prefix=prefix,
+            mode=profile.api_gateway,
+            oidc_issuer=profile.gateway_oidc_issuer,
+            oidc_audience=profile.gateway_oidc_audience,
+            rate_limit=profile.gateway_rate_limit,
+            burst_limit=profile.gateway_burst_limit,
+            logs_key_arn=keys.logs_key_arn,
+            log_retention_days=profile.log_retention_days,
+            tags=tags,
+            vpc_id=network.vpc_id,
+            vpc_cidr=network.cidr_block,
+            subnet_ids=network.private_subnet_ids,
+            backend=gateway_config.get("gateway_backend") or "",
+            backend_host=gateway_config.get("gateway_backend_host") or "",
+            backend_security_group_ids=[network.workload_security_group_id],
+            clients=list(gateway_config.get_object("gateway_clients") or []),
+            domain_name=gateway_config.get("gateway_domain") or "",
+            certificate_arn=gateway_config.get("gateway_certificate_arn") or "",
+            # The account's API Gateway logging role: one per account and region.
+            manage_account_logging_role=owns_account_services,
+            # API Gateway meters requests, not tokens: profile.gateway_tokens_per_minute
+            # is the workload's to enforce (README.md, "AI gateway").
+        ),
+    )
+    pulumi.export("gateway_url", gateway.invoke_url)
+    pulumi.export("gateway_access_log_group", gateway.access_log_group_name)
 
 # ---- cost guardrails (COST-01..03)
 # Budgets of monthly_budget USD a month (the project's cost-allocation tag, and the

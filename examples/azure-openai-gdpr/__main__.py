@@ -11,6 +11,8 @@ import pulumi
 from aiscaffold_components.azure import (
     AlertChannel,
     AlertChannelArgs,
+    ApiGateway,
+    ApiGatewayArgs,
     AppSecret,
     AuditLogging,
     AuditLoggingArgs,
@@ -269,6 +271,40 @@ if siem_consumer:
         "siem",
         SiemExportArgs(workspace_id=audit.workspace_id, consumer_object_id=siem_consumer),
     )
+
+# ---- AI gateway (API-01..05)
+# API Management in front of the workload when `api_gateway` is private (internal mode in
+# its own subnet) or public (external mode behind Front Door Premium's WAF). Every
+# operation validates the caller's token (gateway_oidc_issuer, gateway_oidc_audience) and
+# is limited per caller; change the limits in the stack config:
+#   pulumi config set gateway_rate_limit 20
+# Until the workload's https URL is set, every call answers 503 and nothing is forwarded:
+#   pulumi config set gateway_backend https://<workload host>
+# Provisioning takes 30-45 minutes (README.md, "AI gateway").
+if profile.api_gateway != "none":
+    gateway = ApiGateway(
+        "gateway",
+        ApiGatewayArgs(
+            resource_group_name=group,
+            location=location,
+            vnet_name=network.vnet_name,
+            subnet_prefix=network.spare_subnet_prefix(2),
+            mode="public" if profile.api_gateway == "public" else "private",
+            oidc_issuer=profile.gateway_oidc_issuer,
+            oidc_audience=profile.gateway_oidc_audience,
+            publisher_email=(profile.alert_emails or ["security@example.com"])[0],
+            workspace_id=audit.workspace_id,
+            archive_account_id=audit.archive_account_id,
+            rate_limit=profile.gateway_rate_limit,
+            burst_limit=profile.gateway_burst_limit,
+            tokens_per_minute=profile.gateway_tokens_per_minute,
+            backend_url=config.get("gateway_backend") or None,
+            confidential_data=profile.data_sensitivity in ("confidential", "restricted"),
+            tags=tags,
+            depends_on=[network],
+        ),
+    )
+    pulumi.export("gateway_url", gateway.gateway_url)
 
 # ---- cost guardrails (COST-01..03)
 # A monthly budget of `monthly_budget` (billing currency) on the resource group, alerting

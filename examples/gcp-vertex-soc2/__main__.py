@@ -28,6 +28,11 @@ Optional stack config besides the profile:
   siem_consumer          IAM member of a central SIEM (serviceAccount:<email>, group:...):
                          a log sink exports the audit and AI logs to a CMEK topic whose
                          subscription only it may pull (DET-04; see README, "Alerts")
+  gateway_backend        the Cloud Run service (name, in the region) the AI gateway
+                         forwards to; until set, every call answers 503 (API-01..05)
+  gateway_domain         public gateway: domain of its Google-managed certificate
+  gateway_certificate    PEM certificate of the gateway (with the secret
+                         gateway_private_key); a private gateway needs one
   ai_requests_per_minute cap on each model's Vertex AI requests per minute and region
                          (COST-03; default 60, 0: no cap; see README, "Cost guardrails")
 """
@@ -37,6 +42,8 @@ import pulumi_gcp as gcp
 from aiscaffold_components.gcp import (
     AlertChannel,
     AlertChannelArgs,
+    ApiGateway,
+    ApiGatewayArgs,
     ServiceApis,
     AuditLogging,
     AuditLoggingArgs,
@@ -119,6 +126,8 @@ network = Network(
         region=profile.region,
         flow_log_sampling=profile.flow_log_sampling,
         allow_internet_egress=profile.allow_internet_egress,
+        # The private AI gateway's internal load balancer runs its proxies here.
+        proxy_only_subnet_cidr="10.10.16.0/23" if profile.api_gateway == "private" else None,
     ),
 )
 
@@ -291,6 +300,41 @@ if profile.gcp_org_policies or vpc_sc_access_policy:
             perimeter_access_levels=vpc_sc_access_levels,
         ),
     )
+
+# ---- AI gateway (API-01..05)
+# With api_gateway private or public: an application load balancer (internal, or
+# external behind Cloud Armor's WAF) before ESPv2, which checks each caller's OIDC token
+# (issuer and audience from the profile), throttled per client to gateway_rate_limit
+# requests/s. Stack config: gateway_backend (the workload's Cloud Run service; until it
+# is set every call answers 503), gateway_domain (public: a Google-managed certificate)
+# or gateway_certificate with the secret gateway_private_key (PEM); without either the
+# HTTPS frontend waits (README.md, "AI gateway").
+if profile.api_gateway != "none":
+    gateway = ApiGateway(
+        f"{name}-gateway",
+        ApiGatewayArgs(
+            project=project_id,
+            project_number=project_number,
+            region=profile.region,
+            name_prefix=f"{name}-{profile.stack}",
+            mode=profile.api_gateway,
+            oidc_issuer=profile.gateway_oidc_issuer,
+            oidc_audience=profile.gateway_oidc_audience,
+            rate_limit=profile.gateway_rate_limit,
+            burst_limit=profile.gateway_burst_limit,
+            tokens_per_minute=profile.gateway_tokens_per_minute,
+            network_id=network.network_id,
+            subnet_id=network.subnet_id,
+            backend_service=config.get("gateway_backend") or None,
+            domain=config.get("gateway_domain") or None,
+            certificate=config.get("gateway_certificate") or None,
+            private_key=config.get_secret("gateway_private_key"),
+            labels=labels,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[network]),
+    )
+    pulumi.export("gateway_address", gateway.address)
+    pulumi.export("gateway_endpoints_service", gateway.endpoints_service_name)
 
 # ---- cost guardrails (COST-01..03)
 # Budgets on the billing account for the project's spend and Vertex AI's own line, with

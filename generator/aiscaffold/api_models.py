@@ -419,6 +419,138 @@ AWS_TYPES: dict[str, ApiType] = {
             "referencedSecurityGroupId": "SourceSecurityGroupId",
         },
     ),
+    # -- the AI gateway (issue 20)
+    "aws:apigateway/restApi:RestApi": _cfn(
+        "AWS::ApiGateway::RestApi",
+        "aws-resource-apigateway-restapi.html",
+    ),
+    "aws:apigateway/restApiPolicy:RestApiPolicy": _cfn(
+        "AWS::ApiGateway::RestApi",
+        "aws-resource-apigateway-restapi.html",
+        renames={"restApiId": "RestApiId"},
+    ),
+    "aws:apigateway/authorizer:Authorizer": _cfn(
+        "AWS::ApiGateway::Authorizer",
+        "aws-resource-apigateway-authorizer.html",
+        renames={"restApi": "RestApiId", "providerArns": "ProviderARNs"},
+    ),
+    "aws:apigateway/method:Method": _cfn(
+        "AWS::ApiGateway::Method",
+        "aws-resource-apigateway-method.html",
+        renames={"restApi": "RestApiId", "authorization": "AuthorizationType"},
+    ),
+    "aws:apigateway/resource:Resource": _cfn(
+        "AWS::ApiGateway::Resource",
+        "aws-resource-apigateway-resource.html",
+        renames={"restApi": "RestApiId"},
+    ),
+    "aws:apigateway/integration:Integration": _cfn(
+        "AWS::ApiGateway::Method",
+        "aws-properties-apigateway-method-integration.html",
+        root=("Integration",),
+        renames={
+            "restApi": "RestApiId",
+            "resourceId": "ResourceId",
+            "httpMethod": "HttpMethod",
+            "integrationTarget": "IntegrationTarget",
+        },
+        skip=["restApi", "resourceId", "httpMethod", "integrationTarget"],
+    ),
+    "aws:apigateway/methodResponse:MethodResponse": _cfn(
+        "AWS::ApiGateway::Method",
+        "aws-properties-apigateway-method-methodresponse.html",
+        root=("MethodResponses",),
+        skip=["restApi", "resourceId", "httpMethod"],
+    ),
+    "aws:apigateway/integrationResponse:IntegrationResponse": _cfn(
+        "AWS::ApiGateway::Method",
+        "aws-properties-apigateway-method-integrationresponse.html",
+        root=("Integration", "IntegrationResponses"),
+        skip=["restApi", "resourceId", "httpMethod"],
+    ),
+    "aws:apigateway/deployment:Deployment": _cfn(
+        "AWS::ApiGateway::Deployment",
+        "aws-resource-apigateway-deployment.html",
+        renames={"restApi": "RestApiId"},
+        skip=["triggers"],
+    ),
+    "aws:apigateway/stage:Stage": _cfn(
+        "AWS::ApiGateway::Stage",
+        "aws-resource-apigateway-stage.html",
+        renames={
+            "restApi": "RestApiId",
+            "deployment": "DeploymentId",
+            "accessLogSettings": "AccessLogSetting",
+            "xrayTracingEnabled": "TracingEnabled",
+        },
+    ),
+    "aws:apigateway/methodSettings:MethodSettings": _cfn(
+        "AWS::ApiGateway::Stage",
+        "aws-properties-apigateway-stage-methodsetting.html",
+        root=("MethodSettings",),
+        # CloudFormation holds the settings flat in a MethodSetting, pulumi-aws nests
+        # them under ``settings``; their domains (numbers, the logging level names) are
+        # judged by AWS-API-003/005 instead.
+        skip=["restApi", "stageName", "methodPath", "settings"],
+    ),
+    "aws:apigateway/account:Account": _cfn(
+        "AWS::ApiGateway::Account",
+        "aws-resource-apigateway-account.html",
+    ),
+    "aws:apigateway/usagePlan:UsagePlan": _cfn(
+        "AWS::ApiGateway::UsagePlan",
+        "aws-resource-apigateway-usageplan.html",
+        renames={
+            "name": "UsagePlanName",
+            "throttleSettings": "Throttle",
+            "quotaSettings": "Quota",
+            "apiStages.apiId": "ApiId",
+        },
+    ),
+    "aws:apigateway/apiKey:ApiKey": _cfn(
+        "AWS::ApiGateway::ApiKey",
+        "aws-resource-apigateway-apikey.html",
+    ),
+    "aws:apigateway/usagePlanKey:UsagePlanKey": _cfn(
+        "AWS::ApiGateway::UsagePlanKey",
+        "aws-resource-apigateway-usageplankey.html",
+    ),
+    "aws:apigateway/domainName:DomainName": _cfn(
+        "AWS::ApiGateway::DomainName",
+        "aws-resource-apigateway-domainname.html",
+    ),
+    "aws:apigateway/basePathMapping:BasePathMapping": _cfn(
+        "AWS::ApiGateway::BasePathMapping",
+        "aws-resource-apigateway-basepathmapping.html",
+        renames={"restApi": "RestApiId", "stageName": "Stage"},
+    ),
+    "aws:apigatewayv2/vpcLink:VpcLink": _cfn(
+        "AWS::ApiGatewayV2::VpcLink",
+        "aws-resource-apigatewayv2-vpclink.html",
+    ),
+    "aws:lambda/function:Function": _cfn(
+        "AWS::Lambda::Function",
+        "aws-resource-lambda-function.html",
+        renames={"name": "FunctionName"},
+        skip=["code"],
+    ),
+    "aws:lambda/permission:Permission": _cfn(
+        "AWS::Lambda::Permission",
+        "aws-resource-lambda-permission.html",
+        renames={"function": "FunctionName"},
+    ),
+    "aws:wafv2/webAcl:WebAcl": _cfn(
+        "AWS::WAFv2::WebACL",
+        "aws-resource-wafv2-webacl.html",
+    ),
+    "aws:wafv2/webAclAssociation:WebAclAssociation": _cfn(
+        "AWS::WAFv2::WebACLAssociation",
+        "aws-resource-wafv2-webaclassociation.html",
+    ),
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": _cfn(
+        "AWS::WAFv2::LoggingConfiguration",
+        "aws-resource-wafv2-loggingconfiguration.html",
+    ),
 }
 
 #: pulumi-aws types with no API resource of their own: the Terraform provider adopts the
@@ -644,6 +776,78 @@ GCP_TYPES: dict[str, ApiType] = {
         "https://cloud.google.com/vertex-ai/docs/workbench/reference/rest/v2/projects.locations.instances",
         skip=["instanceId"],  # a query parameter of instances.create
     ),
+    # The AI gateway (aiscaffold_components.gcp.gateway).
+    "gcp:compute/address:Address": _gcp(
+        "compute.v1.Address", "https://cloud.google.com/compute/docs/reference/rest/v1/addresses"
+    ),
+    "gcp:compute/forwardingRule:ForwardingRule": _gcp(
+        "compute.v1.ForwardingRule",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/forwardingRules",
+        renames={"ipAddress": "IPAddress", "ipProtocol": "IPProtocol"},
+    ),
+    "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": _gcp(
+        "compute.v1.NetworkEndpointGroup",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/regionNetworkEndpointGroups",
+    ),
+    "gcp:compute/securityPolicy:SecurityPolicy": _gcp(
+        "compute.v1.SecurityPolicy",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/securityPolicies",
+    ),
+    "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy": _gcp(
+        "compute.v1.SecurityPolicy",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/regionSecurityPolicies",
+    ),
+    "gcp:compute/backendService:BackendService": _gcp(
+        "compute.v1.BackendService",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/backendServices",
+    ),
+    "gcp:compute/regionBackendService:RegionBackendService": _gcp(
+        "compute.v1.BackendService",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/regionBackendServices",
+    ),
+    "gcp:compute/uRLMap:URLMap": _gcp(
+        "compute.v1.UrlMap", "https://cloud.google.com/compute/docs/reference/rest/v1/urlMaps"
+    ),
+    "gcp:compute/regionUrlMap:RegionUrlMap": _gcp(
+        "compute.v1.UrlMap", "https://cloud.google.com/compute/docs/reference/rest/v1/regionUrlMaps"
+    ),
+    "gcp:compute/sSLPolicy:SSLPolicy": _gcp(
+        "compute.v1.SslPolicy",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/sslPolicies",
+    ),
+    "gcp:compute/regionSslPolicy:RegionSslPolicy": _gcp(
+        "compute.v1.SslPolicy",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/regionSslPolicies",
+    ),
+    "gcp:compute/managedSslCertificate:ManagedSslCertificate": _gcp(
+        "compute.v1.SslCertificate",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/sslCertificates",
+    ),
+    "gcp:compute/sSLCertificate:SSLCertificate": _gcp(
+        "compute.v1.SslCertificate",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/sslCertificates",
+    ),
+    "gcp:compute/regionSslCertificate:RegionSslCertificate": _gcp(
+        "compute.v1.SslCertificate",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/regionSslCertificates",
+    ),
+    "gcp:compute/targetHttpsProxy:TargetHttpsProxy": _gcp(
+        "compute.v1.TargetHttpsProxy",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/targetHttpsProxies",
+    ),
+    "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy": _gcp(
+        "compute.v1.TargetHttpsProxy",
+        "https://cloud.google.com/compute/docs/reference/rest/v1/regionTargetHttpsProxies",
+    ),
+    "gcp:cloudrunv2/service:Service": _gcp(
+        "run.v2.GoogleCloudRunV2Service",
+        "https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services",
+        renames={"template.containers.envs": "env"},
+        # name is the create call's serviceId; deletionProtection is the provider's own.
+        skip=["name", "deletionProtection"],
+    ),
+    "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": _gcp(*_GCP_BINDING, skip=["name"]),
+    "gcp:endpoints/serviceIamMember:ServiceIamMember": _gcp(*_GCP_BINDING, skip=["serviceName"]),
 }
 
 #: pulumi-gcp types whose API call has no body to validate (enabling a service, asking
@@ -657,6 +861,10 @@ GCP_UNMODELLED = frozenset(
         "gcp:securitycenter/notificationServiceAccount:NotificationServiceAccount",
         "gcp:modelarmor/template:Template",
         "gcp:modelarmor/floorsetting:Floorsetting",
+        # Deployed from an OpenAPI document (services.configs.submit of a config
+        # source), not a body of fields:
+        # https://cloud.google.com/service-infrastructure/docs/service-management/reference/rest/v1/services.configs/submit
+        "gcp:endpoints/service:Service",
     }
 )
 
@@ -878,6 +1086,57 @@ AZURE_TYPES: dict[str, ApiType] = {
         "monitor/scheduled-query-rules/create-or-update",
         # actionProperties (properties added to the notification) came with 2023-12-01.
         skip=("actions.actionProperties",),
+    ),
+    # The AI gateway (issue 20): API Management 2024-05-01 (azure-mgmt-apimanagement 5),
+    # Front Door (Standard/Premium) profiles and routes, and its WAF policies. The cdn and
+    # frontdoor packages that carry msrest models stop at 2024-02-01 (their TypeSpec-built
+    # successors carry no limits): the nearest version azure-native's 2025-06-01 and
+    # 2025-11-01 are checked against.
+    **{
+        f"azure-native:apimanagement:{token}": _azure(
+            "azure.mgmt.apimanagement",
+            model,
+            f"operations._{module}_operations:build_create_or_update_request",
+            "2024-05-01",
+            f"apimanagement/{page}/create-or-update",
+        )
+        for token, model, module, page in (
+            (
+                "ApiManagementService",
+                "ApiManagementServiceResource",
+                "api_management_service",
+                "api-management-service",
+            ),
+            ("Api", "ApiCreateOrUpdateParameter", "api", "apis"),
+            ("ApiOperation", "OperationContract", "api_operation", "api-operation"),
+            ("ApiPolicy", "PolicyContract", "api_policy", "api-policy"),
+            ("Logger", "LoggerContract", "logger", "logger"),
+            ("Diagnostic", "DiagnosticContract", "diagnostic", "diagnostic"),
+        )
+    },
+    **{
+        f"azure-native:cdn:{token}": _azure(
+            "azure.mgmt.cdn",
+            model,
+            f"operations._{module}_operations:build_create_request",
+            "2024-02-01",
+            f"frontdoor/{page}/create",
+        )
+        for token, model, module, page in (
+            ("Profile", "Profile", "profiles", "profiles"),
+            ("AFDEndpoint", "AFDEndpoint", "afd_endpoints", "afd-endpoints"),
+            ("AFDOriginGroup", "AFDOriginGroup", "afd_origin_groups", "afd-origin-groups"),
+            ("AFDOrigin", "AFDOrigin", "afd_origins", "afd-origins"),
+            ("Route", "Route", "routes", "routes"),
+            ("SecurityPolicy", "SecurityPolicy", "security_policies", "security-policies"),
+        )
+    },
+    "azure-native:frontdoor:Policy": _azure(
+        "azure.mgmt.frontdoor",
+        "WebApplicationFirewallPolicy",
+        "operations._policies_operations:build_create_or_update_request",
+        "2024-02-01",
+        "frontdoorservice/frontdoor/policies/create-or-update",
     ),
     "azure-native:monitor:DiagnosticSetting": _azure(
         _MONITOR,

@@ -57,9 +57,33 @@ PROJECTS: dict[str, dict[str, Any]] = {
         "account_services": "shared",
         "alert_emails": ["secops@example.com", "oncall@example.org"],
     },
+    # The AI gateway (issue 20): private with the 503 mock; public for restricted
+    # data under PCI DSS (API-01..05 mandatory), with a Lambda backend.
+    "gateway-private": {
+        "cloud": "aws",
+        "ai_service": "bedrock",
+        "data_sensitivity": "confidential",
+        "api_gateway": "private",
+        "gateway_oidc_issuer": "https://login.example.com/tenant/v2.0",
+        "gateway_oidc_audience": "api://aws-gateway-private",
+    },
+    "gateway-public": {
+        "cloud": "aws",
+        "ai_service": "bedrock",
+        "data_sensitivity": "restricted",
+        "compliance": ["pci-dss"],
+        "api_gateway": "public",
+        "gateway_oidc_issuer": "https://login.example.com/tenant/v2.0",
+        "gateway_oidc_audience": "api://aws-gateway-public",
+    },
 }
 #: Stack config a project of ``PROJECTS`` runs with (besides its Pulumi.<stack>.yaml).
 PROJECT_CONFIG: dict[str, dict[str, Any]] = {
+    "gateway-public": {
+        # No gateway_clients: scripts/gen_region_types.py renders the projects without
+        # this config, so it must add no resource type (the component tests cover keys).
+        "gateway_backend": "arn:aws:lambda:us-east-1:123456789012:function:aws-gateway-public-app",
+    },
     "shared-siem": {
         "siem_consumer": "arn:aws:iam::210987654321:role/central-siem",
         "siem_external_id": "aiscaffold-siem-test",
@@ -190,7 +214,9 @@ def takes_tags(type_token: str) -> bool:
     import importlib
 
     _, module_part, class_name = type_token.split(":")
-    module = importlib.import_module(f"pulumi_aws.{module_part.split('/')[0]}")
+    module_name = module_part.split("/")[0]
+    module_name = {"lambda": "lambda_"}.get(module_name, module_name)  # a Python keyword
+    module = importlib.import_module(f"pulumi_aws.{module_name}")
     init = getattr(module, class_name)._internal_init
     return "tags" in inspect.signature(init).parameters
 

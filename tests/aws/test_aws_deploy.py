@@ -561,6 +561,12 @@ def test_aws_deploy_rules_cite_their_sources() -> None:
         "AWS-DEPLOY-022": "account-wide",
         "AWS-DEPLOY-023": "deploy-failure",
         "AWS-DEPLOY-024": "account-wide",
+        "AWS-DEPLOY-030": "account-wide",
+        "AWS-DEPLOY-031": "deploy-failure",
+        "AWS-DEPLOY-032": "deploy-failure",
+        "AWS-DEPLOY-033": "deploy-failure",
+        "AWS-DEPLOY-034": "deploy-failure",
+        "AWS-DEPLOY-035": "deploy-failure",
     }
     for r in rules.values():
         assert r.source.startswith("https://") and r.error and r.description

@@ -12,7 +12,9 @@ import pytest
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["defaults", "sagemaker-confidential", "egress"])
+@pytest.mark.parametrize(
+    "name", ["defaults", "sagemaker-confidential", "egress", "gateway-private"]
+)
 def test_generated_tests_pass_in_the_project(
     name: str, aws_project: Callable[[str], Path], tmp_path: Path
 ) -> None:

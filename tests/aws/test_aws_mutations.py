@@ -35,6 +35,7 @@ MUTATED_PROJECTS = [
     "sagemaker-confidential",
     "egress",
     "shared-siem",
+    "gateway-public",
 ]
 #: The state backend of the default project, checked by that project's pack.
 BOOTSTRAP = "bootstrap"

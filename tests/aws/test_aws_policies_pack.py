@@ -38,6 +38,15 @@ from pulumi_policy.proxy import (
 #: Every AWS policy and its level for an internal-data Bedrock project without
 #: frameworks: a rule dropped or a level changed by a refactoring shows up here.
 MANIFEST = {
+    # The AI gateway (API-01..05): mandatory from restricted data (API-05 from
+    # confidential), advisory for internal data.
+    "AWS-API-001": "advisory",
+    "AWS-API-002": "advisory",
+    "AWS-API-003": "advisory",
+    "AWS-API-004": "advisory",
+    "AWS-API-005": "advisory",
+    "AWS-API-006": "advisory",
+    "AWS-API-007": "advisory",
     "AWS-BEDROCK-001": "mandatory",
     "AWS-BEDROCK-002": "mandatory",
     "AWS-BEDROCK-003": "advisory",
@@ -181,6 +190,8 @@ class Unknown(NamedTuple):
 DEFAULTS, SAGEMAKER, RESTRICTED = "defaults", "sagemaker-confidential", "bedrock-restricted"
 #: Alert e-mails answered, threat detection shared, the SIEM export on (issue 15).
 SHARED = "shared-siem"
+#: The public AI gateway (issue 20), with its Lambda backend.
+GATEWAY = "gateway-public"
 #: What a user adds to the SageMaker project's program: a notebook instance (no component
 #: creates one), so the notebook policies have a resource to read.
 NOTEBOOK = "studio-notebook"
@@ -191,6 +202,13 @@ ENDPOINT_CONFIG = "studio-endpoint-config"
 #: not created yet (ARNs, ids, names, documents built with Output.json_dumps) or from an
 #: expression on one.
 UNKNOWN: dict[str, Unknown] = {
+    "AWS-API-001": Unknown(GATEWAY, "gateway-root-any", "authorization", S),
+    "AWS-API-002": Unknown(GATEWAY, "gateway-jwt", "identitySource", S),
+    "AWS-API-003": Unknown(GATEWAY, "gateway-settings", "settings.throttlingRateLimit", N),
+    "AWS-API-004": Unknown(GATEWAY, "gateway-waf", "rules", A),
+    "AWS-API-005": Unknown(GATEWAY, "gateway-stage", "accessLogSettings.destinationArn", S),
+    "AWS-API-006": Unknown(GATEWAY, "gateway-api", "securityPolicy", S),
+    "AWS-API-007": Unknown(GATEWAY, "gateway-backend-invoke", "sourceArn", S),
     "AWS-BEDROCK-001": Unknown(
         DEFAULTS, "guardrail-guardrail", "contentPolicyConfig.filtersConfigs", A
     ),
@@ -433,6 +451,9 @@ EXPECTED_ADVISORIES: dict[str, set[str]] = {
     "no-budget": set(),  # account_services: shared
     # threat detection belongs to another stack (account_services: shared)
     "shared-siem": set(),
+    # ... and the account's API Gateway CloudWatch role the gateway's logs need.
+    "gateway-private": {"AWS-DEPLOY-004", "AWS-DEPLOY-008", "AWS-DEPLOY-022", "AWS-DEPLOY-030"},
+    "gateway-public": {"AWS-DEPLOY-004", "AWS-DEPLOY-008", "AWS-DEPLOY-022", "AWS-DEPLOY-030"},
 }
 
 

@@ -23,4 +23,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "account_services": "shared",
         "alert_emails": ["secops@example.com", "oncall@example.com"],
     },
+    # The AI gateway (issue 20): internal API Management; and the public one behind Front
+    # Door's WAF with the strictest limits (restricted) and the framework that makes its
+    # policies mandatory when public (pci-dss).
+    "gateway-private": {
+        "api_gateway": "private",
+        "gateway_oidc_issuer": "https://login.example.com/tenant/v2.0",
+        "gateway_oidc_audience": "api://az-gateway-private",
+    },
+    "gateway-public": {
+        "api_gateway": "public",
+        "gateway_oidc_issuer": "https://login.example.com/tenant/v2.0",
+        "gateway_oidc_audience": "api://az-gateway-public",
+        "data_sensitivity": "restricted",
+        "compliance": ["pci-dss"],
+    },
 }

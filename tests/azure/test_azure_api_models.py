@@ -54,6 +54,20 @@ NEAREST_VERSION = {
     "azure-native:consumption:Budget": ("2024-08-01", "2021-10-01"),
     "azure-native:costmanagement:ScheduledActionByScope": ("2024-08-01", "2022-10-01"),
     "azure-native:monitor:ScheduledQueryRule": ("2025-01-01-preview", "2022-08-01-preview"),
+    # The AI gateway's Front Door: azure-mgmt-cdn 13 and azure-mgmt-frontdoor 1.2 are the
+    # last msrest releases (14 and 2 are TypeSpec-built, without limits).
+    **{
+        f"azure-native:cdn:{t}": ("2025-06-01", "2024-02-01")
+        for t in (
+            "Profile",
+            "AFDEndpoint",
+            "AFDOriginGroup",
+            "AFDOrigin",
+            "Route",
+            "SecurityPolicy",
+        )
+    },
+    "azure-native:frontdoor:Policy": ("2025-11-01", "2024-02-01"),
 }
 
 
@@ -86,7 +100,10 @@ def assert_valid(run: MockRun) -> None:
 
 
 # ---------------------------------------------------------------- whole projects
-@pytest.mark.parametrize("variant", ["defaults", "restricted-hipaa-gdpr", "internal-soc2"])
+@pytest.mark.parametrize(
+    "variant",
+    ["defaults", "restricted-hipaa-gdpr", "internal-soc2", "gateway-private", "gateway-public"],
+)
 def test_every_generated_project_is_inside_the_api_domain(
     runs: dict[str, MockRun], variant: str
 ) -> None:

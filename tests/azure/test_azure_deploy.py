@@ -96,6 +96,8 @@ def test_azure_rules_are_registered_with_their_sources() -> None:
         **{f"AZURE-DEPLOY-00{n}": "deploy-failure" for n in range(1, 5)},
         "AZURE-DEPLOY-005": "account-wide",
         **{f"AZURE-DEPLOY-0{n}": "deploy-failure" for n in (20, 21, 22)},
+        # The AI gateway (issue 20): test_azure_gateway.py tests them.
+        **{f"AZURE-DEPLOY-0{n}": "deploy-failure" for n in (30, 31)},
     }
     assert all(r.blocking == (r.category == "deploy-failure") for r in rules.values())
     assert "ForbiddenByRbac" in rules["AZURE-DEPLOY-001"].error
@@ -106,7 +108,10 @@ def test_azure_rules_are_registered_with_their_sources() -> None:
     assert "data-retention-configure" in rules["AZURE-DEPLOY-003"].source
 
 
-@pytest.mark.parametrize("variant", ["defaults", "restricted-hipaa-gdpr", "internal-soc2"])
+@pytest.mark.parametrize(
+    "variant",
+    ["defaults", "restricted-hipaa-gdpr", "internal-soc2", "gateway-private", "gateway-public"],
+)
 def test_generated_projects_pass_every_azure_deploy_rule(
     checked: dict[str, CheckReport], variant: str
 ) -> None:

@@ -40,6 +40,10 @@ ADVISORY_FOR_PUBLIC = {
     "AZURE-PE-002", "AZURE-PE-003", "AZURE-PE-004", "AZURE-SECRETS-001", "AZURE-ST-007",
     "AZURE-ST-008", "AZURE-ST-009", "AZURE-ST-010", "AZURE-ST-012", "AZURE-ST-013",
     "AZURE-ST-014", "AZURE-ST-015", "AZURE-ST-016",
+    # The AI gateway (API-01..05): not applicable without a gateway; API-05 (TLS) is
+    # mandatory from confidential data, the others from restricted data.
+    "AZURE-API-001", "AZURE-API-002", "AZURE-API-003", "AZURE-API-004", "AZURE-API-005",
+    "AZURE-API-006", "AZURE-API-007",
     # Cost guardrails: COST-01 is mandatory from restricted data, COST-02/03 never.
     "AZURE-COST-001", "AZURE-COST-002", "AZURE-COST-003", "AZURE-COST-004",
     # Detection and response: DET-01..04 are mandatory from restricted data.
@@ -79,6 +83,7 @@ def test_manifest_lists_every_azure_policy_and_its_level() -> None:
         "AZURE-LOCK-001",
         *(f"AZURE-COST-00{n}" for n in range(1, 5)),
         *(f"AZURE-DET-00{n}" for n in range(1, 8)),
+        *(f"AZURE-API-00{n}" for n in range(1, 6)),
     }
 
 
@@ -117,7 +122,8 @@ def test_the_generated_project_passes_every_policy(base: MockRun) -> None:
     # nothing to judge on a default project: AZURE-DET-005 (no alert_emails, so no
     # receiver is expected; the addresses are added later, README "Alerts") and
     # AZURE-DET-007 (no siem_consumer, so no SIEM grant exists to bound).
-    assert report.not_applicable <= 15
+    # The seven AI gateway policies (API-01..05) are not applicable without a gateway.
+    assert report.not_applicable <= 15 + 7
     na = {p for p, by in report.verdicts.items() if "not applicable" in by.values()}
     assert {
         "AZURE-NET-005",
@@ -141,6 +147,15 @@ RESTRICTED = {"data_sensitivity": "restricted"}
 #: of other resources are), and the answers under which the policy applies.
 UNKNOWN: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "AZURE-AI-001": ("openai-account", "properties.publicNetworkAccess", S, {}),
+    # The AI gateway's policies judge the resources of test_azure_gateway's private
+    # gateway, added to the project (ADDED below).
+    "AZURE-API-001": ("gateway-api-policy", "value", S, {"api_gateway": "private"}),
+    "AZURE-API-002": ("gateway-api-policy", "value", S, {"api_gateway": "private"}),
+    "AZURE-API-003": ("gateway-apim", "virtualNetworkType", S, {"api_gateway": "private"}),
+    "AZURE-API-004": ("gateway-apim-la", "workspaceId", S, {"api_gateway": "private"}),
+    "AZURE-API-005": ("gateway-diagnostic", "frontend", OBJ, {"api_gateway": "private"}),
+    "AZURE-API-006": ("gateway-apim", "customProperties", OBJ, {"api_gateway": "private"}),
+    "AZURE-API-007": ("gateway-api", "protocols", A, {"api_gateway": "private"}),
     "AZURE-AI-002": ("openai-account", "properties.customSubDomainName", S, {}),
     "AZURE-AI-003": (
         "openai-account",
@@ -291,10 +306,19 @@ GIVEN: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+def _gateway_resources() -> list[CapturedResource]:
+    """The cloud resources of the private AI gateway (test_azure_gateway)."""
+    from azure.test_azure_gateway import gateway_run
+
+    run = gateway_run("private", archive=True)  # the project archives its logs
+    return [r for r in run.resources if r.custom and r.name.startswith("gateway")]
+
+
 #: Resources added where the generated project has none to judge (no alert_emails, no
 #: anomaly alert), as the component creates them: the policy passes on them while their
 #: values are known.
 ADDED: dict[str, list[CapturedResource]] = {
+    **{f"AZURE-API-00{n}": _gateway_resources() for n in range(1, 8)},
     "AZURE-COST-003": [
         resource(
             "azure-native:costmanagement:ScheduledActionByScope",
@@ -311,7 +335,7 @@ ADDED: dict[str, list[CapturedResource]] = {
                 "schedule": {"frequency": "Daily"},
             },
         )
-    ]
+    ],
 }
 
 
@@ -341,7 +365,8 @@ def test_values_unknown_during_preview_are_reported_unknown(base: MockRun, polic
     if given or policy in ADDED:
         # Where the value is known, the policy decides (it passes on the given inputs).
         known = report(base, policy, given, add=add, **answers)
-        assert known.verdicts[policy] == {"": "passed"}, known.verdicts
+        # A stack policy's verdict is keyed "", a resource policy's by the resource's URN.
+        assert set(known.verdicts[policy].values()) == {"passed"}, known.verdicts
     if any(r.name == name for r in ADDED.get(policy, ())):
         # The value is made unknown on the added resource itself.
         add = [

@@ -134,12 +134,31 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "account_services": "shared",
         "alert_emails": ["secops@example.com", "oncall@example.com"],
     },
+    # The AI gateway (API-01..05): private (internal load balancer, no certificate yet:
+    # the first deploy's state) and public (restricted data and PCI DSS, where API-03 is
+    # mandatory; its domain and backend set in VARIANT_CONFIG).
+    "private-gateway": {
+        "api_gateway": "private",
+        "gateway_oidc_issuer": "https://login.example.com/tenant/v2.0",
+        "gateway_oidc_audience": "api://gcp-private-gateway",
+    },
+    "public-restricted-pci": {
+        "data_sensitivity": "restricted",
+        "compliance": ["pci-dss"],
+        "api_gateway": "public",
+        "gateway_oidc_issuer": "https://login.example.com/tenant/v2.0",
+        "gateway_oidc_audience": "api://gcp-public-restricted-pci",
+    },
 }
 
 #: Stack config of single variants, besides ORG_POLICIES and OPTIONAL_CONFIG.
 VARIANT_CONFIG: dict[str, dict[str, Any]] = {
     "restricted-shared-siem": {
         "siem_consumer": "serviceAccount:siem@central-sec.iam.gserviceaccount.com"
+    },
+    "public-restricted-pci": {
+        "gateway_backend": "ai-workload",
+        "gateway_domain": "api.example.com",
     },
 }
 

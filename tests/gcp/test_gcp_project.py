@@ -29,8 +29,11 @@ COMPONENTS = {
     "SecurityAlarms",
     "ThreatDetection",
     "SiemExport",
+    "ApiGateway",
 }
 KEY = "gcp:kms/cryptoKey:CryptoKey"
+ACCOUNT = "gcp:serviceaccount/account:Account"
+SUBNET = "gcp:compute/subnetwork:Subnetwork"
 
 
 @pytest.fixture(params=list(VARIANTS))
@@ -62,6 +65,8 @@ def test_every_component_is_composed(project: GeneratedRun) -> None:
         absent.add("ThreatDetection")
     if not any(key.endswith("siem_consumer") for key in project.run.config):
         absent.add("SiemExport")
+    if project.config.get("api_gateway", "none") == "none":
+        absent.add("ApiGateway")
     assert found == COMPONENTS - absent
     catalog_names = {
         name
@@ -76,7 +81,7 @@ def test_program_exports_what_the_issue_lists(project: GeneratedRun) -> None:
     assert (
         outputs["endpoint_id"] == project.run.one("gcp:vertex/aiEndpoint:AiEndpoint").outputs["id"]
     )
-    account = project.run.one("gcp:serviceaccount/account:Account")
+    account = project.run.one(ACCOUNT, f"{project.project}-workload-sa")
     assert outputs["service_account_email"] == account.outputs["email"]
     assert set(outputs["key_ids"]) == {"data", "logs", "secrets", "vertex"}
     assert set(outputs["key_ids"].values()) == {k.outputs["id"] for k in project.run.of_type(KEY)}
@@ -110,7 +115,13 @@ def test_labels_on_every_resource_that_takes_them(project: GeneratedRun) -> None
 
 
 def test_iam_grants_no_basic_roles_and_only_known_members(project: GeneratedRun) -> None:
-    workload = project.run.one("gcp:serviceaccount/account:Account").outputs["member"]
+    workload = project.run.one(ACCOUNT, f"{project.project}-workload-sa").outputs["member"]
+    # the AI gateway's proxy (ESPv2) reports for its API and invokes the workload's service
+    proxy = [
+        a.outputs["member"]
+        for a in project.run.of_type(ACCOUNT)
+        if a.name.endswith("-gateway-proxy-sa")
+    ]
     bindings = iam_bindings(project.run)
     assert bindings
     for binding in bindings:
@@ -118,7 +129,7 @@ def test_iam_grants_no_basic_roles_and_only_known_members(project: GeneratedRun)
         assert binding.type.endswith(("IAMMember", "IamMember")), binding.type
         role, member = binding.inputs["role"], binding.inputs["member"]
         assert role not in {"roles/owner", "roles/editor", "roles/viewer"}, binding.name
-        assert member == workload or member in SERVICE_AGENTS, (binding.name, member)
+        assert member in (workload, *proxy) or member in SERVICE_AGENTS, (binding.name, member)
         # Nobody is granted impersonation of a service account (IAM-04).
         assert not binding.type.startswith("gcp:serviceaccount/")
     assert not project.run.of_type("gcp:serviceaccount/key:Key")
@@ -204,7 +215,7 @@ def test_profile_drives_keys_logs_and_network(project: GeneratedRun) -> None:
     # The shared runs are after the lock step (lock_log_archive), see test_gcp_deploy.py.
     assert log_bucket.inputs["locked"] is config["immutable_logs"]
     assert log_bucket.protect is config["deletion_protection"]
-    subnet = project.run.one("gcp:compute/subnetwork:Subnetwork").inputs
+    subnet = project.run.one(SUBNET, f"{project.project}-net-subnet").inputs
     assert subnet["logConfig"]["flowSampling"] == config["flow_log_sampling"]
     assert subnet["region"] == project.region
     assert not project.run.of_type("gcp:compute/routerNat:RouterNat")
@@ -253,7 +264,7 @@ def test_model_armor_reachable_through_a_regional_endpoint_in_the_subnet(
     assert template["location"] == project.region
     host = f"modelarmor.{project.region}.rep.googleapis.com"
     endpoint = run.one("gcp:networkconnectivity/regionalEndpoint:RegionalEndpoint")
-    subnet = run.one("gcp:compute/subnetwork:Subnetwork")
+    subnet = run.one(SUBNET, f"{project.project}-net-subnet")
     network = run.one("gcp:compute/network:Network")
     assert endpoint.inputs["targetGoogleApi"] == host
     assert endpoint.inputs["location"] == project.region

@@ -27,6 +27,7 @@ from .endpoints import (
     PrivateEndpointsArgs,
     ecr_layer_bucket_arn,
 )
+from .gateway import ApiGateway, ApiGatewayArgs
 from .guardrail import PII_ENTITY_TYPES, Guardrail, GuardrailArgs
 from .identity import (
     LAMBDA_VPC_ACTIONS,
@@ -53,6 +54,8 @@ __all__ = [
     "UNSCOPED_ACTIONS",
     "AlertChannel",
     "AlertChannelArgs",
+    "ApiGateway",
+    "ApiGatewayArgs",
     "AuditLogging",
     "AuditLoggingArgs",
     "CostGuardrails",

@@ -18,6 +18,7 @@ composes them in this order (``docs/clouds/azure.md`` shows the whole program)::
     ThreatDetection("detection", ThreatDetectionArgs(...))  # account_services: this-stack
     SecurityAlarms("alarms", SecurityAlarmsArgs(..., action_group_id=alerts.action_group_id))
     SiemExport("siem", SiemExportArgs(workspace_id=audit.workspace_id, consumer_object_id=...))
+    ApiGateway("gateway", ApiGatewayArgs(mode="private", ...))  # api_gateway != none
     CostGuardrails("cost", CostGuardrailsArgs(resource_group_id=network.resource_group_id,
                    action_group_id=alerts.action_group_id, monthly_budget=..., ...))
 """
@@ -37,6 +38,7 @@ from .detection import (
     ThreatDetection,
     ThreatDetectionArgs,
 )
+from .gateway import ApiGateway, ApiGatewayArgs
 from .guardrail import PII_PATTERNS, Guardrail, GuardrailArgs
 from .identity import WorkloadIdentity, WorkloadIdentityArgs
 from .keys import KEY_PURPOSES, Keys, KeysArgs
@@ -57,6 +59,8 @@ __all__ = [
     "AlarmSpec",
     "AlertChannel",
     "AlertChannelArgs",
+    "ApiGateway",
+    "ApiGatewayArgs",
     "AppSecret",
     "AuditLogging",
     "AuditLoggingArgs",

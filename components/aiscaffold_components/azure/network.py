@@ -98,6 +98,8 @@ class Network(pulumi.ComponentResource):
         )
         self.workload_subnet_prefix = workload_prefix
         self.private_endpoint_subnet_prefix = endpoint_prefix
+        self._address_space = args.address_space
+        self._subnet_prefix_length = args.subnet_prefix_length
 
         group = azure_native.resources.ResourceGroup(
             f"{name}-rg",
@@ -236,6 +238,16 @@ class Network(pulumi.ComponentResource):
                 "private_endpoint_subnet_id": self.private_endpoint_subnet_id,
             }
         )
+
+    def spare_subnet_prefix(self, index: int) -> str:
+        """The ``index``-th block of the subnet size in the address space (0 and 1 are
+        the workload and private-endpoint subnets), for a subnet another component adds
+        to the VNet (the AI gateway's). No resource is created here."""
+        network = ipaddress.ip_network(self._address_space)
+        blocks = list(network.subnets(new_prefix=self._subnet_prefix_length))
+        if not 2 <= index < len(blocks):
+            raise ValueError(f"no spare subnet {index} in {self._address_space}")
+        return str(blocks[index])
 
 
 def _subnet_prefixes(address_space: str, prefix_length: int) -> tuple[str, str]:

@@ -644,3 +644,200 @@ def _tag_monitor_in_management_account(resource: Resource, context: DeployContex
         f"{resource.name} watches a cost-allocation tag: `pulumi up` succeeds only in the "
         "organization's management account"
     )
+
+
+# ------------------------------------------------------------- the AI gateway (issue 20)
+REST_API = "aws:apigateway/restApi:RestApi"
+REST_API_POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
+APIGW_ACCOUNT = "aws:apigateway/account:Account"
+APIGW_DEPLOYMENT = "aws:apigateway/deployment:Deployment"
+APIGW_METHOD = "aws:apigateway/method:Method"
+APIGW_INTEGRATION = "aws:apigateway/integration:Integration"
+APIGW_STAGE = "aws:apigateway/stage:Stage"
+APIGW_METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+#: Source: "API Gateway ... account-level setting: the CloudWatch Logs role ARN ... one
+#: per Region" (set up CloudWatch logging for REST APIs).
+APIGW_LOGGING_SOURCE = (
+    "https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html"
+)
+#: Source: the WAF log group "must start with aws-waf-logs-".
+WAF_LOG_GROUP_SOURCE = "https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html"
+WAF_LOG_PREFIX = "aws-waf-logs-"
+#: Source: a deployment snapshots the API's methods; it must be created after them
+#: (the provider's docs: depends_on or triggers), and an API without methods is refused.
+APIGW_DEPLOYMENT_SOURCE = (
+    "https://www.pulumi.com/registry/packages/aws/api-docs/apigateway/deployment/"
+)
+#: Source: "When you use an enhanced security policy, you must also set the endpoint
+#: access mode."
+APIGW_SECURITY_POLICY_SOURCE = (
+    "https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies.html"
+)
+#: Source: a private API needs its resource policy before it is deployed.
+APIGW_PRIVATE_SOURCE = "https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-api-create.html"
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-030",
+    title="API Gateway's CloudWatch role is one setting per account and region",
+    category="account-wide",
+    source=APIGW_LOGGING_SOURCE,
+    error="BadRequestException: CloudWatch Logs role ARN must be set in account settings "
+    "to enable logging",
+    remediation="Let one stack own the account's services (account_services: this-stack "
+    "there, shared everywhere else). If the account has the setting already, import it: "
+    "`pulumi import aws:apigateway/account:Account <resource name> api-gateway-account`.",
+    types=[APIGW_ACCOUNT],
+)
+def _apigw_account_singleton(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """The stack sets the account's API Gateway CloudWatch role: it replaces whatever
+    role another stack set, for every API of the account and region."""
+    yield (
+        f"{resource.name} sets the account's only API Gateway CloudWatch role in "
+        f"{context.region}: `pulumi up` replaces any role set before, for every API there"
+    )
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-031",
+    title="Gateway logging waits for the account's API Gateway CloudWatch role",
+    category="deploy-failure",
+    source=APIGW_LOGGING_SOURCE,
+    error="BadRequestException: CloudWatch Logs role ARN must be set in account settings "
+    "to enable logging",
+    remediation="Make the stage and its method settings depend on the aws.apigateway.Account "
+    "(ApiGateway does with manage_account_logging_role); with account_services shared, the "
+    "owning stack must have set the role before the first `pulumi up`.",
+)
+def _apigw_logging_needs_role(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """Execution and access logging are refused while the account has no API Gateway
+    CloudWatch role: a stage or method settings that log depend on the stack's
+    ``aws.apigateway.Account`` (with account_services shared the owning stack sets it)."""
+    logging = [
+        r
+        for r in of_type(resources, APIGW_STAGE, APIGW_METHOD_SETTINGS)
+        if r.get("accessLogSettings", "destinationArn")
+        or r.get("settings", "loggingLevel") in ("ERROR", "INFO")
+    ]
+    if not logging:
+        raise NotApplicable("no gateway stage logs")
+    accounts = of_type(resources, APIGW_ACCOUNT)
+    if not accounts:
+        # account_services shared: the owning stack sets the role (README, "AI gateway").
+        raise NotApplicable("the account's API Gateway CloudWatch role is set by its owning stack")
+    by_urn = {r.urn: r for r in resources}
+    for resource in logging:
+        if not any(a.urn in depends_on(resource, by_urn) for a in accounts):
+            yield resource, f"{resource.name} may be created before the account's logging role"
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-032",
+    title="WAF logs go to a log group named aws-waf-logs-*",
+    category="deploy-failure",
+    source=WAF_LOG_GROUP_SOURCE,
+    error="WAFInvalidParameterException: Error reason: The ARN isn't valid, field: LOG_DESTINATION",
+    remediation="Name the log group aws-waf-logs-<something> (ApiGateway does).",
+    types=[WAF_LOGGING],
+)
+def _waf_log_group_name(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """AWS WAF delivers to CloudWatch Logs only into log groups whose name starts with
+    ``aws-waf-logs-``."""
+    for destination in as_list(resource.get("logDestinationConfigs")):
+        text = str(destination)
+        if ":log-group:" not in text:
+            continue
+        name = text.split(":log-group:", 1)[1].split(":", 1)[0]
+        if not name.startswith(WAF_LOG_PREFIX):
+            yield f"{resource.name} logs to {name}, which does not start with {WAF_LOG_PREFIX}"
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-033",
+    title="A gateway deployment is created after its methods and integrations",
+    category="deploy-failure",
+    source=APIGW_DEPLOYMENT_SOURCE,
+    error="BadRequestException: The REST API doesn't contain any methods / No integration "
+    "defined for method",
+    remediation="Make the aws.apigateway.Deployment depend on every method and integration "
+    "(and use triggers so changes redeploy); ApiGateway does.",
+)
+def _deployment_after_methods(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """A deployment snapshots the API as it is when created: every method and
+    integration of the stack must exist by then (one REST API per stack)."""
+    deployments = of_type(resources, APIGW_DEPLOYMENT)
+    if not deployments:
+        raise NotApplicable("no API Gateway deployment")
+    by_urn = {r.urn: r for r in resources}
+    needed = of_type(resources, APIGW_METHOD, APIGW_INTEGRATION)
+    for deployment in deployments:
+        reached = depends_on(deployment, by_urn)
+        missing = [r.name for r in needed if r.urn not in reached]
+        if not needed:
+            yield deployment, f"{deployment.name} deploys an API without methods"
+        elif missing:
+            yield (
+                deployment,
+                (f"{deployment.name} may be created before {', '.join(sorted(missing))}"),
+            )
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-034",
+    title="An enhanced TLS security policy needs an endpoint access mode",
+    category="deploy-failure",
+    source=APIGW_SECURITY_POLICY_SOURCE,
+    error="BadRequestException: endpointAccessMode is required for security policy "
+    "SecurityPolicy_*",
+    remediation="Set endpoint_access_mode (STRICT, or BASIC while migrating) with a "
+    "SecurityPolicy_* security policy (ApiGateway sets STRICT).",
+    types=[REST_API, "aws:apigateway/domainName:DomainName"],
+)
+def _security_policy_access_mode(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """API Gateway refuses an enhanced security policy (``SecurityPolicy_...``) without
+    an endpoint access mode, on an API or a custom domain."""
+    policy = str(resource.get("securityPolicy", default=""))
+    if not policy.startswith("SecurityPolicy_"):
+        raise NotApplicable("a legacy or default security policy")
+    if resource.get("endpointAccessMode") not in ("BASIC", "STRICT"):
+        yield f"{resource.name} uses {policy} without endpoint_access_mode BASIC or STRICT"
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-035",
+    title="A private gateway is deployed after its resource policy",
+    category="deploy-failure",
+    source=APIGW_PRIVATE_SOURCE,
+    error="BadRequestException: Private REST API doesn't have a resource policy attached to it",
+    remediation="Give the private API a resource policy (aws.apigateway.RestApiPolicy) and "
+    "make the deployment depend on it (ApiGateway does).",
+)
+def _private_api_policy_first(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """A PRIVATE REST API cannot be deployed until a resource policy is attached: the
+    deployment depends on the API's policy (a RestApiPolicy or the API's own input)."""
+    private = [
+        api
+        for api in of_type(resources, REST_API)
+        if "PRIVATE" in as_list(api.get("endpointConfiguration", "types"))
+    ]
+    if not private:
+        raise NotApplicable("no private REST API")
+    by_urn = {r.urn: r for r in resources}
+    policies = of_type(resources, REST_API_POLICY)
+    for deployment in of_type(resources, APIGW_DEPLOYMENT):
+        if any(api.get("policy") for api in private):
+            continue
+        reached = depends_on(deployment, by_urn)
+        if not policies:
+            yield deployment, f"{deployment.name} deploys a private API without a resource policy"
+        elif not any(p.urn in reached for p in policies):
+            yield deployment, f"{deployment.name} may be created before the API's resource policy"

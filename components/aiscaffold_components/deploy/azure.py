@@ -542,3 +542,115 @@ def _subscription_security_settings(resource: Resource, context: DeployContext) 
         f"{resource.name} sets the subscription's {what}: it applies to every workload of "
         "the subscription, and `pulumi destroy` of this stack changes it for all of them"
     )
+
+
+# ------------------------------------------------------------------ AI gateway (issue 20)
+_APIM = "azure-native:apimanagement:ApiManagementService"
+_SUBNET = "azure-native:network:Subnet"
+_NSG = "azure-native:network:NetworkSecurityGroup"
+#: Inbound ports an API Management instance injected in a VNet needs, from the service
+#: tags Microsoft names: "Bold items ... are required for successful deployment and
+#: operation" (https://learn.microsoft.com/azure/api-management/virtual-network-reference).
+APIM_REQUIRED_INBOUND = {"3443": "ApiManagement", "6390": "AzureLoadBalancer"}
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-030",
+    title="API Management is created with public network access enabled",
+    category="deploy-failure",
+    source="https://github.com/Azure/azure-rest-api-specs/issues/24947",
+    error="NotSupported: Blocking all public network access by setting property "
+    "`publicNetworkAccess` of API Management service ... is not enabled during service "
+    "creation. (hashicorp/terraform-provider-azurerm#21506)",
+    remediation="Create the instance with publicNetworkAccess Enabled (ApiGateway does): it "
+    "governs private-endpoint access, not an injected instance, whose exposure is its "
+    "virtualNetworkType (Internal for a private gateway). Disable it later only after a "
+    "private endpoint connection is approved.",
+    types=[_APIM],
+)
+def _apim_public_access_at_creation(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Azure refuses an API Management service created with publicNetworkAccess
+    Disabled, and later refuses Disabled without an approved private endpoint."""
+    access = resource.get("publicNetworkAccess")
+    if access is None:
+        raise NotApplicable("publicNetworkAccess not stated (Enabled by default)")
+    if str(access).lower() == "disabled":
+        yield (
+            f"{resource.name} disables public network access at creation, which API "
+            "Management refuses"
+        )
+
+
+def _allows(rule: Mapping[str, object], port: str, source: str) -> bool:
+    def values(single: str, many: str) -> list[str]:
+        more = rule.get(many)
+        return [str(v) for v in [rule.get(single), *(more if isinstance(more, list) else [])] if v]
+
+    sources = values("sourceAddressPrefix", "sourceAddressPrefixes")
+    ports = values("destinationPortRange", "destinationPortRanges")
+    return (
+        str(rule.get("direction", "")).lower() == "inbound"
+        and str(rule.get("access", "")).lower() == "allow"
+        and any(s.lower() in (source.lower(), "*") for s in sources)
+        and any(p in (port, "*") for p in ports)
+    )
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-031",
+    title="The API Management subnet admits the management and load balancer ports",
+    category="deploy-failure",
+    source="https://learn.microsoft.com/azure/api-management/virtual-network-reference",
+    error="ManagementApiRequestFailed: Failed to connect to management endpoint "
+    "<service>.management.azure-api.net:3443 for a service deployed in a Virtual Network. "
+    "Make sure to follow guidance at https://aka.ms/apim-vnet-common-issues. "
+    "(Azure/azure-rest-api-specs#10289)",
+    remediation="Give the gateway subnet a security group allowing inbound TCP 3443 from "
+    "ApiManagement and TCP 6390 from AzureLoadBalancer before any deny rule (ApiGateway "
+    "does); stv2 instances also need a security group on the subnet at all.",
+)
+def _apim_subnet_ports(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """An instance injected in a VNet is managed through port 3443 and probed on 6390:
+    a subnet security group that does not admit them makes the instance's APIs and
+    policies fail to deploy (and the stv2 load balancer needs a security group)."""
+    services = [
+        r for r in resources
+        if r.type == _APIM and str(r.get("virtualNetworkType") or "None") != "None"
+    ]  # fmt: skip
+    if not services:
+        raise NotApplicable("no API Management instance in a virtual network")
+    subnets = [r for r in resources if r.type == _SUBNET]
+    groups = [r for r in resources if r.type == _NSG]
+    for service in services:
+        subnet_id = str(service.get("virtualNetworkConfiguration", "subnetResourceId") or "")
+        name = subnet_id.rstrip("/").rsplit("/", 1)[-1].lower()
+        subnet = next(
+            (s for s in subnets if str(s.get("subnetName") or s.get("name") or "").lower() == name),
+            None,
+        )
+        if subnet is None:
+            continue  # a subnet of another stack: not judged here
+        group_id = str(subnet.get("networkSecurityGroup", "id") or "")
+        if not group_id:
+            yield service, f"{service.name}'s subnet {subnet.name} has no security group"
+            continue
+        group_name = group_id.rstrip("/").rsplit("/", 1)[-1].lower()
+        group = next(
+            (
+                g for g in groups
+                if str(g.get("networkSecurityGroupName") or g.get("name") or "").lower() == group_name
+            ),
+            None,
+        )  # fmt: skip
+        if group is None:
+            continue
+        rules = list(group.get("securityRules") or [])
+        for port, source in APIM_REQUIRED_INBOUND.items():
+            if not any(_allows(rule, port, source) for rule in rules):
+                yield (
+                    service,
+                    f"{service.name}'s subnet group {group.name} does not admit TCP {port} "
+                    f"from {source}",
+                )

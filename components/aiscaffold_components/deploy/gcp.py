@@ -11,7 +11,10 @@ What a first ``pulumi up`` of a Google Cloud project meets besides the policies:
 * GCP-DEPLOY-004: a resource encrypted with a key through a service agent, created
   before the agent's grant on the key has propagated;
 * GCP-DEPLOY-005/006: a locked log bucket, a locked bucket retention policy: neither can
-  be undone.
+  be undone;
+* GCP-DEPLOY-030..032 (the AI gateway): a Cloud Run service id too long, a proxy-only
+  subnet without a role or with flow logs, an internal load balancer without an active
+  proxy-only subnet.
 """
 
 from __future__ import annotations
@@ -455,3 +458,111 @@ def _budget_role(resource: Resource, context: DeployContext) -> Iterator[str]:
     role."""
     account = resource.get("billingAccount", default="the billing account")
     yield f"{resource.name} is created on billing account {account}: whoever deploys needs {BUDGET_ROLE} there"
+
+
+# ---------------------------------------------------------------- the AI gateway (issue 20)
+_RUN_SERVICE = "gcp:cloudrunv2/service:Service"
+_SUBNET = "gcp:compute/subnetwork:Subnetwork"
+_FORWARDING_RULE = "gcp:compute/forwardingRule:ForwardingRule"
+#: Cloud Run's service id: lowercase letters, digits, hyphens, starting with a letter,
+#: not ending with a hyphen, fewer than 50 characters.
+_RUN_SERVICE_ID = re.compile(r"^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$")
+#: Load balancing schemes whose Envoy proxies run in the region's proxy-only subnet.
+_REGIONAL_PROXY_SCHEMES = ("INTERNAL_MANAGED",)
+_PROXY_ONLY = "REGIONAL_MANAGED_PROXY"
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-030",
+    title="A Cloud Run service id has fewer than 50 characters",
+    category="deploy-failure",
+    source="https://github.com/pulumi/pulumi-gcp/issues/3166",
+    error="Error 400: Violation in CreateServiceRequest.service_id: only lowercase, digits, "
+    "and hyphens; must begin with letter, and cannot end with hyphen; must be less than "
+    "50 characters.",
+    remediation="Name the service with at most 49 lowercase letters, digits and hyphens "
+    "(ApiGateway names its ESPv2 service <project>-<stack>-gw, cut to 49).",
+    types=[_RUN_SERVICE],
+)
+def _run_service_id(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Cloud Run refuses a service id that is 50 characters or longer, or that holds
+    anything but lowercase letters, digits and hyphens (a long project and stack name
+    makes the gateway's ESPv2 service name long)."""
+    name = resource.get("name")
+    if not isinstance(name, str):
+        raise NotApplicable("named by Pulumi (pulumi-gcp caps the generated name)")
+    if not _RUN_SERVICE_ID.match(name):
+        yield f"{resource.name}'s service id {name!r} is not a valid Cloud Run service id"
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-031",
+    title="A proxy-only subnet has a role and no flow logs",
+    category="deploy-failure",
+    source="https://github.com/hashicorp/terraform-provider-google/issues/13438",
+    error="Error 400: Invalid value for field 'resource.role': 'UNSPECIFIED_ROLE'. Subnetwork "
+    "role must be specified when purpose set to REGIONAL_MANAGED_PROXY. (or: Invalid value "
+    "for field 'resource.logConfig': ... Invalid field set in subnetwork with purpose "
+    "REGIONAL_MANAGED_PROXY, https://github.com/terraform-google-modules/terraform-google-network/issues/371)",
+    remediation="Give the proxy-only subnet role ACTIVE and no log_config "
+    "(Network(proxy_only_subnet_cidr=...) does).",
+    types=[_SUBNET],
+)
+def _proxy_only_subnet(resource: Resource, context: DeployContext) -> Iterator[str]:
+    """Compute Engine refuses a ``REGIONAL_MANAGED_PROXY`` subnet without a role
+    (``ACTIVE`` or ``BACKUP``) and one with a flow log configuration: its addresses are
+    the load balancer's proxies, not workloads
+    (https://cloud.google.com/load-balancing/docs/proxy-only-subnets)."""
+    if resource.get("purpose") != _PROXY_ONLY:
+        raise NotApplicable("not a proxy-only subnet")
+    if resource.get("role") not in ("ACTIVE", "BACKUP"):
+        yield f"{resource.name} is a proxy-only subnet without a role (ACTIVE or BACKUP)"
+    if resource.get("logConfig") is not None:
+        yield f"{resource.name} is a proxy-only subnet with a flow log configuration"
+
+
+def _same_network(subnet: Resource, rule: Resource) -> bool:
+    network = rule.get("network")
+    if not isinstance(network, str) or not isinstance(subnet.get("network"), str):
+        return True  # not known offline: the region decides
+    return network.rstrip("/").rsplit("/", 1)[-1] == str(subnet.get("network")).rsplit("/", 1)[-1]
+
+
+@deploy_rule(
+    id="GCP-DEPLOY-032",
+    title="An internal application load balancer has an active proxy-only subnet",
+    category="deploy-failure",
+    source="https://cloud.google.com/load-balancing/docs/proxy-only-subnets",
+    error="An active proxy-only subnetwork is required in the same region and VPC as the "
+    "forwarding rule.",
+    remediation="Create a REGIONAL_MANAGED_PROXY subnet with role ACTIVE in the forwarding "
+    "rule's region and network, before the rule (the generated program passes "
+    "proxy_only_subnet_cidr to Network with a private gateway, and the gateway waits for "
+    "the network).",
+)
+def _proxy_only_subnet_exists(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """A regional internal application load balancer's forwarding rule
+    (``INTERNAL_MANAGED``) is refused unless the region's network has an active
+    proxy-only subnet, created before it."""
+    subnets = [
+        s
+        for s in of_type(resources, _SUBNET)
+        if s.get("purpose") == _PROXY_ONLY and s.get("role", default="ACTIVE") == "ACTIVE"
+    ]
+    for rule in of_type(resources, _FORWARDING_RULE):
+        if rule.get("loadBalancingScheme") not in _REGIONAL_PROXY_SCHEMES:
+            continue
+        region = rule.get("region") or context.region
+        here = [
+            s
+            for s in subnets
+            if (s.get("region") or context.region) == region and _same_network(s, rule)
+        ]
+        if not here:
+            yield (
+                rule,
+                f"{rule.name} is an internal load balancer's forwarding rule in {region} with "
+                "no active proxy-only subnet in its network",
+            )

@@ -21,6 +21,7 @@ from .detection import (
     ThreatDetection,
     ThreatDetectionArgs,
 )
+from .gateway import ApiGateway, ApiGatewayArgs
 from .guardrail import Guardrail, GuardrailArgs
 from .identity import WorkloadIdentity, WorkloadIdentityArgs
 from .keys import Keys, KeysArgs
@@ -34,6 +35,8 @@ from .vertex import VertexAI, VertexAIArgs
 __all__ = [
     "AlertChannel",
     "AlertChannelArgs",
+    "ApiGateway",
+    "ApiGatewayArgs",
     "AuditLogging",
     "AuditLoggingArgs",
     "CostGuardrails",

@@ -67,11 +67,17 @@ API_OF_MODULE: dict[str, tuple[str, str]] = {
         "compute.googleapis.com",
         "https://cloud.google.com/compute/docs/reference/rest/v1",
     ),
+    "cloudrunv2": ("run.googleapis.com", "https://cloud.google.com/run/docs/reference/rest"),
     "dataloss": (
         "dlp.googleapis.com",
         "https://cloud.google.com/sensitive-data-protection/docs/reference/rest",
     ),
     "dns": ("dns.googleapis.com", "https://cloud.google.com/dns/docs/reference/rest/v1"),
+    # Endpoints services (the AI gateway's API configuration) are Service Management's.
+    "endpoints": (
+        "servicemanagement.googleapis.com",
+        "https://cloud.google.com/service-infrastructure/docs/service-management/reference/rest",
+    ),
     "iam": ("iam.googleapis.com", "https://cloud.google.com/iam/docs/reference/rest"),
     "kms": ("cloudkms.googleapis.com", "https://cloud.google.com/kms/docs/reference/rest"),
     "logging": (
@@ -167,6 +173,11 @@ API_OF_INPUT: dict[tuple[str, str], tuple[str, str]] = {
     ("gcp:compute/globalForwardingRule:GlobalForwardingRule", "serviceDirectoryRegistrations"): (
         "servicedirectory.googleapis.com",
         "https://cloud.google.com/vpc/docs/configure-private-service-connect-apis#service-directory",
+    ),
+    # ESPv2 checks and reports each call of an Endpoints service through Service Control.
+    ("gcp:endpoints/service:Service", "openapiConfig"): (
+        "servicecontrol.googleapis.com",
+        "https://cloud.google.com/endpoints/docs/openapi/get-started-cloud-run#prerequisites",
     ),
 }
 

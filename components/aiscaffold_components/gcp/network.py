@@ -71,6 +71,13 @@ class NetworkArgs:
     """Weakening (NET-03): add a default route, Cloud NAT and an egress rule allowing
     tcp:443 to the internet."""
 
+    proxy_only_subnet_cidr: str | None = None
+    """Range of a proxy-only subnet (``REGIONAL_MANAGED_PROXY``, role ``ACTIVE``) in the
+    region: the Envoy proxies of a regional internal application load balancer, which
+    a private AI gateway needs (one per region and network, /26 at least;
+    https://cloud.google.com/load-balancing/docs/proxy-only-subnets). None: no subnet
+    (no private gateway). Proxy-only subnets take no flow logs and run no workload."""
+
 
 class Network(pulumi.ComponentResource):
     """A custom-mode VPC, one private subnet with flow logs, and a deny-all firewall.
@@ -122,6 +129,20 @@ class Network(pulumi.ComponentResource):
             ),
             opts=child,
         )
+
+        self.proxy_only_subnet: gcp.compute.Subnetwork | None = None
+        if args.proxy_only_subnet_cidr:
+            self.proxy_only_subnet = gcp.compute.Subnetwork(
+                f"{name}-proxy-only",
+                project=args.project,
+                network=self.network.id,
+                region=args.region,
+                ip_cidr_range=args.proxy_only_subnet_cidr,
+                purpose="REGIONAL_MANAGED_PROXY",
+                role="ACTIVE",
+                description="Proxy-only subnet of the private AI gateway's load balancer",
+                opts=child,
+            )
 
         self._firewall(
             f"{name}-deny-all-ingress",

@@ -26,6 +26,7 @@ from ._core import (
     to_pulumi,
 )
 from ._registry import Requirements, policies_for, pulumi_policies, registry
+from ._stacks import stack_enforcement_file, stack_requirements
 
 __all__ = [
     "REMINDER_ONLY",
@@ -42,6 +43,8 @@ __all__ = [
     "pulumi_policies",
     "registry",
     "resource_policy",
+    "stack_enforcement_file",
     "stack_policy",
+    "stack_requirements",
     "to_pulumi",
 ]

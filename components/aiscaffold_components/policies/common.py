@@ -35,6 +35,8 @@ def takes_tags(cloud: str, type_token: str) -> bool:
     package, key = _SDKS[cloud]
     _, module_part, class_name = type_token.split(":")
     module_name = module_part.split("/")[0]
+    # pulumi-aws's ``lambda`` module is ``lambda_`` in Python (a keyword).
+    module_name = {"lambda": "lambda_"}.get(module_name, module_name)
     try:
         module = importlib.import_module(
             package if module_name == "index" else f"{package}.{module_name}"

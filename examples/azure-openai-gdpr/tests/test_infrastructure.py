@@ -3,50 +3,79 @@
 No cloud credentials or Pulumi CLI needed: `pytest` in the project directory.
 """
 
+import os
 from pathlib import Path
 
 import pytest
-from aiscaffold.check import evaluate, load_extra_policies, load_requirements
+# load_requirements: the first stack's policy settings, for the control tests below.
+from aiscaffold.check import evaluate, load_extra_policies, load_requirements  # noqa: F401
 from aiscaffold.testing import MockRun, run_program
 
 PROJECT = Path(__file__).resolve().parents[1]
 STACK = "dev"
+"""The first stack: the control tests at the end of this file check its answers."""
+# Every stack of the project (one Pulumi.<stack>.yaml each; `aiscaffold stack add` adds
+# them), or the one CI's matrix names in AISCAFFOLD_STACK.
+STACKS = (
+    [os.environ["AISCAFFOLD_STACK"]]
+    if os.environ.get("AISCAFFOLD_STACK")
+    else sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in PROJECT.glob("Pulumi.*.yaml"))
+)
+_RUNS: dict[str, MockRun] = {}
+
+
+def _run_of(stack: str) -> MockRun:
+    if stack not in _RUNS:
+        _RUNS[stack] = run_program(PROJECT, stack=stack)
+    return _RUNS[stack]
 
 
 @pytest.fixture(scope="module")
 def run() -> MockRun:
-    return run_program(PROJECT, stack=STACK)
+    if STACK not in STACKS:
+        pytest.skip(f"the control tests check stack {STACK}; this run covers {STACKS}")
+    return _run_of(STACK)
 
 
-def test_program_runs_without_deprecated_resources(run: MockRun) -> None:
-    assert run.custom_resources, "the program created no resource"
-    assert not [w for w in run.warnings if "deprecated" in w.lower()]
+@pytest.fixture(scope="module", params=STACKS)
+def stack_run(request: pytest.FixtureRequest) -> MockRun:
+    return _run_of(str(request.param))
 
 
-def test_policy_pack_finds_no_mandatory_violation(run: MockRun) -> None:
-    # aiscaffold's policies and the team's own (EXTRA_POLICIES in policy/__main__.py)
-    report = evaluate(run, load_requirements(PROJECT), load_extra_policies(PROJECT))
+def test_program_runs_without_deprecated_resources(stack_run: MockRun) -> None:
+    assert stack_run.custom_resources, "the program created no resource"
+    assert not [w for w in stack_run.warnings if "deprecated" in w.lower()]
+
+
+def test_policy_pack_finds_no_mandatory_violation(stack_run: MockRun) -> None:
+    # aiscaffold's policies and the team's own (EXTRA_POLICIES in policy/__main__.py),
+    # at the stack's own levels (policy/enforcement.<stack>.yaml, else enforcement.yaml)
+    from aiscaffold.stacks import load_stack_requirements
+
+    requirements = load_stack_requirements(PROJECT, stack_run.stack)
+    report = evaluate(stack_run, requirements, load_extra_policies(PROJECT))
     mandatory = [f"{f.policy} {f.resource}: {f.message}" for f in report.mandatory]
     assert not mandatory, "\n".join(mandatory)
 
 
-def test_compliance_md_is_current(run: MockRun) -> None:
+def test_compliance_md_is_current() -> None:
     # COMPLIANCE.md is the evidence a reviewer reads: it must be what the current
-    # __main__.py, Pulumi.<stack>.yaml and policy/enforcement.yaml give.
+    # __main__.py, Pulumi.<stack>.yaml files and policy/enforcement*.yaml give.
     from aiscaffold.project_reports import stale_compliance
 
-    problem = stale_compliance(PROJECT, runs={STACK: run})
+    problem = stale_compliance(PROJECT, runs={s: _run_of(s) for s in STACKS})
     if problem is not None:
         pytest.fail(problem, pytrace=False)
 
 
-def test_every_taggable_resource_is_classified(run: MockRun) -> None:
+def test_every_taggable_resource_is_classified(stack_run: MockRun) -> None:
     key = "tags"
-    tagged = [r for r in run.custom_resources if key in r.inputs]
+    sensitivity = stack_run.config["azure-openai-gdpr:data_sensitivity"]
+    tagged = [r for r in stack_run.custom_resources if key in r.inputs]
     assert tagged
     for resource in tagged:
         labels = resource.inputs[key]
-        assert labels.get("data-classification") == "confidential", resource.name
+        assert labels.get("data-classification") == sensitivity, resource.name
 
 def test_ai_account_is_private_and_keyless(run: MockRun) -> None:
     account = run.one("azure-native:cognitiveservices:Account").inputs["properties"]

@@ -2,15 +2,19 @@
 
 `pulumi preview --policy-pack policy` runs this file; `aiscaffold check` imports it and
 evaluates the same policies offline. What aiscaffold enforces, and at which level, is in
-enforcement.yaml; policies of your own go in EXTRA_POLICIES below.
+enforcement.yaml (a stack added with `aiscaffold stack add` has its requirements in
+enforcement.<stack>.yaml; overrides in enforcement.yaml hold for every stack);
+policies of your own go in EXTRA_POLICIES below.
 """
 
+import os
 from pathlib import Path
 
-from aiscaffold_components.policies import Requirements, pulumi_policies
+from aiscaffold_components.policies import pulumi_policies, stack_requirements
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-REQUIREMENTS = Requirements.load(Path(__file__).with_name("enforcement.yaml"))
+# Pulumi starts the pack with PULUMI_STACK set to the stack being previewed.
+REQUIREMENTS = stack_requirements(Path(__file__).parent, os.environ.get("PULUMI_STACK"))
 
 # Your team's own pulumi-policy policies, run after aiscaffold's by both
 # `pulumi preview --policy-pack policy` and `aiscaffold check`. Each one's

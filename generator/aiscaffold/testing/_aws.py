@@ -248,6 +248,62 @@ def _sagemaker(kind: str) -> _Special:
     return build
 
 
+def _rest_api(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    # API Gateway generates a 10-character id; the execution ARN names it.
+    rid = _suffix(name, 10)
+    return rid, {
+        "arn": f"arn:{partition(config)}:apigateway:{region(config)}::/restapis/{rid}",
+        "executionArn": _arn("execute-api", rid, config),
+        "rootResourceId": _suffix(name + "root", 10),
+    }
+
+
+def _stage(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    api, stage = inputs.get("restApi", ""), inputs.get("stageName", "")
+    return f"ags-{api}-{stage}", {
+        "arn": f"arn:{partition(config)}:apigateway:{region(config)}::/restapis/{api}/stages/{stage}",
+        "invokeUrl": f"https://{api}.execute-api.{region(config)}.amazonaws.com/{stage}",
+        "executionArn": _arn("execute-api", f"{api}/{stage}", config),
+    }
+
+
+def _generated(length: int = 6) -> _Special:
+    """Resources API Gateway names with a generated id (resources, authorizers...)."""
+
+    def build(
+        name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+    ) -> tuple[str, dict[str, Any]]:
+        return _suffix(name, length), {}
+
+    return build
+
+
+def _function(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    arn = _arn("lambda", f"function:{physical}", config)
+    return str(physical), {
+        "arn": arn,
+        "invokeArn": (
+            f"arn:{partition(config)}:apigateway:{region(config)}:lambda:path/2015-03-31/"
+            f"functions/{arn}/invocations"
+        ),
+        "qualifiedArn": f"{arn}:$LATEST",
+        "version": "$LATEST",
+    }
+
+
+def _web_acl(
+    name: str, physical: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    rid = f"{_suffix(name, 8)}-0000-4000-8000-{_suffix(name + 'acl', 12)}"
+    return rid, {"arn": _arn("wafv2", f"regional/webacl/{physical}/{rid}", config)}
+
+
 _SPECIAL: dict[str, _Special] = {
     "kms:Key": _key,
     "kms:Alias": _alias,
@@ -273,6 +329,16 @@ _SPECIAL: dict[str, _Special] = {
     "bedrock:GuardrailVersion": _guardrail_version,
     "sagemaker:Domain": _sagemaker("domain"),
     "sagemaker:NotebookInstance": _sagemaker("notebook-instance"),
+    "apigateway:RestApi": _rest_api,
+    "apigateway:Stage": _stage,
+    "apigateway:Resource": _generated(),
+    "apigateway:Authorizer": _generated(),
+    "apigateway:Deployment": _generated(),
+    "apigateway:UsagePlan": _generated(),
+    "apigateway:ApiKey": _generated(10),
+    "apigatewayv2:VpcLink": _generated(),
+    "lambda:Function": _function,
+    "wafv2:WebAcl": _web_acl,
 }
 
 

@@ -25,6 +25,10 @@ _NAMESPACES = {
     "operationalinsights": "Microsoft.OperationalInsights",
     "privatedns": "Microsoft.Network",
     "storage": "Microsoft.Storage",
+    # The AI gateway (issue 20): API Management, Front Door and its WAF policy.
+    "apimanagement": "Microsoft.ApiManagement",
+    "cdn": "Microsoft.Cdn",
+    "frontdoor": "Microsoft.Network",
 }
 
 
@@ -39,6 +43,16 @@ def location(config: dict[str, str]) -> str:
 
 # Resources whose name input is not "<resource>Name".
 _NAME_KEYS = {
+    # The AI gateway (issue 20).
+    "ApiManagementService": "serviceName",
+    "Api": "apiId",
+    "ApiOperation": "operationId",
+    "ApiPolicy": "policyId",
+    "Logger": "loggerId",
+    "Diagnostic": "diagnosticId",
+    "AFDEndpoint": "endpointName",
+    "AFDOriginGroup": "originGroupName",
+    "AFDOrigin": "originName",
     "StorageAccount": "accountName",
     "SystemTopicEventSubscription": "eventSubscriptionName",
     "BlobContainer": "containerName",
@@ -66,6 +80,13 @@ _COLLECTIONS = {
     "RaiPolicy": "raiPolicies",
     "PublicIPAddress": "publicIPAddresses",
     "ScheduledActionByScope": "scheduledActions",
+    "ApiManagementService": "service",
+    "ApiOperation": "operations",
+    "ApiPolicy": "policies",
+    "AFDEndpoint": "afdEndpoints",
+    "AFDOriginGroup": "originGroups",
+    "AFDOrigin": "origins",
+    "Policy": "frontDoorWebApplicationFirewallPolicies",
 }
 _PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "keyvault:Key": (("vaults", "vaultName"),),
@@ -81,6 +102,16 @@ _PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "privatedns:VirtualNetworkLink": (("privateDnsZones", "privateZoneName"),),
     "operationalinsights:Table": (("workspaces", "workspaceName"),),
     "cognitiveservices:Deployment": (("accounts", "accountName"),),
+    "apimanagement:Api": (("service", "serviceName"),),
+    "apimanagement:ApiOperation": (("service", "serviceName"), ("apis", "apiId")),
+    "apimanagement:ApiPolicy": (("service", "serviceName"), ("apis", "apiId")),
+    "apimanagement:Logger": (("service", "serviceName"),),
+    "apimanagement:Diagnostic": (("service", "serviceName"),),
+    "cdn:AFDEndpoint": (("profiles", "profileName"),),
+    "cdn:AFDOriginGroup": (("profiles", "profileName"),),
+    "cdn:AFDOrigin": (("profiles", "profileName"), ("originGroups", "originGroupName")),
+    "cdn:Route": (("profiles", "profileName"), ("afdEndpoints", "endpointName")),
+    "cdn:SecurityPolicy": (("profiles", "profileName"),),
     "cognitiveservices:RaiPolicy": (("accounts", "accountName"),),
     "cognitiveservices:RaiBlocklist": (("accounts", "accountName"),),
     "cognitiveservices:RaiBlocklistItem": (
@@ -235,7 +266,30 @@ def _storage(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
     }
 
 
+def _apim(name: str, own: str, inputs: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    internal = inputs.get("virtualNetworkType") == "Internal"
+    return {
+        "gatewayUrl": f"https://{own}.azure-api.net",
+        "privateIPAddresses": ["10.20.2.4"] if internal else [],
+    }
+
+
+def _front_door(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> dict[str, Any]:
+    return {"frontDoorId": _uuid(own + "frontdoor")}
+
+
+def _afd_endpoint(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> dict[str, Any]:
+    return {"hostName": f"{own}-{_uuid(own)[:8]}.z01.azurefd.net"}
+
+
 _SPECIAL: dict[str, _Special] = {
+    "apimanagement:ApiManagementService": _apim,
+    "cdn:Profile": _front_door,
+    "cdn:AFDEndpoint": _afd_endpoint,
     "managedidentity:UserAssignedIdentity": _identity,
     "keyvault:Vault": _vault,
     "keyvault:Key": _key,

@@ -301,6 +301,33 @@ def _named(
     return str(inputs.get("name", own)), {}
 
 
+def _internal_address(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """A regional address; internal ones take an address of the workload subnet."""
+    rid, extra = _regional("addresses")(name, own, inputs, config)
+    internal = inputs.get("addressType") == "INTERNAL"
+    default = "10.10.0.250" if internal else "203.0.113.10"
+    return rid, {**extra, "address": inputs.get("address", default)}
+
+
+def _endpoints_service(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """An Endpoints service: named by its host; each configuration gets an id."""
+    service = str(inputs.get("serviceName", own))
+    digest = hashlib.sha256(str(inputs.get("openapiConfig", "")).encode()).hexdigest()[:6]
+    return service, {"serviceName": service, "configId": f"2026-12-07r{int(digest, 16) % 10}"}
+
+
+def _run_service(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    where = inputs.get("location") or region(config)
+    rid = f"projects/{project(config, inputs)}/locations/{where}/services/{own}"
+    return rid, {"uri": f"https://{own}-{PROJECT_NUMBER}.{where}.run.app"}
+
+
 _SPECIAL: dict[str, _Special] = {
     "serviceaccount:Account": _service_account,
     "iam:WorkloadIdentityPool": _identity_pool,
@@ -319,6 +346,25 @@ _SPECIAL: dict[str, _Special] = {
     "compute:GlobalForwardingRule": _global("forwardingRules"),
     "compute:Subnetwork": _regional("subnetworks"),
     "compute:Router": _regional("routers"),
+    # The AI gateway (aiscaffold_components.gcp.gateway).
+    "compute:Address": _internal_address,
+    "compute:ForwardingRule": _regional("forwardingRules"),
+    "compute:RegionNetworkEndpointGroup": _regional("networkEndpointGroups"),
+    "compute:SecurityPolicy": _global("securityPolicies"),
+    "compute:RegionSecurityPolicy": _regional("securityPolicies"),
+    "compute:BackendService": _global("backendServices"),
+    "compute:RegionBackendService": _regional("backendServices"),
+    "compute:URLMap": _global("urlMaps"),
+    "compute:RegionUrlMap": _regional("urlMaps"),
+    "compute:SSLPolicy": _global("sslPolicies"),
+    "compute:RegionSslPolicy": _regional("sslPolicies"),
+    "compute:ManagedSslCertificate": _global("sslCertificates"),
+    "compute:SSLCertificate": _global("sslCertificates"),
+    "compute:RegionSslCertificate": _regional("sslCertificates"),
+    "compute:TargetHttpsProxy": _global("targetHttpsProxies"),
+    "compute:RegionTargetHttpsProxy": _regional("targetHttpsProxies"),
+    "endpoints:Service": _endpoints_service,
+    "cloudrunv2:Service": _run_service,
     "dns:ManagedZone": _zone,
     "logging:ProjectBucketConfig": _located("buckets", "bucketId"),
     "logging:ProjectSink": _sink,

@@ -9,6 +9,7 @@ from . import (  # noqa: F401 - importing registers the policies
     cost,
     detection,
     endpoints,
+    gateway,
     governance,
     iam,
     kms,

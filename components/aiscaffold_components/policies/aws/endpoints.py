@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
 from ._util import (
@@ -103,8 +104,24 @@ def endpoint_policy(resource: Resource, requirements: Requirements) -> Iterator[
             yield f"{resource.name} statement {sid} reaches every bucket"
         scoped = has_condition(st, *_ACCOUNT) or not is_public_principal(st)
         read_only = gateway_s3 and granted == ["s3:getobject"] and "*" not in resources
-        if not scoped and not read_only:
+        if not scoped and not read_only and not _gateway_invoke(service, st, requirements):
             yield f"{resource.name} statement {sid} admits principals of any account"
+
+
+def _gateway_invoke(service: str, statement: Mapping[str, Any], requirements: Requirements) -> bool:
+    """The private AI gateway's execute-api endpoint (API-03): its callers present OIDC
+    tokens, not AWS credentials, so no principal condition can hold; the grant is
+    confined to invoking execute-api ARNs instead, and only with a gateway chosen."""
+    return (
+        requirements.api_gateway != "none"
+        and service == "execute-api"
+        and [a.lower() for a in actions(statement)] == ["execute-api:invoke"]
+        and all(
+            str(r).startswith("arn:") and ":execute-api:" in str(r)
+            for r in as_list(statement.get("Resource"))
+        )
+        and bool(as_list(statement.get("Resource")))
+    )
 
 
 def _services(resources: Sequence[Resource]) -> set[str]:

@@ -19,6 +19,9 @@ authorization       role scope, allowed roles and principals; resource group loc
 cost                the project's budget and its alerts, the anomaly alert, AI capacity
 detection           Defender for Cloud plans and contact, tampering and misuse alarms
                     routed to the alert channel, its receivers, the SIEM's read access
+gateway             the AI gateway (API-01..05): token validation on every operation,
+                    request and token limits, WAF or internal mode, logs without
+                    bodies, TLS 1.2+
 ==================  =====================================================================
 
 Tags (AZURE-GOV-001) and residency (AZURE-GOV-002) live in ``policies/common.py``.
@@ -29,6 +32,7 @@ from . import (
     cognitiveservices,
     cost,
     detection,
+    gateway,
     keyvault,
     monitor,
     network,
@@ -42,6 +46,7 @@ __all__ = [
     "cognitiveservices",
     "cost",
     "detection",
+    "gateway",
     "keyvault",
     "monitor",
     "network",

@@ -21,6 +21,8 @@ pubsub      topic CMEK and message residency
 detection   SCC findings routed, tampering and surge alarms, alert channels
 orgpolicy   organization policy constraints and the service perimeter
 cost        budgets, their alerts and forecasts, Vertex AI request caps
+gateway     the AI gateway: JWT on every operation, proxy not bypassed, throttle, WAF,
+            internal or armored exposure, request logs, TLS 1.2+
 ==========  ===========================================================================
 
 Labels (GCP-GOV-001) and residency (GCP-GOV-002) live in ``policies/common.py``.
@@ -31,6 +33,7 @@ from . import (
     cost,
     detection,
     dns,
+    gateway,
     iam,
     kms,
     logging,
@@ -48,6 +51,7 @@ __all__ = [
     "cost",
     "detection",
     "dns",
+    "gateway",
     "iam",
     "kms",
     "logging",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .._core import Resource
 
@@ -19,6 +19,37 @@ if TYPE_CHECKING:
     from pulumi_policy.proxy import UnknownValueError
 
 T = TypeVar("T")
+
+
+# The components' own definitions, read when a policy runs: importing the GCP components
+# at import time would load pulumi_gcp for every `check` of every cloud.
+class GatewayConstants(NamedTuple):
+    espv2_image: str
+    waf_rules: tuple[str, ...]
+    proxy_log_flags: tuple[str, ...]
+
+
+class CostConstants(NamedTuple):
+    spend_thresholds: tuple[float, ...]
+    forecast_thresholds: tuple[float, ...]
+    max_requests_per_minute: Callable[[int], int]
+
+
+def gateway_constants() -> GatewayConstants:
+    """ApiGateway's proxy image, Cloud Armor WAF rules and ESPv2 logging flags."""
+    from ...gcp.gateway import ESPV2_IMAGE, PROXY_LOG_FLAGS, WAF_RULES
+
+    return GatewayConstants(ESPV2_IMAGE, tuple(WAF_RULES), tuple(PROXY_LOG_FLAGS))
+
+
+def cost_constants() -> CostConstants:
+    """The cost component's budget thresholds and request-quota bound."""
+    from ...gcp.cost import FORECAST_THRESHOLDS, SPEND_THRESHOLDS, max_requests_per_minute
+
+    return CostConstants(
+        tuple(SPEND_THRESHOLDS), tuple(FORECAST_THRESHOLDS), max_requests_per_minute
+    )
+
 
 DAY = 86400
 
@@ -72,6 +103,9 @@ IAM_TYPES = (
     + _iam("storage", "ManagedFolder", iam="Iam")
     + _iam("pubsub", "Topic", "Subscription")
     + _iam("vertex", "AiEndpoint", "AiFeatureOnlineStore", "AiFeatureStore", iam="Iam")
+    # the AI gateway: who may invoke a Cloud Run service, who reports for an API
+    + _iam("cloudrunv2", "Service", iam="Iam")
+    + _iam("endpoints", "Service", iam="Iam")
 )
 
 KEY_TYPE = "gcp:kms/cryptoKey:CryptoKey"

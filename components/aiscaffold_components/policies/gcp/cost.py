@@ -12,11 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ...gcp.cost import (
-    FORECAST_THRESHOLDS,
-    SPEND_THRESHOLDS,
-    max_requests_per_minute,
-)
 from .._core import (
     NotApplicable,
     Requirements,
@@ -25,7 +20,7 @@ from .._core import (
     resource_policy,
     stack_policy,
 )
-from ._util import is_ai_workload, last_segment, of_type, some
+from ._util import cost_constants, is_ai_workload, last_segment, of_type, some
 
 BUDGET = "gcp:billing/budget:Budget"
 QUOTA_OVERRIDE = "gcp:serviceusage/consumerQuotaOverride:ConsumerQuotaOverride"
@@ -76,8 +71,8 @@ def _missing(budget: Resource) -> list[str]:
     100/120 % forecast)."""
     out = []
     for basis, wanted in (
-        ("CURRENT_SPEND", SPEND_THRESHOLDS),
-        ("FORECASTED_SPEND", FORECAST_THRESHOLDS),
+        ("CURRENT_SPEND", cost_constants().spend_thresholds),
+        ("FORECASTED_SPEND", cost_constants().forecast_thresholds),
     ):
         lacking = sorted(set(wanted) - _thresholds(budget, basis))
         if lacking:
@@ -236,7 +231,7 @@ def capacity_capped(
     override of -1 lifts every limit."""
     if not is_ai_workload(resources):
         raise NotApplicable("no AI workload")
-    bound = max_requests_per_minute(requirements.monthly_budget)
+    bound = cost_constants().max_requests_per_minute(requirements.monthly_budget)
     overrides = [
         o
         for o in of_type(resources, QUOTA_OVERRIDE)
