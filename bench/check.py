@@ -145,10 +145,11 @@ def main() -> int:
 
     from aiscaffold.generate import generate
 
-    check_cmd = [sys.executable, "-m", "aiscaffold", "check"]
+    # --no-cache: the check itself, not the cached answer (bench/check_cache.py times that).
+    check_cmd = [sys.executable, "-m", "aiscaffold", "check", "--no-cache"]
     # The same command through the in-process entry point, which leaves Python's cyclic
     # garbage collector on: what the CLI would cost without the tuning in cli.run().
-    gc_on_cmd = [sys.executable, "-c", GC_ON, "check"]
+    gc_on_cmd = [sys.executable, "-c", GC_ON, "check", "--no-cache"]
     preview_cmd = [sys.executable, "-m", "aiscaffold", "preview"]
     print(
         f"aiscaffold check / preview, median of {args.runs} runs, fresh process each (imports included)"
