@@ -21,6 +21,7 @@ __all__ = [
     "policy_json",
     "require_tls",
     "same_account",
+    "service_trust",
 ]
 
 #: The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
@@ -170,3 +171,15 @@ def require_tls() -> Condition:
 def same_account(account_id: pulumi.Input[str], variable: str = "aws:SourceAccount") -> Condition:
     """``StringEquals <variable> <account>``: the confused-deputy guard for service principals."""
     return {"test": "StringEquals", "variable": variable, "values": [account_id]}
+
+
+def service_trust(sid: str, service: str, *conditions: Condition) -> Statement:
+    """The trust statement of a role that ``service`` assumes, under ``conditions``
+    (at least the confused-deputy guard, :func:`same_account`)."""
+    return {
+        "sid": sid,
+        "effect": "Allow",
+        "principals": [{"type": "Service", "identifiers": [service]}],
+        "actions": ["sts:AssumeRole"],
+        "conditions": list(conditions),
+    }

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ._common import Statement, aws_context, policy_json, same_account
+from ._common import Statement, aws_context, policy_json, same_account, service_trust
 from .keys import KEY_ADMIN_ACTIONS
 
 __all__ = [
@@ -232,17 +232,7 @@ class AlertChannel(pulumi.ComponentResource):
             name=scheduler_role_name,
             description="EventBridge Scheduler publishes reminders to the alert topic (aiscaffold)",
             assume_role_policy=policy_json(
-                [
-                    {
-                        "sid": "SchedulerOfThisAccount",
-                        "effect": "Allow",
-                        "principals": [
-                            {"type": "Service", "identifiers": ["scheduler.amazonaws.com"]}
-                        ],
-                        "actions": ["sts:AssumeRole"],
-                        "conditions": [account],
-                    }
-                ],
+                [service_trust("SchedulerOfThisAccount", "scheduler.amazonaws.com", account)],
                 parent=self,
             ),
             tags=args.tags,

@@ -73,7 +73,14 @@ from typing import Any, Literal, cast
 import pulumi
 import pulumi_aws as aws
 
-from ._common import aws_context, cloudwatch_retention_days, policy_json, require_tls, same_account
+from ._common import (
+    aws_context,
+    cloudwatch_retention_days,
+    policy_json,
+    require_tls,
+    same_account,
+    service_trust,
+)
 
 __all__ = [
     "ACCESS_LOG_FORMAT",
@@ -368,15 +375,9 @@ class ApiGateway(pulumi.ComponentResource):
             description="The gateway's JWT authorizer: writes its own log group only",
             assume_role_policy=policy_json(
                 [
-                    {
-                        "sid": "LambdaOfThisAccount",
-                        "effect": "Allow",
-                        "principals": [
-                            {"type": "Service", "identifiers": ["lambda.amazonaws.com"]}
-                        ],
-                        "actions": ["sts:AssumeRole"],
-                        "conditions": [same_account(ctx.account_id)],
-                    }
+                    service_trust(
+                        "LambdaOfThisAccount", "lambda.amazonaws.com", same_account(ctx.account_id)
+                    )
                 ],
                 parent=self,
             ),
@@ -693,15 +694,11 @@ class ApiGateway(pulumi.ComponentResource):
             description="API Gateway writes execution and access logs (account setting)",
             assume_role_policy=policy_json(
                 [
-                    {
-                        "sid": "ApiGatewayOfThisAccount",
-                        "effect": "Allow",
-                        "principals": [
-                            {"type": "Service", "identifiers": ["apigateway.amazonaws.com"]}
-                        ],
-                        "actions": ["sts:AssumeRole"],
-                        "conditions": [same_account(account_id)],
-                    }
+                    service_trust(
+                        "ApiGatewayOfThisAccount",
+                        "apigateway.amazonaws.com",
+                        same_account(account_id),
+                    )
                 ],
                 parent=self,
             ),

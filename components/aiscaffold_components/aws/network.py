@@ -24,6 +24,7 @@ from ._common import (
     cloudwatch_retention_days,
     policy_json,
     same_account,
+    service_trust,
 )
 from .endpoints import endpoint_service_name
 
@@ -418,22 +419,16 @@ class Network(pulumi.ComponentResource):
             description="VPC flow logs delivery to CloudWatch Logs",
             assume_role_policy=policy_json(
                 [
-                    {
-                        "sid": "VpcFlowLogsOfThisAccount",
-                        "effect": "Allow",
-                        "principals": [
-                            {"type": "Service", "identifiers": ["vpc-flow-logs.amazonaws.com"]}
-                        ],
-                        "actions": ["sts:AssumeRole"],
-                        "conditions": [
-                            same_account(ctx.account_id),
-                            {
-                                "test": "ArnLike",
-                                "variable": "aws:SourceArn",
-                                "values": [ctx.arn("ec2", "vpc-flow-log/*")],
-                            },
-                        ],
-                    }
+                    service_trust(
+                        "VpcFlowLogsOfThisAccount",
+                        "vpc-flow-logs.amazonaws.com",
+                        same_account(ctx.account_id),
+                        {
+                            "test": "ArnLike",
+                            "variable": "aws:SourceArn",
+                            "values": [ctx.arn("ec2", "vpc-flow-log/*")],
+                        },
+                    )
                 ],
                 parent=self,
             ),
