@@ -523,10 +523,12 @@ def test_network_avoids_zones_without_the_endpoint_services() -> None:
     assert sorted(mocks.asked) == sorted(ENDPOINT_SERVICES["bedrock"])
     # Zones stay those of release 0.2.0 when every zone offers the services.
     plain = _network(_PartialZones({}), ENDPOINT_SERVICES["bedrock"])
-    assert [s.inputs["availabilityZoneId"] for s in plain.of_type(SUBNET)] == [
-        "use1-az1",
-        "use1-az2",
-    ]
+    # Keyed by name: the mocks capture a resource when its inputs resolve, so the order
+    # of two subnets waiting on the same zone lookup is not the order they were declared.
+    assert {s.name: s.inputs["availabilityZoneId"] for s in plain.of_type(SUBNET)} == {
+        "network-private-a": "use1-az1",
+        "network-private-b": "use1-az2",
+    }
 
 
 def test_network_fails_clearly_without_enough_zones() -> None:

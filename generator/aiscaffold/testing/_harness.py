@@ -58,7 +58,11 @@ class MockRun:
     outputs: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[CapturedResource]:
-        """Resources of one type token, in registration order."""
+        """Resources of one type token, in the order the engine received them.
+
+        That is the order their inputs resolved, not always the order the program
+        declared them: two resources waiting on the same output may arrive either way.
+        Key by name when the order matters."""
         return [r for r in self.resources if r.type == type_]
 
     def one(self, type_: str, name: str | None = None) -> CapturedResource:
