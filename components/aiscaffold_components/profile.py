@@ -30,8 +30,10 @@ __all__ = [
     "ANSWER_KEYS",
     "PROVIDER_REGION_KEYS",
     "SETTING_KEYS",
+    "WORKLOADS",
     "Profile",
     "ProfileConfigError",
+    "Workload",
     "derive_profile",
     "derive_settings",
 ]
@@ -44,6 +46,12 @@ PROVIDER_REGION_KEYS: dict[Cloud, str] = {
 }
 
 Strength = Literal["LOW", "MEDIUM", "HIGH"]
+#: Workload types a project separates (SEG-01..03): each gets its own identity, network
+#: segment and data access. ``inference`` calls the models; ``training`` trains or adapts
+#: models with the AI service's own jobs; ``data-processing`` is the team's batch jobs
+#: turning raw data into curated data.
+Workload = Literal["inference", "training", "data-processing"]
+WORKLOADS: tuple[Workload, ...] = ("inference", "training", "data-processing")
 
 
 class Profile(BaseModel):
@@ -89,6 +97,11 @@ class Profile(BaseModel):
     """The https issuer URL whose tokens the gateway accepts (api_gateway not none)."""
     gateway_oidc_audience: str = ""
     """The audience the gateway requires in callers' tokens (api_gateway not none)."""
+    workloads: tuple[Workload, ...] = ("inference",)
+    """Workload types with their own identity, segment and data zones (SEG-01..03)."""
+    dr_region: str = ""
+    """Region of the same cloud the curated data and model artifacts replicate to
+    (REC-01); empty: no replica."""
     # -- derived settings (catalog/settings.yaml)
     allowed_regions: tuple[str, ...]
     log_retention_days: int
@@ -225,6 +238,8 @@ ANSWER_KEYS: tuple[str, ...] = (
     "api_gateway",
     "gateway_oidc_issuer",
     "gateway_oidc_audience",
+    "workloads",
+    "dr_region",
 )
 
 #: Keys of the profile derived from the catalog's settings table.
@@ -318,6 +333,8 @@ def derive_profile(
     api_gateway: Literal["none", "private", "public"] = "none",
     gateway_oidc_issuer: str = "",
     gateway_oidc_audience: str = "",
+    workloads: Iterable[Workload] = ("inference",),
+    dr_region: str = "",
 ) -> Profile:
     """Derive a project's profile from its answers through the catalog."""
     frameworks = tuple(compliance)
@@ -341,5 +358,7 @@ def derive_profile(
         api_gateway=api_gateway,
         gateway_oidc_issuer=gateway_oidc_issuer,
         gateway_oidc_audience=gateway_oidc_audience,
+        workloads=tuple(workloads),
+        dr_region=dr_region,
         **derive_settings(cloud=cloud, data_sensitivity=data_sensitivity, compliance=frameworks),
     )

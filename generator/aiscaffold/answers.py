@@ -23,7 +23,7 @@ from aiscaffold_components.catalog import (
     Sensitivity,
     load_catalog,
 )
-from aiscaffold_components.profile import Profile, derive_profile
+from aiscaffold_components.profile import WORKLOADS, Profile, Workload, derive_profile
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -45,6 +45,7 @@ __all__ = [
     "applies",
     "choices_for",
     "default_for",
+    "dr_regions",
     "fill_defaults",
     "parse_data_options",
     "problem",
@@ -202,6 +203,8 @@ class Answers(BaseModel):
     api_gateway: ApiGateway = "none"
     gateway_oidc_issuer: OidcIssuer = ""
     gateway_oidc_audience: OidcAudience = ""
+    workloads: Annotated[tuple[Workload, ...], Field(min_length=1, max_length=3)] = ("inference",)
+    dr_region: str = ""
 
     @model_validator(mode="after")
     def _cross_field(self) -> Answers:
@@ -218,6 +221,8 @@ class Answers(BaseModel):
             "billing_account",
             "gateway_oidc_issuer",
             "gateway_oidc_audience",
+            "workloads",
+            "dr_region",
         ):
             message = _cross_check(key, values[key], values)
             if message:
@@ -249,6 +254,8 @@ class Answers(BaseModel):
             api_gateway=self.api_gateway,
             gateway_oidc_issuer=self.gateway_oidc_issuer,
             gateway_oidc_audience=self.gateway_oidc_audience,
+            workloads=self.workloads,
+            dr_region=self.dr_region,
         )
 
 
@@ -273,6 +280,7 @@ _STRING_KEYS = frozenset(
         "api_gateway",
         "gateway_oidc_issuer",
         "gateway_oidc_audience",
+        "dr_region",
     }
 )
 
@@ -330,6 +338,16 @@ def _cross_check(key: str, value: Any, answers: Mapping[str, Any]) -> str:
             )
         why = " and ".join(compliance)
         return f"{value!r} is not allowed by {why}; choose one of: {', '.join(allowed)}"
+    if key == "dr_region" and value:
+        return _dr_region_problem(str(value), answers, info)
+    if key == "workloads" and value is not None:
+        items = list(value)
+        if "inference" not in items:
+            return (
+                "must include inference: the workload identity, guardrail and alarms every "
+                "project has are the inference workload's; add training or "
+                "data-processing next to it (for example [inference, training])"
+            )
     if key == "monthly_budget" and value == 0:
         sensitivity = answers.get("data_sensitivity", "confidential")
         if sensitivity in ("confidential", "restricted"):
@@ -345,12 +363,49 @@ def _cross_check(key: str, value: Any, answers: Mapping[str, Any]) -> str:
             "applies only with a gateway (api_gateway private or public); leave it out, "
             "or choose the gateway too"
         )
-    if key in ("models", "guardrail_denied_topics", "alert_emails") and value is not None:
+    if (
+        key in ("models", "guardrail_denied_topics", "alert_emails", "workloads")
+        and value is not None
+    ):
         items = list(value)
         duplicates = sorted({x for x in items if items.count(x) > 1})
         if duplicates:
             return f"lists {', '.join(duplicates)} more than once"
     return ""
+
+
+def dr_regions(cloud: Cloud, compliance: list[FrameworkId], region: str) -> list[str]:
+    """Regions a project in ``region`` may replicate to: those the frameworks allow, in
+    the same partition (government and commercial regions of AWS and Azure share no
+    accounts or keys), other than ``region`` itself."""
+    info = load_catalog().clouds[cloud]
+    government = info.regions["government"] if cloud != "gcp" else ()
+    return [
+        r
+        for r in allowed_regions(cloud, compliance)
+        if r != region and (r in government) == (region in government)
+    ]
+
+
+def _dr_region_problem(value: str, answers: Mapping[str, Any], info: Any) -> str:
+    """The recovery region follows the rules of ``region`` and differs from it."""
+    compliance = list(answers.get("compliance") or ())
+    region = str(answers.get("region") or "")
+    candidates = dr_regions(info.id, compliance, region)
+    if value in candidates:
+        return ""
+    choose = f"choose one of: {', '.join(candidates)}, or leave it empty for no replica"
+    if value == region:
+        return f"{value!r} is the primary region: a replica there fails with it; {choose}"
+    if value not in info.region_group("all"):
+        return f"{value!r} is not a region of {info.title} that aiscaffold supports; {choose}"
+    if value not in allowed_regions(info.id, compliance):
+        why = " and ".join(compliance)
+        return f"{value!r} is not allowed by {why} (the same rules as region); {choose}"
+    return (
+        f"{value!r} and {region!r} are in separate partitions ({info.title} government and "
+        f"commercial regions share no accounts or keys); {choose}"
+    )
 
 
 def _field_problem(key: str, value: Any) -> str:
@@ -443,6 +498,8 @@ def choices_for(key: str, answers: Mapping[str, Any]) -> list[str] | None:
         return list(info.ai_services)
     if key == "region" and info:
         return list(allowed_regions(info.id, list(answers.get("compliance") or ())))
+    if key == "workloads":
+        return list(WORKLOADS)
     if key == "compliance":
         return list(FRAMEWORKS)
     annotation = Answers.model_fields[key].annotation

@@ -76,7 +76,8 @@ ANSWERS_FILE = ".copier-answers.yml"
 #: holds (region, sensitivity, frameworks: they select the derived settings and the
 #: enforcement levels), what it may reach and owns in its account (egress, the
 #: account-level singletons), who is alerted and what it may spend, and its front door
-#: (a public gateway in prod, none in dev). In question order.
+#: (a public gateway in prod, none in dev), and its recovery region (prod replicates, dev
+#: need not). In question order.
 PER_STACK_KEYS: tuple[str, ...] = tuple(
     k
     for k in QUESTION_KEYS
@@ -93,6 +94,7 @@ PER_STACK_KEYS: tuple[str, ...] = tuple(
         "api_gateway",
         "gateway_oidc_issuer",
         "gateway_oidc_audience",
+        "dr_region",
     }
 )
 #: Answers every stack shares: what the workload is (name, cloud, AI service, models,

@@ -65,6 +65,7 @@ Family = Literal[
     "detection",
     "cost",
     "gateway",
+    "recovery",
 ]
 Merge = Literal["max", "min", "any", "strongest", "union", "intersect"]
 LifecycleStatus = Literal["current", "deprecated", "retired", "unknown"]
