@@ -48,6 +48,10 @@ def test_questions_in_order_with_a_validator_rejection(keyboard: PipeInput, tmp_
         "http://idp.example.com" + ENTER,
         BACKSPACE * len("http://idp.example.com") + "https://idp.example.com/t" + ENTER,
         "api://chat-bot" + ENTER,  # gateway_oidc_audience
+        DOWN + SPACE + ENTER,  # workloads: inference (checked by default) and training
+        # dr_region: the primary region is refused, then another EU region
+        "swedencentral" + ENTER,
+        BACKSPACE * len("swedencentral") + "germanywestcentral" + ENTER,
     ]
     keyboard.send_text("".join(keys))
     result = generate(tmp_path / "Out Dir", interactive=True)  # not a valid name: no default
@@ -63,6 +67,7 @@ def test_questions_in_order_with_a_validator_rejection(keyboard: PipeInput, tmp_
     assert a.monthly_budget == 2500
     assert a.api_gateway == "private" and a.gateway_oidc_issuer == "https://idp.example.com/t"
     assert a.gateway_oidc_audience == "api://chat-bot"
+    assert a.workloads == ("inference", "training") and a.dr_region == "germanywestcentral"
     assert (tmp_path / "Out Dir" / "Pulumi.dev.yaml").is_file()
 
 
@@ -81,8 +86,9 @@ def test_only_unanswered_questions_are_asked(keyboard: PipeInput, tmp_path: Path
         "pii_action": "block",
     }
     # allow_internet_egress, state_backend, account_services, GCP's own question,
-    # alert_emails, monthly_budget, billing_account (GCP's), api_gateway: the defaults
-    keyboard.send_text("n" + ENTER + ENTER + "y" + ENTER + ENTER + ENTER + ENTER)
+    # alert_emails, monthly_budget, billing_account (GCP's), api_gateway, workloads,
+    # dr_region: the defaults
+    keyboard.send_text("n" + ENTER + ENTER + "y" + ENTER + ENTER + ENTER + ENTER + ENTER + ENTER)
     result = generate(tmp_path / "p", answers=given, interactive=True)
     assert result.answers.stack == "prod" and result.answers.allow_internet_egress is False
     assert result.answers.account_services == "this-stack"
@@ -90,6 +96,7 @@ def test_only_unanswered_questions_are_asked(keyboard: PipeInput, tmp_path: Path
     assert result.answers.alert_emails == ()
     assert result.answers.monthly_budget == 1000 and result.answers.billing_account == ""
     assert result.answers.api_gateway == "none"  # and its identity provider is not asked
+    assert result.answers.workloads == ("inference",) and result.answers.dr_region == ""
 
 
 def test_ctrl_c_writes_nothing(keyboard: PipeInput, tmp_path: Path) -> None:

@@ -406,6 +406,12 @@ class Requirements(BaseModel):
     api_gateway: Literal["none", "private", "public"] = "none"
     """The front door (API-01..05): none, a private gateway, or a public one behind a
     web application firewall (the explicit, named internet exposure)."""
+    workloads: tuple[Literal["inference", "training", "data-processing"], ...] = ("inference",)
+    """Workload types with their own identity, segment and data stores (IAM-05, NET-07,
+    GOV-07)."""
+    dr_region: str = ""
+    """The recovery region the curated data and model artifacts replicate to (REC-01);
+    empty: no replica (a finding for restricted data, advisory)."""
     overrides: dict[str, Override] = Field(default_factory=dict)
 
     @property
