@@ -56,6 +56,29 @@ def render_project(tmp_path_factory: pytest.TempPathFactory) -> RenderProject:
     return render
 
 
+# ----------------------------------------------------------- parallel runs (xdist)
+#: Groups of tests that share session fixtures (a cloud's rendered projects and their
+#: mock runs): `pytest -n 2 --dist loadgroup` keeps each group on one worker, so each
+#: variant is rendered and run once. Largest first, so the two workers finish together
+#: (measured serially: the rest, AWS and the Azure mutation pass take 13-15 minutes
+#: each, the other Azure tests and GCP 6-7).
+_GROUPS = ("rest", "aws", "azure-mutations", "azure", "gcp")
+
+
+def _group(item: pytest.Item) -> str:
+    parts = Path(str(item.path)).relative_to(Path(__file__).parent).parts
+    if parts[0] == "azure" and parts[-1] == "test_azure_mutations.py":
+        return "azure-mutations"
+    return parts[0] if parts[0] in _GROUPS else "rest"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    if config.pluginmanager.hasplugin("xdist") and config.getoption("numprocesses", None):
+        items.sort(key=lambda item: _GROUPS.index(_group(item)))
+
+
 # -------------------------------------------------------------- mutation kill rates
 _KILL_RATES: list[tuple[str, int, int, int]] = []
 
@@ -68,6 +91,28 @@ def record_kill_rate() -> Callable[[str, int, int, int], None]:
         _KILL_RATES.append((label, killed, total, exempted))
 
     return record
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand the kill rates to the controller, which prints them."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["aiscaffold_kill_rates"] = json.dumps(_KILL_RATES)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_KillRateCollector(), "aiscaffold-kill-rates")
+
+
+class _KillRateCollector:
+    """The controller's side of the kill rates of an xdist run."""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        rates = getattr(node, "workeroutput", {}).get("aiscaffold_kill_rates")
+        if rates:
+            _KILL_RATES.extend(tuple(rate) for rate in json.loads(rates))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
