@@ -159,6 +159,19 @@ BAD_DATA = [
         "is not an OIDC audience",
     ),
     (["--data", "gateway_oidc_audience=api://ok-app"], "applies only with a gateway"),
+    # Workloads (issue 17): inference is always one of them; each type once.
+    (["--data", "workloads=[training]"], "must include inference"),
+    (["--data", "workloads=[inference, serving]"], "'serving' is not one of the choices"),
+    (["--data", "workloads=[inference, training, training]"], "lists training more than once"),
+    (["--data", "workloads=inference"], "is not a list"),
+    # The recovery region: not the primary, the same rules, the same partition.
+    (["--data", "dr_region=us-east-1"], "is the primary region"),
+    (["--data", "dr_region=westeurope"], "is not a region of Amazon Web Services"),
+    (
+        ["--data", "compliance=[gdpr]", "--data", "dr_region=us-west-2"],
+        "is not allowed by gdpr (the same rules as region)",
+    ),
+    (["--data", "dr_region=us-gov-west-1"], "are in separate partitions"),
     (["--data", "noequals"], "KEY=VALUE"),
     (["--data", "compliance=[unclosed"], "not a YAML value"),
 ]

@@ -531,6 +531,7 @@ class StackInfo:
     recorded: bool
     """Recorded by aiscaffold (False: a Pulumi.<name>.yaml made outside it)."""
     region: str | None = None
+    dr_region: str | None = None
     data_sensitivity: str | None = None
     compliance: tuple[str, ...] = ()
     account_services: str | None = None
@@ -542,6 +543,7 @@ class StackInfo:
             "first": self.first,
             "recorded": self.recorded,
             "region": self.region,
+            "dr_region": self.dr_region,
             "data_sensitivity": self.data_sensitivity,
             "compliance": list(self.compliance),
             "account_services": self.account_services,
@@ -568,6 +570,7 @@ def list_stacks(path: str | Path = ".") -> list[StackInfo]:
                 first=name == primary,
                 recorded=True,
                 region=a.get("region"),
+                dr_region=a.get("dr_region", ""),
                 data_sensitivity=a.get("data_sensitivity"),
                 compliance=tuple(a.get("compliance") or ()),
                 account_services=a.get("account_services", "this-stack"),
