@@ -75,7 +75,13 @@ def test_gcp_project_of_the_last_release_keeps_its_locks_and_org_policies(
         update(project)
     assert {"alert_emails", "monthly_budget", "billing_account"} <= set(missing.value.missing)
     # ...and those that keep what the deployment has are not among them.
-    assert not {"gcp_org_policies", "account_services", "api_gateway"} & set(missing.value.missing)
+    assert not {
+        "gcp_org_policies",
+        "account_services",
+        "api_gateway",
+        "workloads",
+        "dr_region",
+    } & set(missing.value.missing)
     result = update(
         project,
         answers={
@@ -92,6 +98,9 @@ def test_gcp_project_of_the_last_release_keeps_its_locks_and_org_policies(
     assert after["monthly_budget"] == 2500
     assert after["api_gateway"] == "none", (
         "no gateway unless chosen: its resources stay as they are"
+    )
+    assert after["workloads"] == ["inference"] and after["dr_region"] == "", (
+        "one workload and no replica unless chosen: its resources stay as they are"
     )
     stack = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
     assert stack["old-gcp:lock_log_archive"] is True

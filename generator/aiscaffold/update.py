@@ -333,6 +333,10 @@ _EXISTING_BEHAVIOUR: dict[str, Any] = {
     # Before 0.3.0 no project had a gateway: `none` keeps exactly its resources; a
     # gateway is a choice (`--data api_gateway=private` with its identity provider).
     "api_gateway": "none",
+    # Before 0.3.0 a project had one workload (inference) and no replica: these keep
+    # exactly its resources; training, data processing or a recovery region are choices.
+    "workloads": ["inference"],
+    "dr_region": "",
 }
 
 
