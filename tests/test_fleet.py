@@ -130,6 +130,12 @@ def test_update_check_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["update", "--check", str(tmp_path)]) == 2
     assert "cannot be read as YAML" in capsys.readouterr().err
     assert main(["update", "--check", str(tmp_path / "missing")]) == 2
+    capsys.readouterr()
+    # --check only reads: flags of an update are refused, not silently ignored.
+    for flag in (["--data", "dr_region=us-west-2"], ["--defaults"], ["--pretend"]):
+        assert main(["update", "--check", *flag, str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert f"cannot take {flag[0]}" in err and "Traceback" not in err
 
 
 # ------------------------------------------------------------------ the update bot

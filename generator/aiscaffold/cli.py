@@ -197,6 +197,22 @@ def update(
 ) -> None:
     """Merge template improvements into a generated project, keeping your edits."""
     if check_only:
+        ignored = [
+            flag
+            for flag, given in (
+                ("--data", bool(data)),
+                ("--defaults", defaults),
+                ("--vcs-ref", vcs_ref is not None),
+                ("--pretend", pretend),
+            )
+            if given
+        ]
+        if ignored:
+            raise UsageError(
+                f"--check only compares versions and cannot take {', '.join(ignored)}",
+                hint="Run `aiscaffold update --check` alone, or drop --check to update "
+                "(--pretend shows what an update would change).",
+            )
         _update_check(path)
         return
     from .answers import parse_data_options
