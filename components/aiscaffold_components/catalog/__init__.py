@@ -365,9 +365,15 @@ class Catalog(_Model):
         return [s for s in self.settings.values() if s.control == control_id]
 
 
+#: libyaml's safe loader when PyYAML was built with it (the wheels are): the catalog is
+#: read by every check, program and policy pack run, and libyaml reads it about ten
+#: times faster (controls.yaml: ~10 ms instead of ~100 ms). Same safe constructors.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read(name: str) -> Any:
     with (_DATA / name).open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=_LOADER)  # noqa: S506 - a safe loader
 
 
 def model_status(
