@@ -235,6 +235,7 @@ def test_list_and_remove(
         ("dev", True, "confidential", []),
         ("prod", False, "restricted", ["hipaa"]),
     ]
+    assert [r["dr_region"] for r in rows] == ["", ""]  # no replica unless chosen
     assert main(["stack", "list", "--project", str(project)]) == 0
     assert "restricted" in capsys.readouterr().out
 

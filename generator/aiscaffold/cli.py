@@ -661,21 +661,12 @@ def stack_list(
         raise UsageError("stack list has no OSCAL form", hint="Use --format table or json.")
     from rich.table import Table
 
-    table = Table(
-        "stack",
-        "region",
-        "recovery region",
-        "sensitivity",
-        "frameworks",
-        "account services",
-        "gateway",
-    )
+    table = Table("stack", "region", "sensitivity", "frameworks", "account services", "gateway")
     for r in rows:
         label = r.name + (" (first)" if r.first else "") + ("" if r.recorded else " (no record)")
         table.add_row(
             label,
-            r.region or "?",
-            "?" if r.dr_region is None else r.dr_region or "-",
+            (r.region or "?") + (f" (recovery {r.dr_region})" if r.dr_region else ""),
             r.data_sensitivity or "?",
             ", ".join(r.compliance) or "-",
             r.account_services or "?",
