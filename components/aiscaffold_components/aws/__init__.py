@@ -39,9 +39,17 @@ from .identity import (
 )
 from .keys import Keys, KeysArgs
 from .network import Network, NetworkArgs
+from .recovery import Recovery, RecoveryArgs, ReplicationSource
 from .sagemaker import SageMakerWorkspace, SageMakerWorkspaceArgs
 from .secrets import Secrets, SecretsArgs
+from .segments import FLOWS, WorkloadSegment, WorkloadSegmentArgs
 from .storage import SecureBucket, SecureBucketArgs, ServiceDelivery
+from .workloads import (
+    DataProcessingIdentity,
+    DataProcessingIdentityArgs,
+    TrainingIdentity,
+    TrainingIdentityArgs,
+)
 
 __all__ = [
     "ALERTS",
@@ -49,6 +57,7 @@ __all__ = [
     "ENDPOINT_ACTIONS",
     "ENDPOINT_ACTIONS_WITH",
     "ENDPOINT_SERVICES",
+    "FLOWS",
     "LAMBDA_VPC_ACTIONS",
     "PII_ENTITY_TYPES",
     "UNSCOPED_ACTIONS",
@@ -60,6 +69,8 @@ __all__ = [
     "AuditLoggingArgs",
     "CostGuardrails",
     "CostGuardrailsArgs",
+    "DataProcessingIdentity",
+    "DataProcessingIdentityArgs",
     "Guardrail",
     "GuardrailArgs",
     "Keys",
@@ -69,6 +80,9 @@ __all__ = [
     "NetworkArgs",
     "PrivateEndpoints",
     "PrivateEndpointsArgs",
+    "Recovery",
+    "RecoveryArgs",
+    "ReplicationSource",
     "SageMakerWorkspace",
     "SageMakerWorkspaceArgs",
     "Secrets",
@@ -82,8 +96,12 @@ __all__ = [
     "SiemExportArgs",
     "ThreatDetection",
     "ThreatDetectionArgs",
+    "TrainingIdentity",
+    "TrainingIdentityArgs",
     "WorkloadIdentity",
     "WorkloadIdentityArgs",
+    "WorkloadSegment",
+    "WorkloadSegmentArgs",
     "alert_names",
     "bedrock_model_arns",
     "ecr_layer_bucket_arn",
