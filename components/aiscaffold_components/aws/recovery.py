@@ -89,6 +89,8 @@ class RecoveryArgs:
     """Fixed, so the source key's policy can name the role before it exists."""
     access_log_name_prefix: str
     """Name prefix of the DR region's server access log bucket (at most 37 characters)."""
+    access_log_retention_days: int = 365
+    """Days the DR region's server access logs are kept (the profile's log retention)."""
     rotation_period_days: int = 365
     """The DR key's rotation period (the data key's: KMS accepts 90 to 2560)."""
     deletion_window_days: int = 30
@@ -182,6 +184,7 @@ class Recovery(pulumi.ComponentResource):
                 # S3 must not log a bucket into itself; the (multi-region) trail records
                 # this bucket's object events instead.
                 server_access_logging=False,
+                expiration_days=args.access_log_retention_days,
                 service_deliveries=[ServiceDelivery(service="logging.s3.amazonaws.com")],
                 protect=args.protect,
             ),

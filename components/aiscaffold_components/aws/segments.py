@@ -13,8 +13,9 @@ segments is denied except the flows listed in :data:`FLOWS`, each with its reaso
 - ``<segment> -> s3``: HTTPS to S3 through the gateway endpoint (S3's prefix list), whose
   route the segment's route tables get.
 - ``training <-> training`` (``internal_traffic``): the containers of one distributed
-  training job exchange parameters; SageMaker AI encrypts that traffic
-  (EnableInterContainerTrafficEncryption, required by the training identity).
+  training job exchange parameters over TCP 8192-65535, within the training security
+  group only (the range AWS-EC2-012 admits within a group); SageMaker AI encrypts that
+  traffic (EnableInterContainerTrafficEncryption, required by the training identity).
 
 Every other address of the VPC is denied by the segment's network ACL before the rule
 that lets HTTPS reach S3's public addresses (routing, not the ACL, decides where 443 can
@@ -211,7 +212,9 @@ class WorkloadSegment(pulumi.ComponentResource):
                 f"{name}-within-segment-in",
                 security_group_id=group.id,
                 description="Flow within-training: distributed training containers",
-                ip_protocol="-1",
+                ip_protocol="tcp",
+                from_port=8192,
+                to_port=65535,
                 referenced_security_group_id=group.id,
                 tags=tags("within-segment-in"),
                 opts=child,
@@ -220,7 +223,9 @@ class WorkloadSegment(pulumi.ComponentResource):
                 f"{name}-within-segment-out",
                 security_group_id=group.id,
                 description="Flow within-training: distributed training containers",
-                ip_protocol="-1",
+                ip_protocol="tcp",
+                from_port=8192,
+                to_port=65535,
                 referenced_security_group_id=group.id,
                 tags=tags("within-segment-out"),
                 opts=child,
