@@ -99,12 +99,13 @@ def disjoint_identities(
 ) -> Iterator[tuple[Resource | None, str]]:
     """Each role may do at most one workload type's job: invoke models (inference), run
     training jobs or write model artifacts (training), read raw data (data processing);
-    and every chosen workload type has an identity that does its job."""
+    and every chosen workload type has its own identity (a role with its ``workload``
+    tag) that does its job."""
     extra = _extra_workloads(requirements)
-    found: set[str] = set()
+    found: set[tuple[str, str]] = set()
     for role in of_type(resources, ROLE):
         jobs = _jobs(role, resources, requirements)
-        found |= jobs
+        found |= {(_tag(role, "workload"), job) for job in jobs}
         if len(jobs) > 1:
             yield role, f"{role.name} may {' and '.join(sorted(jobs))}: one identity per job"
     expected = {
@@ -112,8 +113,14 @@ def disjoint_identities(
         "data-processing": "read raw data (data processing)",
     }
     for workload in extra:
-        if expected[workload] not in found:
-            yield None, f"no identity does the {workload} job (workloads: {workload})"
+        if (workload, expected[workload]) not in found:
+            yield (
+                None,
+                (
+                    f"no identity of its own (a role tagged workload={workload}) does the "
+                    f"{workload} job"
+                ),
+            )
 
 
 def _networks(value: Any) -> list[ipaddress.IPv4Network]:
@@ -178,24 +185,52 @@ def _acl_findings(
                             )
 
 
-def _sg_findings(rule: Resource, groups: Mapping[str, Resource]) -> Iterator[str]:
-    group_ref = rule.get("securityGroupId")
-    owner = next((g for g in groups.values() if refers_to(group_ref, g)), None)
-    if owner is None:
+def _related_groups(rule: Resource, groups: Sequence[Resource]) -> list[Resource]:
+    """The security groups a rule names: by reference where the view holds ids, else by
+    the dependencies the engine records (preview and the offline run)."""
+    refs = [rule.get("securityGroupId"), rule.get("referencedSecurityGroupId")]
+    return [
+        g
+        for g in groups
+        if g.urn in rule.dependencies or any(refers_to(ref, g) for ref in refs if ref)
+    ]
+
+
+def _admits_https(group: Resource, rules: Sequence[Resource]) -> bool:
+    """Whether an ingress rule admits HTTPS into ``group`` (the endpoints' group)."""
+    return any(
+        r.type == INGRESS_RULE
+        and r.get("fromPort") == 443
+        and _related_groups(r, [group])
+        and not r.get("referencedSecurityGroupId")
+        for r in rules
+    )
+
+
+def _sg_findings(
+    rule: Resource, groups: Sequence[Resource], rules: Sequence[Resource], extra: Sequence[str]
+) -> Iterator[str]:
+    related = _related_groups(rule, groups)
+    own = [g for g in related if _tag(g, "workload") in extra]
+    if not own:
         return
-    peer = rule.get("referencedSecurityGroupId")
     if rule.get("prefixListId"):
         return  # Flow to-s3: the gateway endpoint's prefix list.
-    if peer:
-        if refers_to(peer, owner):
-            if _tag(owner, "workload") != "training":
-                yield f"{rule.name} opens {owner.name} to itself: only training jobs need that"
-            return
-        if any(refers_to(peer, g) for g in groups.values()):
-            yield f"{rule.name} lets {owner.name} reach another workload's group"
-        return
     cidr = rule.get("cidrIpv4") or rule.get("cidrIpv6")
-    yield f"{rule.name} opens {owner.name} to {cidr}: segments name their peers by group"
+    if cidr or not rule.get("referencedSecurityGroupId"):
+        yield f"{rule.name} opens {own[0].name} to {cidr}: segments name their peers by group"
+        return
+    if len({_tag(g, "workload") for g in own}) > 1:
+        yield f"{rule.name} joins two workloads' groups ({', '.join(g.name for g in own)})"
+        return
+    others = [g for g in related if g not in own]
+    if not others:
+        if _tag(own[0], "workload") != "training":
+            yield f"{rule.name} opens {own[0].name} to itself: only training jobs need that"
+        return
+    for peer in others:
+        if not _admits_https(peer, rules):
+            yield f"{rule.name} lets {own[0].name} reach {peer.name}, not the endpoints' group"
 
 
 @stack_policy(
@@ -219,19 +254,20 @@ def segments(
     acls = {
         w: [a for a in of_type(resources, NETWORK_ACL) if _tag(a, "workload") == w] for w in extra
     }
-    groups = {g.name: g for g in of_type(resources, SECURITY_GROUP) if _tag(g, "workload") in extra}
+    groups = of_type(resources, SECURITY_GROUP)
     for workload in extra:
         if not ranges.get(workload):
             yield None, f"the {workload} workload has no subnets of its own (NET-07)"
         if not acls[workload]:
             yield None, f"the {workload} segment has no network ACL of its own"
-        if not any(_tag(g, "workload") == workload for g in groups.values()):
+        if not any(_tag(g, "workload") == workload for g in groups):
             yield None, f"the {workload} segment has no security group of its own"
         for acl in acls[workload]:
             for message in _acl_findings(acl, workload, ranges):
                 yield acl, message
-    for rule in of_type(resources, INGRESS_RULE, EGRESS_RULE):
-        for message in _sg_findings(rule, groups):
+    rules = of_type(resources, INGRESS_RULE, EGRESS_RULE)
+    for rule in rules:
+        for message in _sg_findings(rule, groups, rules, extra):
             yield rule, message
 
 
