@@ -150,6 +150,20 @@ class Recovery(pulumi.ComponentResource):
                     {"test": "StringEquals", "variable": "kms:ViaService", "values": [dr_s3]},
                 ],
             },
+            # Restores and failover read the replicas: principals of this account whom
+            # IAM allows (no role is granted this by the stack), through S3 in the DR
+            # region only (docs/disaster-recovery.md, "Restore drill").
+            {
+                "sid": "AccountReadsReplicasThroughS3IfIamAllows",
+                "effect": "Allow",
+                "principals": [{"type": "AWS", "identifiers": [ctx.account_root]}],
+                "actions": ["kms:Decrypt", "kms:DescribeKey"],
+                "resources": ["*"],
+                "conditions": [
+                    {"test": "StringEquals", "variable": "kms:ViaService", "values": [dr_s3]},
+                    same_account(ctx.account_id, "kms:CallerAccount"),
+                ],
+            },
         ]
         self.dr_key = aws.kms.Key(
             f"{name}-dr-key",
