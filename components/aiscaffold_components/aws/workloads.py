@@ -174,30 +174,24 @@ class TrainingIdentity(pulumi.ComponentResource):
         )
         tags = {**args.tags, "workload": "training"}
 
+        # Bedrock's guide names the job in aws:SourceArn; SageMaker AI's execution-role
+        # guide asks for the account only.
+        job_conditions: list[Condition] = [same_account(ctx.account_id)]
+        if args.ai_service == "bedrock":
+            job_conditions.append(
+                {
+                    "test": "ArnLike",
+                    "variable": "aws:SourceArn",
+                    "values": [ctx.arn("bedrock", job_resource)],
+                }
+            )
         job_role = aws.iam.Role(
             f"{name}-job-role",
             name=f"{args.role_name}-job",
             description="Training jobs (aiscaffold): read curated data, write model artifacts",
             assume_role_policy=policy_json(
                 [
-                    # Bedrock's guide names the job in aws:SourceArn; SageMaker AI's
-                    # execution-role guide asks for the account only.
-                    service_trust(
-                        "TrainingJobsOfThisAccount",
-                        service,
-                        same_account(ctx.account_id),
-                        *(
-                            [
-                                {
-                                    "test": "ArnLike",
-                                    "variable": "aws:SourceArn",
-                                    "values": [ctx.arn("bedrock", job_resource)],
-                                }
-                            ]
-                            if args.ai_service == "bedrock"
-                            else []
-                        ),
-                    )
+                    service_trust("TrainingJobsOfThisAccount", service, *job_conditions),
                 ],
                 parent=self,
             ),

@@ -48,7 +48,7 @@ def _zone(resources: Sequence[Resource], zone: str) -> list[Resource]:
 
 
 def _extra_workloads(requirements: Requirements) -> list[str]:
-    extra = [w for w in requirements.workloads if w != "inference"]
+    extra: list[str] = [w for w in requirements.workloads if w != "inference"]
     if not extra:
         raise NotApplicable("only the inference workload is chosen (workloads: [inference])")
     return extra
