@@ -132,11 +132,20 @@ def build(workloads: tuple[str, ...], dr_region: str, ai_service: str = "bedrock
             ),
         )
     if dr_region:
-        sources = [ReplicationSource("data", curated.bucket_name, curated.arn, KEY, "unit-drdata-")]
+        sources = [
+            ReplicationSource(
+                "data", curated.bucket_name, curated.arn, KEY, "unit-drdata-", depends_on=[curated]
+            )
+        ]
         if artifacts is not None:
             sources.append(
                 ReplicationSource(
-                    "model-artifacts", artifacts.bucket_name, artifacts.arn, KEY, "unit-drmodel-"
+                    "model-artifacts",
+                    artifacts.bucket_name,
+                    artifacts.arn,
+                    KEY,
+                    "unit-drmodel-",
+                    depends_on=[artifacts],
                 )
             )
         Recovery(
@@ -427,3 +436,40 @@ def RecoveryArgs_check(**overrides: Any) -> None:
     run_component(make)
     if errors:
         raise errors[0]
+
+
+def test_replication_waits_for_both_buckets_versioning() -> None:
+    """AWS-DEPLOY-036: S3 refuses a replication configuration before both buckets are
+    versioned; the configuration depends on both versionings."""
+    run = program(("inference", "training"), DR)
+    for label in ("data", "model-artifacts"):
+        config = run.one(REPLICATION, f"recovery-{label}-replication")
+        names = {urn.rsplit("::", 1)[1] for urn in config.dependencies}
+        assert {f"{label}-versioning", f"recovery-{label}-versioning"} <= names
+
+
+def test_replication_before_versioning_is_a_deploy_finding() -> None:
+    import dataclasses
+
+    from aiscaffold.check import evaluate
+    from aws.aws_policy_support import requirements
+
+    run = program(("inference",), DR)
+    assert not _deploy_036(evaluate(run, requirements(dr_region=DR)))
+    config = run.one(REPLICATION, "recovery-data-replication")
+    # Without the source's SecureBucket among its dependencies (its lifecycle waits for
+    # its versioning too), only the bucket itself.
+    kept = tuple(
+        d for d in config.dependencies if "::data-" not in d or d.endswith("::data-bucket")
+    )
+    bad = dataclasses.replace(
+        run,
+        resources=[
+            dataclasses.replace(r, dependencies=kept) if r is config else r for r in run.resources
+        ],
+    )
+    assert _deploy_036(evaluate(bad, requirements(dr_region=DR))) == {"recovery-data-replication"}
+
+
+def _deploy_036(report: Any) -> set[str]:
+    return {f.resource for f in report.deploy_findings if f.policy == "AWS-DEPLOY-036"}

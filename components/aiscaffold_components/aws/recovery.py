@@ -46,6 +46,7 @@ from .storage import SecureBucket, SecureBucketArgs, ServiceDelivery
 
 __all__ = [
     "REPLICATION_GUIDE",
+    "REPLICATION_VERSIONING_ERROR",
     "RTC_MINUTES",
     "Recovery",
     "RecoveryArgs",
@@ -54,6 +55,12 @@ __all__ = [
 
 REPLICATION_GUIDE = (
     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html"
+)
+#: What PutBucketReplication answers while the source or destination is not versioned
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html).
+REPLICATION_VERSIONING_ERROR = (
+    "InvalidRequest: Versioning must be 'Enabled' on the bucket to apply a replication "
+    "configuration"
 )
 #: The only threshold S3 Replication Time Control accepts, in minutes (time and metrics).
 RTC_MINUTES = 15
@@ -73,6 +80,9 @@ class ReplicationSource:
     """The replica bucket's name prefix (at most 37 characters)."""
     protect: bool = False
     """Guard the replica bucket with Pulumi's ``protect`` option."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What configures the source (its SecureBucket): S3 refuses a replication
+    configuration until the source is versioned (``REPLICATION_VERSIONING_ERROR``)."""
 
 
 @dataclass(frozen=True)
@@ -337,7 +347,9 @@ class Recovery(pulumi.ComponentResource):
                         "destination": destination,
                     }
                 ],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[replica, policy]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[replica, policy, *source.depends_on]
+                ),
             )
         self.register_outputs(
             {
