@@ -473,3 +473,38 @@ def test_replication_before_versioning_is_a_deploy_finding() -> None:
 
 def _deploy_036(report: Any) -> set[str]:
     return {f.resource for f in report.deploy_findings if f.policy == "AWS-DEPLOY-036"}
+
+
+def test_the_s3_gateway_admits_a_zone_only_for_its_identities() -> None:
+    from aiscaffold_components.aws import PrivateEndpoints, PrivateEndpointsArgs, ScopedBucket
+
+    raw = "arn:aws:s3:::unit-raw-1"
+    processing = f"arn:aws:iam::{ACCOUNT}:role/unit-test-data-processing"
+
+    def endpoints(scoped: list[ScopedBucket]) -> MockRun:
+        return run_component(
+            lambda: PrivateEndpoints(
+                "endpoints",
+                PrivateEndpointsArgs(
+                    vpc_id="vpc-1",
+                    vpc_cidr="10.0.0.0/16",
+                    subnet_ids=["subnet-a"],
+                    route_table_ids=["rtb-a"],
+                    services=["kms"],
+                    bucket_arns=["arn:aws:s3:::unit-data-1"],
+                    scoped_buckets=scoped,
+                    tags=TAGS,
+                ),
+            )
+        )
+
+    gateway = "aws:ec2/vpcEndpoint:VpcEndpoint"
+    before = json.loads(endpoints([]).one(gateway, "endpoints-s3").inputs["policy"])
+    after = json.loads(
+        endpoints([ScopedBucket(raw, [processing])]).one(gateway, "endpoints-s3").inputs["policy"]
+    )
+    assert after["Statement"][0] == before["Statement"][0]  # the shared buckets: unchanged
+    scoped = next(s for s in after["Statement"] if s["Sid"] == "WorkloadBucket0ForItsIdentities")
+    assert scoped["Resource"] == [raw, f"{raw}/*"]
+    assert scoped["Condition"]["ArnEquals"] == {"aws:PrincipalArn": processing}
+    assert not [s for s in after["Statement"] if raw in json.dumps(s) and s is not scoped]

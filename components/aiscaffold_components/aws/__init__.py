@@ -25,6 +25,7 @@ from .endpoints import (
     ENDPOINT_SERVICES,
     PrivateEndpoints,
     PrivateEndpointsArgs,
+    ScopedBucket,
     ecr_layer_bucket_arn,
 )
 from .gateway import ApiGateway, ApiGatewayArgs
@@ -85,6 +86,7 @@ __all__ = [
     "ReplicationSource",
     "SageMakerWorkspace",
     "SageMakerWorkspaceArgs",
+    "ScopedBucket",
     "Secrets",
     "SecretsArgs",
     "SecureBucket",

@@ -18,6 +18,7 @@ __all__ = [
     "S3_GATEWAY_ACTIONS",
     "PrivateEndpoints",
     "PrivateEndpointsArgs",
+    "ScopedBucket",
     "ecr_layer_bucket_arn",
 ]
 
@@ -179,6 +180,16 @@ def ecr_layer_bucket_arn(
 
 
 @dataclass(frozen=True)
+class ScopedBucket:
+    """A bucket the S3 gateway endpoint reaches for the named identities only (NET-07:
+    the raw data for data processing, the model artifacts for training)."""
+
+    bucket_arn: pulumi.Input[str]
+    principal_arns: Sequence[pulumi.Input[str]]
+    """The roles that use this bucket from inside the VPC (``aws:PrincipalArn``)."""
+
+
+@dataclass(frozen=True)
 class PrivateEndpointsArgs:
     """Arguments of :class:`PrivateEndpoints`.
 
@@ -205,6 +216,10 @@ class PrivateEndpointsArgs:
     gateway (ECR serves image layers from one); objects may only be read there."""
     client_security_group_ids: Sequence[pulumi.Input[str]] = ()
     """Security groups of clients: each gets an HTTPS egress rule to S3's prefix list."""
+    scoped_buckets: Sequence[ScopedBucket] = ()
+    """Buckets of one workload type, which the S3 gateway endpoint admits only for their
+    identities (in addition to ``bucket_arns``, which any principal of the account may
+    reach through it)."""
     extra_endpoint_actions: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Weakening: actions, by interface endpoint service, admitted besides
     ``ENDPOINT_ACTIONS`` (say ``{"ecr.api": ["ecr:PutImage", ...]}`` to push images)."""
@@ -357,6 +372,33 @@ class PrivateEndpoints(pulumi.ComponentResource):
                 ],
             }
         ]
+        for index, scoped in enumerate(args.scoped_buckets):
+            if not scoped.principal_arns:
+                raise ValueError("scoped_buckets: name the identities that use the bucket")
+            statements.append(
+                {
+                    "sid": f"WorkloadBucket{index}ForItsIdentities",
+                    "effect": "Allow",
+                    "principals": [{"type": "*", "identifiers": ["*"]}],
+                    "actions": list(S3_GATEWAY_ACTIONS),
+                    "resources": [
+                        scoped.bucket_arn,
+                        pulumi.Output.concat(scoped.bucket_arn, "/*"),
+                    ],
+                    "conditions": [
+                        {
+                            "test": "StringEquals",
+                            "variable": "aws:PrincipalAccount",
+                            "values": [ctx.account_id],
+                        },
+                        {
+                            "test": "ArnEquals",
+                            "variable": "aws:PrincipalArn",
+                            "values": list(scoped.principal_arns),
+                        },
+                    ],
+                }
+            )
         if args.aws_owned_bucket_arns:
             statements.append(
                 {
