@@ -508,3 +508,37 @@ def test_the_s3_gateway_admits_a_zone_only_for_its_identities() -> None:
     assert scoped["Resource"] == [raw, f"{raw}/*"]
     assert scoped["Condition"]["ArnEquals"] == {"aws:PrincipalArn": processing}
     assert not [s for s in after["Statement"] if raw in json.dumps(s) and s is not scoped]
+
+
+def test_the_bedrock_endpoint_admits_training_jobs_for_the_training_identity_only() -> None:
+    from aiscaffold_components.aws import (
+        BEDROCK_TRAINING_ACTIONS,
+        IdentityActions,
+        PrivateEndpoints,
+        PrivateEndpointsArgs,
+    )
+
+    training = f"arn:aws:iam::{ACCOUNT}:role/unit-test-training"
+    run = run_component(
+        lambda: PrivateEndpoints(
+            "endpoints",
+            PrivateEndpointsArgs(
+                vpc_id="vpc-1",
+                vpc_cidr="10.0.0.0/16",
+                subnet_ids=["subnet-a"],
+                route_table_ids=["rtb-a"],
+                services=["bedrock", "bedrock-runtime"],
+                bucket_arns=["arn:aws:s3:::unit-data-1"],
+                identity_actions=[IdentityActions("bedrock", BEDROCK_TRAINING_ACTIONS, [training])],
+                tags=TAGS,
+            ),
+        )
+    )
+    gateway = "aws:ec2/vpcEndpoint:VpcEndpoint"
+    control = json.loads(run.one(gateway, "endpoints-bedrock").inputs["policy"])["Statement"]
+    shared, only = control
+    assert "bedrock:CreateModelCustomizationJob" not in shared["Action"]
+    assert only["Action"] == list(BEDROCK_TRAINING_ACTIONS)
+    assert only["Condition"]["ArnEquals"] == {"aws:PrincipalArn": training}
+    runtime = json.loads(run.one(gateway, "endpoints-bedrock-runtime").inputs["policy"])
+    assert len(runtime["Statement"]) == 1  # no identity actions where none were given

@@ -23,6 +23,7 @@ from .endpoints import (
     ENDPOINT_ACTIONS,
     ENDPOINT_ACTIONS_WITH,
     ENDPOINT_SERVICES,
+    IdentityActions,
     PrivateEndpoints,
     PrivateEndpointsArgs,
     ScopedBucket,
@@ -46,6 +47,7 @@ from .secrets import Secrets, SecretsArgs
 from .segments import FLOWS, WorkloadSegment, WorkloadSegmentArgs
 from .storage import SecureBucket, SecureBucketArgs, ServiceDelivery
 from .workloads import (
+    BEDROCK_TRAINING_ACTIONS,
     DataProcessingIdentity,
     DataProcessingIdentityArgs,
     TrainingIdentity,
@@ -54,6 +56,7 @@ from .workloads import (
 
 __all__ = [
     "ALERTS",
+    "BEDROCK_TRAINING_ACTIONS",
     "ECR_ENDPOINT_SERVICES",
     "ENDPOINT_ACTIONS",
     "ENDPOINT_ACTIONS_WITH",
@@ -74,6 +77,7 @@ __all__ = [
     "DataProcessingIdentityArgs",
     "Guardrail",
     "GuardrailArgs",
+    "IdentityActions",
     "Keys",
     "KeysArgs",
     "LambdaVpcAccess",
