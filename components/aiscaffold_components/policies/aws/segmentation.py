@@ -404,8 +404,16 @@ def _rule_findings(
         minutes = (rtc.get("time") or {}).get("minutes")
         if rtc.get("status") != "Enabled" or minutes is None or float(minutes) != RTC_MINUTES:
             yield f"{config.name} replicates restricted data without Replication Time Control"
-        if metrics.get("status") != "Enabled":
-            yield f"{config.name} has no replication metrics (Replication Time Control needs them)"
+        threshold = (metrics.get("eventThreshold") or {}).get("minutes")
+        if (
+            metrics.get("status") != "Enabled"
+            or threshold is None
+            or float(threshold) != RTC_MINUTES
+        ):
+            yield (
+                f"{config.name} has no replication metrics at {RTC_MINUTES} minutes "
+                "(Replication Time Control needs them)"
+            )
     if target is not None:
         blocks = [
             p
