@@ -162,11 +162,12 @@ def test_unversioned_or_unprotected_artifacts_are_flagged(
         ("rules.0.sourceSelectionCriteria.sseKmsEncryptedObjects.status", "Disabled"),
         ("rules.0.destination.replicationTime.status", "Disabled"),
         ("rules.0.destination.metrics.status", "Disabled"),
+        ("rules.0.destination.metrics.eventThreshold.minutes", 1),
         ("rules.0.status", "Disabled"),
     ],
 )
 def test_a_weakened_replication_rule_is_flagged(
-    project: tuple[MockRun, Requirements], path: str, value: str
+    project: tuple[MockRun, Requirements], path: str, value: object
 ) -> None:
     run, requirements = project
     bad = patched(run, {"recovery-data-replication": {path: value}})
