@@ -32,6 +32,10 @@ PROJECTS: dict[str, dict[str, Any]] = {
         "data_sensitivity": "restricted",
         "compliance": ["hipaa", "pci-dss"],
         "guardrail_denied_topics": ["investment advice", "legal advice"],
+        # Issue 17: every workload type and a recovery region, so the mutation test of
+        # this project covers IAM-05, NET-07, GOV-07 and REC-01.
+        "workloads": ["inference", "training", "data-processing"],
+        "dr_region": "us-west-2",
     },
     "sagemaker-confidential": {
         "cloud": "aws",

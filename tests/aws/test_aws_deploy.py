@@ -569,6 +569,7 @@ def test_aws_deploy_rules_cite_their_sources() -> None:
         "AWS-DEPLOY-033": "deploy-failure",
         "AWS-DEPLOY-034": "deploy-failure",
         "AWS-DEPLOY-035": "deploy-failure",
+        "AWS-DEPLOY-036": "deploy-failure",
     }
     for r in rules.values():
         assert r.source.startswith("https://") and r.error and r.description

@@ -23,8 +23,10 @@ from .endpoints import (
     ENDPOINT_ACTIONS,
     ENDPOINT_ACTIONS_WITH,
     ENDPOINT_SERVICES,
+    IdentityActions,
     PrivateEndpoints,
     PrivateEndpointsArgs,
+    ScopedBucket,
     ecr_layer_bucket_arn,
 )
 from .gateway import ApiGateway, ApiGatewayArgs
@@ -39,16 +41,27 @@ from .identity import (
 )
 from .keys import Keys, KeysArgs
 from .network import Network, NetworkArgs
+from .recovery import Recovery, RecoveryArgs, ReplicationSource
 from .sagemaker import SageMakerWorkspace, SageMakerWorkspaceArgs
 from .secrets import Secrets, SecretsArgs
+from .segments import FLOWS, WorkloadSegment, WorkloadSegmentArgs
 from .storage import SecureBucket, SecureBucketArgs, ServiceDelivery
+from .workloads import (
+    BEDROCK_TRAINING_ACTIONS,
+    DataProcessingIdentity,
+    DataProcessingIdentityArgs,
+    TrainingIdentity,
+    TrainingIdentityArgs,
+)
 
 __all__ = [
     "ALERTS",
+    "BEDROCK_TRAINING_ACTIONS",
     "ECR_ENDPOINT_SERVICES",
     "ENDPOINT_ACTIONS",
     "ENDPOINT_ACTIONS_WITH",
     "ENDPOINT_SERVICES",
+    "FLOWS",
     "LAMBDA_VPC_ACTIONS",
     "PII_ENTITY_TYPES",
     "UNSCOPED_ACTIONS",
@@ -60,8 +73,11 @@ __all__ = [
     "AuditLoggingArgs",
     "CostGuardrails",
     "CostGuardrailsArgs",
+    "DataProcessingIdentity",
+    "DataProcessingIdentityArgs",
     "Guardrail",
     "GuardrailArgs",
+    "IdentityActions",
     "Keys",
     "KeysArgs",
     "LambdaVpcAccess",
@@ -69,8 +85,12 @@ __all__ = [
     "NetworkArgs",
     "PrivateEndpoints",
     "PrivateEndpointsArgs",
+    "Recovery",
+    "RecoveryArgs",
+    "ReplicationSource",
     "SageMakerWorkspace",
     "SageMakerWorkspaceArgs",
+    "ScopedBucket",
     "Secrets",
     "SecretsArgs",
     "SecureBucket",
@@ -82,8 +102,12 @@ __all__ = [
     "SiemExportArgs",
     "ThreatDetection",
     "ThreatDetectionArgs",
+    "TrainingIdentity",
+    "TrainingIdentityArgs",
     "WorkloadIdentity",
     "WorkloadIdentityArgs",
+    "WorkloadSegment",
+    "WorkloadSegmentArgs",
     "alert_names",
     "bedrock_model_arns",
     "ecr_layer_bucket_arn",

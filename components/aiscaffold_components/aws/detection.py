@@ -306,6 +306,12 @@ class ThreatDetectionArgs:
     data_key_arn: pulumi.Input[str] | None = None
     """The bucket's KMS key: the scan role decrypts objects through S3 with it. The key's
     policy must also allow the role (``KeysArgs.malware_scan_role_arns``)."""
+    zone_buckets: Mapping[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = field(
+        default_factory=dict
+    )
+    """More buckets encrypted with ``data_key_arn`` to scan on upload, by label
+    (``raw``, ``model``): ``(name, arn)``. Each gets its own plan and a role named
+    ``<name_prefix>-malware-scan-<label>`` (GOV-07's data zones)."""
     on_lambda: bool = False
     """The workload runs on Lambda: GuardDuty watches the functions' network activity
     (LAMBDA_NETWORK_LOGS)."""
@@ -374,7 +380,14 @@ class ThreatDetection(pulumi.ComponentResource):
                 opts=child,
             )
         if args.data_bucket_name is not None and args.data_bucket_arn is not None:
-            self._malware_protection(name, args, ctx.arn("events", _MANAGED_RULE))
+            managed_rule = ctx.arn("events", _MANAGED_RULE)
+            self._malware_protection(
+                name, args, managed_rule, "", args.data_bucket_name, args.data_bucket_arn
+            )
+            for label, (bucket_name, bucket_arn) in args.zone_buckets.items():
+                self._malware_protection(
+                    name, args, managed_rule, f"-{label}", bucket_name, bucket_arn
+                )
         self.security_hub = aws.securityhub.Account(
             f"{name}-security-hub",
             # The standard is subscribed explicitly below; the defaults would add CIS.
@@ -402,15 +415,19 @@ class ThreatDetection(pulumi.ComponentResource):
         self.register_outputs({"detector_id": self.detector_id, "analyzer_arn": self.analyzer_arn})
 
     def _malware_protection(
-        self, name: str, args: ThreatDetectionArgs, managed_rule: pulumi.Output[str]
+        self,
+        name: str,
+        args: ThreatDetectionArgs,
+        managed_rule: pulumi.Output[str],
+        suffix: str,
+        bucket_name: pulumi.Input[str],
+        bucket_arn: pulumi.Input[str],
     ) -> None:
-        assert args.data_bucket_arn is not None
-        assert args.data_bucket_name is not None
         child = pulumi.ResourceOptions(parent=self)
         ctx = aws_context(self)
         role = aws.iam.Role(
-            f"{name}-malware-scan",
-            name=f"{args.name_prefix}-malware-scan",
+            f"{name}-malware-scan{suffix}",
+            name=f"{args.name_prefix}-malware-scan{suffix}",
             description="GuardDuty Malware Protection for S3 scans the data bucket (aiscaffold)",
             assume_role_policy=policy_json(
                 [
@@ -430,7 +447,7 @@ class ThreatDetection(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
-        objects = pulumi.Output.concat(args.data_bucket_arn, "/*")
+        objects = pulumi.Output.concat(bucket_arn, "/*")
         statements: list[Statement] = [
             {
                 "sid": "AllowManagedRuleToSendS3EventsToGuardDuty",
@@ -471,7 +488,7 @@ class ThreatDetection(pulumi.ComponentResource):
                 "sid": "AllowEnableS3EventBridgeEvents",
                 "effect": "Allow",
                 "actions": ["s3:PutBucketNotification", "s3:GetBucketNotification"],
-                "resources": [args.data_bucket_arn],
+                "resources": [bucket_arn],
             },
             {
                 "sid": "AllowPutValidationObject",
@@ -479,7 +496,7 @@ class ThreatDetection(pulumi.ComponentResource):
                 "actions": ["s3:PutObject"],
                 "resources": [
                     pulumi.Output.concat(
-                        args.data_bucket_arn, "/malware-protection-resource-validation-object"
+                        bucket_arn, "/malware-protection-resource-validation-object"
                     )
                 ],
             },
@@ -487,7 +504,7 @@ class ThreatDetection(pulumi.ComponentResource):
                 "sid": "AllowCheckBucketOwnership",
                 "effect": "Allow",
                 "actions": ["s3:ListBucket"],
-                "resources": [args.data_bucket_arn],
+                "resources": [bucket_arn],
             },
             {
                 "sid": "AllowMalwareScan",
@@ -515,7 +532,7 @@ class ThreatDetection(pulumi.ComponentResource):
                 }
             )
         policy = aws.iam.RolePolicy(
-            f"{name}-malware-scan-policy",
+            f"{name}-malware-scan{suffix}-policy",
             role=role.id,
             policy=policy_json(statements, parent=self),
             opts=child,
@@ -525,15 +542,15 @@ class ThreatDetection(pulumi.ComponentResource):
         # bucket ownership"); the guide asks to let a new role's policy propagate first
         # (https://docs.aws.amazon.com/guardduty/latest/ug/troubleshoot-malware-protection-s3-iam-role-permissions-error.html).
         propagated = pulumiverse_time.Sleep(
-            f"{name}-malware-scan-propagation",
+            f"{name}-malware-scan{suffix}-propagation",
             create_duration=IAM_PROPAGATION_WAIT,
             triggers={"policy": policy.policy, "role": role.arn},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
         aws.guardduty.MalwareProtectionPlan(
-            f"{name}-malware-protection",
+            f"{name}-malware-protection{suffix}",
             role=role.arn,
-            protected_resource={"s3_bucket": {"bucket_name": args.data_bucket_name}},
+            protected_resource={"s3_bucket": {"bucket_name": bucket_name}},
             # Tag each scanned object with the verdict (GuardDutyMalwareScanStatus), so
             # a bucket policy or the workload can refuse infected objects.
             actions=[{"taggings": [{"status": "ENABLED"}]}],

@@ -16,8 +16,10 @@ __all__ = [
     "ENDPOINT_ACTIONS_WITH",
     "ENDPOINT_SERVICES",
     "S3_GATEWAY_ACTIONS",
+    "IdentityActions",
     "PrivateEndpoints",
     "PrivateEndpointsArgs",
+    "ScopedBucket",
     "ecr_layer_bucket_arn",
 ]
 
@@ -179,6 +181,28 @@ def ecr_layer_bucket_arn(
 
 
 @dataclass(frozen=True)
+class IdentityActions:
+    """Actions an interface endpoint admits for the named identities only (IAM-05,
+    NET-07): a training identity's job calls, which no other principal may make from
+    inside the VPC."""
+
+    service: str
+    """The interface endpoint service (``bedrock``)."""
+    actions: Sequence[str]
+    principal_arns: Sequence[pulumi.Input[str]]
+
+
+@dataclass(frozen=True)
+class ScopedBucket:
+    """A bucket the S3 gateway endpoint reaches for the named identities only (NET-07:
+    the raw data for data processing, the model artifacts for training)."""
+
+    bucket_arn: pulumi.Input[str]
+    principal_arns: Sequence[pulumi.Input[str]]
+    """The roles that use this bucket from inside the VPC (``aws:PrincipalArn``)."""
+
+
+@dataclass(frozen=True)
 class PrivateEndpointsArgs:
     """Arguments of :class:`PrivateEndpoints`.
 
@@ -205,6 +229,13 @@ class PrivateEndpointsArgs:
     gateway (ECR serves image layers from one); objects may only be read there."""
     client_security_group_ids: Sequence[pulumi.Input[str]] = ()
     """Security groups of clients: each gets an HTTPS egress rule to S3's prefix list."""
+    identity_actions: Sequence[IdentityActions] = ()
+    """Per interface endpoint, actions admitted for named identities only (besides
+    ``ENDPOINT_ACTIONS``, which any principal of the account may call through it)."""
+    scoped_buckets: Sequence[ScopedBucket] = ()
+    """Buckets of one workload type, which the S3 gateway endpoint admits only for their
+    identities (in addition to ``bucket_arns``, which any principal of the account may
+    reach through it)."""
     extra_endpoint_actions: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Weakening: actions, by interface endpoint service, admitted besides
     ``ENDPOINT_ACTIONS`` (say ``{"ecr.api": ["ecr:PutImage", ...]}`` to push images)."""
@@ -279,7 +310,12 @@ class PrivateEndpoints(pulumi.ComponentResource):
                 policy=(
                     None
                     if prefix is None
-                    else self._account_only(ctx, prefix, _actions(service, args))
+                    else self._account_only(
+                        ctx,
+                        prefix,
+                        _actions(service, args),
+                        [i for i in args.identity_actions if i.service == service],
+                    )
                 ),
                 tags=tags(label),
                 opts=child,
@@ -315,7 +351,11 @@ class PrivateEndpoints(pulumi.ComponentResource):
         )
 
     def _account_only(
-        self, ctx: AwsContext, prefix: str, actions: Sequence[str] | None
+        self,
+        ctx: AwsContext,
+        prefix: str,
+        actions: Sequence[str] | None,
+        identities: Sequence[IdentityActions] = (),
     ) -> pulumi.Output[str]:
         # The endpoint keeps other accounts' credentials out (a stolen or foreign
         # identity cannot use the VPC's private path) and bounds what any credential can
@@ -336,7 +376,36 @@ class PrivateEndpoints(pulumi.ComponentResource):
                 }
             ],
         }
-        return policy_json([statement], parent=self)
+        statements = [statement]
+        for index, identity in enumerate(identities):
+            wrong = [a for a in identity.actions if not a.startswith(f"{prefix}:") or "*" in a]
+            if wrong or not identity.principal_arns:
+                raise ValueError(
+                    f"identity_actions for {identity.service}: {prefix}: actions without "
+                    f"wildcards and at least one identity, not {', '.join(wrong) or 'none'}"
+                )
+            statements.append(
+                {
+                    "sid": f"Identity{index}Only",
+                    "effect": "Allow",
+                    "principals": [{"type": "*", "identifiers": ["*"]}],
+                    "actions": list(identity.actions),
+                    "resources": ["*"],
+                    "conditions": [
+                        {
+                            "test": "StringEquals",
+                            "variable": "aws:PrincipalAccount",
+                            "values": [ctx.account_id],
+                        },
+                        {
+                            "test": "ArnEquals",
+                            "variable": "aws:PrincipalArn",
+                            "values": list(identity.principal_arns),
+                        },
+                    ],
+                }
+            )
+        return policy_json(statements, parent=self)
 
     def _s3_policy(self, ctx: AwsContext, args: PrivateEndpointsArgs) -> pulumi.Output[str]:
         buckets = list(args.bucket_arns)
@@ -357,6 +426,33 @@ class PrivateEndpoints(pulumi.ComponentResource):
                 ],
             }
         ]
+        for index, scoped in enumerate(args.scoped_buckets):
+            if not scoped.principal_arns:
+                raise ValueError("scoped_buckets: name the identities that use the bucket")
+            statements.append(
+                {
+                    "sid": f"WorkloadBucket{index}ForItsIdentities",
+                    "effect": "Allow",
+                    "principals": [{"type": "*", "identifiers": ["*"]}],
+                    "actions": list(S3_GATEWAY_ACTIONS),
+                    "resources": [
+                        scoped.bucket_arn,
+                        pulumi.Output.concat(scoped.bucket_arn, "/*"),
+                    ],
+                    "conditions": [
+                        {
+                            "test": "StringEquals",
+                            "variable": "aws:PrincipalAccount",
+                            "values": [ctx.account_id],
+                        },
+                        {
+                            "test": "ArnEquals",
+                            "variable": "aws:PrincipalArn",
+                            "values": list(scoped.principal_arns),
+                        },
+                    ],
+                }
+            )
         if args.aws_owned_bucket_arns:
             statements.append(
                 {

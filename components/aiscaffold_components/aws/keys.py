@@ -109,6 +109,14 @@ class KeysArgs:
     ``sagemaker`` and ``elasticfilesystem``: SageMaker AI creates the domain's EFS home
     volume as the deployer, and EFS, not SageMaker AI, then calls KMS): principals of
     the account may use the data key through these only."""
+    data_role_arns: Sequence[pulumi.Input[str]] = ()
+    """Roles of the other workload types (training, its jobs, data processing: IAM-05)
+    that use the data key only, through ``data_role_services``; never the secrets key."""
+    data_role_services: Sequence[str] = ("s3",)
+    """Services through which ``data_role_arns`` use the data key (``kms:ViaService``)."""
+    replication_role_arns: Sequence[pulumi.Input[str]] = ()
+    """The S3 replication role of a recovery region (REC-01): decrypts the source objects
+    through S3 in this region only (``Recovery``)."""
     secret_rotator_arns: Sequence[pulumi.Input[str]] = ()
     """Roles of secret rotation functions: encrypt and decrypt through Secrets Manager."""
     log_reader_arns: Sequence[pulumi.Input[str]] = ()
@@ -287,6 +295,15 @@ class Keys(pulumi.ComponentResource):
                     ],
                 }
             )
+        out += self._roles(
+            "OtherWorkloadsUseThroughServices",
+            args.data_role_arns,
+            ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+            args.data_role_services,
+        )
+        out += self._roles(
+            "ReplicationDecryptsThroughS3", args.replication_role_arns, ["kms:Decrypt"], ["s3"]
+        )
         out += self._roles(
             "MalwareScanThroughS3",
             args.malware_scan_role_arns,

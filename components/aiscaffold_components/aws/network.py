@@ -84,6 +84,10 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     private_subnet_arns: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
+    private_subnet_cidrs: list[str]
+    """The private subnets' ranges (the inference segment, where the endpoints live)."""
+    zone_ids: list[pulumi.Output[str]]
+    """The availability zone ids of the private subnets, in order (for more segments)."""
     workload_security_group: aws.ec2.SecurityGroup
     workload_security_group_id: pulumi.Output[str]
     """Security group for the workload: HTTPS out to the VPC (endpoints) only, no ingress."""
@@ -129,6 +133,8 @@ class Network(pulumi.ComponentResource):
             return {**args.tags, "Name": f"{name}-{resource}", **extra}
 
         zones = self._zone_ids(ctx, args)
+        self.zone_ids = zones
+        self.private_subnet_cidrs = [str(r) for r in private_ranges]
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",

@@ -841,3 +841,59 @@ def _private_api_policy_first(
             yield deployment, f"{deployment.name} deploys a private API without a resource policy"
         elif not any(p.urn in reached for p in policies):
             yield deployment, f"{deployment.name} may be created before the API's resource policy"
+
+
+# ------------------------------------------------------------------ 36. replication order
+#: S3's replication requirements: "Both source and destination buckets must have
+#: versioning enabled"; PutBucketReplication answers otherwise with the error below.
+REPLICATION_REQUIREMENTS = (
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html"
+)
+REPLICATION_CONFIG = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+
+
+@deploy_rule(
+    id="AWS-DEPLOY-036",
+    title="Replication is configured after both buckets are versioned",
+    category="deploy-failure",
+    source=REPLICATION_REQUIREMENTS,
+    error="InvalidRequest: Versioning must be 'Enabled' on the bucket to apply a replication "
+    "configuration",
+    remediation="Make the aws.s3.BucketReplicationConfig depend on the versioning of its "
+    "source and of its destination (Recovery does: ReplicationSource.depends_on names the "
+    "source's SecureBucket).",
+)
+def _replication_after_versioning(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """A replication configuration is created only once the source and destination
+    buckets are both versioned: S3 refuses it before."""
+    configs = of_type(resources, REPLICATION_CONFIG)
+    if not configs:
+        raise NotApplicable("no bucket replicates (no recovery region)")
+    by_urn = {r.urn: r for r in resources}
+    versionings = of_type(resources, BUCKET_VERSIONING)
+    for config in configs:
+        reached = depends_on(config, by_urn)
+        targets = [config.get("bucket")] + [
+            (rule.get("destination") or {}).get("bucket")
+            for rule in config.items("rules")
+            if isinstance(rule, Mapping)
+        ]
+        for target in targets:
+            if not isinstance(target, str) or not target:
+                continue
+            buckets = [b for b in of_type(resources, BUCKET) if bucket_refers_to(target, b)]
+            for bucket in buckets:
+                own = [
+                    v
+                    for v in versionings
+                    if bucket.urn in depends_on(v, by_urn)
+                    or bucket_refers_to(v.get("bucket"), bucket)
+                ]
+                if not any(v.urn in reached for v in own):
+                    yield (
+                        config,
+                        (f"{config.name} may be created before {bucket.name} is versioned"),
+                    )

@@ -18,5 +18,6 @@ from . import (  # noqa: F401 - importing registers the policies
     s3,
     sagemaker,
     secrets,
+    segmentation,
     trail,
 )

@@ -60,6 +60,13 @@ def endpoint_actions() -> Mapping[str, tuple[str, ...] | None]:
     return ENDPOINT_ACTIONS
 
 
+def training_actions(ai_service: str) -> tuple[str, ...]:
+    """What a training identity calls on the AI service (``aws.workloads``)."""
+    from ...aws.workloads import BEDROCK_TRAINING_ACTIONS, SAGEMAKER_TRAINING_ACTIONS
+
+    return BEDROCK_TRAINING_ACTIONS if ai_service == "bedrock" else SAGEMAKER_TRAINING_ACTIONS
+
+
 def unscoped_actions() -> Mapping[str, str]:
     """Actions allowed on Resource "*", with the reason (``aws.UNSCOPED_ACTIONS``)."""
     from ...aws import UNSCOPED_ACTIONS

@@ -26,6 +26,7 @@ from ._util import (
     pii_entity_types,
     principals,
     statements,
+    training_actions,
 )
 from .iam import IDENTITY_POLICIES, deploys_workload
 from .s3 import BUCKET_POLICY, BUCKETS, companions
@@ -399,13 +400,19 @@ def _invoke_findings(name: str, st: Mapping[str, Any], sid: str) -> Iterator[str
 def guarded_invocation(resource: Resource, requirements: Requirements) -> Iterator[str]:
     """Bedrock permissions are limited to invoking named models with the guardrail pinned
     by ``bedrock:GuardrailIdentifier`` (embedding models excepted: guardrails do not screen
-    vectors) and applying that guardrail; no other Bedrock action."""
+    vectors) and applying that guardrail; no other Bedrock action, except the model
+    customization jobs of a training identity, whose policy invokes no model (IAM-05)."""
     invoke = {a.lower() for a in bedrock_invoke_actions()}
-    for index, st in enumerate(statements(document(resource, "policy"), "Allow")):
+    allowed = statements(document(resource, "policy"), "Allow")
+    # The training identity (IAM-05) runs model customization jobs and invokes no model:
+    # its policy may hold those actions, and only a policy without any invocation.
+    invokes = any(invoke & {a.lower() for a in actions(st)} for st in allowed)
+    training = set() if invokes else {a.lower() for a in training_actions("bedrock")}
+    for index, st in enumerate(allowed):
         sid = st.get("Sid") or f"#{index}"
         granted = {a.lower() for a in actions(st)}
         bedrock = {a for a in granted if a.startswith("bedrock:") or a == "*"}
-        other = sorted(bedrock - invoke - {"bedrock:applyguardrail"})
+        other = sorted(bedrock - invoke - training - {"bedrock:applyguardrail"})
         if other:
             yield f"{resource.name} statement {sid} grants {', '.join(other)}: only invoking models and applying the guardrail"
         if bedrock & invoke:

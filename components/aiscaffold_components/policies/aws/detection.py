@@ -28,7 +28,7 @@ from ._util import (
     tail_name,
 )
 from .iam import ROLE, ROLE_POLICY, deploys_workload, policies_of, trusted_services
-from .s3 import BUCKETS, log_bucket_references
+from .s3 import BUCKETS, REPLICATION, log_bucket_references
 
 DETECTOR = "aws:guardduty/detector:Detector"
 FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
@@ -154,8 +154,8 @@ def threat_detection(
 def malware_protection(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
-    """Every bucket of the stack that is not a log bucket has a GuardDuty Malware
-    Protection plan, which scans each new object and tags it with the verdict, so the
+    """Every bucket of the stack that is not a log bucket or a replica (REC-01) has a
+    GuardDuty Malware Protection plan, which scans each new object and tags it with the verdict, so the
     workload never reads an unscanned upload as clean. Not applicable with
     ``account_services: shared``."""
     _owned(resources, requirements)
@@ -174,8 +174,18 @@ def malware_protection(
             yield plan, f"{plan.name} does not tag scanned objects with the verdict"
         if not plan.get("role"):
             yield plan, f"{plan.name} names no role to scan as"
+    # Replicas (REC-01) receive only objects replicated from a bucket scanned here; no
+    # identity may upload into them.
+    replicas = [
+        rule["destination"].get("bucket")
+        for config in of_type(resources, REPLICATION)
+        for rule in config.items("rules")
+        if isinstance(rule, Mapping) and isinstance(rule.get("destination"), Mapping)
+    ]
     for bucket in of_type(resources, *BUCKETS):
         if any(bucket_refers_to(ref, bucket) for ref in logs):
+            continue
+        if any(bucket_refers_to(ref, bucket) for ref in replicas if isinstance(ref, str)):
             continue
         scanned = [
             p

@@ -35,6 +35,7 @@ VERSIONING = (
     "aws:s3/bucketVersioningV2:BucketVersioningV2",
 )
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
 LIFECYCLE = (
