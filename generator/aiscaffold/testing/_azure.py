@@ -286,7 +286,23 @@ def _afd_endpoint(
     return {"hostName": f"{own}-{_uuid(own)[:8]}.z01.azurefd.net"}
 
 
+def _object_replication(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> dict[str, Any]:
+    """Azure generates a policy id and rule ids on the destination (issue 17); the source
+    policy is created with them (``objectReplicationPolicyId`` other than ``default``)."""
+    given = inputs.get("objectReplicationPolicyId")
+    policy_id = given if given and given != "default" else _uuid(own + "policy")
+    rules = [
+        {**rule, "ruleId": rule.get("ruleId") or _uuid(f"{own}rule{index}")}
+        for index, rule in enumerate(inputs.get("rules") or [])
+        if isinstance(rule, dict)
+    ]
+    return {"policyId": policy_id, "rules": rules}
+
+
 _SPECIAL: dict[str, _Special] = {
+    "storage:ObjectReplicationPolicy": _object_replication,
     "apimanagement:ApiManagementService": _apim,
     "cdn:Profile": _front_door,
     "cdn:AFDEndpoint": _afd_endpoint,
