@@ -130,7 +130,9 @@ class WorkloadIdentity(pulumi.ComponentResource):
             opts=child_opts(self),
         )
         if args.openai_access not in ("inference", "fine-tuning"):
-            raise ValueError(f"openai_access {args.openai_access!r} is not inference or fine-tuning")
+            raise ValueError(
+                f"openai_access {args.openai_access!r} is not inference or fine-tuning"
+            )
         if args.openai_account_id is not None and args.openai_access == "fine-tuning":
             _fine_tune(self, name, args.openai_account_id, identity.principal_id)
         elif args.openai_account_id is not None:
@@ -221,13 +223,12 @@ def _fine_tune(
         principal_id=principal,
         principal_type="ServicePrincipal",
         role_definition_id=pulumi.Output.all(subscription, guid).apply(
-            lambda p: f"/subscriptions/{p[0]}/providers/Microsoft.Authorization/"
-            f"roleDefinitions/{p[1]}"
+            lambda p: (
+                f"/subscriptions/{p[0]}/providers/Microsoft.Authorization/roleDefinitions/{p[1]}"
+            )
         ),
         role_assignment_name=pulumi.Output.all(account, principal).apply(
-            lambda p: str(
-                uuid.uuid5(uuid.NAMESPACE_URL, f"{p[0]}|{p[1]}|{FINE_TUNING_ROLE_NAME}")
-            )
+            lambda p: str(uuid.uuid5(uuid.NAMESPACE_URL, f"{p[0]}|{p[1]}|{FINE_TUNING_ROLE_NAME}"))
         ),
         description=f"aiscaffold: {FINE_TUNING_ROLE_NAME}",
         opts=child_opts(parent, depends_on=[definition]),

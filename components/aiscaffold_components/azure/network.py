@@ -65,8 +65,7 @@ SEGMENT_FLOWS: dict[Segment, tuple[tuple[str, str], ...]] = {
     "data-processing": (
         (
             "to-private-endpoints-https",
-            "HTTPS to the private endpoints: the raw data it reads and the curated data "
-            "it writes",
+            "HTTPS to the private endpoints: the raw data it reads and the curated data it writes",
         ),
     ),
 }

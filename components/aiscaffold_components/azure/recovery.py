@@ -156,4 +156,3 @@ class ReplicatedStorage(pulumi.ComponentResource):
                 "policy_id": self.policy_id,
             }
         )
-

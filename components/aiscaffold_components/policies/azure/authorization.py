@@ -216,9 +216,7 @@ def storage_writers(
         if len(path) == 1 and path[0][0] == "storageaccounts" and path[0][1] in flow_names:
             continue
         if len(path) == 3 and path[2][0] == "containers":
-            account = next(
-                (a for a in accounts if name_of(a, "accountName") == path[0][1]), None
-            )
+            account = next((a for a in accounts if name_of(a, "accountName") == path[0][1]), None)
             zone = zone_of(account) if account is not None else ""
             workload = writable.get(zone)
             if (

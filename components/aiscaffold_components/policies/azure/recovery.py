@@ -59,9 +59,7 @@ def replicas(
     policies = of_type(resources, REPLICATION)
     vaults = of_type(resources, VAULT)
     sources = [
-        a
-        for a in accounts
-        if zone_of(a) in _REPLICATED_ZONES and _region(a.get("location")) != dr
+        a for a in accounts if zone_of(a) in _REPLICATED_ZONES and _region(a.get("location")) != dr
     ]
     if not sources:
         yield None, "no curated-data or model-artifact account to replicate"
