@@ -27,7 +27,7 @@ Object replication, as Azure documents it
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -122,12 +122,14 @@ class ReplicatedStorage(pulumi.ComponentResource):
             rules=rules,
             opts=child_opts(self, depends_on=[self.replica]),
         )
-        rule_ids = destination.rules.apply(lambda rs: [r.rule_id for r in rs or []])
+        rule_ids: pulumi.Output[list[str]] = destination.rules.apply(
+            lambda rs: [str(r.rule_id) for r in rs or []]
+        )
         source_rules = [
             azure_native.storage.ObjectReplicationPolicyRuleArgs(
                 source_container=container,
                 destination_container=container,
-                rule_id=rule_ids.apply(lambda ids, i=index: ids[i] if i < len(ids) else None),
+                rule_id=rule_ids.apply(_nth(index)),
             )
             for index, container in enumerate(args.containers)
         ]
@@ -156,3 +158,12 @@ class ReplicatedStorage(pulumi.ComponentResource):
                 "policy_id": self.policy_id,
             }
         )
+
+
+def _nth(index: int) -> Callable[[list[str]], str]:
+    """The ``index``-th rule id the destination policy reports."""
+
+    def pick(ids: list[str]) -> str:
+        return ids[index]
+
+    return pick

@@ -293,12 +293,11 @@ def _object_replication(
     policy is created with them (``objectReplicationPolicyId`` other than ``default``)."""
     given = inputs.get("objectReplicationPolicyId")
     policy_id = given if given and given != "default" else _uuid(own + "policy")
-    rules = [
-        {**rule, "ruleId": rule.get("ruleId") or _uuid(f"{own}rule{index}")}
-        for index, rule in enumerate(inputs.get("rules") or [])
-        if isinstance(rule, dict)
-    ]
-    return {"policyId": policy_id, "rules": rules}
+    # In place: the caller echoes the inputs over the outputs, lists replaced whole.
+    for index, rule in enumerate(inputs.get("rules") or []):
+        if isinstance(rule, dict) and not rule.get("ruleId"):
+            rule["ruleId"] = _uuid(f"{own}rule{index}")
+    return {"policyId": policy_id}
 
 
 _SPECIAL: dict[str, _Special] = {
