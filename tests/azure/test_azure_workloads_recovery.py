@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from aiscaffold.testing import MockRun, ProgramError, run
-from azure.azure_policy_support import STACK, copy_of, flagged, report, unknown
+from azure.azure_policy_support import STACK, copy_of, flagged, report, resource, unknown
 
 PROJECT, STACK_NAME, PRIMARY, DR = "proj", "dev", "swedencentral", "germanywestcentral"
 ACCOUNT = (
@@ -146,11 +146,26 @@ _RUNS: dict[tuple[tuple[str, ...], str], MockRun] = {}
 def workloads_run(workloads: tuple[str, ...] = ALL, dr_region: str = DR) -> MockRun:
     key = (workloads, dr_region)
     if key not in _RUNS:
-        _RUNS[key] = run(
+        composed = run(
             lambda: compose(workloads, dr_region),
             project=PROJECT,
             stack=STACK_NAME,
             config={"azure-native:location": PRIMARY},
+        )
+        # The AI account the identities are granted on (OpenAIAccount, tested elsewhere):
+        # data-zone and recovery policies judge the workload's stack, which has one.
+        account = resource(
+            "azure-native:cognitiveservices:Account",
+            "openai-account",
+            {"accountName": "oai-proj-dev", "location": PRIMARY, "kind": "OpenAI"},
+        )
+        _RUNS[key] = MockRun(
+            composed.project,
+            composed.stack,
+            composed.config,
+            [*composed.resources, account],
+            composed.warnings,
+            composed.outputs,
         )
     return _RUNS[key]
 
@@ -428,3 +443,21 @@ def test_values_unknown_during_preview_are_reported_unknown(
     assert set(known.verdicts[policy].values()) == {"passed"}, known.verdicts
     sentinel = UNKNOWN_BOOLEAN_VALUE if path.startswith("is") else UNKNOWN_STRING_VALUE
     assert unknown(run_, policy, {name: {path: sentinel}}, **answers) == {STACK}
+
+
+# ----------------------------------------------------------------- deploy rule
+def test_object_replication_deploy_rule() -> None:
+    from aiscaffold.check import evaluate
+    from azure.azure_policy_support import patched, reqs
+
+    run_ = workloads_run(ALL, DR)
+
+    def fired(changes: dict[str, Any]) -> set[str]:
+        found = evaluate(patched(run_, changes), reqs()).deploy_findings
+        return {f.resource for f in found if f.policy == "AZURE-DEPLOY-040"}
+
+    assert fired({}) == set()
+    by_name = {"data-dr-replication-source": {"sourceAccount": "stprojdevdata"}}
+    assert fired(by_name) == {"data-dr-replication-source"}
+    no_id = {"data-dr-replication-source": {"objectReplicationPolicyId": "default"}}
+    assert fired(no_id) == {"data-dr-replication-source"}

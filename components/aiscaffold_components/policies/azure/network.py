@@ -441,6 +441,8 @@ def segment_isolation(
     group's outbound and the destination group's inbound rules to allow it, and no
     pair of segments has both. Each chosen workload type has its segment."""
     subnets = of_type(resources, SUBNET)
+    if not subnets:
+        raise NotApplicable("no subnets in this stack (not the workload's, e.g. the state backend)")
     by_name = {name_of(s, "subnetName"): s for s in subnets}
     segments = {n: s for n, s in by_name.items() if n in _SEGMENT_SUBNETS}
     wanted = [w for w in requirements.workloads if w != "inference"]

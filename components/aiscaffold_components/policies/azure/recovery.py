@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from .._core import NotApplicable, Requirements, Resource, stack_policy
-from ._util import REPLICATION, STORAGE, VAULT, find, name_of, of_type, zone_of
+from ._util import AI_ACCOUNT, REPLICATION, STORAGE, VAULT, find, name_of, of_type, zone_of
 from .storage import blob_service_of, log_accounts
 
 _REPLICATED_ZONES = ("curated", "model-artifacts")
@@ -53,6 +53,8 @@ def replicas(
     deleted blobs can be restored from its versions."""
     if not requirements.dr_region:
         raise NotApplicable("no recovery region chosen for this stack (dr_region)")
+    if not of_type(resources, AI_ACCOUNT):
+        raise NotApplicable("no AI account: not the workload's stack (e.g. the state backend)")
     dr = _region(requirements.dr_region)
     archives, flows = log_accounts(resources)
     accounts = [a for a in of_type(resources, STORAGE) if a not in archives and a not in flows]

@@ -26,6 +26,7 @@ from typing import Any
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
 from ._util import (
     ACTIVITY_LOG,
+    AI_ACCOUNT,
     BLOB_SERVICE,
     CONTAINER,
     DIAGNOSTIC,
@@ -531,6 +532,8 @@ def data_zones(
     zones = [needed[w] for w in requirements.workloads if w in needed]
     if not zones:
         raise NotApplicable("the inference workload only: the data account is the curated zone")
+    if not of_type(resources, AI_ACCOUNT):
+        raise NotApplicable("no AI account: not the workload's stack (e.g. the state backend)")
     archives, flows = log_accounts(resources)
     accounts = [a for a in of_type(resources, STORAGE) if a not in archives and a not in flows]
     protected = bool(requirements.setting("deletion_protection"))
