@@ -15,6 +15,7 @@ from typing import Any
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
 from ._util import (
+    AI_ACCOUNT,
     ENDPOINT,
     FLOW_LOG,
     INTERNET,
@@ -440,9 +441,9 @@ def segment_isolation(
     workload, nor the other way round: between two segments a flow needs the source
     group's outbound and the destination group's inbound rules to allow it, and no
     pair of segments has both. Each chosen workload type has its segment."""
+    if not of_type(resources, AI_ACCOUNT):
+        raise NotApplicable("no AI account: not the workload's stack (e.g. the state backend)")
     subnets = of_type(resources, SUBNET)
-    if not subnets:
-        raise NotApplicable("no subnets in this stack (not the workload's, e.g. the state backend)")
     by_name = {name_of(s, "subnetName"): s for s in subnets}
     segments = {n: s for n, s in by_name.items() if n in _SEGMENT_SUBNETS}
     wanted = [w for w in requirements.workloads if w != "inference"]
