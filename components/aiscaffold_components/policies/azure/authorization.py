@@ -352,6 +352,14 @@ def disjoint_workload_identities(
                 yield definition, f"{definition.name} allows data actions {', '.join(extra)}"
             if permission.get("actions"):
                 yield definition, f"{definition.name} allows control-plane actions"
+        where = str(definition.get("scope", default=""))
+        if _namespace(where) != "microsoft.cognitiveservices" or [c for c, _ in id_path(where)] != [
+            "accounts"
+        ]:
+            yield (
+                definition,
+                f"{definition.name} is defined at {where or 'no scope'}, not one AI account",
+            )
         scopes = [str(s) for s in definition.items("assignableScopes")]
         for scope in scopes or ["(none)"]:
             path = id_path(scope)

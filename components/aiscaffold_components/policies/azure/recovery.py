@@ -86,8 +86,18 @@ def replicas(
         if _region(replica.get("location")) != dr:
             yield replica, f"{replica.name} is in {replica.get('location')}, not {dr}"
         replica_name = name_of(replica, "accountName")
-        if not any(name_of(p, "accountName") == replica_name for p in policies):
-            yield replica, f"{replica.name} has no destination replication policy"
+        incoming = [
+            p
+            for p in policies
+            if name_of(p, "accountName") == replica_name
+            and find(p.get("sourceAccount"), [source]) is not None
+            and p.items("rules")
+            and p.get("objectReplicationPolicyId")
+        ]
+        if not incoming:
+            yield replica, f"{replica.name} has no destination replication policy from {name}"
+        if not all(p.get("objectReplicationPolicyId") for p in outgoing):
+            yield source, f"{source.name}'s replication policy names no policy id"
         vault = _vault_of(replica, vaults)
         if vault is None or _region(vault.get("location")) != dr:
             where = vault.get("location") if vault is not None else "no known vault"
