@@ -318,6 +318,10 @@ def test_identity_policies_pass_and_catch_a_shared_job() -> None:
     assert flagged(run_, "AZURE-IAM-006", widened, workloads=list(ALL)) == {
         "training-fine-tuning-role"
     }
+    subscription = {"training-fine-tuning-role": {"scope": "/subscriptions/0"}}
+    assert flagged(run_, "AZURE-IAM-006", subscription, workloads=list(ALL)) == {
+        "training-fine-tuning-role"
+    }
 
 
 def test_write_access_to_artifacts_needs_the_training_workload() -> None:
@@ -402,6 +406,8 @@ def test_recovery_policy_passes_and_catches_each_gap() -> None:
     assert flagged(run_, "AZURE-REC-001", drop=["data-dr-replication-source"], **answers) == {
         "data-account"
     }
+    no_rules = {"data-dr-replication-destination": {"rules": []}}
+    assert flagged(run_, "AZURE-REC-001", no_rules, **answers) == {"data-dr-account"}
     no_feed = {"data-blob-service": {"changeFeed": {"enabled": False}}}
     assert flagged(run_, "AZURE-REC-001", no_feed, **answers) == {"data-account"}
     # Without the replicas, a stack with a recovery region is caught.
