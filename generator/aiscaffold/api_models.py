@@ -944,6 +944,15 @@ AZURE_TYPES: dict[str, ApiType] = {
         "2022-04-01",
         "authorization/role-assignments/create",
     ),
+    # The training identity's fine-tuning role (issue 17). azure-native uses
+    # 2022-05-01-preview; azure-mgmt-authorization ships the nearest stable, 2022-04-01.
+    "azure-native:authorization:RoleDefinition": _azure(
+        "azure.mgmt.authorization.v2022_04_01",
+        "RoleDefinition",
+        "operations._role_definitions_operations:build_create_or_update_request",
+        "2022-04-01",
+        "authorization/role-definitions/create-or-update",
+    ),
     "azure-native:cognitiveservices:Account": _azure(
         _COGNITIVE,
         "Account",
@@ -1268,6 +1277,14 @@ AZURE_TYPES: dict[str, ApiType] = {
         "operations._blob_services_operations:build_set_service_properties_request",
         "2024-01-01",
         "storagerp/blob-services/set-service-properties",
+    ),
+    # Replicas in the recovery region (issue 17, REC-01).
+    "azure-native:storage:ObjectReplicationPolicy": _azure(
+        _STORAGE,
+        "ObjectReplicationPolicy",
+        "operations._object_replication_policies_operations:build_create_or_update_request",
+        "2024-01-01",
+        "storagerp/object-replication-policies/create-or-update",
     ),
     "azure-native:storage:ManagementPolicy": _azure(
         _STORAGE,

@@ -8,10 +8,14 @@ from typing import Any
 #: default project and the compliance-heavy variants of issue 4.
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
+    # Also every workload type and a recovery region (issue 17: IAM-05, NET-07, GOV-07,
+    # REC-01), so the mutation pass covers their policies without another variant.
     "restricted-hipaa-gdpr": {
         "data_sensitivity": "restricted",
         "compliance": ["hipaa", "gdpr"],
         "region": "swedencentral",
+        "workloads": ["inference", "training", "data-processing"],
+        "dr_region": "germanywestcentral",
     },
     "internal-soc2": {"data_sensitivity": "internal", "compliance": ["soc2"]},
     # Cost guardrails (COST-01..03): a budget other than the default, and the alert

@@ -49,6 +49,9 @@ NEAREST_VERSION = {
     "azure-native:operationalinsights:Workspace": ("2023-09-01", "2025-07-01"),
     "azure-native:resources:ResourceGroup": ("2024-03-01", "2025-04-01"),
     "azure-native:monitor:ActionGroup": ("2024-10-01-preview", "2023-01-01"),
+    # The training identity's custom role (issue 17): azure-mgmt-authorization ships no
+    # 2022-05-01-preview role definitions; 2022-04-01 is the nearest.
+    "azure-native:authorization:RoleDefinition": ("2022-05-01-preview", "2022-04-01"),
     # azure-mgmt-consumption 11 and azure-mgmt-costmanagement 5 (2024-08-01) are
     # TypeSpec-built; 10.0.0 and 4.0.1 carry the nearest msrest models.
     "azure-native:consumption:Budget": ("2024-08-01", "2021-10-01"),

@@ -98,6 +98,8 @@ def test_azure_rules_are_registered_with_their_sources() -> None:
         **{f"AZURE-DEPLOY-0{n}": "deploy-failure" for n in (20, 21, 22)},
         # The AI gateway (issue 20): test_azure_gateway.py tests them.
         **{f"AZURE-DEPLOY-0{n}": "deploy-failure" for n in (30, 31)},
+        # Object replication to the recovery region (issue 17).
+        "AZURE-DEPLOY-040": "deploy-failure",
     }
     assert all(r.blocking == (r.category == "deploy-failure") for r in rules.values())
     assert "ForbiddenByRbac" in rules["AZURE-DEPLOY-001"].error
@@ -106,6 +108,7 @@ def test_azure_rules_are_registered_with_their_sources() -> None:
     assert "bicep/issues/16601" in rules["AZURE-DEPLOY-002"].source
     assert "restricted to full years" in rules["AZURE-DEPLOY-003"].error
     assert "data-retention-configure" in rules["AZURE-DEPLOY-003"].source
+    assert "object-replication-configure" in rules["AZURE-DEPLOY-040"].source
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,8 @@ def test_program_composes_every_component_without_deprecations(
     owned = {"ThreatDetection"} if variant != "shared-alerts" else set()
     if VARIANTS[variant].get("api_gateway", "none") != "none":
         owned.add("ApiGateway")  # the AI gateway (issue 20)
+    if VARIANTS[variant].get("dr_region"):
+        owned.add("ReplicatedStorage")  # replicas in the recovery region (issue 17)
     assert {c.type.rsplit(":", 1)[1] for c in run.components} == COMPONENTS | owned
     assert not [w for w in run.warnings if "deprecated" in w.lower()]
     assert set(run.outputs) >= EXPORTS
@@ -95,8 +97,10 @@ def test_restricted_hipaa_gdpr_locks_uses_hsm_keys_and_stays_in_the_eu(
     locations = {
         r.inputs["location"].lower() for r in run.custom_resources if "location" in r.inputs
     }
+    # The recovery region (dr_region, also in the EU) holds the replicas and their vault.
     assert locations == {
         "swedencentral",
+        "germanywestcentral",
         "global",
     }
     assert run.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 730

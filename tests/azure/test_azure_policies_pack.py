@@ -49,6 +49,9 @@ ADVISORY_FOR_PUBLIC = {
     # Detection and response: DET-01..04 are mandatory from restricted data.
     "AZURE-DET-001", "AZURE-DET-002", "AZURE-DET-003", "AZURE-DET-004", "AZURE-DET-005",
     "AZURE-DET-006", "AZURE-DET-007",
+    # Issue 17: IAM-05 and NET-07 are mandatory from restricted data, GOV-07 from
+    # confidential, REC-01 from restricted; AZURE-REC-002 is always advisory.
+    "AZURE-IAM-006", "AZURE-NET-013", "AZURE-ST-017", "AZURE-REC-001", "AZURE-REC-002",
 }  # fmt: skip
 MANDATORY_FOR_PUBLIC = {
     "AZURE-AI-001", "AZURE-AI-002", "AZURE-AI-004", "AZURE-AI-005", "AZURE-AI-006",
@@ -84,6 +87,10 @@ def test_manifest_lists_every_azure_policy_and_its_level() -> None:
         *(f"AZURE-COST-00{n}" for n in range(1, 5)),
         *(f"AZURE-DET-00{n}" for n in range(1, 8)),
         *(f"AZURE-API-00{n}" for n in range(1, 6)),
+        "AZURE-IAM-006",
+        "AZURE-NET-013",
+        "AZURE-REC-001",
+        "AZURE-REC-002",
     }
 
 
@@ -123,7 +130,9 @@ def test_the_generated_project_passes_every_policy(base: MockRun) -> None:
     # receiver is expected; the addresses are added later, README "Alerts") and
     # AZURE-DET-007 (no siem_consumer, so no SIEM grant exists to bound).
     # The seven AI gateway policies (API-01..05) are not applicable without a gateway.
-    assert report.not_applicable <= 15 + 7
+    # Issue 17's judge nothing on an inference-only project without a recovery region:
+    # segments (NET-013), data zones (ST-017), replicas (REC-001, REC-002).
+    assert report.not_applicable <= 15 + 7 + 4
     na = {p for p, by in report.verdicts.items() if "not applicable" in by.values()}
     assert {
         "AZURE-NET-005",
@@ -131,6 +140,10 @@ def test_the_generated_project_passes_every_policy(base: MockRun) -> None:
         "AZURE-SECRETS-001",
         "AZURE-DET-005",
         "AZURE-DET-007",
+        "AZURE-NET-013",
+        "AZURE-ST-017",
+        "AZURE-REC-001",
+        "AZURE-REC-002",
     } <= na
     assert "AZURE-SECRETS-001" not in report.passed
 
@@ -339,8 +352,20 @@ ADDED: dict[str, list[CapturedResource]] = {
 }
 
 
+#: Issue 17's policies judge resources the default project does not have (workload
+#: segments, identities and zones, replicas): their unknown cases run on the workloads
+#: run of test_azure_workloads_recovery.py. AZURE-REC-002 reads answers only.
+WORKLOAD_POLICIES = {
+    "AZURE-IAM-006",
+    "AZURE-NET-013",
+    "AZURE-ST-017",
+    "AZURE-REC-001",
+    "AZURE-REC-002",
+}
+
+
 def test_every_azure_policy_has_an_unknown_case() -> None:
-    assert set(UNKNOWN) == AZURE_POLICIES - {"AZURE-GOV-001", "AZURE-GOV-002"}
+    assert set(UNKNOWN) == AZURE_POLICIES - {"AZURE-GOV-001", "AZURE-GOV-002"} - WORKLOAD_POLICIES
 
 
 @pytest.mark.parametrize("policy", sorted(UNKNOWN))

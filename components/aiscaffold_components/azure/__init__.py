@@ -21,6 +21,12 @@ composes them in this order (``docs/clouds/azure.md`` shows the whole program)::
     ApiGateway("gateway", ApiGatewayArgs(mode="private", ...))  # api_gateway != none
     CostGuardrails("cost", CostGuardrailsArgs(resource_group_id=network.resource_group_id,
                    action_group_id=alerts.action_group_id, monthly_budget=..., ...))
+
+Workloads beyond inference (issue 17): ``NetworkArgs(workload_segments=[...])`` adds
+their subnets; raw and model-artifact data are more ``SecureStorage`` accounts; each
+workload has its own ``WorkloadIdentity`` (training with ``openai_access="fine-tuning"``).
+With a recovery region, ``ReplicatedStorage`` replicates the curated data and the
+artifacts to accounts there, encrypted with keys of a ``Keys`` in that region.
 """
 
 from ._common import ROLES, CustomerManagedKey, DiagnosticTarget, PrivateLinkTarget
@@ -40,11 +46,17 @@ from .detection import (
 )
 from .gateway import ApiGateway, ApiGatewayArgs
 from .guardrail import PII_PATTERNS, Guardrail, GuardrailArgs
-from .identity import WorkloadIdentity, WorkloadIdentityArgs
+from .identity import (
+    FINE_TUNING_DATA_ACTIONS,
+    FINE_TUNING_ROLE_NAME,
+    WorkloadIdentity,
+    WorkloadIdentityArgs,
+)
 from .keys import KEY_PURPOSES, Keys, KeysArgs
-from .network import Network, NetworkArgs
+from .network import SEGMENT_FLOWS, Network, NetworkArgs
 from .openai import ModelDeployment, OpenAIAccount, OpenAIAccountArgs
 from .private_endpoints import PrivateEndpoints, PrivateEndpointsArgs
+from .recovery import ReplicatedStorage, ReplicatedStorageArgs
 from .secrets import AppSecret, Secrets, SecretsArgs
 from .storage import SecureStorage, SecureStorageArgs
 
@@ -52,10 +64,13 @@ __all__ = [
     "ACTUAL_THRESHOLDS",
     "ALARMS",
     "DEFENDER_PLANS",
+    "FINE_TUNING_DATA_ACTIONS",
+    "FINE_TUNING_ROLE_NAME",
     "FORECAST_THRESHOLDS",
     "KEY_PURPOSES",
     "PII_PATTERNS",
     "ROLES",
+    "SEGMENT_FLOWS",
     "AlarmSpec",
     "AlertChannel",
     "AlertChannelArgs",
@@ -81,6 +96,8 @@ __all__ = [
     "PrivateEndpoints",
     "PrivateEndpointsArgs",
     "PrivateLinkTarget",
+    "ReplicatedStorage",
+    "ReplicatedStorageArgs",
     "Secrets",
     "SecretsArgs",
     "SecureStorage",

@@ -302,9 +302,12 @@ class Keys(pulumi.ComponentResource):
         self.encryption_identity_id = identity.id
         self.encryption_identity_client_id = identity.client_id
         self.encryption_identity_principal_id = identity.principal_id
-        self.diagnostic_targets = [DiagnosticTarget("vault", vault.id)]
+        # The project's Keys ("keys") names its vault's targets "vault", as before a
+        # second Keys (the recovery region's) existed; another is named after itself.
+        target = "vault" if name == "keys" else f"{name}-vault"
+        self.diagnostic_targets = [DiagnosticTarget(target, vault.id)]
         self.private_link = PrivateLinkTarget(
-            "vault",
+            target,
             vault.id,
             "vault",
             (cloud_suffixes(args.location).key_vault,),

@@ -11,6 +11,19 @@ workload subnet and a private-endpoint subnet. Neither has default outbound acce
 * ends with a deny-all outbound rule, so neither subnet reaches other VNet addresses
   beyond what is listed (Azure's built-in rules allow all traffic within the VNet).
 
+Workload segments (NET-07): ``workload_segments`` adds a subnet and security group per
+workload type beyond inference (``training``, ``data-processing``) to the same VNet, at
+fixed blocks of the address space (3 and 4; 2 is the AI gateway's), so adding one later
+moves nothing. Inference keeps the ``workload`` subnet. A segment admits no inbound flow
+and sends only the flows listed in :data:`SEGMENT_FLOWS`; every other flow, to another
+segment, the internet or anywhere else in the VNet, is denied by its own rules (Azure's
+built-in AllowVnetInBound / AllowVnetOutBound would allow all VNet traffic). The
+private-endpoint group admits each segment on HTTPS only. A flow between segments needs
+both the source's outbound and the destination's inbound rule to allow it
+(https://learn.microsoft.com/azure/virtual-network/network-security-group-how-it-works),
+so the workload group's inbound HTTPS from ``VirtualNetwork`` does not open inference to
+the segments: their outbound rules deny it.
+
 With ``lock_resource_group`` the resource group carries a ``CanNotDelete`` management
 lock (GOV-05). A location outside ``allowed_locations`` is refused (GOV-02).
 
@@ -24,15 +37,38 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_azure_native as azure_native
 
 from ._common import DiagnosticTarget, child_opts, plain_name, tags_of
 
-__all__ = ["Network", "NetworkArgs"]
+__all__ = ["SEGMENT_FLOWS", "Network", "NetworkArgs", "Segment"]
 
 _HTTPS = "443"
+
+Segment = Literal["training", "data-processing"]
+#: Block of the address space each segment's subnet takes (0 workload, 1 private
+#: endpoints, 2 the AI gateway): fixed per type, so a segment added later moves nothing.
+_SEGMENT_BLOCKS: dict[Segment, int] = {"training": 3, "data-processing": 4}
+#: The only flows a segment may start, each with why (NET-07). Nothing may start a flow
+#: into a segment: training and data processing are jobs, not services.
+SEGMENT_FLOWS: dict[Segment, tuple[tuple[str, str], ...]] = {
+    "training": (
+        (
+            "to-private-endpoints-https",
+            "HTTPS to the private endpoints: Azure OpenAI fine-tuning (files, jobs), the "
+            "curated data it reads and the model-artifact store it writes",
+        ),
+    ),
+    "data-processing": (
+        (
+            "to-private-endpoints-https",
+            "HTTPS to the private endpoints: the raw data it reads and the curated data it writes",
+        ),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +103,10 @@ class NetworkArgs:
     """Weakening: a NAT gateway gives the workload subnet outbound internet access,
     restricted by its security group to HTTPS (TCP 443)."""
 
+    workload_segments: Sequence[Segment] = ()
+    """Workload types beyond inference that get their own subnet and security group
+    (NET-07): ``training``, ``data-processing``. Inference uses the workload subnet."""
+
 
 class Network(pulumi.ComponentResource):
     """A resource group and a private VNet whose subnets deny the internet."""
@@ -79,6 +119,9 @@ class Network(pulumi.ComponentResource):
     private_endpoint_subnet_id: pulumi.Output[str]
     workload_subnet_prefix: str
     private_endpoint_subnet_prefix: str
+    segment_subnet_ids: dict[str, pulumi.Output[str]]
+    """Subnet id per workload segment (``training``, ``data-processing``)."""
+    segment_subnet_prefixes: dict[str, str]
     diagnostic_targets: list[DiagnosticTarget]
     """The VNet, the security groups and the egress path (public IP, NAT gateway), for
     :class:`~aiscaffold_components.azure.AuditLogging`."""
@@ -96,10 +139,20 @@ class Network(pulumi.ComponentResource):
         workload_prefix, endpoint_prefix = _subnet_prefixes(
             args.address_space, args.subnet_prefix_length
         )
-        self.workload_subnet_prefix = workload_prefix
-        self.private_endpoint_subnet_prefix = endpoint_prefix
+        unknown = sorted(set(args.workload_segments) - set(_SEGMENT_BLOCKS))
+        if unknown:
+            raise ValueError(
+                f"unknown workload segment(s) {', '.join(unknown)}: "
+                f"choose among {', '.join(_SEGMENT_BLOCKS)} (inference uses the workload subnet)"
+            )
+        segments = [s for s in _SEGMENT_BLOCKS if s in args.workload_segments]
         self._address_space = args.address_space
         self._subnet_prefix_length = args.subnet_prefix_length
+        self.segment_subnet_prefixes = {
+            s: self.spare_subnet_prefix(_SEGMENT_BLOCKS[s]) for s in segments
+        }
+        self.workload_subnet_prefix = workload_prefix
+        self.private_endpoint_subnet_prefix = endpoint_prefix
 
         group = azure_native.resources.ResourceGroup(
             f"{name}-rg",
@@ -148,7 +201,9 @@ class Network(pulumi.ComponentResource):
             resource_group_name=group.name,
             network_security_group_name=plain_name("nsg", "private-endpoints"),
             location=args.location,
-            security_rules=_endpoint_rules(workload_prefix, endpoint_prefix),
+            security_rules=_endpoint_rules(
+                workload_prefix, endpoint_prefix, self.segment_subnet_prefixes
+            ),
             tags=tags,
             opts=child_opts(self),
         )
@@ -213,6 +268,42 @@ class Network(pulumi.ComponentResource):
             opts=child_opts(self, depends_on=[workload]),
         )
 
+        # One subnet and security group per extra workload type (NET-07), written one
+        # after the other like the subnets above.
+        self.segment_subnet_ids = {}
+        segment_targets: list[DiagnosticTarget] = []
+        previous: pulumi.Resource = endpoints
+        for segment in segments:
+            prefix = self.segment_subnet_prefixes[segment]
+            segment_nsg = azure_native.network.NetworkSecurityGroup(
+                f"{name}-{segment}-nsg",
+                resource_group_name=group.name,
+                network_security_group_name=plain_name("nsg", segment),
+                location=args.location,
+                security_rules=_segment_rules(segment, prefix, endpoint_prefix),
+                tags=tags,
+                opts=child_opts(self),
+            )
+            subnet = azure_native.network.Subnet(
+                f"{name}-{segment}",
+                resource_group_name=group.name,
+                virtual_network_name=vnet.name,
+                subnet_name=segment,
+                address_prefix=prefix,
+                default_outbound_access=False,
+                network_security_group=azure_native.network.NetworkSecurityGroupArgs(
+                    id=segment_nsg.id
+                ),
+                opts=child_opts(self, depends_on=[previous]),
+            )
+            previous = subnet
+            self.segment_subnet_ids[segment] = subnet.id
+            segment_targets.append(
+                DiagnosticTarget(
+                    f"{segment}-nsg", segment_nsg.id, metrics=(), archive_group="allLogs"
+                )
+            )
+
         self.resource_group_name = group.name
         self.resource_group_id = group.id
         self.vnet_id = vnet.id
@@ -228,6 +319,7 @@ class Network(pulumi.ComponentResource):
             DiagnosticTarget("workload-nsg", workload_nsg.id, metrics=(), archive_group="allLogs"),
             DiagnosticTarget("pe-nsg", endpoint_nsg.id, metrics=(), archive_group="allLogs"),
             *egress_targets,
+            *segment_targets,
         ]
         self.register_outputs(
             {
@@ -337,12 +429,45 @@ def _workload_rules(
     return [*rules, *_deny_rules(), deny_outbound]
 
 
-def _endpoint_rules(workload: str, endpoints: str) -> list[azure_native.network.SecurityRuleArgs]:
+def _endpoint_rules(
+    workload: str, endpoints: str, segments: Mapping[str, str]
+) -> list[azure_native.network.SecurityRuleArgs]:
+    # Each workload segment reaches the private endpoints on HTTPS (SEGMENT_FLOWS);
+    # none is listed without segments, so the default group is unchanged.
+    from_segments = [
+        _rule(f"allow-https-from-{segment}", 110 + 10 * index, "Inbound", "Allow",
+              source=prefix, destination=endpoints, https_only=True,
+              description=f"The {segment} segment reaches the private endpoints (NET-07)")
+        for index, (segment, prefix) in enumerate(segments.items())
+    ]  # fmt: skip
     return [
         _rule("allow-https-from-workload", 100, "Inbound", "Allow", source=workload,
               destination=endpoints, https_only=True,
               description="Only the workload subnet reaches the private endpoints"),
+        *from_segments,
         _rule("deny-all-outbound", 4096, "Outbound", "Deny", source="*", destination="*",
               description="Private endpoints initiate no traffic"),
         *_deny_rules(),
     ]  # fmt: skip
+
+
+def _segment_rules(
+    segment: Segment, prefix: str, endpoints: str
+) -> list[azure_native.network.SecurityRuleArgs]:
+    """A workload segment's group: the flows of :data:`SEGMENT_FLOWS` out, nothing in,
+    and the deny baseline (internet both ways, then everything else both ways)."""
+    (flow_name, why), *_ = SEGMENT_FLOWS[segment]
+    rules = [
+        _rule(f"allow-{flow_name}", 100, "Outbound", "Allow", source=prefix,
+              destination=endpoints, https_only=True, description=why[:140]),
+    ]  # fmt: skip
+    deny_outbound = _rule(
+        "deny-all-outbound",
+        4096,
+        "Outbound",
+        "Deny",
+        source="*",
+        destination="*",
+        description="No flow to other segments or VNet addresses beyond the listed ones (NET-07)",
+    )
+    return [*rules, *_deny_rules(), deny_outbound]

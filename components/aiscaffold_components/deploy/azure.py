@@ -654,3 +654,55 @@ def _apim_subnet_ports(
                     f"{service.name}'s subnet group {group.name} does not admit TCP {port} "
                     f"from {source}",
                 )
+
+
+# ------------------------------------------------------------------ recovery (issue 17)
+_REPLICATION = "azure-native:storage:ObjectReplicationPolicy"
+#: Source: https://learn.microsoft.com/azure/storage/blobs/object-replication-configure
+#: (the policy is created on the destination account first; the source's policy then
+#: names the destination policy's id and rule ids) and
+#: https://learn.microsoft.com/azure/storage/blobs/object-replication-prevent-cross-tenant-policies
+#: (with AllowCrossTenantReplication false, accounts are named by full resource id).
+OBJECT_REPLICATION_SOURCE = (
+    "https://learn.microsoft.com/azure/storage/blobs/object-replication-configure"
+)
+
+
+@deploy_rule(
+    id="AZURE-DEPLOY-040",
+    title="Object replication: destination policy first, accounts by resource id",
+    category="deploy-failure",
+    source=OBJECT_REPLICATION_SOURCE,
+    error="InvalidRequestPropertyValue / ObjectReplicationPolicyNotFound: the source "
+    "account's policy names a policy id the destination account does not have, or an "
+    "account name where cross-tenant replication is disallowed",
+    remediation="Create the policy on the destination account with policy id 'default', "
+    "then the source account's policy with the destination policy's policyId and rule ids, "
+    "naming both accounts by resource id (ReplicatedStorage does).",
+)
+def _object_replication_order(
+    resources: Sequence[Resource], context: DeployContext
+) -> Iterator[tuple[Resource | None, str]]:
+    """Azure generates the policy id and rule ids on the destination; a source policy
+    created first, or without them, is refused. With AllowCrossTenantReplication false
+    (every SecureStorage account), source and destination are full resource ids."""
+    policies = [r for r in resources if r.type == _REPLICATION]
+    if not policies:
+        raise NotApplicable("no object replication policy in this stack")
+    graph = _Graph(resources)
+    for policy in policies:
+        for side in ("sourceAccount", "destinationAccount"):
+            if not str(policy.get(side, default="")).startswith("/subscriptions/"):
+                yield policy, f"{policy.name} names its {side} by name, not resource id"
+        own = str(policy.get("accountName", default=""))
+        source = str(policy.get("sourceAccount", default=""))
+        if not source or not own or source.rsplit("/", 1)[-1] != own:
+            continue  # the destination's policy
+        if policy.get("objectReplicationPolicyId") in (None, "", "default"):
+            yield policy, f"{policy.name} is a source policy without the destination's id"
+            continue
+        if not any(
+            r.type == _REPLICATION and r.get("objectReplicationPolicyId") == "default"
+            for r in graph.ancestors(policy)
+        ):
+            yield policy, f"{policy.name} does not wait for the destination account's policy"

@@ -286,7 +286,22 @@ def _afd_endpoint(
     return {"hostName": f"{own}-{_uuid(own)[:8]}.z01.azurefd.net"}
 
 
+def _object_replication(
+    name: str, own: str, inputs: dict[str, Any], config: dict[str, str]
+) -> dict[str, Any]:
+    """Azure generates a policy id and rule ids on the destination (issue 17); the source
+    policy is created with them (``objectReplicationPolicyId`` other than ``default``)."""
+    given = inputs.get("objectReplicationPolicyId")
+    policy_id = given if given and given != "default" else _uuid(own + "policy")
+    # In place: the caller echoes the inputs over the outputs, lists replaced whole.
+    for index, rule in enumerate(inputs.get("rules") or []):
+        if isinstance(rule, dict) and not rule.get("ruleId"):
+            rule["ruleId"] = _uuid(f"{own}rule{index}")
+    return {"policyId": policy_id}
+
+
 _SPECIAL: dict[str, _Special] = {
+    "storage:ObjectReplicationPolicy": _object_replication,
     "apimanagement:ApiManagementService": _apim,
     "cdn:Profile": _front_door,
     "cdn:AFDEndpoint": _afd_endpoint,

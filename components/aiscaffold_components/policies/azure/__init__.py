@@ -12,6 +12,8 @@ storage             private Entra-only CMK storage, TLS, tenant boundary, SAS, v
 cognitiveservices   private keyless CMK AI accounts with restricted outbound; deployments
                     bound to a blocking content filter (harm, prompt shields, protected
                     material, profanity, PII and denied-topic blocklists); residency
+recovery            replicas of curated data and model artifacts in the recovery region,
+                    keys there (REC-01)
 network             security group rules, private subnets, no egress path, flow logs
 privatelink         private endpoints and their private DNS
 monitor             diagnostic settings, archived audit logs, activity log, workspace
@@ -37,6 +39,7 @@ from . import (
     monitor,
     network,
     privatelink,
+    recovery,
     secrets,
     storage,
 )
@@ -51,6 +54,7 @@ __all__ = [
     "monitor",
     "network",
     "privatelink",
+    "recovery",
     "secrets",
     "storage",
 ]

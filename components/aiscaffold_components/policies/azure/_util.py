@@ -44,6 +44,8 @@ TABLE = "azure-native:operationalinsights:Table"
 DIAGNOSTIC = "azure-native:monitor:DiagnosticSetting"
 ACTIVITY_LOG = "azure-native:monitor:SubscriptionDiagnosticSetting"
 ROLE = "azure-native:authorization:RoleAssignment"
+ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
+REPLICATION = "azure-native:storage:ObjectReplicationPolicy"
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 GROUP_LOCK = "azure-native:authorization:ManagementLockAtResourceGroupLevel"
 SCOPE_LOCK = "azure-native:authorization:ManagementLockByScope"
@@ -91,6 +93,7 @@ _OWN_NAME: dict[str, str] = {
     FLOW_LOG: "flowLogName",
     SECURITY_RULE: "securityRuleName",
     TABLE: "tableName",
+    REPLICATION: "objectReplicationPolicyId",
 }
 #: Name inputs of a parent, and the id collections that name it.
 _PARENT_COLLECTIONS: dict[str, tuple[str, ...]] = {
@@ -255,3 +258,16 @@ def ports(rule: Mapping[str, Any]) -> list[str]:
     values = [single] if isinstance(single, str) and single else []
     values.extend(str(v) for v in many)
     return [v.strip() for v in values]
+
+
+# ------------------------------------------------------------------ data zones
+#: Tag naming a storage account's data zone (issue 17); an untagged account that no log
+#: writes to is the curated zone (the project's original data account).
+ZONE_TAG = "data-zone"
+
+
+def zone_of(account: Resource) -> str:
+    """``raw``, ``curated``, ``model-artifacts`` or ``replica`` (log accounts aside)."""
+    tags = account.get("tags", default={})
+    zone = tags.get(ZONE_TAG) if isinstance(tags, Mapping) else None
+    return str(zone) if zone else "curated"

@@ -197,6 +197,10 @@ def storage_access_logs(
             yield account, f"{account.name} does not log blob reads, writes and deletes"
 
 
+def _region(value: object) -> str:
+    return str(value or "").replace(" ", "").lower()
+
+
 @stack_policy(
     id="AZURE-MON-004",
     title="Audit logs are copied to the immutable archive",
@@ -218,6 +222,18 @@ def archived_audit_logs(
     if not targets and not accounts:
         raise NotApplicable("no resource with audit logs")
     index = _Settings(resources)
+    # A diagnostic setting writes only to a storage account in the monitored resource's
+    # region (https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings#destination-limitations):
+    # resources in another region than every archive (the recovery region's replicas and
+    # vault) send their logs to Log Analytics only, which MON-001 checks.
+    archive_regions = {_region(a.get("location")) for a in archives} - {""}
+
+    def elsewhere(resource: Resource) -> bool:
+        region = _region(resource.get("location"))
+        return bool(archive_regions) and bool(region) and region not in archive_regions
+
+    targets = [t for t in targets if not elsewhere(t)]
+    accounts = [a for a in accounts if not elsewhere(a)]
     for target in targets:
         groups = ("allLogs",) if target.type in _NO_AUDIT_GROUP else ("audit", "allLogs")
         if not any(_sends(s, groups) for s in _to_storage(index.on(target))):

@@ -15,6 +15,7 @@ from typing import Any
 
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
 from ._util import (
+    AI_ACCOUNT,
     ENDPOINT,
     FLOW_LOG,
     INTERNET,
@@ -379,3 +380,109 @@ def endpoint_subnet_policies(
                 f"{subnet.name} holds private endpoints but does not apply its security "
                 "group to them (privateEndpointNetworkPolicies)",
             )
+
+
+# ------------------------------------------------------------------ workload segments
+#: Subnets that hold one workload type each (NET-07): ``workload`` is inference's.
+_SEGMENT_SUBNETS = {"workload": "inference", "training": "training",
+                    "data-processing": "data-processing"}  # fmt: skip
+_ENDPOINT_SUBNET = "private-endpoints"
+
+
+def _covers(spec: str, prefix: str) -> bool:
+    """Whether a rule's address spec includes the subnet ``prefix``."""
+    if spec in ("*", "any", "virtualnetwork"):
+        return True
+    try:
+        return ipaddress.ip_network(prefix, strict=False).subnet_of(
+            ipaddress.ip_network(spec, strict=False)  # type: ignore[arg-type]
+        )
+    except (ValueError, TypeError):
+        return False  # another service tag (Internet, AzureLoadBalancer ...)
+
+
+def _decision(rules: Sequence[Mapping[str, Any]], direction: str, src: str, dst: str) -> bool:
+    """Whether a group lets some traffic from subnet ``src`` to subnet ``dst`` pass in
+    ``direction``: rules apply by priority, the first matching one decides; an Allow
+    matching on some port lets that port through, a Deny stops everything only when it
+    covers every protocol and port. Past the rules, Azure's default AllowVnetInBound /
+    AllowVnetOutBound (65000) let VNet traffic through
+    (https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview#default-security-rules)."""
+    ordered = sorted(
+        (r for r in rules if _lower(r, "direction") == direction.lower()),
+        key=lambda r: float(r.get("priority") or 65000),
+    )
+    for rule in ordered:
+        if not any(_covers(s, src) for s in prefixes(rule, "source")):
+            continue
+        if not any(_covers(d, dst) for d in prefixes(rule, "destination")):
+            continue
+        if _lower(rule, "access") == "allow":
+            return True
+        if _lower(rule, "protocol") in ("*", "") and "*" in ports(rule):
+            return False
+    return True
+
+
+@stack_policy(
+    id="AZURE-NET-013",
+    title="Workload segments reach each other only through the listed flows",
+    severity="high",
+    controls=["NET-07"],
+    remediation="Give each chosen workload type beyond inference its own subnet and "
+    "security group (Network(workload_segments=...)); let a segment send only the flows "
+    "SEGMENT_FLOWS lists (HTTPS to the private endpoints) and end its rules with deny-all "
+    "in both directions.",
+)
+def segment_isolation(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """A compromised training or data-processing job cannot reach the inference
+    workload, nor the other way round: between two segments a flow needs the source
+    group's outbound and the destination group's inbound rules to allow it, and no
+    pair of segments has both. Each chosen workload type has its segment."""
+    if not of_type(resources, AI_ACCOUNT):
+        raise NotApplicable("no AI account: not the workload's stack (e.g. the state backend)")
+    subnets = of_type(resources, SUBNET)
+    by_name = {name_of(s, "subnetName"): s for s in subnets}
+    segments = {n: s for n, s in by_name.items() if n in _SEGMENT_SUBNETS}
+    wanted = [w for w in requirements.workloads if w != "inference"]
+    if len(segments) < 2 and not wanted:
+        raise NotApplicable("the inference workload only: there are no segments to separate")
+    for workload in wanted:
+        if workload not in segments:
+            yield None, f"the {workload} workload has no subnet of its own"
+    groups = of_type(resources, NSG, SECURITY_RULE)
+
+    def rules_of_subnet(subnet: Resource) -> list[Mapping[str, Any]] | None:
+        group_id = subnet.get("networkSecurityGroup", "id")
+        group = find(group_id, of_type(resources, NSG))
+        if group is None:
+            return None
+        extra = [
+            r.props
+            for r in groups
+            if r.type == SECURITY_RULE
+            and name_of(r, "networkSecurityGroupName") == name_of(group, "networkSecurityGroupName")
+        ]
+        return [*_rules_of(group), *extra]
+
+    for source_name, source in segments.items():
+        source_prefix = str(source.get("addressPrefix", default=""))
+        out_rules = rules_of_subnet(source)
+        for target_name, target in segments.items():
+            if target_name == source_name:
+                continue
+            target_prefix = str(target.get("addressPrefix", default=""))
+            in_rules = rules_of_subnet(target)
+            outbound = out_rules is None or _decision(out_rules, "Outbound", source_prefix,
+                                                      target_prefix)  # fmt: skip
+            inbound = in_rules is None or _decision(in_rules, "Inbound", source_prefix,
+                                                    target_prefix)  # fmt: skip
+            if outbound and inbound:
+                yield (
+                    source,
+                    f"the {_SEGMENT_SUBNETS[source_name]} segment ({source_prefix}) can reach "
+                    f"the {_SEGMENT_SUBNETS[target_name]} segment ({target_prefix}), a flow "
+                    "no listed one needs",
+                )

@@ -26,6 +26,7 @@ from typing import Any
 from .._core import NotApplicable, Requirements, Resource, resource_policy, stack_policy
 from ._util import (
     ACTIVITY_LOG,
+    AI_ACCOUNT,
     BLOB_SERVICE,
     CONTAINER,
     DIAGNOSTIC,
@@ -37,6 +38,7 @@ from ._util import (
     listed,
     name_of,
     of_type,
+    zone_of,
 )
 
 #: Blob and container soft delete keeps deleted data at least this long (Azure
@@ -494,3 +496,63 @@ def _expiry_problem(rules: list[Any], required: float) -> str | None:
     if max(candidates) < required:
         return f"logs are deleted after {days(max(candidates))}; {days(required)} required"
     return None
+
+
+#: Days deleted model artifacts stay recoverable when the profile asks for deletion
+#: protection (SecureStorage allows at most 365).
+ARTIFACT_PROTECTED_DAYS = 365
+
+
+def blob_service_of(account: Resource, resources: Sequence[Resource]) -> Resource | None:
+    """The blob service properties of ``account`` among ``resources``."""
+    name = name_of(account, "accountName")
+    return next(
+        (b for b in of_type(resources, BLOB_SERVICE) if name_of(b, "accountName") == name), None
+    )
+
+
+@stack_policy(
+    id="AZURE-ST-017",
+    title="Raw data and model artifacts have their own stores; artifacts keep every version",
+    severity="medium",
+    controls=["GOV-07"],
+    remediation="Create a SecureStorage account per data zone the workloads need (raw with "
+    "data-processing, model artifacts with training; tag data-zone raw / model-artifacts); "
+    "keep blob versioning on the artifacts and soft delete of at least "
+    f"{ARTIFACT_PROTECTED_DAYS} days when the profile asks for deletion protection.",
+)
+def data_zones(
+    resources: Sequence[Resource], requirements: Requirements
+) -> Iterator[tuple[Resource | None, str]]:
+    """Raw inputs, curated data and the models trained from them are kept apart, so a
+    job is granted only its zones, and a model's training files and results can be
+    traced and restored: overwritten artifacts keep their versions, deleted ones stay
+    recoverable."""
+    needed = {"data-processing": "raw", "training": "model-artifacts"}
+    zones = [needed[w] for w in requirements.workloads if w in needed]
+    if not zones:
+        raise NotApplicable("the inference workload only: the data account is the curated zone")
+    if not of_type(resources, AI_ACCOUNT):
+        raise NotApplicable("no AI account: not the workload's stack (e.g. the state backend)")
+    archives, flows = log_accounts(resources)
+    accounts = [a for a in of_type(resources, STORAGE) if a not in archives and a not in flows]
+    protected = bool(requirements.setting("deletion_protection"))
+    for zone in zones:
+        stores = [a for a in accounts if zone_of(a) == zone]
+        if not stores:
+            yield None, f"no {zone} storage account (tag data-zone={zone})"
+        if zone != "model-artifacts":
+            continue
+        for account in stores:
+            service = blob_service_of(account, resources)
+            if service is None or service.get("isVersioningEnabled") is not True:
+                yield account, f"{account.name} does not keep blob versions"
+                continue
+            retention = service.get("deleteRetentionPolicy", default={})
+            kept = retention.get("days") if retention.get("enabled") is True else None
+            least = ARTIFACT_PROTECTED_DAYS if protected else SOFT_DELETE_MIN_DAYS
+            if not isinstance(kept, (int, float)) or kept < least:
+                yield (
+                    service,
+                    f"deleted model artifacts stay recoverable {kept or 0} days, not {least}",
+                )
