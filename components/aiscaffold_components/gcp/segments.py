@@ -156,7 +156,7 @@ class WorkloadSegments(pulumi.ComponentResource):
             account = gcp.serviceaccount.Account(
                 f"{name}-{short}-sa",
                 project=args.project,
-                account_id=account_id(f"{name}-{short}"),
+                account_id=account_id(f"{short}-{name}"),
                 display_name=f"{name} {workload} workload",
                 description=f"Workload identity ({workload}) managed by aiscaffold; no keys",
                 opts=child,
