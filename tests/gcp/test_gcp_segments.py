@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 
+import pulumi_gcp as gcp
 import pytest
 from aiscaffold.testing import MockRun
 from aiscaffold_components.gcp import (
@@ -44,6 +45,15 @@ ALL = ("inference", "training", "data-processing")
 
 def build(workloads: tuple[str, ...], dr_region: str = "") -> MockRun:
     def program() -> None:
+        # the AI service the segments serve (the policies judge AI workload stacks only)
+        gcp.vertex.AiEndpoint("app-endpoint", location=REGION, display_name="endpoint")
+        # the inference subnet (Network's)
+        gcp.compute.Subnetwork(
+            "app-net-subnet",
+            network=f"projects/{PROJECT}/global/networks/net",
+            region=REGION,
+            ip_cidr_range="10.10.0.0/20",
+        )
         identity = WorkloadIdentity("app-workload", WorkloadIdentityArgs(project=PROJECT))
         segments = WorkloadSegments(
             "app-segments",
@@ -124,6 +134,7 @@ def test_one_identity_per_added_workload(workloads: tuple[str, ...]) -> None:
     # inference alone: the component adds nothing at all
     if workloads == ("inference",):
         assert [r.type for r in run.custom_resources if "segments" in r.name] == []
+        assert len(run.of_type("gcp:compute/subnetwork:Subnetwork")) == 1
 
 
 def test_training_role_runs_jobs_and_cannot_predict(everything: MockRun) -> None:
@@ -192,7 +203,9 @@ def test_artifacts_versioned_and_protected(everything: MockRun) -> None:
 
 
 def test_subnets_do_not_overlap_and_keep_private_access(everything: MockRun) -> None:
-    subnets = everything.of_type("gcp:compute/subnetwork:Subnetwork")
+    subnets = [
+        s for s in everything.of_type("gcp:compute/subnetwork:Subnetwork") if "segments" in s.name
+    ]
     ranges = [ipaddress.ip_network(s.inputs["ipCidrRange"]) for s in subnets]
     ranges.append(ipaddress.ip_network("10.10.0.0/20"))
     assert sorted(str(r) for r in ranges[:-1]) == sorted(SEGMENT_CIDRS.values())
@@ -321,6 +334,8 @@ def test_iam_009_needs_an_identity_per_workload(everything: MockRun) -> None:
         messages("GCP-IAM-009", without, requirements)
     )
     assert unknown("GCP-IAM-009", everything.resources, reqs()) == set()  # not applicable
+    not_ai = [r for r in everything.resources if r.name != "app-endpoint"]
+    assert flagged("GCP-IAM-009", not_ai, requirements) == set()  # e.g. the state backend
 
 
 def test_net_015_flags_missing_deny_and_crossing_allows(everything: MockRun) -> None:
@@ -334,6 +349,12 @@ def test_net_015_flags_missing_deny_and_crossing_allows(everything: MockRun) -> 
         assert flagged("GCP-NET-015", gone, requirements) == {"(stack)"}, name
     late = patched(everything, {"app-segments-inference-deny-from-segments": {"priority": 1000}})
     assert flagged("GCP-NET-015", late.resources, requirements) == {"(stack)"}
+    wide = patched(
+        everything, {"app-segments-training-deny-to-segments": {"destinationRanges": ["0.0.0.0/0"]}}
+    )
+    assert flagged("GCP-NET-015", wide.resources, requirements) == {
+        "app-segments-training-deny-to-segments"
+    }
     crossing = derived(
         everything,
         "app-segments-training-deny-from-segments",
@@ -376,16 +397,15 @@ def test_storage_010_artifacts_versioned_protected_and_zones_present(everything:
 
 
 def test_rec_001_replica_region_and_key(everything: MockRun) -> None:
+    # the curated bucket as VertexAI names it (its Pulumi name ends in -datasets-bucket)
+    raw = everything.one(BUCKET, "app-segments-raw-bucket")
     curated = dataclasses.replace(
-        everything.one(BUCKET, "app-segments-raw-bucket"),
+        raw,
         name="app-vertex-datasets-bucket",
-        inputs={**everything.one(BUCKET, "app-segments-raw-bucket").inputs, "labels": {}},
-        outputs={"name": CURATED},
+        urn=raw.urn.replace("app-segments-raw-bucket", "app-vertex-datasets-bucket"),
+        inputs={**raw.inputs, "labels": {}, "name": CURATED},
     )
-    base = [
-        *everything.resources,
-        dataclasses.replace(curated, inputs={**curated.inputs, "name": CURATED}),
-    ]
+    base = [*everything.resources, curated]
     requirements = reqs(**RESTRICTED_ALL)
     assert flagged("GCP-REC-001", base, requirements) == set()
     elsewhere = reqs(**{**RESTRICTED_ALL, "dr_region": "europe-west1"})
@@ -404,6 +424,15 @@ def test_rec_001_replica_region_and_key(everything: MockRun) -> None:
     assert flagged("GCP-REC-001", key_here, requirements) == {"app-curated-dr-replica-bucket"}
     no_job = [r for r in base if r.name != "app-artifacts-dr-replication"]
     assert flagged("GCP-REC-001", no_job, requirements) == {"app-segments-artifacts-bucket"}
+    unlogged = [
+        dataclasses.replace(
+            r, inputs=patch(r.inputs, {"loggingConfig.logActionStates": ["SUCCEEDED"]})
+        )
+        if r.name == "app-curated-dr-replication"
+        else r
+        for r in base
+    ]
+    assert flagged("GCP-REC-001", unlogged, requirements) == {"app-curated-dr-replication"}
     disabled = [
         dataclasses.replace(r, inputs={**r.inputs, "status": "DISABLED"})
         if r.name == "app-curated-dr-replication"

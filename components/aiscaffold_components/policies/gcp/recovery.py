@@ -15,9 +15,13 @@ import re
 from collections.abc import Iterator, Sequence
 
 from .._core import NotApplicable, Requirements, Resource, stack_policy
-from ._util import BUCKET_TYPE, of_type, refers_to
+from ._util import BUCKET_TYPE, is_ai_workload, of_type, refers_to
 
 TRANSFER_JOB = "gcp:storage/transferJob:TransferJob"
+#: What each replication job logs (Cloud Logging): the objects it found and copied, and
+#: its failures, so a replication gap (the RPO slipping) is seen and alerted on.
+LOG_ACTIONS = frozenset({"FIND", "COPY"})
+LOG_STATES = frozenset({"SUCCEEDED", "FAILED"})
 _KEY_LOCATION = re.compile(r"/locations/([^/]+)/keyRings/")
 
 
@@ -60,8 +64,11 @@ def replicated(
 ) -> Iterator[tuple[Resource | None, str]]:
     """With a recovery region, each curated or artifacts bucket is the source of an
     enabled replication job into a versioned bucket located in that region, whose
-    default key's key ring is in that region too. Without one, restricted data is
+    default key's key ring is in that region too, and each job logs the objects it
+    finds and copies and its failures. Without one, restricted data is
     reported (advisory)."""
+    if not is_ai_workload(resources):
+        raise NotApplicable("not an AI workload stack")
     dr_region = requirements.dr_region.lower()
     if not dr_region:
         if requirements.data_sensitivity == "restricted":
@@ -76,16 +83,16 @@ def replicated(
     for source in primary:
         if str(source.get("location", default="")).lower() == dr_region:
             yield source, f"{source.name} is in the recovery region itself"
-        sinks = [
-            bucket
+        sinks = {
+            bucket.urn: bucket
             for job in jobs
             if refers_to(job.get("replicationSpec", "gcsDataSource", "bucketName"), source)
             for bucket in buckets
             if refers_to(job.get("replicationSpec", "gcsDataSink", "bucketName"), bucket)
-        ]
+        }
         if not sinks:
             yield source, f"{source.name} is not replicated (no enabled replication job)"
-        for sink in sinks:
+        for sink in sinks.values():
             where = str(sink.get("location", default="")).lower()
             if where != dr_region:
                 yield sink, f"{sink.name} replicates {source.name} to {where or '?'}, not {dr_region}"
@@ -96,3 +103,8 @@ def replicated(
                 "retentionPolicy", "retentionPeriod"
             ):
                 yield sink, f"{sink.name} keeps no overwritten objects (versioning off)"
+    for job in jobs:
+        actions = {str(a) for a in job.items("loggingConfig", "logActions")}
+        states = {str(a) for a in job.items("loggingConfig", "logActionStates")}
+        if not (LOG_ACTIONS <= actions and LOG_STATES <= states):
+            yield job, f"{job.name} does not log what it finds and copies, and its failures"

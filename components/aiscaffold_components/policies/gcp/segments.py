@@ -13,7 +13,15 @@ import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 
 from .._core import NotApplicable, Requirements, Resource, stack_policy
-from ._util import BASIC_ROLES, IAM_TYPES, PROJECT_IAM_TYPES, grants, of_type, refers_to
+from ._util import (
+    BASIC_ROLES,
+    IAM_TYPES,
+    PROJECT_IAM_TYPES,
+    grants,
+    is_ai_workload,
+    of_type,
+    refers_to,
+)
 
 ACCOUNT = "gcp:serviceaccount/account:Account"
 FIREWALL = "gcp:compute/firewall:Firewall"
@@ -72,7 +80,9 @@ EXCLUSIVE: dict[str, frozenset[str]] = {
 }
 
 
-def _segmented(requirements: Requirements) -> None:
+def _segmented(resources: Sequence[Resource], requirements: Requirements) -> None:
+    if not is_ai_workload(resources):
+        raise NotApplicable("not an AI workload stack")
     if len(requirements.workloads) < 2:
         raise NotApplicable("inference is the only workload type: nothing to separate")
 
@@ -111,14 +121,14 @@ def capabilities(resources: Sequence[Resource]) -> dict[str, set[str]]:
                 found.add("train")
             if not (project_wide or on_bucket):
                 continue
-            bucket = resource.get("bucket")
 
-            def covers(zone: list[Resource], bucket: object = bucket) -> bool:
-                return project_wide or any(refers_to(bucket, b) for b in zone)
+            def covers(zone: list[Resource], grant: Resource = resource) -> bool:
+                # the bucket a grant names is read only for the roles that matter here
+                return project_wide or any(refers_to(grant.get("bucket"), b) for b in zone)
 
-            if role in _OBJECT_WRITE and covers(artifacts):
+            if role in _OBJECT_WRITE and artifacts and covers(artifacts):
                 found.add("write-artifacts")
-            if role in _OBJECT_READ and covers(raw):
+            if role in _OBJECT_READ and raw and covers(raw):
                 found.add("read-raw")
     return {m: c for m, c in out.items() if c}
 
@@ -139,7 +149,7 @@ def disjoint_identities(
     """No member can do the job of two workload types: calling models (inference),
     running training jobs or writing model artifacts (training), reading raw data (data
     processing); and each chosen type beyond inference has a member that does its job."""
-    _segmented(requirements)
+    _segmented(resources, requirements)
     held = capabilities(resources)
     for member, caps in sorted(held.items()):
         jobs = sorted(w for w, exclusive in EXCLUSIVE.items() if caps & exclusive)
@@ -189,7 +199,7 @@ def segments_separated(
     """Each workload identity is denied, ahead of every allow rule, ingress from every
     other workload identity and egress to every other segment's subnet; no allow rule
     lets one segment reach another (the listed flows go to Google API addresses only)."""
-    _segmented(requirements)
+    _segmented(resources, requirements)
     accounts = {
         str(a.get("accountId")): a
         for a in of_type(resources, ACCOUNT)
@@ -214,9 +224,9 @@ def segments_separated(
             r
             for r in rules
             if r.get("direction") == "INGRESS"
-            and float(r.get("priority", default=1000)) < 1000
             and _denies_all(r)
             and account in targets(r)
+            and float(r.get("priority", default=1000)) < 1000
         ]
         denied_from = {
             _email_account(e, accounts) for r in ingress for e in r.items("sourceServiceAccounts")
@@ -228,14 +238,19 @@ def segments_separated(
             r
             for r in rules
             if r.get("direction") == "EGRESS"
-            and float(r.get("priority", default=1000)) < 1000
             and _denies_all(r)
             and account in targets(r)
+            and float(r.get("priority", default=1000)) < 1000
         ]
         denied_to = _networks([c for r in egress for c in r.items("destinationRanges")])
         covered = [n for n in ranges if any(n.subnet_of(d) for d in denied_to)]  # type: ignore[arg-type]
         if len(covered) < len(ranges) - 1:
             yield None, f"{account} is not denied egress to the other segments' subnets"
+        for rule in egress:
+            for net in _networks(rule.items("destinationRanges")):
+                if not any(net.subnet_of(r) for r in ranges):  # type: ignore[arg-type]
+                    # wider than the segments: it shadows the listed flows (Google APIs)
+                    yield rule, f"{rule.name} denies {net}, beyond the workload segments"
 
     for rule in rules:
         if not rule.items("allows"):
@@ -270,6 +285,8 @@ def data_zones(
     """With data processing, a raw data bucket; with training, a model artifacts bucket
     with Object Versioning (a replaced model stays restorable) and, for restricted data,
     Pulumi's ``protect`` so it is never deleted by a program change."""
+    if not is_ai_workload(resources):
+        raise NotApplicable("not an AI workload stack")
     wanted = {"data-processing": "raw", "training": "artifacts"}
     zones = [z for w, z in wanted.items() if w in requirements.workloads]
     if not zones:
