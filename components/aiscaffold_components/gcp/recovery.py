@@ -43,7 +43,7 @@ import pulumi_gcp as gcp
 from ._common import child_opts, wait_for_dependencies
 from .storage import SecureBucket, SecureBucketArgs
 
-__all__ = ["SOURCE_ROLE", "SINK_ROLE", "ReplicatedBucket", "ReplicatedBucketArgs"]
+__all__ = ["SINK_ROLE", "SOURCE_ROLE", "ReplicatedBucket", "ReplicatedBucketArgs"]
 
 #: The Storage Transfer service agent's role on the source bucket.
 SOURCE_ROLE = "roles/storage.legacyBucketOwner"

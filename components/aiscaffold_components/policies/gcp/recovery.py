@@ -95,7 +95,10 @@ def replicated(
         for sink in sinks.values():
             where = str(sink.get("location", default="")).lower()
             if where != dr_region:
-                yield sink, f"{sink.name} replicates {source.name} to {where or '?'}, not {dr_region}"
+                yield (
+                    sink,
+                    f"{sink.name} replicates {source.name} to {where or '?'}, not {dr_region}",
+                )
             key_at = _key_location(sink)
             if key_at != dr_region:
                 yield sink, f"{sink.name} is not encrypted with a key in {dr_region} ({key_at})"
@@ -106,5 +109,5 @@ def replicated(
     for job in jobs:
         actions = {str(a) for a in job.items("loggingConfig", "logActions")}
         states = {str(a) for a in job.items("loggingConfig", "logActionStates")}
-        if not (LOG_ACTIONS <= actions and LOG_STATES <= states):
+        if not (actions >= LOG_ACTIONS and states >= LOG_STATES):
             yield job, f"{job.name} does not log what it finds and copies, and its failures"

@@ -122,9 +122,11 @@ def capabilities(resources: Sequence[Resource]) -> dict[str, set[str]]:
             if not (project_wide or on_bucket):
                 continue
 
-            def covers(zone: list[Resource], grant: Resource = resource) -> bool:
+            def covers(
+                zone: list[Resource], grant: Resource = resource, wide: bool = project_wide
+            ) -> bool:
                 # the bucket a grant names is read only for the roles that matter here
-                return project_wide or any(refers_to(grant.get("bucket"), b) for b in zone)
+                return wide or any(refers_to(grant.get("bucket"), b) for b in zone)
 
             if role in _OBJECT_WRITE and artifacts and covers(artifacts):
                 found.add("write-artifacts")
@@ -154,7 +156,10 @@ def disjoint_identities(
     for member, caps in sorted(held.items()):
         jobs = sorted(w for w, exclusive in EXCLUSIVE.items() if caps & exclusive)
         if len(jobs) > 1:
-            yield None, f"{member} can do the jobs of {' and '.join(jobs)} ({', '.join(sorted(caps))})"
+            yield (
+                None,
+                f"{member} can do the jobs of {' and '.join(jobs)} ({', '.join(sorted(caps))})",
+            )
     for workload in requirements.workloads:
         if workload == "inference":
             continue
@@ -208,9 +213,7 @@ def segments_separated(
     if len(accounts) < 2:
         yield None, "fewer than two workload identities: the segments cannot be told apart"
         return
-    subnets = [
-        s for s in of_type(resources, SUBNET) if s.get("purpose") in (None, "PRIVATE")
-    ]
+    subnets = [s for s in of_type(resources, SUBNET) if s.get("purpose") in (None, "PRIVATE")]
     ranges = _networks([s.get("ipCidrRange") for s in subnets])
     rules = of_type(resources, FIREWALL)
 
@@ -259,14 +262,14 @@ def segments_separated(
             sources = {_email_account(e, accounts) for e in rule.items("sourceServiceAccounts")}
             sources.discard(None)
             source_nets = _networks(rule.items("sourceRanges"))
-            if sources or any(n.overlaps(r) for n in source_nets for r in ranges):  # type: ignore[arg-type]
+            if sources or any(n.overlaps(r) for n in source_nets for r in ranges):
                 yield rule, f"{rule.name} allows traffic from a workload segment"
         else:
             for net in _networks(rule.items("destinationRanges")):
                 # A single address on tcp:443 is a Google API endpoint (a listed flow).
                 if net.num_addresses == 1:
                     continue
-                if any(net.overlaps(r) for r in ranges):  # type: ignore[arg-type]
+                if any(net.overlaps(r) for r in ranges):
                     yield rule, f"{rule.name} allows traffic to a workload segment ({net})"
 
 
