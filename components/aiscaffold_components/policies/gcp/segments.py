@@ -33,9 +33,6 @@ BUCKET_IAM = (
     "gcp:storage/bucketIAMBinding:BucketIAMBinding",
     "gcp:storage/bucketIAMPolicy:BucketIAMPolicy",
 )
-#: Description prefix of the stack's workload identities (WorkloadIdentity,
-#: WorkloadSegments).
-WORKLOAD_IDENTITY = "Workload identity"
 
 #: Permissions that call a model.
 PREDICT_PERMISSIONS = frozenset(
@@ -201,17 +198,30 @@ def _denies_all(rule: Resource) -> bool:
 def segments_separated(
     resources: Sequence[Resource], requirements: Requirements
 ) -> Iterator[tuple[Resource | None, str]]:
-    """Each workload identity is denied, ahead of every allow rule, ingress from every
-    other workload identity and egress to every other segment's subnet; no allow rule
+    """Each workload identity (a service account of the stack granted a workload's job:
+    calling models, training, reading raw data) is denied, ahead of every allow rule,
+    ingress from every other workload identity and egress to every other segment's subnet; no allow rule
     lets one segment reach another (the listed flows go to Google API addresses only)."""
     _segmented(resources, requirements)
+    # The workload identities: the stack's service accounts granted a workload's job.
+    jobs = {
+        m.removeprefix("serviceAccount:").split("@", 1)[0]
+        for m, caps in capabilities(resources).items()
+        if m.startswith("serviceAccount:") and caps & frozenset().union(*EXCLUSIVE.values())
+    }
     accounts = {
         str(a.get("accountId")): a
         for a in of_type(resources, ACCOUNT)
-        if str(a.get("description", default="")).startswith(WORKLOAD_IDENTITY)
+        if str(a.get("accountId")) in jobs
     }
-    if len(accounts) < 2:
-        yield None, "fewer than two workload identities: the segments cannot be told apart"
+    if len(accounts) < len(requirements.workloads):
+        yield (
+            None,
+            (
+                f"{len(accounts)} workload identities for {len(requirements.workloads)} "
+                "workload types: the segments cannot be told apart"
+            ),
+        )
         return
     subnets = [s for s in of_type(resources, SUBNET) if s.get("purpose") in (None, "PRIVATE")]
     ranges = _networks([s.get("ipCidrRange") for s in subnets])
