@@ -347,7 +347,8 @@ def test_net_015_flags_missing_deny_and_crossing_allows(everything: MockRun) -> 
     ):
         gone = [r for r in everything.resources if r.name != name]
         assert flagged("GCP-NET-015", gone, requirements) == {"(stack)"}, name
-    jobless = [r for r in everything.resources if r.name != "app-segments-training-trainer"]
+    jobs = {"app-segments-training-trainer", "app-segments-artifacts-objectcreator-1"}
+    jobless = [r for r in everything.resources if r.name not in jobs]
     assert "2 workload identities for 3" in " ".join(messages("GCP-NET-015", jobless, requirements))
     late = patched(everything, {"app-segments-inference-deny-from-segments": {"priority": 1000}})
     assert flagged("GCP-NET-015", late.resources, requirements) == {"(stack)"}
