@@ -742,6 +742,11 @@ GCP_TYPES: dict[str, ApiType] = {
         renames={"lifecycleRules": "lifecycle.rule"},
     ),
     "gcp:storage/bucketIAMMember:BucketIAMMember": _gcp(*_GCP_BINDING, skip=["bucket"]),
+    "gcp:serviceaccount/iAMMember:IAMMember": _gcp(*_GCP_BINDING, skip=["serviceAccountId"]),
+    "gcp:storage/transferJob:TransferJob": _gcp(
+        "storagetransfer.v1.TransferJob",
+        "https://cloud.google.com/storage-transfer/docs/reference/rest/v1/transferJobs",
+    ),
     "gcp:vertex/aiEndpoint:AiEndpoint": _gcp(
         "aiplatform.v1.GoogleCloudAiplatformV1Endpoint",
         "https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.endpoints",

@@ -120,7 +120,15 @@ def iam_bindings(result: MockRun) -> list[CapturedResource]:
 #: Answer sets the generated project is tested with (besides cloud=gcp).
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
-    "restricted-gdpr": {"data_sensitivity": "restricted", "compliance": ["gdpr"]},
+    # Segmentation and recovery (IAM-05, NET-07, GOV-07, REC-01): every workload type and
+    # a recovery region in the EU (the region is europe-west4), so mutation kill covers
+    # their policies.
+    "restricted-gdpr": {
+        "data_sensitivity": "restricted",
+        "compliance": ["gdpr"],
+        "workloads": ["inference", "training", "data-processing"],
+        "dr_region": "europe-west1",
+    },
     "confidential-iso-soc2": {
         "data_sensitivity": "confidential",
         "compliance": ["iso27001", "soc2"],

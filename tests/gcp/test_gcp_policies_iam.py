@@ -181,3 +181,45 @@ def test_unknown_member_of_a_grant_in_the_stack() -> None:
     account = res(ACCOUNT, "sa", {"accountId": "workload", "project": PROJECT})
     pending = member(BUCKET_MEMBER, "pending", "roles/storage.objectViewer", UNKNOWN_STRING_VALUE)
     assert unknown("GCP-IAM-008", [account, pending]) == {"(stack)"}
+
+
+def test_an_account_may_act_as_itself_only() -> None:
+    # A Vertex AI training job runs as the identity that creates it (IAM-05): the
+    # training identity holds serviceAccountUser on itself, nobody else on anyone.
+    training = "serviceAccount:training-app@mock-project.iam.gserviceaccount.com"
+    account_id = (
+        f"projects/{PROJECT}/serviceAccounts/training-app@mock-project.iam.gserviceaccount.com"
+    )
+    resources = [
+        member(
+            SA_MEMBER, "self", "roles/iam.serviceAccountUser", training, serviceAccountId=account_id
+        ),
+        member(
+            SA_MEMBER,
+            "other",
+            "roles/iam.serviceAccountUser",
+            WORKLOAD,
+            serviceAccountId=account_id,
+        ),
+        member(
+            SA_MEMBER,
+            "self-token",
+            "roles/iam.serviceAccountTokenCreator",
+            training,
+            serviceAccountId=account_id,
+        ),
+    ]
+    assert flagged("GCP-IAM-006", resources) == {"other", "self-token"}
+
+
+def test_storage_transfer_agent_is_a_service_agent() -> None:
+    account = res(ACCOUNT, "sa", {"accountId": "workload", "project": PROJECT})
+    endpoint = res("gcp:vertex/aiEndpoint:AiEndpoint", "endpoint", {})
+    transfer = member(
+        BUCKET_MEMBER,
+        "transfer",
+        "roles/storage.legacyBucketWriter",
+        "serviceAccount:project-123456789012@storage-transfer-service.iam.gserviceaccount.com",
+        bucket="replica",
+    )
+    assert flagged("GCP-IAM-008", [account, endpoint, transfer]) == set()

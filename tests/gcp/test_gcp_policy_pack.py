@@ -65,6 +65,7 @@ MANIFEST = {
     "GCP-IAM-005": "mandatory",
     "GCP-IAM-006": "mandatory",
     "GCP-IAM-007": "mandatory",
+    "GCP-IAM-009": "advisory",
     "GCP-IAM-008": "mandatory",
     "GCP-KMS-001": "advisory",
     "GCP-KMS-002": "advisory",
@@ -96,6 +97,7 @@ MANIFEST = {
     "GCP-NET-011": "mandatory",
     "GCP-NET-012": "mandatory",
     "GCP-NET-013": "mandatory",
+    "GCP-NET-015": "advisory",
     "GCP-NET-014": "mandatory",
     "GCP-ORG-001": "advisory",
     "GCP-ORG-002": "mandatory",
@@ -116,6 +118,7 @@ MANIFEST = {
     "GCP-DET-004": "advisory",
     "GCP-DET-005": "advisory",
     "GCP-DET-006": "advisory",
+    "GCP-REC-001": "advisory",
     "GCP-SECRETS-001": "advisory",
     "GCP-SECRETS-002": "mandatory",
     "GCP-SECRETS-003": "advisory",
@@ -129,6 +132,7 @@ MANIFEST = {
     "GCP-STORAGE-007": "advisory",
     "GCP-STORAGE-008": "mandatory",
     "GCP-STORAGE-009": "advisory",
+    "GCP-STORAGE-010": "advisory",
     "GCP-VERTEX-001": "mandatory",
     "GCP-VERTEX-002": "advisory",
     "GCP-VERTEX-003": "advisory",
@@ -178,7 +182,14 @@ def test_generated_project_passes_the_check(
     policies = [v for v in report["violations"] if "-DEPLOY-" not in v["policy"]]
     # Without a billing account no budget can exist: advisory, never blocking (COST-01).
     no_budget = set() if project.config.get("billing_account") else {"GCP-COST-001"}
-    assert {v["policy"] for v in policies} == pending | no_budget
+    # Restricted data without a recovery region is reported, advisory (REC-01).
+    no_replica = (
+        {"GCP-REC-001"}
+        if project.config["data_sensitivity"] == "restricted"
+        and not project.config.get("dr_region")
+        else set()
+    )
+    assert {v["policy"] for v in policies} == pending | no_budget | no_replica
     assert all(v["level"] == "advisory" for v in policies)
     assert all("lock_log_archive true" in v["message"] for v in policies if v["policy"] in pending)
     assert {o["policy"] for o in report.get("overrides", [])} >= pending
@@ -229,8 +240,10 @@ def test_disabling_key_rotation_fails_the_check(
     shutil.copytree(gcp_projects["defaults"].path, project)
     main_py = project / "__main__.py"
     source = main_py.read_text(encoding="utf-8")
-    assert source.count(old) == 1
-    main_py.write_text(source.replace(old, new), encoding="utf-8")
+    # the first occurrence: the workload region's keys (the recovery region's keys, with
+    # dr_region, come later with the same rotation)
+    assert source.count(old) >= 1
+    main_py.write_text(source.replace(old, new, 1), encoding="utf-8")
     assert main(["check", str(project), "--format", "json"]) == 1
     violations = json.loads(capsys.readouterr().out)["violations"]
     rotation = [v for v in violations if v["policy"] == "GCP-KMS-001"]
@@ -334,6 +347,12 @@ UNKNOWN: dict[str, tuple[str, str, str, str]] = {
     "GCP-IAM-006": (D, "workload-screener", "role", S),
     "GCP-IAM-007": (D, "keys-data-storage", "member", S),
     "GCP-IAM-008": (D, "vertex-endpoint-invoker", "member", S),
+    # segmentation and recovery: the restricted-gdpr variant has every workload type and
+    # a recovery region
+    "GCP-IAM-009": (R, "segments-training-trainer", "role", S),
+    "GCP-NET-015": (R, "segments-training-deny-from-segments", "sourceServiceAccounts", A),
+    "GCP-STORAGE-010": (R, "segments-artifacts-bucket", "versioning.enabled", B),
+    "GCP-REC-001": (R, "curated-dr-replica-bucket", "location", S),
     "GCP-KMS-001": (D, "keys-data", "rotationPeriod", S),
     "GCP-KMS-002": (D, "keys-data", "destroyScheduledDuration", S),
     "GCP-KMS-004": (R, "keys-data", "versionTemplate.protectionLevel", S),

@@ -14,6 +14,8 @@ from aiscaffold_components.profile import compliance_tag
 from gcp_support import SERVICE_AGENTS, VARIANTS, GeneratedRun, iam_bindings
 
 COMPONENTS = {
+    "WorkloadSegments",
+    "ReplicatedBucket",
     "Network",
     "PrivateEndpoints",
     "Keys",
@@ -67,6 +69,10 @@ def test_every_component_is_composed(project: GeneratedRun) -> None:
         absent.add("SiemExport")
     if project.config.get("api_gateway", "none") == "none":
         absent.add("ApiGateway")
+    if len(project.config.get("workloads") or ["inference"]) < 2:
+        absent.add("WorkloadSegments")
+    if not project.config.get("dr_region"):
+        absent.add("ReplicatedBucket")
     assert found == COMPONENTS - absent
     catalog_names = {
         name
@@ -84,11 +90,14 @@ def test_program_exports_what_the_issue_lists(project: GeneratedRun) -> None:
     account = project.run.one(ACCOUNT, f"{project.project}-workload-sa")
     assert outputs["service_account_email"] == account.outputs["email"]
     assert set(outputs["key_ids"]) == {"data", "logs", "secrets", "vertex"}
-    assert set(outputs["key_ids"].values()) == {k.outputs["id"] for k in project.run.of_type(KEY)}
+    keys = {k.outputs["id"] for k in project.run.of_type(KEY)}
+    assert set(outputs["key_ids"].values()) | set(outputs.get("dr_key_ids", {}).values()) == keys
     template = project.run.one("gcp:modelarmor/template:Template")
     assert outputs["guardrail_template"] == template.outputs["name"]
     buckets = {b.outputs["name"] for b in project.run.of_type("gcp:storage/bucket:Bucket")}
-    assert {outputs["datasets_bucket"], outputs["log_archive_bucket"]} == buckets
+    zones = [outputs[k] for k in ("raw_bucket", "artifacts_bucket") if k in outputs]
+    replicas = list(outputs.get("replica_buckets", {}).values())
+    assert {outputs["datasets_bucket"], outputs["log_archive_bucket"], *zones, *replicas} == buckets
 
 
 def test_labels_on_every_resource_that_takes_them(project: GeneratedRun) -> None:
@@ -111,6 +120,7 @@ def test_labels_on_every_resource_that_takes_them(project: GeneratedRun) -> None
         key = "userLabels" if resource.type.endswith("NotificationChannel") else "labels"
         labels = dict(resource.inputs.get(key) or {})
         labels.pop("key-purpose", None)
+        labels.pop("data-zone", None)  # raw, artifacts, replica (GOV-07, REC-01)
         assert labels == tags, resource.name
 
 
@@ -122,14 +132,33 @@ def test_iam_grants_no_basic_roles_and_only_known_members(project: GeneratedRun)
         for a in project.run.of_type(ACCOUNT)
         if a.name.endswith("-gateway-proxy-sa")
     ]
+    # the identities of the other workload types (IAM-05) and Storage Transfer Service's
+    # agent, which replicates to the recovery region (REC-01)
+    segments = [
+        a.outputs["member"]
+        for a in project.run.of_type(ACCOUNT)
+        if a.name.endswith(("-segments-training-sa", "-segments-dataproc-sa"))
+    ]
+    transfer = (
+        "serviceAccount:project-123456789012@storage-transfer-service.iam.gserviceaccount.com"
+    )
     bindings = iam_bindings(project.run)
     assert bindings
     for binding in bindings:
+        if binding.type.startswith("gcp:serviceaccount/"):
+            # the one grant on a service account: the training identity acts as itself,
+            # for the jobs it starts (their service account)
+            assert binding.inputs["role"] == "roles/iam.serviceAccountUser"
+            assert binding.inputs["member"] in segments
+            email = binding.inputs["member"].removeprefix("serviceAccount:")
+            assert binding.inputs["serviceAccountId"].endswith(f"/{email}")
+            continue
         # Additive members only: nothing replaces a resource's whole IAM policy.
         assert binding.type.endswith(("IAMMember", "IamMember")), binding.type
         role, member = binding.inputs["role"], binding.inputs["member"]
         assert role not in {"roles/owner", "roles/editor", "roles/viewer"}, binding.name
-        assert member in (workload, *proxy) or member in SERVICE_AGENTS, (binding.name, member)
+        known = (workload, *proxy, *segments, transfer)
+        assert member in known or member in SERVICE_AGENTS, (binding.name, member)
         # Nobody is granted impersonation of a service account (IAM-04).
         assert not binding.type.startswith("gcp:serviceaccount/")
     assert not project.run.of_type("gcp:serviceaccount/key:Key")
@@ -161,6 +190,8 @@ def test_project_level_grants_are_only_the_documented_ones(project: GeneratedRun
         ("logging.logWriter", account_domain),
         ("monitoring.metricWriter", account_domain),
         ("modelarmor.user", "gcp-sa-aiplatform.iam.gserviceaccount.com"),
+        # the training identity's job role (IAM-05), only with training
+        *([(roles["training"], account_domain)] if "training" in roles else []),
     }
 
 
@@ -252,8 +283,12 @@ def test_restricted_gdpr_stays_in_the_eu_with_hsm_and_locked_logs(
         if "retentionPolicy" in b.inputs
     ]
     assert [a["retentionPolicy"]["isLocked"] for a in archive] == [True]  # after the lock step
+    # the replicas live in the recovery region, in the EU too (REC-01)
+    assert project.config["dr_region"] in eu and project.config["dr_region"] != project.region
     buckets = project.run.of_type("gcp:storage/bucket:Bucket")
-    assert {b.inputs["location"] for b in buckets} == {project.region}
+    assert {b.inputs["location"] for b in buckets} == {project.region, project.config["dr_region"]}
+    replicas = [b for b in buckets if b.inputs["labels"].get("data-zone") == "replica"]
+    assert {b.inputs["location"] for b in replicas} == {project.config["dr_region"]}
 
 
 def test_model_armor_reachable_through_a_regional_endpoint_in_the_subnet(

@@ -28,7 +28,9 @@ from .keys import Keys, KeysArgs
 from .network import Network, NetworkArgs
 from .org_policies import OrgPolicies, OrgPoliciesArgs
 from .private_endpoints import PrivateEndpoints, PrivateEndpointsArgs
+from .recovery import ReplicatedBucket, ReplicatedBucketArgs
 from .secrets import Secrets, SecretsArgs
+from .segments import WorkloadSegments, WorkloadSegmentsArgs
 from .storage import SecureBucket, SecureBucketArgs
 from .vertex import VertexAI, VertexAIArgs
 
@@ -51,6 +53,8 @@ __all__ = [
     "OrgPoliciesArgs",
     "PrivateEndpoints",
     "PrivateEndpointsArgs",
+    "ReplicatedBucket",
+    "ReplicatedBucketArgs",
     "Secrets",
     "SecretsArgs",
     "SecureBucket",
@@ -66,4 +70,6 @@ __all__ = [
     "VertexAIArgs",
     "WorkloadIdentity",
     "WorkloadIdentityArgs",
+    "WorkloadSegments",
+    "WorkloadSegmentsArgs",
 ]

@@ -160,6 +160,11 @@ API_OF_TYPE: dict[str, tuple[str | None, str]] = {
         None,
         "https://cloud.google.com/service-usage/docs/reference/rest/v1beta1/services/generateServiceIdentity",
     ),
+    # Cross-bucket replication and transfers are jobs of Storage Transfer Service.
+    "gcp:storage/transferJob:TransferJob": (
+        "storagetransfer.googleapis.com",
+        "https://cloud.google.com/storage-transfer/docs/reference/rest/v1/transferJobs",
+    ),
     # Quota overrides are Service Usage's own (services.consumerQuotaMetrics.limits).
     "gcp:serviceusage/consumerQuotaOverride:ConsumerQuotaOverride": (
         None,

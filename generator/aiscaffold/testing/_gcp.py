@@ -419,6 +419,17 @@ def _gcs_account(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]
     }
 
 
+def _transfer_account(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
+    email = f"project-{PROJECT_NUMBER}@storage-transfer-service.iam.gserviceaccount.com"
+    return {
+        "email": email,
+        "member": f"serviceAccount:{email}",
+        "id": email,
+        "project": args.get("project") or project(config),
+        "subjectId": "100000000000000000001",
+    }
+
+
 def _logging_cmek_settings(args: dict[str, Any], config: dict[str, str]) -> dict[str, Any]:
     proj = args.get("project") or project(config)
     return {
@@ -448,4 +459,7 @@ INVOKES: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]] =
     "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": _gcs_account,
     "gcp:logging/getProjectCmekSettings:getProjectCmekSettings": _logging_cmek_settings,
     "gcp:compute/getZones:getZones": _zones,
+    "gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount": (
+        _transfer_account
+    ),
 }

@@ -21,6 +21,8 @@ pubsub      topic CMEK and message residency
 detection   SCC findings routed, tampering and surge alarms, alert channels
 orgpolicy   organization policy constraints and the service perimeter
 cost        budgets, their alerts and forecasts, Vertex AI request caps
+segments    workload segmentation: disjoint identities, separated segments, data zones
+recovery    replicas of curated data and model artifacts in the recovery region
 gateway     the AI gateway: JWT on every operation, proxy not bypassed, throttle, WAF,
             internal or armored exposure, request logs, TLS 1.2+
 ==========  ===========================================================================
@@ -41,7 +43,9 @@ from . import (
     orgpolicy,
     psc,
     pubsub,
+    recovery,
     secrets,
+    segments,
     storage,
     vertex,
 )
@@ -59,7 +63,9 @@ __all__ = [
     "orgpolicy",
     "psc",
     "pubsub",
+    "recovery",
     "secrets",
+    "segments",
     "storage",
     "vertex",
 ]

@@ -67,7 +67,9 @@ ESCALATING_PERMISSIONS = frozenset(
 _SERVICE_AGENT = re.compile(
     r"^serviceAccount:(service-\d+@[a-z0-9-]+\.iam\.gserviceaccount\.com"
     r"|\d+@cloudservices\.gserviceaccount\.com"
-    r"|cloud-logs@system\.gserviceaccount\.com)$"
+    r"|cloud-logs@system\.gserviceaccount\.com"
+    # Storage Transfer Service's agent (replication jobs, REC-01)
+    r"|project-\d+@storage-transfer-service\.iam\.gserviceaccount\.com)$"
 )
 _DEFAULT_ACCOUNT = re.compile(
     r"^serviceAccount:(\d+-compute@developer\.gserviceaccount\.com"
@@ -169,6 +171,21 @@ def no_long_lived_credentials(resource: Resource, requirements: Requirements) ->
     yield f"{resource.name} creates a long-lived credential ({kind})"
 
 
+#: The one impersonation role an account may hold on itself: a Vertex AI training job
+#: runs as the account that creates it, which needs iam.serviceAccounts.actAs on it
+#: (https://cloud.google.com/vertex-ai/docs/general/custom-service-account). Acting as
+#: itself gives it nothing it does not have.
+SELF_ACT_AS = "roles/iam.serviceAccountUser"
+
+
+def _on_itself(resource: Resource, member: str) -> bool:
+    """Whether a grant on a service account goes to that same account."""
+    account = resource.get("serviceAccountId")
+    if not isinstance(account, str) or not member.startswith("serviceAccount:"):
+        return False
+    return account.rstrip("/").rsplit("/", 1)[-1] == member.removeprefix("serviceAccount:")
+
+
 @resource_policy(
     id="GCP-IAM-006",
     title="Nobody is granted to act as a service account",
@@ -197,6 +214,8 @@ def no_impersonation(resource: Resource, requirements: Requirements) -> Iterator
     whole project."""
     on_account = resource.type in SERVICE_ACCOUNT_IAM_TYPES
     for role, member in grants(resource):
+        if on_account and role == SELF_ACT_AS and _on_itself(resource, member):
+            continue
         if role in IMPERSONATION_ROLES or (on_account and role in BASIC_ROLES):
             scope = "a service account" if on_account else "every service account of the project"
             yield f"{resource.name} lets {member} act as {scope} ({role})"
