@@ -34,6 +34,7 @@ Stack config read here besides the profile:
 import pulumi
 import pulumi_aws as aws
 from aiscaffold_components.aws import (
+    BEDROCK_TRAINING_ACTIONS,
     AlertChannel,
     AlertChannelArgs,
     ApiGateway,
@@ -44,8 +45,11 @@ from aiscaffold_components.aws import (
     AuditLoggingArgs,
     CostGuardrails,
     CostGuardrailsArgs,
+    DataProcessingIdentity,
+    DataProcessingIdentityArgs,
     Guardrail,
     GuardrailArgs,
+    IdentityActions,
     Keys,
     KeysArgs,
     LambdaVpcAccess,
@@ -53,6 +57,10 @@ from aiscaffold_components.aws import (
     NetworkArgs,
     PrivateEndpoints,
     PrivateEndpointsArgs,
+    Recovery,
+    RecoveryArgs,
+    ReplicationSource,
+    ScopedBucket,
     Secrets,
     SecretsArgs,
     SecureBucket,
@@ -63,8 +71,12 @@ from aiscaffold_components.aws import (
     SiemExportArgs,
     ThreatDetection,
     ThreatDetectionArgs,
+    TrainingIdentity,
+    TrainingIdentityArgs,
     WorkloadIdentity,
     WorkloadIdentityArgs,
+    WorkloadSegment,
+    WorkloadSegmentArgs,
     bedrock_model_arns,
     ecr_layer_bucket_arn,
 )
@@ -96,6 +108,41 @@ workload_role_arn = pulumi.Output.concat(
 # S3 names are global: the data bucket's name starts with the project and stack, and the
 # trail records object reads and writes of buckets named so.
 data_bucket_prefix = f"{prefix[:31].rstrip('-')}-data-"
+
+
+def zone_bucket_prefix(zone: str) -> str:
+    """A bucket name prefix ``<project>-<stack>-<zone>-`` cut to S3's 37 characters."""
+    return f"{prefix[: 35 - len(zone)].rstrip('-')}-{zone}-"
+
+
+# Workload types beyond inference (IAM-05, NET-07, GOV-07) and the recovery region
+# (REC-01) come from the stack's profile at run time: each stack chooses its own
+# (`pulumi config set --path 'workloads[1]' training`, `pulumi config set dr_region
+# us-west-2`). Nothing of theirs exists unless chosen.
+training = "training" in profile.workloads
+data_processing = "data-processing" in profile.workloads
+dr_region = profile.dr_region
+# Fixed names, so the data key's policy can name the roles before they exist.
+training_role_name = f"{prefix}-training"
+processing_role_name = f"{prefix}-data-processing"
+replication_role_name = f"{prefix}-replication"
+
+
+def role_arn(name: str) -> pulumi.Output[str]:
+    """The ARN of the role ``name`` of this account."""
+    return pulumi.Output.concat("arn:", partition, ":iam::", caller.account_id, ":role/", name)
+
+
+# Each new store's name prefix, which the trail's data events select (LOG-03).
+zone_prefixes = [
+    *([zone_bucket_prefix("raw")] if data_processing else []),
+    *([zone_bucket_prefix("model")] if training else []),
+    *(
+        [zone_bucket_prefix(z) for z in ("drdata", "drlogs", *(["drmodel"] if training else []))]
+        if dr_region
+        else []
+    ),
+]
 trail_name = f"{prefix}-trail"
 # Auditors who may decrypt the S3 copies of the logs (see the docstring): none by default.
 log_reader_arns: list[str] = list(pulumi.Config().get_object("log_reader_arns") or [])
@@ -112,12 +159,28 @@ siem_reader_arns = (
 # and region) are created by this stack only when it owns them (README.md, "Account-wide
 # services"); with "shared", another stack or a central team does.
 owns_account_services = profile.account_services == "this-stack"
-# GuardDuty Malware Protection scans the data bucket as this role (DET-01).
+# GuardDuty Malware Protection scans the data bucket as this role (DET-01), and each
+# data zone chosen (raw data, model artifacts) as its own.
+scanned_zones = [
+    *(["raw"] if "data-processing" in profile.workloads else []),
+    *(["model"] if "training" in profile.workloads else []),
+]
 malware_scan_role_arns = (
     [
         pulumi.Output.concat(
             "arn:", partition, ":iam::", caller.account_id, ":role/", f"{prefix}-malware-scan"
-        )
+        ),
+        *(
+            pulumi.Output.concat(
+                "arn:",
+                partition,
+                ":iam::",
+                caller.account_id,
+                ":role/",
+                f"{prefix}-malware-scan-{zone}",
+            )
+            for zone in scanned_zones
+        ),
     ]
     if owns_account_services
     else []
@@ -140,6 +203,19 @@ keys = Keys(
         workload_role_arns=[workload_role_arn],
         log_reader_arns=[*log_reader_arns, *siem_reader_arns],
         malware_scan_role_arns=malware_scan_role_arns,
+        # Training (its pipeline and its jobs) and data processing use the data key
+        # only, never the secrets key (IAM-05).
+        data_role_arns=[
+            *(
+                [role_arn(training_role_name), role_arn(f"{training_role_name}-job")]
+                if training
+                else []
+            ),
+            *([role_arn(processing_role_name)] if data_processing else []),
+        ],
+        data_role_services=["s3", "bedrock"],
+        # S3 replication to the recovery region decrypts the source objects (REC-01).
+        replication_role_arns=[role_arn(replication_role_name)] if dr_region else [],
         # CloudTrail encrypts with the logs key for this trail only (aws:SourceArn).
         trail_arns=[arn("cloudtrail", f"trail/{trail_name}")],
         # The workload uses the data key for S3 objects and to read the guardrail.
@@ -183,7 +259,7 @@ audit = AuditLogging(
         object_lock=profile.immutable_logs,
         # Final (COMPLIANCE) only in the second, explicit step: see lock_log_archive above.
         object_lock_mode="COMPLIANCE" if lock_log_archive else "GOVERNANCE",
-        data_event_bucket_prefixes=[data_bucket_prefix],
+        data_event_bucket_prefixes=[data_bucket_prefix, *zone_prefixes],
         data_event_resource_types=["AWS::Bedrock::Guardrail"],
         # One configuration per account and region: only the stack owning the account's
         # services creates it (`pulumi destroy` would turn it off for every stack).
@@ -208,6 +284,40 @@ data = SecureBucket(
     ),
 )
 
+# ------------------------------------------------- data zones (GOV-07), curated = data
+# The data bucket above is the curated zone. Raw data comes with data processing, model
+# artifacts with training; the same hardening as the data bucket, access per workload
+# (identities below). Model artifacts are versioned (SecureBucket always is) and guarded
+# from deletion where the profile asks for it.
+raw_data = (
+    SecureBucket(
+        "raw-data",
+        SecureBucketArgs(
+            kms_key_arn=keys.data_key_arn,
+            tags={**tags, "data-zone": "raw"},
+            name_prefix=zone_bucket_prefix("raw"),
+            access_log_bucket=audit.access_log_bucket_name,
+            protect=profile.deletion_protection,
+        ),
+    )
+    if data_processing
+    else None
+)
+model_artifacts = (
+    SecureBucket(
+        "model-artifacts",
+        SecureBucketArgs(
+            kms_key_arn=keys.data_key_arn,
+            tags={**tags, "data-zone": "model-artifacts"},
+            name_prefix=zone_bucket_prefix("model"),
+            access_log_bucket=audit.access_log_bucket_name,
+            protect=profile.deletion_protection,
+        ),
+    )
+    if training
+    else None
+)
+
 # ---------------------------------------------------------- endpoints (PE-01..05)
 endpoints = PrivateEndpoints(
     "endpoints",
@@ -222,10 +332,59 @@ endpoints = PrivateEndpoints(
             [ecr_layer_bucket_arn(partition=partition, region=region)] if on_fargate else []
         ),
         bucket_arns=[data.arn, audit.log_bucket.arn, audit.access_log_bucket.arn],
+        # The training identity starts its model customization jobs from the training
+        # segment: the bedrock endpoint admits those calls for it alone.
+        identity_actions=(
+            [
+                IdentityActions(
+                    "bedrock", BEDROCK_TRAINING_ACTIONS, [role_arn(training_role_name)]
+                )
+            ]
+            if training
+            else []
+        ),
+        # The data zones of one workload type: through the gateway, for its identity only.
+        scoped_buckets=[
+            *([ScopedBucket(raw_data.arn, [role_arn(processing_role_name)])] if raw_data else []),
+            *(
+                [
+                    ScopedBucket(
+                        model_artifacts.arn,
+                        [role_arn(training_role_name), role_arn(f"{training_role_name}-job")],
+                    )
+                ]
+                if model_artifacts
+                else []
+            ),
+        ],
         client_security_group_ids=[network.workload_security_group_id],
         tags=tags,
     ),
 )
+
+# ------------------------------------------------------ workload segments (NET-07)
+# Inference keeps the network's private subnets and workload security group. Training
+# and data processing get their own subnets, network ACL and security group; between
+# segments only the listed flows pass (segments.FLOWS, README "Workload segments"):
+# HTTPS to the interface endpoints, HTTPS to S3 through the gateway endpoint, and, for
+# training, the traffic of one distributed job's containers (encrypted).
+segments: dict[str, WorkloadSegment] = {}
+for workload_type in [w for w in profile.workloads if w != "inference"]:
+    segments[workload_type] = WorkloadSegment(
+        f"{workload_type}-segment",
+        WorkloadSegmentArgs(
+            workload=workload_type,
+            vpc_id=network.vpc_id,
+            vpc_cidr=network.cidr_block,
+            zone_ids=network.zone_ids,
+            endpoint_subnet_cidrs=network.private_subnet_cidrs,
+            endpoint_security_group_id=endpoints.security_group_id,
+            s3_gateway_endpoint_id=endpoints.endpoint_ids["s3"],
+            s3_prefix_list_id=endpoints.s3_prefix_list_id,
+            internal_traffic=workload_type == "training",
+            tags=tags,
+        ),
+    )
 
 # --------------------------------------------------------------- guardrail (AI-01..05)
 guardrail = Guardrail(
@@ -326,6 +485,112 @@ workload = WorkloadIdentity(
     ),
 )
 
+# ------------------------------------------- workload identities (IAM-05)
+# One identity per chosen workload type, each with only its own job: inference is the
+# workload role above; training reads curated data, writes model artifacts and runs
+# Bedrock model customization jobs in the training segment; data processing reads
+# raw data and writes curated data. None invokes a model but inference.
+if training and model_artifacts is not None:
+    training_identity = TrainingIdentity(
+        "training",
+        TrainingIdentityArgs(
+            role_name=training_role_name,
+            ai_service="bedrock",
+            # The team's training pipeline runs as ECS tasks on Fargate.
+            trusted_services=["ecs-tasks.amazonaws.com"],
+            base_model_arns=bedrock_model_arns(
+                guarded_models, partition=partition, region=region, account_id=caller.account_id
+            ),
+            curated_bucket_arn=data.arn,
+            artifact_bucket_arn=model_artifacts.arn,
+            data_key_arn=keys.data_key_arn,
+            subnet_arns=segments["training"].subnet_arns,
+            subnet_ids=segments["training"].subnet_ids,
+            security_group_arn=segments["training"].security_group_arn,
+            security_group_id=segments["training"].security_group_id,
+            job_name_prefix=f"{prefix}-",
+            tags=tags,
+        ),
+    )
+    pulumi.export("training_role_arn", training_identity.role_arn)
+    pulumi.export("training_job_role_arn", training_identity.job_role_arn)
+    pulumi.export("training_subnet_ids", segments["training"].subnet_ids)
+    pulumi.export("training_security_group_id", segments["training"].security_group_id)
+    pulumi.export("model_artifact_bucket", model_artifacts.bucket_name)
+if data_processing and raw_data is not None:
+    processing_identity = DataProcessingIdentity(
+        "data-processing",
+        DataProcessingIdentityArgs(
+            role_name=processing_role_name,
+            # The team's batch compute: ECS tasks on Fargate.
+            trusted_services=["ecs-tasks.amazonaws.com"],
+            raw_bucket_arn=raw_data.arn,
+            curated_bucket_arn=data.arn,
+            data_key_arn=keys.data_key_arn,
+            tags=tags,
+        ),
+    )
+    pulumi.export("data_processing_role_arn", processing_identity.role_arn)
+    pulumi.export("data_processing_subnet_ids", segments["data-processing"].subnet_ids)
+    pulumi.export(
+        "data_processing_security_group_id", segments["data-processing"].security_group_id
+    )
+    pulumi.export("raw_data_bucket", raw_data.bucket_name)
+
+# ------------------------------------------------------------- recovery (REC-01)
+# Only with a recovery region: the curated data (and the model artifacts) replicate to
+# buckets there, with the same hardening, encrypted with a key that lives there.
+# docs/disaster-recovery.md: what replicates, RPO/RTO, failover and the restore drill.
+if dr_region:
+    recovery = Recovery(
+        "recovery",
+        RecoveryArgs(
+            dr_region=dr_region,
+            sources=[
+                ReplicationSource(
+                    label="data",
+                    bucket_name=data.bucket_name,
+                    bucket_arn=data.arn,
+                    kms_key_arn=keys.data_key_arn,
+                    replica_name_prefix=zone_bucket_prefix("drdata"),
+                    protect=profile.deletion_protection,
+                    depends_on=[data],
+                ),
+                *(
+                    [
+                        ReplicationSource(
+                            label="model-artifacts",
+                            bucket_name=model_artifacts.bucket_name,
+                            bucket_arn=model_artifacts.arn,
+                            kms_key_arn=keys.data_key_arn,
+                            replica_name_prefix=zone_bucket_prefix("drmodel"),
+                            protect=profile.deletion_protection,
+                            depends_on=[model_artifacts],
+                        )
+                    ]
+                    if model_artifacts is not None
+                    else []
+                ),
+            ],
+            tags=tags,
+            alias_prefix=prefix,
+            replication_role_name=replication_role_name,
+            access_log_name_prefix=zone_bucket_prefix("drlogs"),
+            access_log_retention_days=profile.log_retention_days,
+            rotation_period_days=profile.key_rotation_days,
+            deletion_window_days=profile.key_deletion_window_days,
+            # S3 Replication Time Control (15 minutes for 99.99% of objects) for
+            # restricted data; below that, replication without the SLA.
+            replication_time_control=profile.data_sensitivity == "restricted",
+            protect=profile.deletion_protection,
+        ),
+    )
+    pulumi.export("dr_region", dr_region)
+    pulumi.export("dr_key_arn", recovery.dr_key_arn)
+    pulumi.export(
+        "replica_buckets", {label: r.bucket_name for label, r in recovery.replicas.items()}
+    )
+
 # ------------------------------------------- detection and response (DET-01..04)
 # Threat detection services exist once per account and region: only the stack owning
 # the account's services creates them (README.md, "Alerts").
@@ -338,6 +603,14 @@ if owns_account_services:
             data_bucket_name=data.bucket_name,
             data_bucket_arn=data.arn,
             data_key_arn=keys.data_key_arn,
+            zone_buckets={
+                **({"raw": (raw_data.bucket_name, raw_data.arn)} if raw_data else {}),
+                **(
+                    {"model": (model_artifacts.bucket_name, model_artifacts.arn)}
+                    if model_artifacts
+                    else {}
+                ),
+            },
             on_lambda=on_lambda,
             on_fargate=on_fargate,
         ),

@@ -5,6 +5,7 @@ Composes aiscaffold's hardened Azure components from the stack's profile
 tighten it here or in the stack config. Run `aiscaffold check` to verify it offline.
 """
 
+import dataclasses
 import datetime as dt
 
 import pulumi
@@ -29,6 +30,8 @@ from aiscaffold_components.azure import (
     OpenAIAccountArgs,
     PrivateEndpoints,
     PrivateEndpointsArgs,
+    ReplicatedStorage,
+    ReplicatedStorageArgs,
     Secrets,
     SecretsArgs,
     SecureStorage,
@@ -58,6 +61,10 @@ network = Network(
         allowed_locations=profile.allowed_regions,
         lock_resource_group=profile.deletion_protection,
         allow_internet_egress=profile.allow_internet_egress,
+        # NET-07: a subnet and security group per workload type beyond inference, which
+        # keeps the workload subnet. Each segment sends HTTPS to the private endpoints
+        # and nothing else; nothing may reach into it (README.md, "Workload segments").
+        workload_segments=[w for w in profile.workloads if w != "inference"],
     ),
 )
 group = network.resource_group_name
@@ -108,6 +115,37 @@ data = SecureStorage(
     ),
 )
 
+# Data zones (GOV-07): the data account above is the curated zone. Raw data, with a
+# data-processing workload, and model artifacts (training files, fine-tuning results,
+# exported checkpoints), with a training workload, get their own accounts, hardened the
+# same way. Artifacts keep every version, and deleted ones stay recoverable for a year
+# when the profile asks for deletion protection.
+raw_data = None
+if "data-processing" in profile.workloads:
+    raw_data = SecureStorage(
+        "raw",
+        SecureStorageArgs(
+            resource_group_name=group,
+            location=location,
+            cmk=keys.cmk("data"),
+            tags={**tags, "data-zone": "raw"},
+            containers=("raw",),
+        ),
+    )
+artifacts = None
+if "training" in profile.workloads:
+    artifacts = SecureStorage(
+        "artifacts",
+        SecureStorageArgs(
+            resource_group_name=group,
+            location=location,
+            cmk=keys.cmk("data"),
+            tags={**tags, "data-zone": "model-artifacts"},
+            containers=("artifacts",),
+            soft_delete_days=365 if profile.deletion_protection else 30,
+        ),
+    )
+
 # The AI service: private, keyless, CMK-encrypted; every model deployment is bound to
 # the content filter. Capacity is in thousands of tokens per minute, per deployment:
 # 10 unless `model_capacity` gives one number for every model or one per model name:
@@ -144,6 +182,78 @@ workload = WorkloadIdentity(
         data_container_ids=list(data.container_ids.values()),
     ),
 )
+
+# One identity per further workload type (IAM-05), each with its job only. Training
+# reads curated data, writes model artifacts and runs Azure OpenAI fine-tuning (a custom
+# role without chat, completions or embeddings: it cannot call the production model).
+# Data processing reads raw data and writes curated data. Neither reads secrets.
+workload_identities = {"inference": workload}
+if artifacts is not None:
+    workload_identities["training"] = WorkloadIdentity(
+        "training",
+        WorkloadIdentityArgs(
+            resource_group_name=group,
+            location=location,
+            tags=tags,
+            openai_account_id=openai.account_id,
+            openai_access="fine-tuning",
+            data_container_ids=list(data.container_ids.values()),
+            write_container_ids=list(artifacts.container_ids.values()),
+        ),
+    )
+if raw_data is not None:
+    workload_identities["data-processing"] = WorkloadIdentity(
+        "data-processing",
+        WorkloadIdentityArgs(
+            resource_group_name=group,
+            location=location,
+            tags=tags,
+            data_container_ids=list(raw_data.container_ids.values()),
+            write_container_ids=list(data.container_ids.values()),
+        ),
+    )
+
+# Recovery (REC-01), per stack: with `dr_region` set, the curated data and the model
+# artifacts replicate (object replication, asynchronous) to accounts in that region,
+# encrypted with a key from a Key Vault there (docs/disaster-recovery.md):
+#   pulumi config set dr_region <region>
+dr_keys = None
+replicas: dict[str, ReplicatedStorage] = {}
+if profile.dr_region:
+    dr_keys = Keys(
+        "dr-keys",
+        KeysArgs(
+            resource_group_name=group,
+            location=profile.dr_region,
+            created_on=(
+                dt.date.fromisoformat(keys_created_on)
+                if keys_created_on
+                else dt.datetime.now(dt.UTC).date()
+            ),
+            tags=tags,
+            rotation_days=profile.key_rotation_days,
+            hsm_keys=profile.hsm_keys,
+            purposes=("data",),
+            trusted_services_bypass=True,
+            deployer_principal_id=config.get("deployer_object_id"),
+            deployer_principal_type=config.get("deployer_principal_type") or "User",
+        ),
+    )
+    for zone, source in (("data", data), ("artifacts", artifacts)):
+        if source is None:
+            continue
+        replicas[zone] = ReplicatedStorage(
+            f"{zone}-dr",
+            ReplicatedStorageArgs(
+                resource_group_name=group,
+                source=source,
+                source_location=location,
+                location=profile.dr_region,
+                cmk=dr_keys.cmk("data"),
+                containers=(zone,),
+                tags={**tags, "data-zone": "replica"},
+            ),
+        )
 
 # Alert channel (SEC-03, DET-02): the project's one action group; secret expiry alerts,
 # security alarms and Defender findings go there, e-mailed to `alert_emails` (none:
@@ -210,6 +320,19 @@ audit = AuditLogging(
             *data.diagnostic_targets,
             *openai.diagnostic_targets,
             *secrets.diagnostic_targets,
+            *(raw_data.diagnostic_targets if raw_data else []),
+            *(artifacts.diagnostic_targets if artifacts else []),
+            # Recovery-region resources log to the workspace only: a diagnostic setting
+            # cannot write to the archive account in another region.
+            *[
+                dataclasses.replace(target, archive_group=None)
+                for target in (dr_keys.diagnostic_targets if dr_keys else [])
+            ],
+            *[
+                target
+                for replica in replicas.values()
+                for target in replica.diagnostic_targets
+            ],
         ],
         flow_logs=FlowLogArgs(vnet_id=network.vnet_id),
     ),
@@ -224,7 +347,16 @@ PrivateEndpoints(
         tags=tags,
         vnet_id=network.vnet_id,
         subnet_id=network.private_endpoint_subnet_id,
-        targets=[openai.private_link, keys.private_link, data.private_link, *audit.private_links],
+        targets=[
+            openai.private_link,
+            keys.private_link,
+            data.private_link,
+            *audit.private_links,
+            *([raw_data.private_link] if raw_data else []),
+            *([artifacts.private_link] if artifacts else []),
+            *([dr_keys.private_link] if dr_keys else []),
+            *[replica.private_link for replica in replicas.values()],
+        ],
     ),
 )
 
@@ -349,4 +481,18 @@ pulumi.export("secret_uris", secrets.secret_uris)
 pulumi.export("alert_action_group_id", alerts.action_group_id)
 pulumi.export("log_analytics_workspace_id", audit.workspace_id)
 pulumi.export("alarm_names", alarm_names)
+if len(workload_identities) > 1:
+    pulumi.export(
+        "workload_identity_client_ids",
+        {kind: identity.client_id for kind, identity in workload_identities.items()},
+    )
+if raw_data is not None:
+    pulumi.export("raw_data_account", raw_data.account_name)
+if artifacts is not None:
+    pulumi.export("model_artifacts_account", artifacts.account_name)
+if replicas:
+    pulumi.export("dr_region", profile.dr_region)
+    pulumi.export(
+        "replica_accounts", {zone: r.account_name for zone, r in replicas.items()}
+    )
 

@@ -59,6 +59,8 @@ from aiscaffold_components.gcp import (
     OrgPoliciesArgs,
     PrivateEndpoints,
     PrivateEndpointsArgs,
+    ReplicatedBucket,
+    ReplicatedBucketArgs,
     Secrets,
     SecretsArgs,
     SecurityAlarms,
@@ -71,6 +73,8 @@ from aiscaffold_components.gcp import (
     VertexAIArgs,
     WorkloadIdentity,
     WorkloadIdentityArgs,
+    WorkloadSegments,
+    WorkloadSegmentsArgs,
 )
 from aiscaffold_components.profile import Profile
 
@@ -283,6 +287,78 @@ vertex = VertexAI(
         labels=labels,
     ),
 )
+
+# Workload segments (IAM-05, NET-07, GOV-07): inference is the workload above (its
+# identity, subnet and the datasets bucket, which is the curated data zone). Each other
+# workload type of the profile gets its own service account with only its permissions,
+# its own subnet with firewall rules denying traffic to and from the other segments
+# (the flows each keeps: aiscaffold_components.gcp.segments.ALLOWED_FLOWS), and its data
+# zone: training writes the model artifacts bucket, data processing reads the raw one.
+segments = None
+if len(profile.workloads) > 1:
+    segments = WorkloadSegments(
+        f"{name}-segments",
+        WorkloadSegmentsArgs(
+            project=project_id,
+            region=profile.region,
+            network_id=network.network_id,
+            inference_email=identity.email,
+            inference_cidr=network.subnet_cidr,
+            curated_bucket=vertex.datasets_bucket_name,
+            data_kms_key_name=keys.key_ids["data"],
+            workloads=profile.workloads,
+            deletion_protection=profile.deletion_protection,
+            flow_log_sampling=profile.flow_log_sampling,
+            labels=labels,
+        ),
+    )
+    pulumi.export("workload_identities", segments.emails)
+    pulumi.export("workload_subnets", segments.subnet_ids)
+    if segments.raw_bucket_name is not None:
+        pulumi.export("raw_bucket", segments.raw_bucket_name)
+    if segments.artifacts_bucket_name is not None:
+        pulumi.export("artifacts_bucket", segments.artifacts_bucket_name)
+
+# Recovery (REC-01), per stack: with dr_region set (pulumi config set
+# gcp-vertex-soc2:dr_region <region>), the curated data and model artifacts replicate
+# to buckets in that region with the same hardening, encrypted with a key ring and key of
+# that region (Cloud Storage only uses a key in the bucket's location). The primary
+# buckets never move (a location change replaces a bucket). Storage Transfer Service
+# copies new and updated objects within minutes (docs/disaster-recovery.md).
+if profile.dr_region:
+    dr_keys = Keys(
+        f"{name}-dr-keys",
+        KeysArgs(
+            project=project_id,
+            project_number=project_number,
+            location=profile.dr_region,
+            purposes=["data"],
+            rotation_days=profile.key_rotation_days,
+            protection_level="HSM" if profile.hsm_keys else "SOFTWARE",
+            destroy_scheduled_days=profile.key_deletion_window_days,
+            labels=labels,
+        ),
+    )
+    transfer_api = apis.enable("storagetransfer.googleapis.com")
+    replicated = {"curated": vertex.datasets_bucket_name}
+    if segments is not None and segments.artifacts_bucket_name is not None:
+        replicated["artifacts"] = segments.artifacts_bucket_name
+    replicas = {
+        zone: ReplicatedBucket(
+            f"{name}-{zone}-dr",
+            ReplicatedBucketArgs(
+                project=project_id,
+                source_bucket=source,
+                location=profile.dr_region,
+                kms_key_name=dr_keys.key_ids["data"],
+                labels=labels,
+            ),
+            opts=pulumi.ResourceOptions(depends_on=[transfer_api]),
+        )
+        for zone, source in replicated.items()
+    }
+    pulumi.export("replica_buckets", {zone: r.bucket_name for zone, r in replicas.items()})
+    pulumi.export("dr_key_ids", dr_keys.key_ids)
 
 # Project guardrails (GOV-02, GOV-06, IAM-03) and the optional perimeter (PE-04).
 # Organization policies need roles/orgpolicy.policyAdmin on the organization: with

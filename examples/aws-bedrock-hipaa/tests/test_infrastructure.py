@@ -240,3 +240,87 @@ def test_every_gateway_method_requires_the_oidc_authorizer(run: MockRun) -> None
     assert settings["throttlingRateLimit"] <= float(_setting(run, "gateway_rate_limit"))
     assert settings["throttlingBurstLimit"] <= int(_setting(run, "gateway_burst_limit"))
 
+
+def _answer(run: MockRun, name: str, default: object) -> object:
+    """A per-stack answer of the profile (JSON for lists), ``default`` when unset."""
+    import json
+
+    raw = run.config.get("aws-bedrock-hipaa:" + name)
+    if raw is None or raw == "":
+        return default
+    return json.loads(raw) if raw.startswith("[") else raw
+
+
+def _grants(run: MockRun, policy_name: str) -> set[str]:
+    """Actions the Allow statements of a role policy grant."""
+    policy = run.one("aws:iam/rolePolicy:RolePolicy", policy_name).inputs["policy"]
+    out: set[str] = set()
+    for statement in _statements(policy):
+        if statement["Effect"] == "Allow":
+            actions = statement["Action"]
+            out |= {actions} if isinstance(actions, str) else set(actions)
+    return out
+
+
+def test_each_workload_type_has_its_own_identity(run: MockRun) -> None:
+    """IAM-05: training and data processing get their own roles, and none of them can
+    invoke a model; the inference role cannot write model artifacts."""
+    workloads = _answer(run, "workloads", ["inference"])
+    assert isinstance(workloads, list)
+    policies = {r.name for r in run.of_type("aws:iam/rolePolicy:RolePolicy")}
+    invoke = {
+        "bedrock:InvokeModel",
+        "bedrock:InvokeModelWithResponseStream",
+        "sagemaker:InvokeEndpoint",
+        "sagemaker:InvokeEndpointWithResponseStream",
+    }
+    assert ("training-policy" in policies) == ("training" in workloads)
+    assert ("data-processing-policy" in policies) == ("data-processing" in workloads)
+    for name in ("training-policy", "training-job-policy", "data-processing-policy"):
+        if name in policies:
+            assert not _grants(run, name) & invoke, name
+    if "training" in workloads:
+        artifacts = run.one("aws:s3/bucket:Bucket", "model-artifacts-bucket")
+        prefix = artifacts.inputs["bucketPrefix"]
+        workload = run.one("aws:iam/rolePolicy:RolePolicy", "workload-policy").inputs["policy"]
+        assert prefix not in workload
+
+
+def test_each_workload_type_has_its_own_segment(run: MockRun) -> None:
+    """NET-07: subnets of their own for training and data processing, denied the rest of
+    the VPC by their network ACL after the listed flows."""
+    workloads = _answer(run, "workloads", ["inference"])
+    assert isinstance(workloads, list)
+    for workload in ("training", "data-processing"):
+        acls = [
+            a
+            for a in run.of_type("aws:ec2/networkAcl:NetworkAcl")
+            if a.name == f"{workload}-segment-nacl"
+        ]
+        assert bool(acls) == (workload in workloads)
+        for acl in acls:
+            vpc = run.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"]
+            for direction in ("ingress", "egress"):
+                denies = [e for e in acl.inputs[direction] if e["action"] == "deny"]
+                assert [e["cidrBlock"] for e in denies] == [vpc], (acl.name, direction)
+
+
+def test_replicas_live_in_the_recovery_region(run: MockRun) -> None:
+    """REC-01: with dr_region, the curated data (and model artifacts) replicate there,
+    encrypted with a key that lives there; without it, nothing replicates."""
+    dr_region = _answer(run, "dr_region", "")
+    configs = run.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    if not dr_region:
+        assert not configs
+        return
+    provider = run.one("pulumi:providers:aws", "recovery-provider")
+    assert provider.inputs["region"] == dr_region
+    dr_key = run.one("aws:kms/key:Key", "recovery-dr-key")
+    assert dr_key.provider and "recovery-provider" in dr_key.provider
+    assert configs
+    for config in configs:
+        rule = config.inputs["rules"][0]
+        assert rule["sourceSelectionCriteria"]["sseKmsEncryptedObjects"]["status"] == "Enabled"
+        replica_key = rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"]
+        assert replica_key == dr_key.outputs["arn"], config.name
+

@@ -108,9 +108,15 @@ def test_network_is_custom_mode_with_a_deny_all_baseline(run: MockRun) -> None:
     assert denied == {"INGRESS", "EGRESS"}
     assert not [f for f in firewalls if f["direction"] == "INGRESS" and f.get("allows")]
     assert not run.of_type("gcp:compute/routerNat:RouterNat")
-    subnet = run.one("gcp:compute/subnetwork:Subnetwork").inputs
-    assert subnet["privateIpGoogleAccess"] is True
-    assert subnet["logConfig"]["flowSampling"] >= 0.5
+    # the workload subnets (one per workload type; a private gateway adds a proxy-only
+    # subnet, which runs no workload and takes no flow logs)
+    subnets = [
+        s.inputs for s in run.of_type("gcp:compute/subnetwork:Subnetwork") if not s.inputs.get("purpose")
+    ]
+    assert len(subnets) == 1
+    for subnet in subnets:
+        assert subnet["privateIpGoogleAccess"] is True
+        assert subnet["logConfig"]["flowSampling"] >= 0.5
 
 
 def test_model_armor_screens_every_model_call(run: MockRun) -> None:
@@ -137,7 +143,10 @@ def test_model_armor_is_reachable_from_the_vpc(run: MockRun) -> None:
     host = f"modelarmor.{template['location']}.rep.googleapis.com"
     endpoint = run.one("gcp:networkconnectivity/regionalEndpoint:RegionalEndpoint").inputs
     assert endpoint["targetGoogleApi"] == host
-    assert endpoint["subnetwork"] == run.one("gcp:compute/subnetwork:Subnetwork").outputs["id"]
+    workload_subnet = next(
+        s for s in run.of_type("gcp:compute/subnetwork:Subnetwork") if s.name.endswith("-net-subnet")
+    )
+    assert endpoint["subnetwork"] == workload_subnet.outputs["id"]
     zones = {z.inputs["dnsName"]: z for z in run.of_type("gcp:dns/managedZone:ManagedZone")}
     assert zones[f"{host}."].inputs["visibility"] == "private"
     records = [r.inputs for r in run.of_type("gcp:dns/recordSet:RecordSet")]
@@ -202,6 +211,23 @@ def test_buckets_are_private_and_encrypted(run: MockRun) -> None:
         assert bucket.inputs["uniformBucketLevelAccess"] is True, bucket.name
         assert bucket.inputs["publicAccessPrevention"] == "enforced", bucket.name
         assert bucket.inputs["encryption"]["defaultKmsKeyName"], bucket.name
+
+
+def test_recovery_replicas_follow_the_stacks_dr_region(run: MockRun) -> None:
+    # REC-01: dr_region is per stack (Pulumi.<stack>.yaml); with it, the curated data
+    # (and model artifacts) replicate to buckets there, under a key of that region.
+    dr_region = str(run.config.get("gcp-vertex-soc2:dr_region") or "")
+    replicas = [b.inputs for b in run.of_type("gcp:storage/bucket:Bucket") if b.inputs["labels"].get("data-zone") == "replica"]
+    if not dr_region:
+        assert replicas == []
+        assert not run.of_type("gcp:storage/transferJob:TransferJob")
+        return
+    assert len(replicas) == 1
+    for replica in replicas:
+        assert replica["location"] == dr_region
+        assert f"/locations/{dr_region}/keyRings/" in replica["encryption"]["defaultKmsKeyName"]
+        assert replica["publicAccessPrevention"] == "enforced"
+    assert len(run.of_type("gcp:storage/transferJob:TransferJob")) == len(replicas)
 
 
 def test_audit_logs_are_kept(run: MockRun) -> None:
