@@ -42,6 +42,7 @@ PROVIDER = "pulumi:providers:aws"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 MODEL = f"arn:aws:bedrock:{REGION}::foundation-model/amazon.titan-text-express-v1"
 INVOKE = ("bedrock:InvokeModel", "sagemaker:InvokeEndpoint")
+REPOSITORY = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/unit/*"
 
 
 # ------------------------------------------------------------------ the program
@@ -110,6 +111,7 @@ def build(workloads: tuple[str, ...], dr_region: str, ai_service: str = "bedrock
                 security_group_arn=segment.security_group_arn,
                 security_group_id=segment.security_group_id,
                 base_model_arns=[MODEL],
+                ecr_repository_arns=[REPOSITORY] if ai_service == "sagemaker" else [],
                 tags=TAGS,
             ),
         )
@@ -285,6 +287,27 @@ def test_sagemaker_training_jobs_must_carry_the_project_settings() -> None:
     assert condition["Null"] == {"sagemaker:VpcSubnets": "false"}
     passes = next(s for s in doc["Statement"] if s["Action"] == "iam:PassRole")
     assert passes["Condition"]["StringEquals"]["iam:PassedToService"] == "sagemaker.amazonaws.com"
+
+
+def test_sagemaker_training_jobs_can_log_report_metrics_and_pull_their_image() -> None:
+    """The job role's own needs (sagemaker-roles.html, CreateTrainingJob): without the
+    log stream a job fails at start; Bedrock customization jobs need none of these."""
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/TrainingJobs"
+    run = program(("inference", "training"), ai="sagemaker")
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        assert allows(run, "training-job-policy", action, f"{group}:log-stream:job-1/algo-1")
+        assert not allows(run, "training-job-policy", action, f"{group}x:log-stream:a")
+    for action in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"):
+        assert allows(run, "training-job-policy", action, REPOSITORY.replace("*", "trainer"))
+        assert not allows(run, "training-job-policy", action, REPOSITORY.replace("unit/*", "other"))
+    doc = json.loads(run.one(ROLE_POLICY, "training-job-policy").inputs["policy"])
+    metrics = next(s for s in doc["Statement"] if s["Action"] == "cloudwatch:PutMetricData")
+    assert metrics["Condition"]["StringEquals"] == {
+        "cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"
+    }
+    bedrock = program(("inference", "training"))
+    text = bedrock.one(ROLE_POLICY, "training-job-policy").inputs["policy"]
+    assert "logs:" not in text and "ecr:" not in text and "cloudwatch:" not in text
 
 
 # ------------------------------------------------------------------ segments

@@ -48,6 +48,10 @@ UNSCOPED_ACTIONS: Mapping[str, str] = {
     "ec2:DescribeDhcpOptions": "EC2 Describe calls support no resource-level permissions",
     "sagemaker:ListApps": "SageMaker AI List calls support no resource-level permissions",
     "sagemaker:ListSpaces": "SageMaker AI List calls support no resource-level permissions",
+    "cloudwatch:PutMetricData": (
+        "CloudWatch authorizes metric writes against no resource; the cloudwatch:namespace "
+        "condition limits them"
+    ),
 }
 
 #: What Lambda does with a function's execution role to attach the function to a VPC

@@ -39,6 +39,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ._common import (
+    AwsContext,
     Condition,
     Statement,
     aws_context,
@@ -110,6 +111,61 @@ def _kms(
     )
 
 
+#: Where SageMaker AI training jobs write their logs and metrics.
+SAGEMAKER_TRAINING_LOGS = "log-group:/aws/sagemaker/TrainingJobs"
+SAGEMAKER_TRAINING_METRICS = "/aws/sagemaker/TrainingJobs"
+
+
+def _sagemaker_job_statements(
+    ctx: AwsContext, ecr_repository_arns: Sequence[pulumi.Input[str]]
+) -> list[Statement]:
+    """What a training job's execution role needs besides data and network: its logs,
+    its metrics and its image ("CreateTrainingJob API: Execution Role Permissions",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html). Without the
+    logs the job fails to start its log stream; the group is SageMaker AI's own (it
+    creates it as the job role on the first job), so it carries no project key."""
+    group = ctx.arn("logs", SAGEMAKER_TRAINING_LOGS)
+    statements: list[Statement] = [
+        _allow(
+            "TrainingJobLogs",
+            [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            [group, pulumi.Output.concat(group, ":log-stream:*")],
+        ),
+        # PutMetricData authorizes against no resource; the namespace condition keeps
+        # the jobs to their own metrics.
+        unscoped_statement(
+            "TrainingJobMetrics",
+            ["cloudwatch:PutMetricData"],
+            [
+                {
+                    "test": "StringEquals",
+                    "variable": "cloudwatch:namespace",
+                    "values": [SAGEMAKER_TRAINING_METRICS],
+                }
+            ],
+        ),
+    ]
+    if ecr_repository_arns:
+        statements += [
+            unscoped_statement("RegistryLogin", ["ecr:GetAuthorizationToken"]),
+            _allow(
+                "PullTrainingImages",
+                [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                ecr_repository_arns,
+            ),
+        ]
+    return statements
+
+
 @dataclass(frozen=True)
 class TrainingIdentityArgs:
     """Arguments of :class:`TrainingIdentity`."""
@@ -141,6 +197,9 @@ class TrainingIdentityArgs:
     job_name_prefix: str = ""
     """Jobs (and custom models) are named ``<job_name_prefix>*``: the only ones the
     identity may start and stop. Empty: the role name."""
+    ecr_repository_arns: Sequence[pulumi.Input[str]] = ()
+    """SageMaker AI: the repositories holding the team's training images (pulled by the
+    job role); SageMaker AI's own algorithm images need none."""
     max_session_duration: int = 3600
 
 
@@ -237,6 +296,8 @@ class TrainingIdentity(pulumi.ComponentResource):
                 ],
             ),
         ]
+        if args.ai_service == "sagemaker":
+            job_statements += _sagemaker_job_statements(ctx, args.ecr_repository_arns)
         aws.iam.RolePolicy(
             f"{name}-job-policy",
             role=job_role.id,
