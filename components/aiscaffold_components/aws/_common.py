@@ -173,13 +173,15 @@ def same_account(account_id: pulumi.Input[str], variable: str = "aws:SourceAccou
     return {"test": "StringEquals", "variable": variable, "values": [account_id]}
 
 
-def service_trust(sid: str, service: str, *conditions: Condition) -> Statement:
-    """The trust statement of a role that ``service`` assumes, under ``conditions``
-    (at least the confused-deputy guard, :func:`same_account`)."""
+def service_trust(sid: str, service: str | Sequence[str], *conditions: Condition) -> Statement:
+    """The trust statement of a role that ``service`` (one service principal or several)
+    assumes, under ``conditions`` (at least the confused-deputy guard,
+    :func:`same_account`)."""
+    services = [service] if isinstance(service, str) else list(service)
     return {
         "sid": sid,
         "effect": "Allow",
-        "principals": [{"type": "Service", "identifiers": [service]}],
+        "principals": [{"type": "Service", "identifiers": services}],
         "actions": ["sts:AssumeRole"],
         "conditions": list(conditions),
     }

@@ -313,19 +313,9 @@ class TrainingIdentity(pulumi.ComponentResource):
                 [
                     service_trust(
                         "TrainingPipelineOfThisAccount",
-                        args.trusted_services[0],
+                        args.trusted_services,
                         same_account(ctx.account_id),
                     )
-                    if len(args.trusted_services) == 1
-                    else {
-                        "sid": "TrainingPipelineOfThisAccount",
-                        "effect": "Allow",
-                        "principals": [
-                            {"type": "Service", "identifiers": list(args.trusted_services)}
-                        ],
-                        "actions": ["sts:AssumeRole"],
-                        "conditions": [same_account(ctx.account_id)],
-                    }
                 ],
                 parent=self,
             ),
@@ -455,15 +445,11 @@ class DataProcessingIdentity(pulumi.ComponentResource):
             description="Data processing (aiscaffold): reads raw data, writes curated data",
             assume_role_policy=policy_json(
                 [
-                    {
-                        "sid": "BatchComputeOfThisAccount",
-                        "effect": "Allow",
-                        "principals": [
-                            {"type": "Service", "identifiers": list(args.trusted_services)}
-                        ],
-                        "actions": ["sts:AssumeRole"],
-                        "conditions": [same_account(ctx.account_id)],
-                    }
+                    service_trust(
+                        "BatchComputeOfThisAccount",
+                        args.trusted_services,
+                        same_account(ctx.account_id),
+                    )
                 ],
                 parent=self,
             ),
