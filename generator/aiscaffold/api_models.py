@@ -245,6 +245,14 @@ AWS_TYPES: dict[str, ApiType] = {
     ),
     "aws:ec2/subnet:Subnet": _cfn("AWS::EC2::Subnet", "aws-resource-ec2-subnet.html"),
     "aws:ec2/vpc:Vpc": _cfn("AWS::EC2::VPC", "aws-resource-ec2-vpc.html"),
+    # Terraform attaches a gateway endpoint to one route table at a time; CloudFormation
+    # lists the tables on the endpoint.
+    "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation": _cfn(
+        "AWS::EC2::VPCEndpoint",
+        "aws-resource-ec2-vpcendpoint.html",
+        renames={"routeTableId": "RouteTableIds"},
+        skip=["vpcEndpointId"],  # the endpoint itself
+    ),
     "aws:ec2/vpcEndpoint:VpcEndpoint": _cfn(
         "AWS::EC2::VPCEndpoint",
         "aws-resource-ec2-vpcendpoint.html",
@@ -350,6 +358,16 @@ AWS_TYPES: dict[str, ApiType] = {
         renames={
             "rules": "ServerSideEncryptionConfiguration",
             "rules.applyServerSideEncryptionByDefault": "ServerSideEncryptionByDefault",
+        },
+        skip=["bucket"],
+    ),
+    # REC-01's replication (issue 17): one rule per replica, as the bucket's property.
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": _cfn(
+        "AWS::S3::Bucket",
+        "aws-properties-s3-bucket-replicationconfiguration.html",
+        root=("ReplicationConfiguration",),
+        renames={
+            "rules.destination.encryptionConfiguration.replicaKmsKeyId": "ReplicaKmsKeyID",
         },
         skip=["bucket"],
     ),

@@ -33,7 +33,8 @@ WEAKENINGS: list[tuple[str, dict[str, dict[str, Any]], set[str]]] = [
     ("indirect attacks annotated only", {"guardrail": {"block_indirect_attacks": False}}, {"AZURE-AI-007"}),
     ("protected material annotated", {"guardrail": {"block_protected_material": False}}, {"AZURE-AI-008"}),
     ("profanity annotated", {"guardrail": {"block_profanity": False}}, {"AZURE-AI-009"}),
-    ("workload writes data", {"identity": {"data_write_access": True}}, {"AZURE-IAM-005"}),
+    # Writing curated data is the data-processing workload's job too (IAM-05).
+    ("workload writes data", {"identity": {"data_write_access": True}}, {"AZURE-IAM-005", "AZURE-IAM-006"}),
     ("mutable archive", {"audit": {"immutable_archive": False}}, {"AZURE-ST-015"}),
     ("no activity log", {"audit": {"export_activity_log": False}}, {"AZURE-MON-005"}),
     ("public queries", {"audit": {"public_query_access": True}}, {"AZURE-MON-007"}),

@@ -16,7 +16,7 @@ from typing import Any
 from .._core import NotApplicable, Requirements, Resource, stack_policy
 from ._util import actions, as_list, bucket_refers_to, document, of_type, refers_to, statements
 from ._util import training_actions as _training_actions
-from .iam import ROLE, policies_of
+from .iam import ROLE, deploys_workload, policies_of
 from .kms import KEY, _key_identity
 from .network import EGRESS_RULE, INGRESS_RULE, NETWORK_ACL, SECURITY_GROUP, SUBNET
 from .s3 import (
@@ -45,6 +45,12 @@ def _tag(resource: Resource, key: str) -> str:
 
 def _zone(resources: Sequence[Resource], zone: str) -> list[Resource]:
     return [b for b in of_type(resources, *BUCKETS) if _tag(b, "data-zone") == zone]
+
+
+def _workload_stack(resources: Sequence[Resource]) -> None:
+    """Segments, data zones and replicas belong to the stack that runs the workload."""
+    if not deploys_workload(resources):
+        raise NotApplicable("the stack deploys no workload (a state backend, say)")
 
 
 def _extra_workloads(requirements: Requirements) -> list[str]:
@@ -101,6 +107,7 @@ def disjoint_identities(
     training jobs or write model artifacts (training), read raw data (data processing);
     and every chosen workload type has its own identity (a role with its ``workload``
     tag) that does its job."""
+    _workload_stack(resources)
     extra = _extra_workloads(requirements)
     found: set[tuple[str, str]] = set()
     for role in of_type(resources, ROLE):
@@ -249,6 +256,7 @@ def segments(
     ACL and security group; the network ACL allows nothing into another segment but
     HTTPS to the endpoint (inference) subnets and its replies, and the security group's
     rules name the endpoints' group, S3's prefix list or (training) itself, nothing else."""
+    _workload_stack(resources)
     extra = _extra_workloads(requirements)
     ranges = _segment_ranges(resources)
     acls = {
@@ -286,6 +294,7 @@ def data_zones(
     """Data processing has a raw data store, training a model artifact store, each
     separate from the curated data; the artifact store is versioned and, where the
     profile asks for deletion protection, protected from deletion."""
+    _workload_stack(resources)
     extra = _extra_workloads(requirements)
     if "data-processing" in extra and not _zone(resources, "raw"):
         yield None, "data processing is chosen but no bucket holds the raw data (data-zone raw)"
@@ -335,6 +344,7 @@ def replicas(
     hardening (public access blocked, versioning, access logging), encrypted with a KMS
     key that lives there; restricted data also with Replication Time Control (15
     minutes). Restricted data without a recovery region is reported (advisory)."""
+    _workload_stack(resources)
     dr = requirements.dr_region
     if not dr:
         if requirements.data_sensitivity == "restricted":
