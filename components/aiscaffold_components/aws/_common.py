@@ -22,6 +22,7 @@ __all__ = [
     "require_tls",
     "same_account",
     "service_trust",
+    "tls_allow",
 ]
 
 #: The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
@@ -171,6 +172,19 @@ def require_tls() -> Condition:
 def same_account(account_id: pulumi.Input[str], variable: str = "aws:SourceAccount") -> Condition:
     """``StringEquals <variable> <account>``: the confused-deputy guard for service principals."""
     return {"test": "StringEquals", "variable": variable, "values": [account_id]}
+
+
+def tls_allow(
+    sid: str, actions: Sequence[str], resources: Sequence[pulumi.Input[str]], *conditions: Condition
+) -> Statement:
+    """An Allow of ``actions`` on ``resources`` over TLS only, under ``conditions``."""
+    return {
+        "sid": sid,
+        "effect": "Allow",
+        "actions": list(actions),
+        "resources": list(resources),
+        "conditions": [require_tls(), *conditions],
+    }
 
 
 def service_trust(sid: str, service: str | Sequence[str], *conditions: Condition) -> Statement:

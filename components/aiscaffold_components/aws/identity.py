@@ -17,6 +17,7 @@ from ._common import (
     policy_json,
     require_tls,
     same_account,
+    tls_allow,
 )
 
 __all__ = [
@@ -300,18 +301,6 @@ class WorkloadIdentity(pulumi.ComponentResource):
         self.register_outputs(outputs)
 
 
-def _allow(
-    sid: str, actions: Sequence[str], resources: Sequence[pulumi.Input[str]], *conditions: Condition
-) -> Statement:
-    return {
-        "sid": sid,
-        "effect": "Allow",
-        "actions": list(actions),
-        "resources": list(resources),
-        "conditions": [require_tls(), *conditions],
-    }
-
-
 def _statements(
     args: WorkloadIdentityArgs, ctx: AwsContext, log_group_arns: Sequence[pulumi.Input[str]]
 ) -> list[Statement]:
@@ -320,7 +309,7 @@ def _statements(
     if args.model_arns and args.guardrail_arn is not None and args.guardrail_version is not None:
         pinned = pulumi.Output.concat(args.guardrail_arn, ":", args.guardrail_version)
         out.append(
-            _allow(
+            tls_allow(
                 "InvokeModelsThroughTheGuardrail",
                 BEDROCK_INVOKE_ACTIONS,
                 args.model_arns,
@@ -349,10 +338,10 @@ def _statements(
         )
     if args.unguarded_model_arns:
         out.append(
-            _allow("InvokeUnguardedModels", BEDROCK_INVOKE_ACTIONS, args.unguarded_model_arns)
+            tls_allow("InvokeUnguardedModels", BEDROCK_INVOKE_ACTIONS, args.unguarded_model_arns)
         )
     if args.guardrail_arn is not None:
-        out.append(_allow("ApplyTheGuardrail", ["bedrock:ApplyGuardrail"], [args.guardrail_arn]))
+        out.append(tls_allow("ApplyTheGuardrail", ["bedrock:ApplyGuardrail"], [args.guardrail_arn]))
     if args.kms_key_arns:
         via: Condition = {
             "test": "StringEquals",
@@ -363,7 +352,7 @@ def _statements(
             ],
         }
         out.append(
-            _allow(
+            tls_allow(
                 "UseProjectKeysThroughServices",
                 ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
                 args.kms_key_arns,
@@ -372,7 +361,7 @@ def _statements(
         )
     if args.secret_arns:
         out.append(
-            _allow(
+            tls_allow(
                 "ReadProjectSecrets",
                 ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
                 args.secret_arns,
@@ -380,12 +369,12 @@ def _statements(
         )
     if args.bucket_arns:
         out.append(
-            _allow(
+            tls_allow(
                 "ListProjectBuckets", ["s3:GetBucketLocation", "s3:ListBucket"], args.bucket_arns
             )
         )
         out.append(
-            _allow(
+            tls_allow(
                 "ReadWriteProjectObjects",
                 ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
                 [pulumi.Output.concat(arn, "/*") for arn in args.bucket_arns],
@@ -393,7 +382,7 @@ def _statements(
         )
     if args.sagemaker_endpoint_arns:
         out.append(
-            _allow(
+            tls_allow(
                 "InvokeProjectEndpoints",
                 ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
                 args.sagemaker_endpoint_arns,
@@ -401,7 +390,7 @@ def _statements(
         )
     if log_group_arns:
         out.append(
-            _allow(
+            tls_allow(
                 "WriteProjectLogs",
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
                 [
@@ -411,10 +400,12 @@ def _statements(
             )
         )
     if args.creates_log_groups:
-        out.append(_allow("CreateServiceLogGroups", ["logs:CreateLogGroup"], args.log_group_arns))
+        out.append(
+            tls_allow("CreateServiceLogGroups", ["logs:CreateLogGroup"], args.log_group_arns)
+        )
     if args.ecr_repository_arns:
         out.append(
-            _allow(
+            tls_allow(
                 "PullProjectImages",
                 [
                     "ecr:BatchCheckLayerAvailability",
@@ -430,7 +421,7 @@ def _statements(
         # Network interfaces, subnets and security groups of the VPC only (ec2:Vpc).
         in_vpc = vpc_arn.apply(lambda arn: arn.rsplit(":", 1)[0])
         out.append(
-            _allow(
+            tls_allow(
                 "ManageNetworkInterfacesInTheVpc",
                 [
                     "ec2:CreateNetworkInterface",
@@ -475,12 +466,12 @@ def _lambda_vpc_statements(access: LambdaVpcAccess, ctx: AwsContext) -> list[Sta
     """
     interfaces = ctx.arn("ec2", "network-interface/*")
     return [
-        _allow(
+        tls_allow(
             "LambdaCreatesInterfacesInProjectSubnets",
             ["ec2:CreateNetworkInterface"],
             [interfaces, *access.subnet_arns, *access.security_group_arns],
         ),
-        _allow(
+        tls_allow(
             "LambdaManagesItsInterfaces",
             [
                 "ec2:AssignPrivateIpAddresses",

@@ -44,9 +44,9 @@ from ._common import (
     Statement,
     aws_context,
     policy_json,
-    require_tls,
     same_account,
     service_trust,
+    tls_allow,
 )
 from .identity import unscoped_statement
 
@@ -77,18 +77,6 @@ _WRITE = ("s3:AbortMultipartUpload", "s3:PutObject")
 _LIST = ("s3:GetBucketLocation", "s3:ListBucket")
 
 
-def _allow(
-    sid: str, actions: Sequence[str], resources: Sequence[pulumi.Input[str]], *conditions: Condition
-) -> Statement:
-    return {
-        "sid": sid,
-        "effect": "Allow",
-        "actions": list(actions),
-        "resources": list(resources),
-        "conditions": [require_tls(), *conditions],
-    }
-
-
 def _objects(arns: Sequence[pulumi.Input[str]]) -> list[pulumi.Output[str]]:
     return [pulumi.Output.concat(arn, "/*") for arn in arns]
 
@@ -99,7 +87,7 @@ def _kms(
     region: pulumi.Input[str],
     suffix: pulumi.Input[str],
 ) -> Statement:
-    return _allow(
+    return tls_allow(
         "UseTheDataKeyThroughServices",
         ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
         [key_arn],
@@ -126,7 +114,7 @@ def _sagemaker_job_statements(
     creates it as the job role on the first job), so it carries no project key."""
     group = ctx.arn("logs", SAGEMAKER_TRAINING_LOGS)
     statements: list[Statement] = [
-        _allow(
+        tls_allow(
             "TrainingJobLogs",
             [
                 "logs:CreateLogGroup",
@@ -153,7 +141,7 @@ def _sagemaker_job_statements(
     if ecr_repository_arns:
         statements += [
             unscoped_statement("RegistryLogin", ["ecr:GetAuthorizationToken"]),
-            _allow(
+            tls_allow(
                 "PullTrainingImages",
                 [
                     "ecr:BatchCheckLayerAvailability",
@@ -263,15 +251,17 @@ class TrainingIdentity(pulumi.ComponentResource):
             lambda arn: arn.rsplit(":", 1)[0]
         )
         job_statements: list[Statement] = [
-            _allow(
+            tls_allow(
                 "ListTrainingBuckets", _LIST, [args.curated_bucket_arn, args.artifact_bucket_arn]
             ),
-            _allow("ReadCuratedData", _READ, _objects([args.curated_bucket_arn])),
-            _allow("WriteModelArtifacts", [*_READ, *_WRITE], _objects([args.artifact_bucket_arn])),
+            tls_allow("ReadCuratedData", _READ, _objects([args.curated_bucket_arn])),
+            tls_allow(
+                "WriteModelArtifacts", [*_READ, *_WRITE], _objects([args.artifact_bucket_arn])
+            ),
             _kms(args.data_key_arn, ["s3", args.ai_service], ctx.region, ctx.dns_suffix),
             # The job's network interfaces: in the training subnets, with the training
             # security group, nowhere else.
-            _allow(
+            tls_allow(
                 "JobInterfacesInTheTrainingSegment",
                 [
                     "ec2:CreateNetworkInterface",
@@ -326,13 +316,15 @@ class TrainingIdentity(pulumi.ComponentResource):
         )
         jobs_arn = ctx.arn(args.ai_service, job_resource)
         statements: list[Statement] = [
-            _allow(
+            tls_allow(
                 "ListTrainingBuckets", _LIST, [args.curated_bucket_arn, args.artifact_bucket_arn]
             ),
-            _allow("ReadCuratedData", _READ, _objects([args.curated_bucket_arn])),
-            _allow("WriteModelArtifacts", [*_READ, *_WRITE], _objects([args.artifact_bucket_arn])),
+            tls_allow("ReadCuratedData", _READ, _objects([args.curated_bucket_arn])),
+            tls_allow(
+                "WriteModelArtifacts", [*_READ, *_WRITE], _objects([args.artifact_bucket_arn])
+            ),
             _kms(args.data_key_arn, ["s3", args.ai_service], ctx.region, ctx.dns_suffix),
-            _allow(
+            tls_allow(
                 "PassOnlyTheJobRole",
                 ["iam:PassRole"],
                 [job_role.arn],
@@ -341,7 +333,7 @@ class TrainingIdentity(pulumi.ComponentResource):
         ]
         if args.ai_service == "bedrock":
             statements.append(
-                _allow(
+                tls_allow(
                     "RunModelCustomizationJobs",
                     BEDROCK_TRAINING_ACTIONS,
                     [
@@ -354,7 +346,7 @@ class TrainingIdentity(pulumi.ComponentResource):
         else:
             key = pulumi.Output.from_input(args.data_key_arn)
             statements.append(
-                _allow(
+                tls_allow(
                     "StartTrainingJobsWithTheProjectSettings",
                     ["sagemaker:CreateTrainingJob"],
                     [jobs_arn],
@@ -381,7 +373,7 @@ class TrainingIdentity(pulumi.ComponentResource):
                 )
             )
             statements.append(
-                _allow(
+                tls_allow(
                     "WatchAndStopTrainingJobs",
                     ["sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"],
                     [jobs_arn],
@@ -459,9 +451,9 @@ class DataProcessingIdentity(pulumi.ComponentResource):
             opts=child,
         )
         statements: list[Statement] = [
-            _allow("ListDataBuckets", _LIST, [args.raw_bucket_arn, args.curated_bucket_arn]),
-            _allow("ReadRawData", _READ, _objects([args.raw_bucket_arn])),
-            _allow("WriteCuratedData", [*_READ, *_WRITE], _objects([args.curated_bucket_arn])),
+            tls_allow("ListDataBuckets", _LIST, [args.raw_bucket_arn, args.curated_bucket_arn]),
+            tls_allow("ReadRawData", _READ, _objects([args.raw_bucket_arn])),
+            tls_allow("WriteCuratedData", [*_READ, *_WRITE], _objects([args.curated_bucket_arn])),
             _kms(args.data_key_arn, ["s3"], ctx.region, ctx.dns_suffix),
         ]
         aws.iam.RolePolicy(
